@@ -1,1 +1,9 @@
-export {};
+export * from './states.js';
+export * from './wire.js';
+export * from './json.js';
+export * from './time.js';
+export * from './errors.js';
+export * from './dto.js';
+export * from './http.js';
+export * from './clients.js';
+export * from './version.js';

@@ -1,0 +1,180 @@
+/**
+ * Typed clients for the three HTTP APIs. The RM, the JR, spinc and the tests all
+ * use these; none of them calls axios directly.
+ */
+import { type CallOptions, type ClientOptions, HttpClient } from './http.js';
+import type {
+  FinishRequest,
+  JobChain,
+  JobLog,
+  JobStatus,
+  Request,
+  RequestProgress,
+  RequestSpec,
+  RunningStatus,
+  SuspendedJobChain,
+} from './wire.js';
+
+const enc = encodeURIComponent;
+
+export interface FindRequestsFilter {
+  type?: string;
+  user?: string;
+  /** State names, e.g. ['RUNNING', 'PENDING']. */
+  states?: string[];
+  /** Arg name → exact value. */
+  args?: Record<string, string>;
+  /** RFC 3339 or Date: requests still running after this time. */
+  since?: string | Date;
+  /** RFC 3339 or Date: requests created before this time. */
+  until?: string | Date;
+  limit?: number;
+  offset?: number;
+}
+
+const iso = (t: string | Date | undefined) => (t instanceof Date ? t.toISOString() : t);
+
+/** The RM's public API (what users, spinc and CI call). */
+export class RmClient {
+  readonly http: HttpClient;
+  constructor(options: ClientOptions | HttpClient) {
+    this.http = options instanceof HttpClient ? options : new HttpClient(options);
+  }
+
+  /** Create and start a request. Not retried on 5xx: a retry could create it twice. */
+  async createRequest(type: string, args: Record<string, unknown> = {}): Promise<Request> {
+    return (await this.http.call<Request>('POST', '/api/v1/requests', { type, args }, { idempotent: false })).data;
+  }
+
+  async getRequest(id: string): Promise<Request> {
+    return (await this.http.call<Request>('GET', `/api/v1/requests/${enc(id)}`)).data;
+  }
+
+  async findRequests(filter: FindRequestsFilter = {}): Promise<Request[]> {
+    const query: CallOptions['query'] = {
+      type: filter.type,
+      user: filter.user,
+      state: filter.states,
+      arg: filter.args ? Object.entries(filter.args).map(([k, v]) => `${k}=${v}`) : undefined,
+      since: iso(filter.since),
+      until: iso(filter.until),
+      limit: filter.limit,
+      offset: filter.offset,
+    };
+    return (await this.http.call<Request[]>('GET', '/api/v1/requests', undefined, { query })).data ?? [];
+  }
+
+  async startRequest(id: string): Promise<void> {
+    await this.http.call('PUT', `/api/v1/requests/${enc(id)}/start`, undefined, { idempotent: false });
+  }
+
+  async stopRequest(id: string): Promise<void> {
+    await this.http.call('PUT', `/api/v1/requests/${enc(id)}/stop`);
+  }
+
+  async getJobChain(id: string): Promise<JobChain> {
+    return (await this.http.call<JobChain>('GET', `/api/v1/requests/${enc(id)}/job-chain`)).data;
+  }
+
+  async getJobLogs(id: string): Promise<JobLog[]> {
+    return (await this.http.call<JobLog[]>('GET', `/api/v1/requests/${enc(id)}/log`)).data ?? [];
+  }
+
+  async getJobLog(id: string, jobId: string): Promise<JobLog> {
+    return (await this.http.call<JobLog>('GET', `/api/v1/requests/${enc(id)}/log/${enc(jobId)}`)).data;
+  }
+
+  async requestList(): Promise<RequestSpec[]> {
+    return (await this.http.call<RequestSpec[]>('GET', '/api/v1/request-list')).data ?? [];
+  }
+
+  async runningStatus(requestId?: string): Promise<RunningStatus> {
+    return (await this.http.call<RunningStatus>('GET', '/api/v1/status/running', undefined, { query: { requestId } })).data;
+  }
+
+  async version(): Promise<string> {
+    return String((await this.http.call<string>('GET', '/version')).data);
+  }
+}
+
+/** The RM's internal API: what a JR calls back. */
+export class RmInternalClient {
+  readonly http: HttpClient;
+  constructor(options: ClientOptions | HttpClient) {
+    this.http = options instanceof HttpClient ? options : new HttpClient(options);
+  }
+
+  async finish(body: FinishRequest): Promise<void> {
+    await this.http.call('PUT', `/api/v1/requests/${enc(body.requestId)}/finish`, body);
+  }
+
+  async suspend(body: SuspendedJobChain): Promise<void> {
+    await this.http.call('PUT', `/api/v1/requests/${enc(body.requestId)}/suspend`, body);
+  }
+
+  async progress(body: RequestProgress): Promise<void> {
+    await this.http.call('PUT', `/api/v1/requests/${enc(body.requestId)}/progress`, body);
+  }
+
+  /** One entry, as the original JR sends it. */
+  async postJobLog(entry: JobLog): Promise<JobLog> {
+    return (await this.http.call<JobLog>('POST', `/api/v1/requests/${enc(entry.requestId)}/log`, entry)).data;
+  }
+
+  /**
+   * Many entries (any requests) in one call. The RM stores each `(requestId,
+   * jobId, try)` once, so a retried batch never duplicates entries.
+   */
+  async postJobLogs(entries: JobLog[]): Promise<void> {
+    if (entries.length > 0) await this.http.call('POST', '/api/v1/job-logs', entries);
+  }
+}
+
+/** What a JR answers when it accepts a chain: its own base URL (from `Location`). */
+export interface ChainAccepted {
+  jrURL: string;
+}
+
+function baseOfLocation(location: unknown, fallback: string): string {
+  if (typeof location !== 'string' || location === '') return fallback;
+  try {
+    const u = new URL(location, fallback);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return fallback;
+  }
+}
+
+/** The JR's API: what the RM calls. */
+export class JrClient {
+  readonly http: HttpClient;
+  constructor(options: ClientOptions | HttpClient) {
+    this.http = options instanceof HttpClient ? options : new HttpClient(options);
+  }
+
+  get baseURL(): string {
+    return this.http.options.baseURL;
+  }
+
+  async startChain(chain: JobChain): Promise<ChainAccepted> {
+    const res = await this.http.call('POST', '/api/v1/job-chains', chain);
+    return { jrURL: baseOfLocation(res.headers.location, this.baseURL) };
+  }
+
+  async resumeChain(sjc: SuspendedJobChain): Promise<ChainAccepted> {
+    const res = await this.http.call('POST', '/api/v1/job-chains/resume', sjc);
+    return { jrURL: baseOfLocation(res.headers.location, this.baseURL) };
+  }
+
+  async stopChain(requestId: string): Promise<void> {
+    await this.http.call('PUT', `/api/v1/job-chains/${enc(requestId)}/stop`, undefined, { retry: { attempts: 2 } });
+  }
+
+  async running(requestId?: string): Promise<JobStatus[]> {
+    return (await this.http.call<JobStatus[]>('GET', '/api/v1/status/running', undefined, { query: { requestId } })).data ?? [];
+  }
+
+  async version(): Promise<string> {
+    return String((await this.http.call<string>('GET', '/version')).data);
+  }
+}

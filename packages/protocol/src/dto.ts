@@ -1,0 +1,320 @@
+/**
+ * class-validator DTOs for every incoming payload. Each class `implements` its
+ * wire interface so the compiler keeps the two in step. Use `validatePayload`
+ * (or one of the `parse*` helpers) at the HTTP edge: it throws a ValidationError
+ * whose message names the bad field.
+ */
+import {
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Min,
+  type ValidationError as CvError,
+  validateSync,
+} from 'class-validator';
+import { ValidationError } from './errors.js';
+import { toNanos } from './json.js';
+import { FINAL_STATES, isStateValue } from './states.js';
+import { isDuration } from './time.js';
+import type {
+  CreateRequest,
+  FinishRequest,
+  Job,
+  JobChain,
+  JobLog,
+  RequestProgress,
+  SuspendedJobChain,
+} from './wire.js';
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const NANOS = (v: unknown) => typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^\d+$/.test(v));
+
+export class CreateRequestDto implements CreateRequest {
+  @IsString({ message: 'type must be a string' })
+  type!: string;
+
+  @IsOptional()
+  @IsObject({ message: 'args must be a JSON object of arg name to value' })
+  args!: Record<string, unknown>;
+}
+
+export class FinishRequestDto implements FinishRequest {
+  @IsOptional()
+  @IsString()
+  requestId!: string;
+
+  @IsIn([...FINAL_STATES], { message: 'state must be a final state: 3 (COMPLETE), 4 (FAIL) or 6 (STOPPED)' })
+  state!: number;
+
+  @IsString()
+  @Matches(RFC3339, { message: 'finishedAt must be an RFC 3339 time' })
+  finishedAt!: string;
+
+  @IsInt()
+  @Min(0)
+  finishedJobs!: number;
+}
+
+export class RequestProgressDto implements RequestProgress {
+  @IsString()
+  requestId!: string;
+
+  @IsInt()
+  @Min(0)
+  finishedJobs!: number;
+}
+
+export class JobLogDto implements JobLog {
+  @IsOptional()
+  @IsString()
+  requestId!: string;
+
+  @IsString()
+  jobId!: string;
+
+  @IsInt()
+  @Min(0)
+  try!: number;
+
+  @IsString()
+  name!: string;
+
+  @IsString()
+  type!: string;
+
+  @IsDefined()
+  startedAt!: bigint;
+
+  @IsDefined()
+  finishedAt!: bigint;
+
+  @IsInt()
+  state!: number;
+
+  @IsOptional()
+  @IsNumber()
+  exit!: number;
+
+  @IsOptional()
+  @IsString()
+  error!: string;
+
+  @IsOptional()
+  @IsString()
+  stdout!: string;
+
+  @IsOptional()
+  @IsString()
+  stderr!: string;
+}
+
+export class JobDto implements Job {
+  @IsString()
+  id!: string;
+
+  @IsString()
+  name!: string;
+
+  @IsString()
+  type!: string;
+
+  @IsOptional()
+  @IsString()
+  bytes?: string;
+
+  @IsInt()
+  state!: number;
+
+  @IsOptional()
+  @IsObject()
+  args?: Record<string, unknown>;
+
+  @IsOptional()
+  @IsObject()
+  data?: Record<string, unknown>;
+
+  @IsInt()
+  @Min(0)
+  retry!: number;
+
+  @IsOptional()
+  @IsString()
+  retryWait?: string;
+
+  @IsString()
+  sequenceId!: string;
+
+  @IsInt()
+  @Min(0)
+  sequenceRetry!: number;
+
+  @IsOptional()
+  @IsString()
+  sequenceRetryWait?: string;
+}
+
+export class JobChainDto implements JobChain {
+  @IsString()
+  requestId!: string;
+
+  @IsObject()
+  jobs!: Record<string, Job>;
+
+  @IsOptional()
+  @IsObject()
+  adjacencyList!: Record<string, string[]>;
+
+  @IsOptional()
+  @IsInt()
+  state!: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  finishedJobs!: number;
+}
+
+export class SuspendedJobChainDto implements SuspendedJobChain {
+  @IsString()
+  requestId!: string;
+
+  @IsObject()
+  jobChain!: JobChain;
+
+  @IsObject()
+  totalJobTries!: Record<string, number>;
+
+  @IsObject()
+  latestRunJobTries!: Record<string, number>;
+
+  @IsObject()
+  sequenceTries!: Record<string, number>;
+}
+
+
+type Ctor<T> = new () => T;
+
+function firstMessage(errors: CvError[], path = ''): { field: string; message: string } | undefined {
+  for (const e of errors) {
+    const field = path ? `${path}.${e.property}` : e.property;
+    const constraints = e.constraints ? Object.values(e.constraints) : [];
+    if (constraints.length > 0) return { field, message: constraints[0] as string };
+    const nested = e.children ? firstMessage(e.children, field) : undefined;
+    if (nested) return nested;
+  }
+  return undefined;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Validate a parsed JSON body against a DTO class. `what` names the payload in
+ * messages, e.g. `invalid FinishRequest: field 'state': state must be ...`.
+ */
+export function validatePayload<T extends object>(cls: Ctor<T>, body: unknown, what: string): T {
+  if (!isPlainObject(body)) throw new ValidationError(`invalid ${what}: body must be a JSON object`);
+  const dto = Object.assign(new cls(), body);
+  const errors = validateSync(dto, { forbidUnknownValues: false, stopAtFirstError: true });
+  const first = firstMessage(errors);
+  if (first) throw new ValidationError(`invalid ${what}: field '${first.field}': ${first.message}`, first.field);
+  return dto;
+}
+
+/**
+ * POST /requests body: keys are matched case-insensitively (the original's Go
+ * decoding), so both `{"type":..}` and `{"Type":..}` work.
+ */
+export function parseCreateRequest(body: unknown): CreateRequestDto {
+  if (!isPlainObject(body)) throw new ValidationError('invalid CreateRequest: body must be a JSON object');
+  const folded: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body)) {
+    const key = k.toLowerCase();
+    if (key === 'type' || key === 'args') folded[key] = v;
+  }
+  if (folded.type === undefined || folded.type === '') {
+    throw new ValidationError('Type is empty, must be a request name', 'type');
+  }
+  if (folded.args === null) folded.args = undefined;
+  const dto = validatePayload(CreateRequestDto, folded, 'CreateRequest');
+  dto.args ??= {};
+  return dto;
+}
+
+export function parseFinishRequest(body: unknown): FinishRequestDto {
+  return validatePayload(FinishRequestDto, body, 'FinishRequest');
+}
+
+export function parseRequestProgress(body: unknown): RequestProgressDto {
+  return validatePayload(RequestProgressDto, body, 'RequestProgress');
+}
+
+/** Job log entry; nanosecond fields may be JSON integers (any size) or decimal strings. */
+export function parseJobLog(body: unknown): JobLogDto {
+  const dto = validatePayload(JobLogDto, body, 'JobLog');
+  for (const f of ['startedAt', 'finishedAt'] as const) {
+    if (!NANOS(dto[f])) throw new ValidationError(`invalid JobLog: field '${f}': ${f} must be Unix nanoseconds (integer)`, f);
+    dto[f] = toNanos(dto[f]);
+  }
+  if (!isStateValue(dto.state)) throw new ValidationError(`invalid JobLog: field 'state': ${dto.state} is not a state value`, 'state');
+  dto.exit ??= 0;
+  dto.error ??= '';
+  dto.stdout ??= '';
+  dto.stderr ??= '';
+  return dto;
+}
+
+/** A list of job log entries (the JR's batched delivery). */
+export function parseJobLogs(body: unknown): JobLogDto[] {
+  if (!Array.isArray(body)) throw new ValidationError('invalid JobLog batch: body must be a JSON array');
+  return body.map((entry, i) => {
+    try {
+      return parseJobLog(entry);
+    } catch (err) {
+      const e = err as ValidationError;
+      throw new ValidationError(`entry ${i}: ${e.message}`, e.field);
+    }
+  });
+}
+
+const JOB_PROTO = new JobDto();
+
+/** Job chain: the envelope and every job are validated; errors name the job id. */
+export function parseJobChain(body: unknown, what = 'JobChain'): JobChainDto {
+  const chain = validatePayload(JobChainDto, body, what);
+  chain.adjacencyList ??= {};
+  chain.finishedJobs ??= 0;
+  chain.state ??= 1;
+  for (const [id, job] of Object.entries(chain.jobs)) {
+    if (!isPlainObject(job)) throw new ValidationError(`invalid ${what}: job ${id} must be a JSON object`, `jobs.${id}`);
+    const dto = Object.assign(Object.create(JOB_PROTO) as JobDto, job);
+    const errors = validateSync(dto, { forbidUnknownValues: false, stopAtFirstError: true });
+    const first = firstMessage(errors);
+    if (first) throw new ValidationError(`invalid ${what}: job ${id}: field '${first.field}': ${first.message}`, `jobs.${id}.${first.field}`);
+    if (job.id !== id) throw new ValidationError(`invalid ${what}: job key ${id} does not match its id ${String(job.id)}`, `jobs.${id}.id`);
+    for (const f of ['retryWait', 'sequenceRetryWait'] as const) {
+      const v = job[f];
+      if (typeof v === 'string' && v !== '' && !isDuration(v)) {
+        throw new ValidationError(`invalid ${what}: job ${id}: field '${f}': "${v}" is not a duration`, `jobs.${id}.${f}`);
+      }
+    }
+  }
+  for (const [id, next] of Object.entries(chain.adjacencyList)) {
+    if (!Array.isArray(next) || next.some((n) => typeof n !== 'string')) {
+      throw new ValidationError(`invalid ${what}: adjacencyList.${id} must be a list of job ids`, `adjacencyList.${id}`);
+    }
+  }
+  return chain;
+}
+
+export function parseSuspendedJobChain(body: unknown): SuspendedJobChainDto {
+  const sjc = validatePayload(SuspendedJobChainDto, body, 'SuspendedJobChain');
+  sjc.jobChain = parseJobChain(sjc.jobChain, 'SuspendedJobChain.jobChain');
+  return sjc;
+}

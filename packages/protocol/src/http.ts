@@ -1,0 +1,124 @@
+/**
+ * The one HTTP helper behind every typed client: axios with a timeout, JSON
+ * that keeps nanosecond integers exact, and bounded retries with exponential
+ * backoff on network errors and 5xx answers.
+ */
+import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
+import type { Agent as HttpsAgent } from 'node:https';
+import { ApiError } from './errors.js';
+import { parseJson, stringifyJson } from './json.js';
+
+export interface RetryPolicy {
+  /** Total attempts including the first. */
+  attempts: number;
+  /** First wait in ms; doubles each time up to maxDelayMs. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface ClientOptions {
+  /** Base URL, e.g. `http://127.0.0.1:32308`. */
+  baseURL: string;
+  /** Per-attempt timeout in ms (default 10 s). */
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Extra headers sent with every call (e.g. Authorization). */
+  headers?: Record<string, string>;
+  /** For TLS: client certificate, key and CA. */
+  httpsAgent?: HttpsAgent;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 200, maxDelayMs: 3000 };
+
+export interface CallOptions {
+  /** Retry 5xx answers and network errors (default true). Non-idempotent calls pass false and are retried only when the connection was refused. */
+  idempotent?: boolean;
+  /** Override the retry policy of this call. */
+  retry?: Partial<RetryPolicy>;
+  query?: Record<string, string | string[] | number | undefined>;
+  headers?: Record<string, string>;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function isRefused(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
+}
+
+function toQueryString(query: CallOptions['query']): string {
+  if (!query) return '';
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined) continue;
+    for (const item of Array.isArray(v) ? v : [v]) qs.append(k, String(item));
+  }
+  const s = qs.toString();
+  return s ? `?${s}` : '';
+}
+
+export class HttpClient {
+  readonly http: AxiosInstance;
+  readonly retry: RetryPolicy;
+
+  constructor(readonly options: ClientOptions) {
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.http = axios.create({
+      baseURL: options.baseURL.replace(/\/+$/, ''),
+      timeout: options.timeoutMs ?? 10_000,
+      headers: { Accept: 'application/json', ...options.headers },
+      httpsAgent: options.httpsAgent,
+      validateStatus: () => true,
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      transformRequest: [(data: unknown) => (data === undefined ? undefined : stringifyJson(data))],
+      maxBodyLength: Number.POSITIVE_INFINITY,
+      maxContentLength: Number.POSITIVE_INFINITY,
+    });
+  }
+
+  /** Perform a call; resolves with the response for 2xx, throws ApiError otherwise. */
+  async call<T = unknown>(method: string, path: string, body?: unknown, opts: CallOptions = {}): Promise<{ status: number; data: T; headers: AxiosResponse['headers'] }> {
+    const policy = { ...this.retry, ...opts.retry };
+    const idempotent = opts.idempotent ?? true;
+    const config: AxiosRequestConfig = {
+      method,
+      url: path + toQueryString(opts.query),
+      data: body,
+      headers: body === undefined ? opts.headers : { 'Content-Type': 'application/json', ...opts.headers },
+    };
+    let lastError: ApiError | undefined;
+    for (let attempt = 1; attempt <= policy.attempts; attempt++) {
+      if (attempt > 1) await sleep(Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 2)));
+      let res: AxiosResponse<string>;
+      try {
+        res = await this.http.request<string>(config);
+      } catch (err) {
+        const detail = (err as Error).message || String(err);
+        lastError = new ApiError(`${method} ${this.options.baseURL}${path}: ${detail}`, undefined, undefined, { cause: err });
+        if (idempotent || isRefused(err)) continue;
+        throw lastError;
+      }
+      const data = decode(res.data);
+      if (res.status >= 200 && res.status < 300) return { status: res.status, data: data as T, headers: res.headers };
+      const message = (data as { message?: unknown } | undefined)?.message;
+      lastError = new ApiError(
+        typeof message === 'string' ? message : `${method} ${path}: HTTP ${res.status}${res.data ? `: ${String(res.data).slice(0, 200)}` : ''}`,
+        res.status,
+        data,
+      );
+      if (res.status >= 500 && res.status !== 501 && idempotent) continue;
+      throw lastError;
+    }
+    throw lastError as ApiError;
+  }
+}
+
+function decode(text: unknown): unknown {
+  if (typeof text !== 'string' || text === '') return undefined;
+  try {
+    return parseJson(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * JSON that keeps nanosecond timestamps exact. `JSON.parse` turns integers above
+ * 2^53 into imprecise doubles, so wire bodies that carry Unix-nanosecond times
+ * are parsed with lossless-json and written with bigints as plain JSON integers.
+ */
+import { isSafeNumber, parse as losslessParse } from 'lossless-json';
+
+function parseNumber(text: string): number | bigint {
+  // Only integers that do not fit a double become bigints; everything else stays a number.
+  if (!isSafeNumber(text) && /^-?\d+$/.test(text)) return BigInt(text);
+  return Number(text);
+}
+
+/** Parse JSON text; integers beyond 2^53 come back as bigint. */
+export function parseJson(text: string): unknown {
+  return losslessParse(text, null, parseNumber);
+}
+
+const BIG = '\u0000big:';
+const BIG_RE = /"\\u0000big:(-?\d+)"/g;
+
+function replacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? BIG + value.toString() : value;
+}
+
+/** Stringify with bigints written as JSON integers. */
+export function stringifyJson(value: unknown): string {
+  const text = JSON.stringify(value, replacer);
+  return text === undefined ? text : text.indexOf('big:') === -1 ? text : text.replace(BIG_RE, '$1');
+}
+
+/** Coerce a wire nanosecond value (number, bigint or decimal string) to bigint. */
+export function toNanos(value: unknown): bigint {
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return BigInt(Math.trunc(value));
+  if (typeof value === 'string' && /^-?\d+$/.test(value)) return BigInt(value);
+  return 0n;
+}

@@ -1,0 +1,154 @@
+/**
+ * Every JSON shape exchanged by the RM, the JR, spinc and REST clients
+ * (reference §1.3 and the endpoint document). Keys are exactly the wire keys,
+ * including the capitalised ones of RequestArg / RequestSpec and `JobChain`.
+ */
+import type { StateValue } from './states.js';
+
+/** Unix time in nanoseconds. A bigint because nanosecond timestamps exceed 2^53. */
+export type UnixNanos = bigint;
+
+/** RFC 3339 time string, e.g. `2019-04-02T18:39:26.123Z`. */
+export type Rfc3339 = string;
+
+export type JobArgs = Record<string, unknown>;
+export type JobData = Record<string, unknown>;
+
+/** One job of a job chain. Optional keys are omitted from JSON when empty. */
+export interface Job {
+  id: string;
+  name: string;
+  type: string;
+  /** base64 of the job's serialized bytes; omitted when empty. */
+  bytes?: string;
+  state: StateValue | number;
+  /** Job args the job was created with; omitted when empty. */
+  args?: JobArgs;
+  /** Run-time job data; omitted when empty. */
+  data?: JobData;
+  retry: number;
+  /** Duration string such as `500ms`; omitted when empty. */
+  retryWait?: string;
+  sequenceId: string;
+  sequenceRetry: number;
+  sequenceRetryWait?: string;
+}
+
+export interface JobChain {
+  requestId: string;
+  jobs: Record<string, Job>;
+  /** Job id → ids of its direct successors. Jobs without successors may be absent. */
+  adjacencyList: Record<string, string[]>;
+  state: StateValue | number;
+  finishedJobs: number;
+}
+
+/** RequestArg: capitalised keys, none omitted. */
+export interface RequestArg {
+  Pos: number;
+  Name: string;
+  Desc: string;
+  Type: 'required' | 'optional' | 'static';
+  Given: boolean;
+  Default: unknown;
+  Value: unknown;
+}
+
+export interface RequestSpec {
+  Name: string;
+  Args: RequestArg[];
+}
+
+export interface Request {
+  id: string;
+  type: string;
+  state: StateValue | number;
+  user: string;
+  /** Omitted in find results. */
+  args?: RequestArg[];
+  createdAt: Rfc3339;
+  startedAt: Rfc3339 | null;
+  finishedAt: Rfc3339 | null;
+  /** Omitted when absent. */
+  JobChain?: JobChain;
+  totalJobs: number;
+  finishedJobs: number;
+  /** Base URL of the JR running it; omitted when empty. */
+  jrURL?: string;
+}
+
+/** Body of POST /api/v1/requests. Keys are accepted case-insensitively. */
+export interface CreateRequest {
+  type: string;
+  args: Record<string, unknown>;
+}
+
+/** JR → RM when a chain ends. */
+export interface FinishRequest {
+  requestId: string;
+  state: StateValue | number;
+  finishedAt: Rfc3339;
+  finishedJobs: number;
+}
+
+/** JR → RM, periodically. */
+export interface RequestProgress {
+  requestId: string;
+  finishedJobs: number;
+}
+
+/** A partly run chain handed from a JR to the RM (reference §7.9). */
+export interface SuspendedJobChain {
+  requestId: string;
+  jobChain: JobChain;
+  totalJobTries: Record<string, number>;
+  latestRunJobTries: Record<string, number>;
+  sequenceTries: Record<string, number>;
+}
+
+/** One try of one job. All keys always present. `(requestId, jobId, try)` is unique. */
+export interface JobLog {
+  requestId: string;
+  jobId: string;
+  try: number;
+  name: string;
+  type: string;
+  startedAt: UnixNanos;
+  finishedAt: UnixNanos;
+  state: StateValue | number;
+  exit: number;
+  error: string;
+  stdout: string;
+  stderr: string;
+}
+
+export interface JobStatus {
+  requestId: string;
+  jobId: string;
+  type: string;
+  name: string;
+  startedAt: UnixNanos;
+  state: StateValue | number;
+  /** Omitted when empty. */
+  status?: string;
+  try: number;
+}
+
+export interface RunningStatus {
+  jobs: JobStatus[];
+  requests: Record<string, Request>;
+  /** Our addition: JRs that did not answer, so a dead JR is visible instead of silently missing. */
+  unreachable?: UnreachableRunner[];
+}
+
+export interface UnreachableRunner {
+  jrURL: string;
+  error: string;
+}
+
+/** Error body of handled RM errors. */
+export interface ErrorBody {
+  message: string;
+  requestId: string;
+  httpStatus: number;
+}

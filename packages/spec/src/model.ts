@@ -1,0 +1,100 @@
+/**
+ * The parsed, normalised spec model (reference §5.2) that the checks, the chain
+ * builder and the RM share. Produced by `loadSpecs`; every object keeps its
+ * source position so diagnostics can name file and line.
+ */
+
+export interface SourcePos {
+  /** Path relative to the specs directory. */
+  file: string;
+  /** 1-based line. */
+  line: number;
+}
+
+export interface ArgSpec {
+  name: string;
+  desc: string;
+  /** `undefined` when not set; `""` is a set, empty default. */
+  default: string | undefined;
+  pos: SourcePos;
+}
+
+export interface AclSpec {
+  role: string;
+  admin: boolean;
+  ops: string[];
+  pos: SourcePos;
+}
+
+export interface NodeArg {
+  expected: string;
+  /** Defaults to `expected`. */
+  given: string;
+}
+
+export interface NodeSet {
+  arg: string;
+  /** Defaults to `arg`. */
+  as: string;
+}
+
+export type NodeCategory = 'job' | 'sequence' | 'conditional';
+
+/** One `each:` entry, already split: `list:element`. */
+export interface EachSpec {
+  list: string;
+  element: string;
+}
+
+export interface NodeSpec {
+  name: string;
+  category: NodeCategory;
+  /** Job type (job) or sequence name (sequence); undefined for conditionals. */
+  type: string | undefined;
+  args: NodeArg[];
+  sets: NodeSet[];
+  deps: string[];
+  each: EachSpec[];
+  /** Max parallel expansions per batch; undefined = all at once. */
+  parallel: number | undefined;
+  /** Job retries (job nodes) or sequence retries (sequence/conditional nodes). */
+  retry: number;
+  /** Normalised: `"0s"` when retry > 0 and none given; `""` when retry is 0 and none given. */
+  retryWait: string;
+  /** Conditional: the job arg whose value selects the branch. */
+  if: string | undefined;
+  /** Conditional: value → sequence name; key `default` is the fallback. */
+  eq: Record<string, string>;
+  pos: SourcePos;
+}
+
+export interface SequenceSpec {
+  name: string;
+  /** File (relative to the specs dir) that defines it. */
+  file: string;
+  request: boolean;
+  args: { required: ArgSpec[]; optional: ArgSpec[]; static: ArgSpec[] };
+  acl: AclSpec[];
+  /** Nodes in file order. */
+  nodes: Map<string, NodeSpec>;
+  pos: SourcePos;
+}
+
+/** All sequences of a specs directory, by name. */
+export interface SpecSet {
+  sequences: Map<string, SequenceSpec>;
+}
+
+export type Severity = 'error' | 'warning';
+
+/** One linter / loader finding. */
+export interface Diagnostic {
+  severity: Severity;
+  /** Stable check id, e.g. `S1`, `N14`, `G-cycle`, `parse`. */
+  check: string;
+  file: string;
+  line: number;
+  sequence?: string;
+  node?: string;
+  message: string;
+}
