@@ -1,1 +1,5 @@
-export {};
+export * from './logger.js';
+export * from './config.js';
+export * from './http-app.js';
+export * from './server.js';
+export * from './shutdown.js';

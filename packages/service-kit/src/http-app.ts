@@ -1,0 +1,138 @@
+/**
+ * The HTTP edge shared by the RM and the JR: version header, JSON bodies that
+ * keep nanosecond integers exact, 404/405/413/415 answers, and the single place
+ * where typed errors become status codes and the standard error body
+ * `{"message","requestId","httpStatus"}`. No stack trace ever leaves the server.
+ */
+import express, { type ErrorRequestHandler, type Express, type NextFunction, type Request, type Response } from 'express';
+import {
+  BadRequestError,
+  ShuttingDownError,
+  SPINCYCLE_VERSION,
+  SpinCycleError,
+  stringifyJson,
+  parseJson,
+  VERSION_HEADER,
+} from '@spincycle/protocol';
+import type { Logger } from './logger.js';
+
+export interface AppOptions {
+  logger: Logger;
+  /** Largest accepted body (default 64 MiB: big chains and log batches). */
+  bodyLimit?: string;
+  /** Returns true while the service drains; such calls to `drainingGuard` routes get 503. */
+  isDraining?: () => boolean;
+}
+
+/** Standard error body. */
+export function errorBody(message: string, httpStatus: number) {
+  return { message, requestId: '', httpStatus };
+}
+
+/** Send JSON with bigints written as integers. */
+export function sendJson(res: Response, status: number, body: unknown): void {
+  res.status(status).type('application/json').send(stringifyJson(body));
+}
+
+const BIG_INT_RE = /\d{16}/;
+
+function jsonBody(limit: string) {
+  const raw = express.text({ type: () => true, limit });
+  return (req: Request, res: Response, next: NextFunction) => {
+    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+    if (!hasBody) return next();
+    const type = req.headers['content-type'] ?? '';
+    if (!/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
+      return sendJson(res, 415, errorBody(`unsupported Content-Type '${type || '(none)'}': send application/json`, 415));
+    }
+    raw(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      const text = typeof req.body === 'string' ? req.body : '';
+      if (text.trim() === '') {
+        req.body = undefined;
+        return next();
+      }
+      try {
+        // Fast path: JSON.parse unless the text holds an integer too big for a double.
+        req.body = BIG_INT_RE.test(text) ? parseJson(text) : JSON.parse(text);
+      } catch (e) {
+        return next(new BadRequestError(`malformed JSON body: ${(e as Error).message}`));
+      }
+      next();
+    });
+  };
+}
+
+/** An express app with the common middleware installed; add routes, then call `finishApp`. */
+export function createApp(opts: AppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use((req, res, next) => {
+    res.setHeader(VERSION_HEADER, SPINCYCLE_VERSION);
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      opts.logger.debug('http', { method: req.method, path: req.originalUrl, status: res.statusCode, ms: +ms.toFixed(2) });
+    });
+    next();
+  });
+  app.use(jsonBody(opts.bodyLimit ?? '64mb'));
+  app.get('/version', (_req, res) => {
+    res.type('text/plain').send(SPINCYCLE_VERSION);
+  });
+  app.get('/health', (_req, res) => {
+    res.type('text/plain').send('OK');
+  });
+  return app;
+}
+
+/** Middleware: 503 while draining (create/start endpoints). */
+export function drainingGuard(isDraining: () => boolean, message: string) {
+  return (_req: Request, _res: Response, next: NextFunction) => {
+    if (isDraining()) return next(new ShuttingDownError(message));
+    next();
+  };
+}
+
+/**
+ * Install the 404/405 fallbacks and the error mapper. `routes` lists the known
+ * path patterns with their methods so a wrong method on a known path is a 405.
+ */
+export function finishApp(app: Express, logger: Logger): void {
+  app.use((req: Request, res: Response) => {
+    const allowed = allowedMethods(app, req.path);
+    if (allowed.length > 0) {
+      res.setHeader('Allow', allowed.join(', '));
+      return sendJson(res, 405, errorBody('Method Not Allowed', 405));
+    }
+    sendJson(res, 404, errorBody('Not Found', 404));
+  });
+  const handler: ErrorRequestHandler = (err, req, res, _next) => {
+    if (res.headersSent) return;
+    const e = err as { status?: number; type?: string; message?: string; expose?: boolean };
+    if (err instanceof SpinCycleError) {
+      if (err.httpStatus >= 500) logger.error('request failed', { method: req.method, path: req.originalUrl, error: err.message, cause: String((err as Error).cause ?? '') });
+      return sendJson(res, err.httpStatus, errorBody(err.message, err.httpStatus));
+    }
+    if (e.type === 'entity.too.large') return sendJson(res, 413, errorBody(`request body too large: ${e.message}`, 413));
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose) {
+      return sendJson(res, e.status, errorBody(e.message ?? 'bad request', e.status));
+    }
+    logger.error('unhandled error', { method: req.method, path: req.originalUrl, error: (err as Error)?.stack ?? String(err) });
+    sendJson(res, 500, errorBody('Internal Server Error', 500));
+  };
+  app.use(handler);
+}
+
+function allowedMethods(app: Express, path: string): string[] {
+  const methods = new Set<string>();
+  const router = (app as unknown as { router?: { stack: Array<{ route?: { path: string; methods: Record<string, boolean> }; match?: (p: string) => boolean; matchers?: Array<(p: string) => unknown> }> } }).router;
+  for (const layer of router?.stack ?? []) {
+    if (!layer.route) continue;
+    const matches = layer.matchers ? layer.matchers.some((m) => m(path)) : layer.match?.(path);
+    if (!matches) continue;
+    for (const [m, on] of Object.entries(layer.route.methods)) if (on && m !== '_all') methods.add(m.toUpperCase());
+  }
+  return [...methods];
+}
