@@ -3,7 +3,9 @@
  * database and removes it afterwards. Tests read its URL with
  * `inject('mysqlUrl')` (also in SPINCYCLE_TEST_MYSQL_URL). MySQL must be reachable: the run fails, never skips.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import type { TestProject } from 'vitest/node';
 
@@ -14,16 +16,35 @@ declare module 'vitest' {
   }
 }
 
+const MARIADBD = '/usr/sbin/mariadbd';
 const SERVER_URL = process.env.SPINCYCLE_TEST_MYSQL_SERVER ?? 'mysql://root@127.0.0.1:3306';
+
+/** Connect; when nothing answers and a local MariaDB is installed, start it once and wait. */
+async function connectOrStart(): Promise<mysql.Connection> {
+  try {
+    return await mysql.createConnection(SERVER_URL);
+  } catch (first) {
+    if (!existsSync(MARIADBD)) throw unreachable(first);
+    spawnSync('start-stop-daemon', ['--start', '--oknodo', '--background', '--exec', MARIADBD], { stdio: 'ignore' });
+    for (let i = 0; i < 60; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      try {
+        return await mysql.createConnection(SERVER_URL);
+      } catch {
+        // still starting
+      }
+    }
+    throw unreachable(first);
+  }
+}
+
+function unreachable(err: unknown): Error {
+  return new Error(`tests need MySQL/MariaDB at ${SERVER_URL} (set SPINCYCLE_TEST_MYSQL_SERVER): ${(err as Error).message}`);
+}
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const name = `spincycle_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  let conn: mysql.Connection;
-  try {
-    conn = await mysql.createConnection(SERVER_URL);
-  } catch (err) {
-    throw new Error(`tests need MySQL/MariaDB at ${SERVER_URL} (set SPINCYCLE_TEST_MYSQL_SERVER): ${(err as Error).message}`);
-  }
+  const conn = await connectOrStart();
   await conn.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
   await conn.end();
   process.env.SPINCYCLE_TEST_MYSQL_URL = `${SERVER_URL}/${name}`;
