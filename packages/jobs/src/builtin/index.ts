@@ -1,0 +1,23 @@
+/** The built-in job types, available in every RM and JR unless a user job of the same type overrides them. */
+import { jobFactoryFromMap } from '../factory.js';
+import type { JobFactory } from '../job.js';
+import { NoopJob } from './noop.js';
+import { ShellCommandJob } from './shell-command.js';
+import { SleepJob } from './sleep.js';
+import { SplitJob } from './split.js';
+
+export { NoopJob } from './noop.js';
+export { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_OUTPUT, type ShellCommandArgs, ShellCommandJob } from './shell-command.js';
+export { type SleepArgs, SleepJob } from './sleep.js';
+export { SplitJob } from './split.js';
+export { TailBuffer } from './tail-buffer.js';
+
+export const BUILTIN_JOB_TYPES = ['noop', 'shell-command', 'sleep', 'split'] as const;
+
+/** Makes `noop`, `sleep`, `shell-command` and `split` jobs. */
+export const builtinJobFactory: JobFactory = jobFactoryFromMap({
+  noop: (id) => new NoopJob(id),
+  sleep: (id) => new SleepJob(id),
+  'shell-command': (id) => new ShellCommandJob(id),
+  split: (id) => new SplitJob(id),
+});
