@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// `pnpm bench`: start an RM and a JR on a fresh MariaDB database with the
+// shared benchmark specs, drive them with ../shared/bench/rmbench.mjs, and
+// print each figure beside its target. A benchmark, not a test: it only reports.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mysql from 'mysql2/promise';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const shared = process.env.SPINCYCLE_SHARED ?? resolve(root, '../shared');
+const driver = join(shared, 'bench/rmbench.mjs');
+const specs = join(shared, 'bench/specs');
+const server = process.env.SPINCYCLE_BENCH_MYSQL ?? 'mysql://root@127.0.0.1:3306';
+if (!existsSync(driver)) throw new Error(`no load driver at ${driver} (set SPINCYCLE_SHARED)`);
+
+const freePort = () =>
+  new Promise((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+
+const db = `spincycle_bench_${Date.now().toString(36)}`;
+const conn = await mysql.createConnection(server);
+await conn.query(`CREATE DATABASE \`${db}\``);
+
+const [rmPort, jrPort] = [await freePort(), await freePort()];
+const rmUrl = `http://127.0.0.1:${rmPort}`;
+const env = { ...process.env, LOG_LEVEL: 'warn', LOG_FORMAT: 'json' };
+const rm = spawn(process.execPath, [join(root, 'services/request-manager/dist/main.js')], {
+  env: { ...env, SPINCYCLE_SERVER_ADDR: `127.0.0.1:${rmPort}`, SPINCYCLE_MYSQL_DSN: `${server}/${db}`, SPINCYCLE_SPECS_DIR: specs, SPINCYCLE_JR_CLIENT_URL: `http://127.0.0.1:${jrPort}` },
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+const jr = spawn(process.execPath, [join(root, 'services/job-runner/dist/main.js')], {
+  env: { ...env, SPINCYCLE_SERVER_ADDR: `127.0.0.1:${jrPort}`, SPINCYCLE_RM_CLIENT_URL: rmUrl },
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+
+async function up(url) {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const bench = (...args) => JSON.parse(execFileSync(process.execPath, [driver, '--url', rmUrl, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 }).trim().split('\n').pop());
+
+try {
+  await up(rmUrl);
+  await up(`http://127.0.0.1:${jrPort}`);
+  bench('--workload', 'wide', '--n', '50'); // warm-up
+  const w1 = bench('--workload', 'wide', '--n', '1000').wide;
+  const w2 = bench('--workload', 'wide', '--n', '2000').wide;
+  const rss = { rm: rssMb(rm.pid), jr: rssMb(jr.pid) };
+  const deep = bench('--workload', 'deep').deep;
+  const conc = bench('--workload', 'concurrent', '--total', '500', '--clients', '20', '--sleep', '100').concurrent;
+  const rows = [
+    ['wide 1,000 hosts: create', `${w1.createMs} ms (${w1.totalJobs} jobs, ${w1.state === 3 ? 'COMPLETE' : `state ${w1.state}`}, ${w1.logEntries} log entries)`, '≤ 400 ms', w1.createMs <= 400],
+    ['wide 1,000 hosts: POST to COMPLETE', `${w1.makespanMs} ms`, '≤ 2 s', w1.makespanMs <= 2000 && w1.state === 3],
+    ['wide 2,000 vs 1,000: create', `${(w2.createMs / w1.createMs).toFixed(2)}× (${w2.createMs} ms)`, '≤ 2.2×', w2.createMs / w1.createMs <= 2.2],
+    ['wide 2,000 vs 1,000: makespan', `${(w2.makespanMs / w1.makespanMs).toFixed(2)}× (${w2.makespanMs} ms)`, '≤ 2.2×', w2.makespanMs / w1.makespanMs <= 2.2],
+    ['deep, 200 jobs in a line', `${deep.msPerJob} ms per job (${deep.makespanMs} ms)`, '≤ 0.5 ms/job', deep.msPerJob <= 0.5],
+    ['concurrent 500 from 20 clients: creates/s', `${conc.createPerSecond}/s`, '≥ 400/s', conc.createPerSecond >= 400],
+    ['concurrent: create p50 / p99', `${conc.createP50} / ${conc.createP99} ms`, 'p50 ≤ 40 ms', conc.createP50 <= 40],
+    ['concurrent: GET p50, find p50', `${conc.getP50} ms, ${conc.findP50} ms`, '', true],
+    ['RSS after the 2,000-host run: RM / JR', `${rss.rm.toFixed(0)} MB / ${rss.jr.toFixed(0)} MB`, '≤ 200 MB each', rss.rm <= 200 && rss.jr <= 200],
+  ];
+  console.log('\n| workload | measured | target | met |\n|---|---|---|---|');
+  for (const [name, got, target, ok] of rows) console.log(`| ${name} | ${got} | ${target} | ${ok ? 'yes' : 'NO'} |`);
+  console.log(`\nconcurrent states: ${JSON.stringify(conc.states)}; all done in ${conc.allDoneSeconds} s`);
+} finally {
+  jr.kill('SIGTERM');
+  rm.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 1500));
+  await conn.query(`DROP DATABASE IF EXISTS \`${db}\``);
+  await conn.end();
+}
