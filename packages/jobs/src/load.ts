@@ -17,6 +17,7 @@ import { builtinJobFactory } from './builtin/index.js';
 import { JobModuleError } from './errors.js';
 import { assertJob, composeFactories, type JobMakers, jobFactoryFromMap } from './factory.js';
 import type { JobFactory, JobId } from './job.js';
+import { resolvePackage } from './resolve-package.js';
 
 async function isFile(path: string): Promise<boolean> {
   try {
@@ -41,9 +42,14 @@ async function resolveModule(spec: string, baseDir: string): Promise<string> {
   // `jobs/index.js` may be a relative path without `./`; a file there wins over a package.
   const asPath = resolve(baseDir, spec);
   if (await isFile(asPath)) return pathToFileURL(asPath).href;
+  // A package, resolved as an import in baseDir would; then as a require
+  // would (NODE_PATH, odd layouts); then from this package's own location.
+  const entry = await resolvePackage(spec, baseDir);
+  if (entry !== undefined) {
+    if (!(await isFile(entry))) throw new JobModuleError(spec, `package entry file not found: ${entry}`);
+    return pathToFileURL(entry).href;
+  }
   try {
-    // Resolve the package as code in baseDir would. require.resolve misses
-    // packages that only export an "import" condition: those fall through.
     return pathToFileURL(createRequire(join(resolve(baseDir), 'noop.js')).resolve(spec)).href;
   } catch {
     return spec;
