@@ -20,7 +20,8 @@ export function toMillis(value: unknown): number | undefined {
 }
 
 function trimFraction(n: number, digits: number): string {
-  return n.toFixed(digits).replace(/\.?0+$/, '');
+  const text = n.toFixed(digits);
+  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
 }
 
 /** Go-like duration text: `0s`, `250ms`, `1.5s`, `2m3s`, `1h0m5s`. */
