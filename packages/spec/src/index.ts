@@ -1,1 +1,20 @@
-export {};
+export * from './model.js';
+export { BUILTIN_NOOP_SEQUENCE, isBuiltinNoopSequence, sequenceExists } from './builtins.js';
+export { checkSpecs } from './check.js';
+export { isValidDuration } from './duration.js';
+export { type FormatOptions, formatDiagnostic, formatHuman, type JsonDiagnostic, type JsonReport, toJsonReport } from './format.js';
+export { graphChecks } from './graph-checks.js';
+export { type LintOptions, type LintResult, lintDir, lintDirSync, lintLoaded, sortDiagnostics } from './lint.js';
+export {
+  findSpecFiles,
+  findSpecFilesSync,
+  isSpecFile,
+  type LoadResult,
+  loadSpecs,
+  loadSpecsSync,
+  loadSpecTexts,
+} from './load.js';
+export { type ParsedFile, parseSpecFile } from './parse-yaml.js';
+export { ACL_OPS, staticChecks } from './static-checks.js';
+export { type TopoResult, topologicalOrder, topologicalSort } from './topo.js';
+export { type CliIo, runCli } from './cli-run.js';

@@ -66,6 +66,38 @@ export interface NodeSpec {
   /** Conditional: value → sequence name; key `default` is the fallback. */
   eq: Record<string, string>;
   pos: SourcePos;
+  /**
+   * What the file said before normalisation, for the static checks (null entries, bad
+   * `each` shapes, an invalid category). Absent on hand-built specs; the checks then
+   * fall back to the normalised fields.
+   */
+  raw?: NodeRaw;
+}
+
+/** One `args` entry as written; `null` entries are kept so N5 can report them. */
+export interface RawNodeArg {
+  expected: string | undefined;
+  given: string | undefined;
+  line: number;
+}
+
+/** One `sets` entry as written. */
+export interface RawNodeSet {
+  arg: string | undefined;
+  as: string | undefined;
+  line: number;
+}
+
+export interface NodeRaw {
+  /** `category` as written (may be missing or not one of the three categories). */
+  category: string | undefined;
+  /** `each` entries as written; `undefined` when the key is absent or null (N19). */
+  each: string[] | undefined;
+  /** `args` entries; `null` = a null list entry, with its line. */
+  args: Array<RawNodeArg | { null: true; line: number }>;
+  sets: Array<RawNodeSet | { null: true; line: number }>;
+  /** Line of each key present in the node, e.g. `{ retryWait: 12 }`. */
+  lines: Record<string, number>;
 }
 
 export interface SequenceSpec {

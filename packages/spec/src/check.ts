@@ -1,0 +1,13 @@
+import type { Diagnostic, SpecSet } from './model.js';
+import { graphChecks } from './graph-checks.js';
+import { staticChecks } from './static-checks.js';
+
+/**
+ * Static checks, then graph checks (reference §5.3, §5.4). Graph checks run only when the
+ * static checks found no errors, as they assume well-formed nodes.
+ */
+export function checkSpecs(specs: SpecSet): Diagnostic[] {
+  const found = staticChecks(specs);
+  if (found.some((d) => d.severity === 'error')) return found;
+  return [...found, ...graphChecks(specs)];
+}
