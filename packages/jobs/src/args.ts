@@ -15,7 +15,8 @@ function isAbsent(value: unknown): boolean {
 /** A required, non-empty string. */
 export function requiredString(jobArgs: JobArgs, name: string): string {
   const value = jobArgs[name];
-  if (typeof value !== 'string' || value === '') throw new JobArgError(name, value, 'must be a non-empty string');
+  if (typeof value !== 'string' || value === '')
+    throw new JobArgError(name, value, 'must be a non-empty string');
   return value;
 }
 
@@ -27,7 +28,8 @@ export function optionalString(jobArgs: JobArgs, name: string): string | undefin
   return value;
 }
 
-const MILLIS_PROBLEM = 'must be a duration: milliseconds as a number or numeric string, or a duration like "30s"';
+const MILLIS_PROBLEM =
+  'must be a duration: milliseconds as a number or numeric string, or a duration like "30s"';
 
 /** A required duration in milliseconds (see `toMillis` for the accepted forms). */
 export function requiredMillis(jobArgs: JobArgs, name: string): number {

@@ -30,7 +30,9 @@ export class JobArgError extends BadRequestError {
     readonly problem: string,
   ) {
     super(
-      value === undefined ? `arg ${arg}: ${problem} (it is missing)` : `arg ${arg}: ${problem}, got ${describeValue(value)}`,
+      value === undefined
+        ? `arg ${arg}: ${problem} (it is missing)`
+        : `arg ${arg}: ${problem}, got ${describeValue(value)}`,
     );
   }
 }

@@ -22,7 +22,9 @@ const JOB_METHODS = ['id', 'create', 'serialize', 'deserialize', 'run', 'stop', 
 /** Throws a TypeError naming the job type when `job` lacks a Job method. */
 export function assertJob(job: unknown, type: string): asserts job is Job {
   if (typeof job !== 'object' || job === null) {
-    throw new TypeError(`maker for job type "${type}" returned ${job === null ? 'null' : typeof job}, not a job`);
+    throw new TypeError(
+      `maker for job type "${type}" returned ${job === null ? 'null' : typeof job}, not a job`,
+    );
   }
   for (const m of JOB_METHODS) {
     if (typeof (job as Record<string, unknown>)[m] !== 'function') {
@@ -40,7 +42,9 @@ export function jobFactoryFromMap(makers: JobMakers, options: { check?: boolean 
   const table = new Map<string, JobMaker>();
   for (const [type, maker] of Object.entries(makers)) {
     if (typeof maker !== 'function') {
-      throw new TypeError(`job type "${type}" maps to ${maker === null ? 'null' : typeof maker}, not a function (id) => Job`);
+      throw new TypeError(
+        `job type "${type}" maps to ${maker === null ? 'null' : typeof maker}, not a function (id) => Job`,
+      );
     }
     table.set(type, isClass(maker) ? (id) => new (maker as new (id: JobId) => Job)(id) : (maker as JobMaker));
   }

@@ -76,7 +76,9 @@ function toFactory(spec: string, exportName: string, value: unknown): JobFactory
       assertJob(job, id.type);
       return job;
     };
-    return typeof user.types === 'function' ? { make, types: () => (user.types as () => string[])() } : { make };
+    return typeof user.types === 'function'
+      ? { make, types: () => (user.types as () => string[])() }
+      : { make };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new JobModuleError(
@@ -105,12 +107,17 @@ export function factoryFromModule(spec: string, mod: Record<string, unknown>): J
   const def = mod.default;
   if (def !== undefined) {
     // CommonJS `module.exports = { factory }` arrives as the default export.
-    if (!hasMake(def) && typeof def === 'object' && def !== null && (def as { factory?: unknown }).factory !== undefined) {
+    if (
+      !hasMake(def) &&
+      typeof def === 'object' &&
+      def !== null &&
+      (def as { factory?: unknown }).factory !== undefined
+    ) {
       return toFactory(spec, 'default.factory', (def as { factory: unknown }).factory);
     }
     return toFactory(spec, 'default', def);
   }
-  const names = Object.keys(mod);
+  const names = Object.keys(mod).sort();
   throw new JobModuleError(
     spec,
     `exports no job factory: expected a named export "factory" or a default export; found ${
@@ -137,9 +144,13 @@ export async function loadJobFactory(moduleSpec: string | undefined, baseDir: st
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (target === spec && (e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND')) {
-      throw new JobModuleError(spec, `cannot find module or package "${spec}" (looked from ${resolve(baseDir)}): ${e.message}`, {
-        cause: err,
-      });
+      throw new JobModuleError(
+        spec,
+        `cannot find module or package "${spec}" (looked from ${resolve(baseDir)}): ${e.message}`,
+        {
+          cause: err,
+        },
+      );
     }
     const where = target.startsWith('file:') ? fileURLToPath(target) : target;
     throw new JobModuleError(spec, `failed to load ${where}: ${e.message ?? String(err)}`, { cause: err });

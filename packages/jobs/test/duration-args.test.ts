@@ -9,7 +9,7 @@ import {
   requiredString,
 } from '../src/args.js';
 import { formatDuration, toMillis } from '../src/duration.js';
-import { describeValue, JobArgError } from '../src/errors.js';
+import { describeValue, type JobArgError } from '../src/errors.js';
 
 describe('formatDuration', () => {
   it('renders like Go durations', () => {
@@ -36,7 +36,19 @@ describe('toMillis', () => {
     expect(toMillis(10n)).toBe(10);
   });
   it('rejects the rest', () => {
-    for (const v of [-1, '-1s', 'x', '', null, undefined, true, {}, [], Number.POSITIVE_INFINITY, Number.NaN]) {
+    for (const v of [
+      -1,
+      '-1s',
+      'x',
+      '',
+      null,
+      undefined,
+      true,
+      {},
+      [],
+      Number.POSITIVE_INFINITY,
+      Number.NaN,
+    ]) {
       expect(toMillis(v), String(v)).toBeUndefined();
     }
   });
@@ -54,7 +66,9 @@ describe('arg readers', () => {
 
   it('requiredString / optionalString', () => {
     expect(requiredString({ a: 'x' }, 'a')).toBe('x');
-    expect(catchErr(() => requiredString({}, 'a')).message).toBe('arg a: must be a non-empty string (it is missing)');
+    expect(catchErr(() => requiredString({}, 'a')).message).toBe(
+      'arg a: must be a non-empty string (it is missing)',
+    );
     expect(optionalString({ a: '' }, 'a')).toBeUndefined();
     expect(optionalString({ a: null }, 'a')).toBeUndefined();
     expect(catchErr(() => optionalString({ a: 1 }, 'a')).arg).toBe('a');
@@ -69,7 +83,9 @@ describe('arg readers', () => {
   it('optionalCount', () => {
     expect(optionalCount({ n: '12' }, 'n', 0)).toBe(12);
     expect(optionalCount({}, 'n', 3)).toBe(3);
-    expect(catchErr(() => optionalCount({ n: 1.5 }, 'n', 0)).message).toBe('arg n: must be a non-negative integer, got 1.5');
+    expect(catchErr(() => optionalCount({ n: 1.5 }, 'n', 0)).message).toBe(
+      'arg n: must be a non-negative integer, got 1.5',
+    );
   });
 
   it('optionalStringList / optionalStringMap', () => {

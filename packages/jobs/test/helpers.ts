@@ -19,7 +19,11 @@ export function make(type: string, factory: JobFactory = builtinJobFactory): Job
  * What the services do: the RM makes, creates and serializes; the JR makes a
  * fresh instance and deserializes. Returns the JR-side job.
  */
-export async function viaWire(type: string, jobArgs: JobArgs, factory: JobFactory = builtinJobFactory): Promise<Job> {
+export async function viaWire(
+  type: string,
+  jobArgs: JobArgs,
+  factory: JobFactory = builtinJobFactory,
+): Promise<Job> {
   const id = jobId(type);
   const rmJob = factory.make(id);
   await rmJob.create(jobArgs);

@@ -167,7 +167,11 @@ describe('shell-command: stop and status', () => {
     job.stop(); // idempotent
     const ret = await running;
     expect(performance.now() - t0).toBeLessThan(2000);
-    expect(ret).toMatchObject({ state: State.STOPPED, exit: 143, error: 'stopped (killed by signal SIGTERM)' });
+    expect(ret).toMatchObject({
+      state: State.STOPPED,
+      exit: 143,
+      error: 'stopped (killed by signal SIGTERM)',
+    });
     expect(isAlive(pid)).toBe(false);
     expect(job.status()).toMatch(new RegExp(`^sleep 30 \\(pid ${pid}\\) killed by SIGTERM after \\d+ms$`));
   });
@@ -204,7 +208,11 @@ describe('shell-command: stop and status', () => {
     expect(isAlive(pid)).toBe(true);
     const ret = await running;
     const took = performance.now() - t0;
-    expect(ret).toMatchObject({ state: State.STOPPED, exit: 137, error: 'stopped (killed by signal SIGKILL)' });
+    expect(ret).toMatchObject({
+      state: State.STOPPED,
+      exit: 137,
+      error: 'stopped (killed by signal SIGKILL)',
+    });
     expect(took).toBeGreaterThanOrEqual(290);
     expect(took).toBeLessThan(2000);
     expect(isAlive(pid)).toBe(false);
@@ -257,7 +265,11 @@ describe('shell-command: args in create (RM side)', () => {
       [{}, 'cmd', 'arg cmd: must be a non-empty string (it is missing)'],
       [{ cmd: '' }, 'cmd', 'arg cmd: must be a non-empty string, got ""'],
       [{ cmd: ['ls'] }, 'cmd', 'arg cmd: must be a non-empty string, got ["ls"]'],
-      [{ cmd: 'ls', args: 5 }, 'args', 'arg args: must be a string (split on whitespace) or a list of strings, got 5'],
+      [
+        { cmd: 'ls', args: 5 },
+        'args',
+        'arg args: must be a string (split on whitespace) or a list of strings, got 5',
+      ],
       [{ cmd: 'ls', args: ['-l', 3] }, 'args[1]', 'arg args[1]: must be a string, got 3'],
       [{ cmd: 'ls', timeout: 'soon' }, 'timeout', 'got "soon"'],
       [{ cmd: 'ls', timeout: -1 }, 'timeout', 'got -1'],

@@ -7,7 +7,12 @@ import { SleepJob } from './sleep.js';
 import { SplitJob } from './split.js';
 
 export { NoopJob } from './noop.js';
-export { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_OUTPUT, type ShellCommandArgs, ShellCommandJob } from './shell-command.js';
+export {
+  DEFAULT_KILL_GRACE_MS,
+  DEFAULT_MAX_OUTPUT,
+  type ShellCommandArgs,
+  ShellCommandJob,
+} from './shell-command.js';
 export { type SleepArgs, SleepJob } from './sleep.js';
 export { SplitJob } from './split.js';
 export { TailBuffer } from './tail-buffer.js';

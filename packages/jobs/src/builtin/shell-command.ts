@@ -72,7 +72,7 @@ export class ShellCommandJob extends BaseJob<ShellCommandArgs> {
     const cmd = requiredString(jobArgs, 'cmd');
     noNul('cmd', cmd);
     const args = optionalStringList(jobArgs, 'args');
-    args.forEach((a, i) => noNul(`args[${i}]`, a));
+    for (const [i, a] of args.entries()) noNul(`args[${i}]`, a);
     const parsed: ShellCommandArgs = {
       cmd,
       args,
@@ -107,10 +107,12 @@ export class ShellCommandJob extends BaseJob<ShellCommandArgs> {
 
   override status(): string {
     const line = this.commandLine();
-    if (this.phase === 'idle') return this.stopRequested ? `stopped before start: ${line}` : `not started: ${line}`;
+    if (this.phase === 'idle')
+      return this.stopRequested ? `stopped before start: ${line}` : `not started: ${line}`;
     const pid = this.child?.pid;
     const who = pid === undefined ? line : `${line} (pid ${pid})`;
-    if (this.phase === 'done') return `${who} ${this.endNote} after ${formatDuration(this.endedAt - this.startedAt)}`;
+    if (this.phase === 'done')
+      return `${who} ${this.endNote} after ${formatDuration(this.endedAt - this.startedAt)}`;
     const verb = this.terminating ? 'stopping' : 'running';
     return `${verb} ${who} for ${formatDuration(Math.round(performance.now() - this.startedAt))}`;
   }
@@ -131,7 +133,8 @@ export class ShellCommandJob extends BaseJob<ShellCommandArgs> {
 
   private async execute(): Promise<JobReturn> {
     const a = this.args;
-    if (typeof a.cmd !== 'string' || !Array.isArray(a.args)) return this.fail('shell-command: no cmd (job bytes not from create?)');
+    if (typeof a.cmd !== 'string' || !Array.isArray(a.args))
+      return this.fail('shell-command: no cmd (job bytes not from create?)');
     if (this.stopRequested) return this.stopped({ error: 'stopped before the command started' });
     if (a.cwd !== undefined) {
       const problem = await checkDir(a.cwd);
@@ -237,7 +240,10 @@ export class ShellCommandJob extends BaseJob<ShellCommandArgs> {
     this.terminating = true;
     this.signalGroup(child, 'SIGTERM');
     // Keeps running after the leader exits, to kill stragglers of the group; unref'd so it never holds the process.
-    const kill = setTimeout(() => this.signalGroup(child, 'SIGKILL'), this.args.killGrace ?? DEFAULT_KILL_GRACE_MS);
+    const kill = setTimeout(
+      () => this.signalGroup(child, 'SIGKILL'),
+      this.args.killGrace ?? DEFAULT_KILL_GRACE_MS,
+    );
     kill.unref();
   }
 

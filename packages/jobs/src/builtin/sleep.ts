@@ -29,12 +29,15 @@ export class SleepJob extends BaseJob<SleepArgs> {
     this.endedAt = performance.now();
     this.outcome = full ? 'done' : 'stopped';
     if (full) return this.complete();
-    return this.stopped({ error: `stopped after ${formatDuration(this.endedAt - this.startedAt)} of ${formatDuration(duration)}` });
+    return this.stopped({
+      error: `stopped after ${formatDuration(this.endedAt - this.startedAt)} of ${formatDuration(duration)}`,
+    });
   }
 
   override status(): string {
     const duration = this.args.duration;
-    if (this.startedAt === undefined) return this.stopRequested ? 'stopped before sleeping' : `not started, will sleep ${duration} ms`;
+    if (this.startedAt === undefined)
+      return this.stopRequested ? 'stopped before sleeping' : `not started, will sleep ${duration} ms`;
     const elapsed = (this.endedAt ?? performance.now()) - this.startedAt;
     const left = Math.max(0, Math.ceil(duration - elapsed));
     if (this.outcome === 'done') return `slept ${duration} ms`;

@@ -14,7 +14,8 @@ export class SplitJob extends BaseJob {
     if (typeof input !== 'string') throw new JobArgError('input', input, 'must be a string');
     let sep = jobArgs.sep;
     if (sep === undefined || sep === null) sep = ',';
-    else if (typeof sep !== 'string' || sep === '') throw new JobArgError('sep', sep, 'must be a non-empty string');
+    else if (typeof sep !== 'string' || sep === '')
+      throw new JobArgError('sep', sep, 'must be a non-empty string');
     const output: string[] = [];
     for (const part of input.split(sep as string)) {
       const item = part.trim();
