@@ -218,6 +218,20 @@ describe('shell-command: stop and status', () => {
     expect(isAlive(pid)).toBe(false);
   });
 
+  it('run can be called again on the same job (JR retries), and stop still works', async () => {
+    const marker = join(tmp, 'tried-once');
+    const job = await viaWire('shell-command', {
+      cmd: '/bin/sh',
+      args: ['-c', 'test -e "$0" || { touch "$0"; exit 4; }; sleep 30', marker],
+    });
+    expect(await job.run({})).toMatchObject({ state: State.FAIL, exit: 4 });
+    const running = job.run({});
+    const pid = await runningPid(job);
+    job.stop();
+    expect((await running).state).toBe(State.STOPPED);
+    expect(isAlive(pid)).toBe(false);
+  });
+
   it('stop before run returns STOPPED without starting anything', async () => {
     const job = await viaWire('shell-command', { cmd: 'sleep', args: '30' });
     job.stop();

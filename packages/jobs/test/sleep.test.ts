@@ -95,6 +95,14 @@ describe('sleep: run', () => {
     expect(performance.now() - t0).toBeLessThan(100);
   });
 
+  it('can run again on the same instance (JR retries)', async () => {
+    const job = await viaWire('sleep', { duration: 30 });
+    expect((await job.run({})).state).toBe(State.COMPLETE);
+    const again = job.run({});
+    expect(job.status()).toMatch(/^sleeping, \d+ ms left$/);
+    expect((await again).state).toBe(State.COMPLETE);
+  });
+
   it('a zero duration completes at once', async () => {
     const job = await viaWire('sleep', { duration: '0' });
     expect((await job.run({})).state).toBe(State.COMPLETE);

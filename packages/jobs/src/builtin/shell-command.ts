@@ -146,6 +146,11 @@ export class ShellCommandJob extends BaseJob<ShellCommandArgs> {
       if (this.stopRequested) return this.stopped({ error: 'stopped before the command started' });
     }
 
+    // The JR calls run again on the same instance for job retries: start afresh.
+    this.child = undefined;
+    this.exited = false;
+    this.terminating = false;
+    this.endNote = '';
     const stdout = new TailBuffer(a.maxOutput ?? DEFAULT_MAX_OUTPUT);
     const stderr = new TailBuffer(a.maxOutput ?? DEFAULT_MAX_OUTPUT);
     this.phase = 'running';

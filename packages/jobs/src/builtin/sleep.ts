@@ -25,6 +25,8 @@ export class SleepJob extends BaseJob<SleepArgs> {
       return this.fail(`invalid duration ${String(duration)} (job bytes not from create?)`);
     }
     this.startedAt = performance.now();
+    this.endedAt = undefined;
+    this.outcome = undefined;
     const full = await this.wait(duration);
     this.endedAt = performance.now();
     this.outcome = full ? 'done' : 'stopped';
