@@ -7,7 +7,9 @@ import { fixture, jobList, jobNamed, linearNames, testFactory } from './helpers.
 const destroyTypes = {
   'prep-job-2': {},
   'cleanup-job-2': {},
-  'destroy-step-1': (args: Record<string, unknown>) => void (args.physicalhost = `ph-${args.container}`),
+  'destroy-step-1': (args: Record<string, unknown>) => {
+    args.physicalhost = `ph-${args.container}`;
+  },
   'destroy-step-2': {},
 };
 
@@ -184,7 +186,12 @@ describe('the built-in noop sequence and job', () => {
     const specs = await fixture('a-b-c');
     const factory = testFactory({
       noop: { bytes: new Uint8Array([1, 2, 3]) },
-      aJobType: { create: (a) => void (a.aArg = 1), bytes: () => new Uint8Array([0xff]) },
+      aJobType: {
+        create: (a) => {
+          a.aArg = 1;
+        },
+        bytes: () => new Uint8Array([0xff]),
+      },
       bJobType: {},
       cJobType: {},
     });
@@ -200,7 +207,9 @@ describe('each', () => {
   it('empty-cluster: an empty list builds a noop placeholder', async () => {
     const specs = await fixture('empty-cluster');
     const factory = testFactory({
-      'get-cluster-instances': (a) => void (a.instances = []),
+      'get-cluster-instances': (a) => {
+        a.instances = [];
+      },
       'cleanup-job': {},
       'delete-step': {},
     });
@@ -227,7 +236,9 @@ describe('each', () => {
   it('empty-cluster: one element builds the single expansion without repeat wrappers', async () => {
     const specs = await fixture('empty-cluster');
     const factory = testFactory({
-      'get-cluster-instances': (a) => void (a.instances = ['only']),
+      'get-cluster-instances': (a) => {
+        a.instances = ['only'];
+      },
       'cleanup-job': {},
       'delete-step': {},
     });

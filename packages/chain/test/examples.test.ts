@@ -15,7 +15,9 @@ import {
 } from './helpers.js';
 
 const setsAArg = {
-  aJobType: (args: Record<string, unknown>) => void (args.aArg = 'a-was-here'),
+  aJobType: (args: Record<string, unknown>) => {
+    args.aArg = 'a-was-here';
+  },
   bJobType: {},
   cJobType: {},
 };
@@ -200,12 +202,17 @@ describe('cond-args (§6.10 example 2)', () => {
 });
 
 const decommTypes = {
-  'get-cluster-instances': (args: Record<string, unknown>) =>
-    void (args.instances = ['i1', 'i2', 'i3', 'i4']),
-  'check-ok-1': (args: Record<string, unknown>) => void (args.physicalhost = `ph-${args.container}`),
+  'get-cluster-instances': (args: Record<string, unknown>) => {
+    args.instances = ['i1', 'i2', 'i3', 'i4'];
+  },
+  'check-ok-1': (args: Record<string, unknown>) => {
+    args.physicalhost = `ph-${args.container}`;
+  },
   'check-ok-2': {},
   'prep-job-1': {},
-  'decom-step-1': (args: Record<string, unknown>) => void (args.physicalhost = `ph-${args.container}`),
+  'decom-step-1': (args: Record<string, unknown>) => {
+    args.physicalhost = `ph-${args.container}`;
+  },
   'decom-step-2': {},
   'decom-step-3': {},
   'cleanup-job': {},
