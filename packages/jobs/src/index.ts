@@ -1,3 +1,6 @@
+// Types and states job authors need, so a job module can depend on this package alone.
+export type { JobArgs, JobData, StateValue } from '@spincycle/protocol';
+export { State } from '@spincycle/protocol';
 export * from './args.js';
 export { BaseJob } from './base-job.js';
 export * from './builtin/index.js';
