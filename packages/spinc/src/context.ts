@@ -1,0 +1,108 @@
+/**
+ * What a command runs with: the streams (injectable, so tests can run spinc
+ * in-process), the resolved options, its arguments and a lazily made client.
+ */
+import { ApiError, RmClient } from '@spincycle/protocol';
+import { describeApiError } from './errors.js';
+import type { SpincOptions } from './options.js';
+import { toJson } from './output.js';
+
+export interface OutStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+export interface SpincIO {
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdout: OutStream;
+  stderr: OutStream;
+  env: Record<string, string | undefined>;
+  /** Prompting allowed: defaults to stdin AND stdout being terminals. */
+  interactive?: boolean;
+  /** Clock, for tests. */
+  now?: () => Date;
+  /** Home directory for `~/.spinc.yaml` (default: env HOME, then os.homedir()). */
+  homeDir?: string;
+  /** System config file (default /etc/spinc/spinc.yaml). */
+  systemConfigFile?: string;
+  /** File reader for config files (default fs.readFileSync as UTF-8). */
+  readFile?: (path: string) => string;
+  /** Poll interval cap for --wait/wait in ms (default 1000). */
+  pollMaxMs?: number;
+}
+
+export class Context {
+  private rm: RmClient | undefined;
+
+  constructor(
+    readonly io: SpincIO,
+    readonly opts: SpincOptions,
+    /** The command's own arguments (after the command name). */
+    readonly args: string[],
+    readonly interactive: boolean,
+  ) {}
+
+  now(): Date {
+    return this.io.now ? this.io.now() : new Date();
+  }
+
+  out(line = ''): void {
+    this.io.stdout.write(`${line}\n`);
+  }
+
+  err(line = ''): void {
+    this.io.stderr.write(`${line}\n`);
+  }
+
+  debug(message: string): void {
+    if (this.opts.debug) this.io.stderr.write(`DEBUG ${message}\n`);
+  }
+
+  /** Print one JSON document on stdout. */
+  json(value: unknown): void {
+    this.io.stdout.write(`${toJson(value)}\n`);
+  }
+
+  get client(): RmClient {
+    if (!this.rm) {
+      this.rm = new RmClient({
+        baseURL: this.opts.addr,
+        timeoutMs: this.opts.timeoutMs,
+        // A few quick retries ride over an RM restart without making an unreachable RM slow to report.
+        retry: { attempts: 3, baseDelayMs: 200, maxDelayMs: 1000 },
+        headers: this.opts.token ? { Authorization: `Bearer ${this.opts.token}` } : {},
+      });
+      if (this.opts.debug) {
+        const started = new WeakMap<object, number>();
+        this.rm.http.http.interceptors.request.use((config) => {
+          started.set(config, Date.now());
+          this.debug(`${String(config.method).toUpperCase()} ${config.baseURL ?? ''}${config.url ?? ''}${config.data ? ` ${String(config.data)}` : ''}`);
+          return config;
+        });
+        this.rm.http.http.interceptors.response.use(
+          (res) => {
+            const t0 = started.get(res.config);
+            this.debug(`HTTP ${res.status} ${t0 === undefined ? '' : `in ${Date.now() - t0} ms`}: ${String(res.data).slice(0, 2000)}`);
+            return res;
+          },
+          (err: unknown) => {
+            this.debug(`request failed: ${(err as Error).message}`);
+            return Promise.reject(err);
+          },
+        );
+      }
+    }
+    return this.rm;
+  }
+
+  /** Run an API call, turning an ApiError into the user-facing SpincError. */
+  async api<T>(call: (rm: RmClient) => Promise<T>): Promise<T> {
+    try {
+      return await call(this.client);
+    } catch (err) {
+      if (err instanceof ApiError) throw describeApiError(err, this.opts.addr, this.opts.timeoutMs);
+      throw err;
+    }
+  }
+}

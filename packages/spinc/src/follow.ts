@@ -1,0 +1,108 @@
+/** Following a request to its end (`start --wait`, `wait`): progress display and the exit code. */
+import { isFinalState, type JobLog, type Request, State, stateName } from '@spincycle/protocol';
+import type { Context, OutStream } from './context.js';
+import { ExitCode } from './errors.js';
+import { formatDuration, formatTime, progressPercent, wireTime } from './output.js';
+
+/** Exit code for the state a followed request ended in. */
+export function exitCodeForState(state: number): number {
+  if (state === State.COMPLETE) return ExitCode.OK;
+  if (state === State.FAIL) return ExitCode.FAIL;
+  if (state === State.STOPPED) return ExitCode.STOPPED;
+  return ExitCode.ERROR;
+}
+
+/** A hand-drawn bar: `[##########----------]  50%`. */
+export function progressBar(percent: number, width = 30): string {
+  const p = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0));
+  const filled = Math.round((p / 100) * width);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(p).padStart(3)}%`;
+}
+
+/** Runtime of a request: finished − started, or now − started while it runs. */
+export function requestRuntime(req: Request, now: Date): string {
+  const started = wireTime(req.startedAt);
+  if (!started) return 'not started';
+  const finished = wireTime(req.finishedAt);
+  return formatDuration((finished ?? now).getTime() - started.getTime());
+}
+
+export function progressLine(req: Request, now: Date): string {
+  const pct = progressPercent(req.finishedJobs, req.totalJobs, req.state);
+  return `${formatTime(now)} ${req.id} ${stateName(req.state)} ${req.finishedJobs}/${req.totalJobs} jobs ${pct}% ${requestRuntime(req, now)}`;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Poll the request until it is COMPLETE, FAIL or STOPPED (a SUSPENDED request
+ * is waited for: it is resumed later). Progress goes to `out`: a bar redrawn in
+ * place when it is a terminal, else one line whenever state or progress changes.
+ */
+export async function follow(ctx: Context, id: string, out: OutStream): Promise<Request> {
+  const bar = out.isTTY === true;
+  const maxDelay = ctx.io.pollMaxMs ?? 1000;
+  let delay = 100;
+  let last = '';
+  let drawn = false;
+  try {
+    for (;;) {
+      const req = await ctx.api((rm) => rm.getRequest(id));
+      const now = ctx.now();
+      const final = isFinalState(req.state);
+      if (bar) {
+        const pct = progressPercent(req.finishedJobs, req.totalJobs, req.state);
+        const line = `${progressBar(pct)}  ${stateName(req.state).padEnd(9)} ${req.finishedJobs}/${req.totalJobs} jobs  ${requestRuntime(req, now)}`;
+        out.write(`\r${line}\u001b[K`);
+        drawn = true;
+      } else {
+        const key = `${req.state}/${req.finishedJobs}/${req.totalJobs}`;
+        if (key !== last) {
+          out.write(`${progressLine(req, now)}\n`);
+          last = key;
+        }
+      }
+      if (final) return req;
+      await sleep(delay);
+      delay = Math.min(maxDelay, delay * 2);
+    }
+  } finally {
+    if (drawn) out.write('\n');
+  }
+}
+
+/** The failed job tries of a request (latest try per job), for the end-of-wait report. */
+export function failedJobs(logs: readonly JobLog[]): JobLog[] {
+  const latest = new Map<string, JobLog>();
+  for (const l of logs) {
+    const prev = latest.get(l.jobId);
+    if (!prev || l.try >= prev.try) latest.set(l.jobId, l);
+  }
+  return [...latest.values()].filter((l) => l.state !== State.COMPLETE && l.state !== State.STOPPED);
+}
+
+/** Report how a followed request ended; returns the exit code. */
+export async function reportEnd(ctx: Context, req: Request): Promise<number> {
+  const code = exitCodeForState(req.state);
+  const now = ctx.now();
+  if (!ctx.opts.json) {
+    ctx.out(`${req.id} ${stateName(req.state)}: ${req.finishedJobs}/${req.totalJobs} jobs, runtime ${requestRuntime(req, now)}`);
+  }
+  if (req.state === State.FAIL) {
+    // CI logs should say why: the failed jobs' errors and the tail of their stderr.
+    try {
+      const logs = await ctx.api((rm) => rm.getJobLogs(req.id));
+      for (const l of failedJobs(logs)) {
+        ctx.err(`spinc: job ${l.name} (${l.jobId}, ${l.type}) try ${l.try}: ${stateName(l.state)}, exit ${l.exit}${l.error ? `: ${l.error}` : ''}`);
+        const tail = l.stderr.trimEnd().split('\n').slice(-5);
+        if (l.stderr.trim() !== '') for (const t of tail) ctx.err(`  stderr: ${t}`);
+      }
+    } catch (err) {
+      ctx.debug(`could not read the job log: ${(err as Error).message}`);
+    }
+    ctx.err(`spinc: request ${req.id} failed; see 'spinc log ${req.id}'`);
+  } else if (req.state === State.STOPPED) {
+    ctx.err(`spinc: request ${req.id} was stopped`);
+  }
+  return code;
+}

@@ -1,0 +1,151 @@
+/** Usage texts: the general help and one paragraph per command. */
+import { SPINCYCLE_VERSION } from '@spincycle/protocol';
+import { DEFAULT_ADDR, DEFAULT_TIMEOUT_MS, SYSTEM_CONFIG_FILE, USER_CONFIG_FILE } from './options.js';
+
+export interface CommandHelp {
+  name: string;
+  usage: string;
+  summary: string;
+  details: string;
+}
+
+export const COMMANDS: readonly CommandHelp[] = [
+  {
+    name: 'help',
+    usage: 'help [command|request]',
+    summary: 'show this help, a command\'s help, or a request\'s args',
+    details:
+      'Without an argument, prints this usage. With a command name, prints that command\'s help. With a request name, prints the request\'s args (* marks required ones) with their descriptions and defaults.',
+  },
+  {
+    name: 'start',
+    usage: 'start <request> [name=value ...] [--wait] [--yes]',
+    summary: 'start a request',
+    details: `Starts a request with the args given as name=value. On a terminal (stdin and stdout), spinc asks for missing required args (and, when no args were given, for optional ones, showing their defaults), prints the equivalent command line and asks for 'ok' before starting; --yes skips that confirmation. When stdin or stdout is not a terminal, or with --json, spinc never prompts: missing required args are a usage error (exit 2) naming them, and nothing is started. --wait follows the request to its end (a progress bar on a terminal, progress lines otherwise) and exits 0 for COMPLETE, 4 for FAIL, 5 for STOPPED.`,
+  },
+  {
+    name: 'wait',
+    usage: 'wait <id>',
+    summary: 'follow a request until it ends',
+    details: 'Follows a request until it is COMPLETE, FAIL or STOPPED, showing its progress; exits 0 for COMPLETE, 4 for FAIL, 5 for STOPPED. A SUSPENDED request is waited for until it is resumed and ends.',
+  },
+  {
+    name: 'status',
+    usage: 'status <id>',
+    summary: 'state, progress and runtime of a request',
+    details: 'Prints the state, progress, runtime, type, caller and required args of a request.',
+  },
+  {
+    name: 'info',
+    usage: 'info <id>',
+    summary: 'details of a request',
+    details: 'Prints the id, type, caller, created/started/finished times (ISO 8601, UTC), state, Job Runner host, job counts and args (required and optional) of a request.',
+  },
+  {
+    name: 'log',
+    usage: 'log <id> [jobId]',
+    summary: 'job log of a request',
+    details: 'Prints the job log of a request, oldest first: one block per job try with its state, exit code, error, runtime, times, stdout and stderr. With a job id, only that job\'s latest try.',
+  },
+  {
+    name: 'ps',
+    usage: 'ps [id]',
+    summary: 'running jobs',
+    details: 'Lists the jobs running now on all Job Runners (or only those of one request): request type and id, request progress, caller, job runtime, try, job name and job status. Prints nothing when nothing runs.',
+  },
+  {
+    name: 'running',
+    usage: 'running <id>',
+    summary: 'exit 0 if a request is pending, running or suspended',
+    details: 'Prints nothing; exits 0 if the request is PENDING, RUNNING or SUSPENDED and 1 otherwise (also 1 when the request does not exist, with the message on stderr). Handy in shell loops: while spinc running <id>; do sleep 5; done',
+  },
+  {
+    name: 'stop',
+    usage: 'stop <id>',
+    summary: 'stop a running request',
+    details: 'Stops a running request: its running jobs are stopped and it ends STOPPED. Stopping a COMPLETE request does nothing.',
+  },
+  {
+    name: 'find',
+    usage: 'find [filter=value ...]',
+    summary: 'find requests',
+    details: `Lists requests, newest first. Filters: type=<request>, states=<STATE,...> (case-insensitive), user=<user>, args=<name=value,...> (exact arg values), since=<time> (still running after), until=<time> (created before), limit=<n> (default 10, 0 = all), offset=<n>, timezone=utc|local (how times are shown). Times: ISO 8601 such as 2024-05-01T12:00:00Z or 2024-05-01T14:00:00+02:00, or the original's '2024-05-01 12:00:00 UTC'; a time without a zone (2024-05-01, 2024-05-01T12:00) is in the timezone filter's zone.`,
+  },
+  {
+    name: 'version',
+    usage: 'version',
+    summary: 'spinc and Request Manager versions',
+    details: 'Prints the spinc version and the version of the Request Manager at --addr (exit 3 when it cannot be reached). --version prints only the spinc version, without contacting the Request Manager.',
+  },
+];
+
+export function findCommand(name: string): CommandHelp | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
+
+export const OPTIONS: readonly (readonly [string, string])[] = [
+  ['--addr URL', `Request Manager address (env SPINC_ADDR, config addr; default ${DEFAULT_ADDR})`],
+  ['--config FILES', `comma-separated config files (env SPINC_CONFIG; default ${SYSTEM_CONFIG_FILE},${USER_CONFIG_FILE})`],
+  ['--timeout MS', `HTTP timeout in milliseconds (env SPINC_TIMEOUT, config timeout; default ${DEFAULT_TIMEOUT_MS})`],
+  ['--debug', 'print diagnostics and stack traces to stderr (env SPINC_DEBUG, config debug)'],
+  ['--env NAME', 'environment name, repeated in the commands spinc prints (env SPINC_ENV, config env)'],
+  ['--json', 'print the API\'s JSON, one document on stdout (never prompts)'],
+  ['--wait', 'start: follow the request until it ends'],
+  ['--yes, -y', 'start: do not ask for confirmation'],
+  ['--help, -h', 'show help (spinc <command> --help for a command)'],
+  ['--version', 'print the spinc version'],
+];
+
+export const EXIT_CODES: readonly (readonly [number, string])[] = [
+  [0, 'success (start --wait, wait: the request is COMPLETE)'],
+  [1, 'API or operation error (running: the request is not pending/running/suspended)'],
+  [2, 'usage error: bad flags, unknown command, request or arg, bad filter, missing args'],
+  [3, 'Request Manager unreachable or timed out'],
+  [4, 'start --wait, wait: the request ended FAIL'],
+  [5, 'start --wait, wait: the request ended STOPPED'],
+];
+
+export function generalHelp(): string[] {
+  const w = Math.max(...COMMANDS.map((c) => c.usage.replace(/ \[--wait\] \[--yes\]/, '').length));
+  const ow = Math.max(...OPTIONS.map(([o]) => o.length));
+  return [
+    `spinc ${SPINCYCLE_VERSION}: the Spin Cycle command-line client`,
+    '',
+    'Usage: spinc [options] <command> [args...]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.usage.replace(/ \[--wait\] \[--yes\]/, '').padEnd(w)}  ${c.summary}`),
+    '',
+    'Options (anywhere on the command line):',
+    ...OPTIONS.map(([o, d]) => `  ${o.padEnd(ow)}  ${d}`),
+    '',
+    'Config files (YAML, later files override earlier; env overrides files; flags override env):',
+    '  keys: addr, timeout, debug, env, token (sent as Authorization: Bearer; or env SPINC_TOKEN)',
+    '',
+    'Exit codes:',
+    ...EXIT_CODES.map(([c, d]) => `  ${c}  ${d}`),
+    '',
+    "Run 'spinc help <command>' for a command's help, 'spinc help <request>' for a request's args.",
+    'Run spinc (no command) to list requests.',
+  ];
+}
+
+export function commandHelp(c: CommandHelp): string[] {
+  return [`Usage: spinc [options] ${c.usage}`, '', ...wrap(c.details, 80)];
+}
+
+/** Wrap text at word boundaries. */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
