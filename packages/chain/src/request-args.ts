@@ -44,7 +44,7 @@ function scalarKind(value: unknown): string | undefined {
     case 'object':
       return value === null ? 'null' : Array.isArray(value) ? 'a list' : 'an object';
     default:
-      return `a ${typeof value}`;
+      return value === undefined ? 'undefined' : `a ${typeof value}`;
   }
 }
 
