@@ -1,0 +1,120 @@
+/**
+ * RM configuration (reference §11.1/§11.2 with our changes): keys declared
+ * once, defaults < YAML file < SPINCYCLE_* environment. `mysql.dsn` has no
+ * default: when it is unset the RM uses an embedded SQLite file in `data.dir`.
+ */
+import { join, resolve } from 'node:path';
+import { type ConfigSchema, type ConfigValues, ConfigError, loadConfig, redactConfig } from '@spincycle/service-kit';
+
+export const RM_CONFIG_SCHEMA = {
+  'server.addr': { type: 'string', default: '127.0.0.1:32308', env: 'SPINCYCLE_SERVER_ADDR', desc: 'host:port to listen on' },
+  'server.tls.cert_file': { type: 'string', env: 'SPINCYCLE_SERVER_TLS_CERT_FILE' },
+  'server.tls.key_file': { type: 'string', env: 'SPINCYCLE_SERVER_TLS_KEY_FILE' },
+  'server.tls.ca_file': { type: 'string', env: 'SPINCYCLE_SERVER_TLS_CA_FILE', desc: 'when set, client certificates are required' },
+  'server.body_limit': { type: 'string', default: '64mb', env: 'SPINCYCLE_SERVER_BODY_LIMIT', desc: 'largest accepted request body (413 above)' },
+  'mysql.dsn': { type: 'string', env: 'SPINCYCLE_MYSQL_DSN', desc: 'mysql://user:pass@host:port/db or user:pass@tcp(host:port)/db; unset = SQLite' },
+  'mysql.pool_size': { type: 'int', default: 20, env: 'SPINCYCLE_MYSQL_POOL_SIZE' },
+  'mysql.tls.cert_file': { type: 'string' },
+  'mysql.tls.key_file': { type: 'string' },
+  'mysql.tls.ca_file': { type: 'string' },
+  'data.dir': { type: 'string', default: '.data', env: 'SPINCYCLE_DATA_DIR', desc: 'SQLite file <dir>/spincycle.sqlite when mysql.dsn is unset' },
+  'specs.dir': { type: 'string', default: 'specs/', env: 'SPINCYCLE_SPECS_DIR' },
+  'jobs.module': { type: 'string', env: 'SPINCYCLE_JOBS_MODULE', desc: 'module exporting the job factory (built-in jobs only when unset)' },
+  'jr_client.url': { type: 'string', default: 'http://127.0.0.1:32307', env: 'SPINCYCLE_JR_CLIENT_URL', desc: 'one JR base URL or a comma-separated list' },
+  'jr_client.timeout': { type: 'duration', default: '30s', env: 'SPINCYCLE_JR_CLIENT_TIMEOUT', desc: 'per-attempt timeout of RM→JR calls' },
+  'jr_client.tls.cert_file': { type: 'string', env: 'SPINCYCLE_JR_CLIENT_TLS_CERT_FILE' },
+  'jr_client.tls.key_file': { type: 'string', env: 'SPINCYCLE_JR_CLIENT_TLS_KEY_FILE' },
+  'jr_client.tls.ca_file': { type: 'string', env: 'SPINCYCLE_JR_CLIENT_TLS_CA_FILE' },
+  'auth.admin_roles': { type: 'string[]', default: [] },
+  'auth.strict': { type: 'boolean', default: false },
+  'resumer.interval': { type: 'duration', default: '10s', env: 'SPINCYCLE_RESUMER_INTERVAL', desc: 'how often suspended chains are resumed / expired' },
+  'resumer.ttl': { type: 'duration', default: '1h', env: 'SPINCYCLE_RESUMER_TTL', desc: 'a suspended chain older than this is failed' },
+  'resumer.claim_timeout': { type: 'duration', default: '5m', desc: 'a claim older than this is considered abandoned' },
+  'log.level': { type: 'string', env: 'LOG_LEVEL', oneOf: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] },
+  'log.format': { type: 'string', env: 'LOG_FORMAT', oneOf: ['json', 'pretty'] },
+} as const satisfies ConfigSchema;
+
+export type RmConfig = ConfigValues<typeof RM_CONFIG_SCHEMA>;
+
+/** The config file to read: the explicit one (must exist) or `config/<ENV>.yaml` (optional). */
+export function configFileFor(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): { file?: string; optionalFile?: string } {
+  if (explicit) return { file: explicit };
+  const e = env.ENVIRONMENT === 'staging' || env.ENVIRONMENT === 'production' ? env.ENVIRONMENT : 'development';
+  return { optionalFile: join('config', `${e}.yaml`) };
+}
+
+/** Load and cross-check the RM config. Throws ConfigError naming the key. */
+export function loadRmConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown> } = {}): RmConfig {
+  const env = opts.env ?? process.env;
+  const cfg = loadConfig(RM_CONFIG_SCHEMA, { ...configFileFor(opts.file, env), env, overrides: opts.overrides });
+  if (cfg['mysql.dsn']) parseMysqlDsn(cfg['mysql.dsn']);
+  if (jrUrls(cfg).length === 0) throw new ConfigError("config: 'jr_client.url' must name at least one Job Runner URL");
+  for (const u of jrUrls(cfg)) {
+    if (!/^https?:\/\/[^/]+/.test(u)) throw new ConfigError(`config: 'jr_client.url' entry '${u}' must be an http(s):// URL`);
+  }
+  if (Boolean(cfg['server.tls.cert_file']) !== Boolean(cfg['server.tls.key_file'])) {
+    throw new ConfigError("config: 'server.tls.cert_file' and 'server.tls.key_file' must be set together");
+  }
+  return cfg;
+}
+
+/** The configured JR base URLs (trailing slashes removed). */
+export function jrUrls(cfg: Pick<RmConfig, 'jr_client.url'>): string[] {
+  return cfg['jr_client.url']
+    .split(',')
+    .map((s) => s.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
+}
+
+export function sqliteFile(cfg: Pick<RmConfig, 'data.dir'>): string {
+  return resolve(cfg['data.dir'], 'spincycle.sqlite');
+}
+
+export function redactRmConfig(cfg: RmConfig): Record<string, unknown> {
+  return redactConfig(RM_CONFIG_SCHEMA, cfg as Record<string, unknown>);
+}
+
+export interface MysqlConnection {
+  host?: string;
+  port?: number;
+  socketPath?: string;
+  username: string;
+  password: string;
+  database: string;
+  /** Query parameters of the DSN (Go options such as parseTime are accepted and ignored). */
+  params: Record<string, string>;
+}
+
+/**
+ * Parse a MySQL DSN: a `mysql://user:pass@host:port/db?…` URL or the original's
+ * Go DSN `user:pass@tcp(host:port)/db?…` (also `unix(/path)`). Throws ConfigError.
+ */
+export function parseMysqlDsn(dsn: string): MysqlConnection {
+  const bad = (why: string) => new ConfigError(`config: 'mysql.dsn' ${why}`);
+  if (/^mysql:\/\//i.test(dsn)) {
+    let u: URL;
+    try {
+      u = new URL(dsn);
+    } catch {
+      throw bad('is not a valid mysql:// URL');
+    }
+    const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+    if (!database) throw bad('must name a database (mysql://user:pass@host:port/DATABASE)');
+    return {
+      host: u.hostname || '127.0.0.1',
+      port: u.port ? Number(u.port) : 3306,
+      username: decodeURIComponent(u.username) || 'root',
+      password: decodeURIComponent(u.password),
+      database,
+      params: Object.fromEntries(u.searchParams),
+    };
+  }
+  const m = /^(?:([^:@]*)(?::(.*))?@)?(tcp|unix)?(?:\(([^)]*)\))?\/([^?]*)(?:\?(.*))?$/.exec(dsn);
+  if (!m) throw bad('must be mysql://user:pass@host:port/db or user:pass@tcp(host:port)/db');
+  const [, user = '', pass = '', net = 'tcp', addr = '', database = '', query = ''] = m;
+  if (!database) throw bad('must name a database (user:pass@tcp(host:port)/DATABASE)');
+  const params = Object.fromEntries(new URLSearchParams(query));
+  if (net === 'unix') return { socketPath: addr || '/tmp/mysql.sock', username: user || 'root', password: pass, database, params };
+  const hp = /^(.*?)(?::(\d+))?$/.exec(addr || 'localhost:3306');
+  return { host: hp?.[1] || 'localhost', port: hp?.[2] ? Number(hp[2]) : 3306, username: user || 'root', password: pass, database, params };
+}

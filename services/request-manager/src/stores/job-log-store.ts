@@ -1,0 +1,145 @@
+/**
+ * Job log entries: one row per (request, job, try). Inserts are multi-row and
+ * skip keys that already exist, so a JR re-sending a batch never duplicates.
+ * Nanosecond times are kept as exact decimal strings end to end.
+ */
+import type { JobLog } from '@spincycle/protocol';
+import type { EntityManager } from 'typeorm';
+import type { Db } from '../db/data-source.js';
+import { JobLogEntity, type JobLogRow } from '../db/entities.js';
+
+/** Rows per INSERT, and a byte budget that keeps a statement well under max_allowed_packet. */
+const BATCH_ROWS = 1000;
+const BATCH_BYTES = 4 * 1024 * 1024;
+
+export function toJobLogRow(e: JobLog): JobLogRow {
+  return {
+    request_id: e.requestId,
+    job_id: e.jobId,
+    try: e.try,
+    name: e.name,
+    type: e.type,
+    state: e.state,
+    started_at: BigInt(e.startedAt).toString(),
+    finished_at: BigInt(e.finishedAt).toString(),
+    exit: Math.trunc(Number(e.exit ?? 0)),
+    error: e.error ?? '',
+    stdout: e.stdout ?? '',
+    stderr: e.stderr ?? '',
+  };
+}
+
+export function toWireJobLog(r: JobLogRow): JobLog {
+  return {
+    requestId: r.request_id,
+    jobId: r.job_id,
+    try: Number(r.try),
+    name: r.name,
+    type: r.type,
+    startedAt: BigInt(r.started_at),
+    finishedAt: BigInt(r.finished_at),
+    state: Number(r.state),
+    exit: Number(r.exit ?? 0),
+    error: r.error ?? '',
+    stdout: r.stdout ?? '',
+    stderr: r.stderr ?? '',
+  };
+}
+
+const COLUMNS = ['request_id', 'job_id', 'try', 'name', 'type', 'state', 'started_at', 'finished_at', 'exit', 'error', 'stdout', 'stderr'] as const;
+
+const SELECT = `SELECT ${COLUMNS.map((c) => `\`${c}\``).join(', ')} FROM \`job_log\``;
+
+function values(r: JobLogRow): unknown[] {
+  return [r.request_id, r.job_id, r.try, r.name, r.type, r.state, r.started_at, r.finished_at, r.exit, r.error, r.stdout, r.stderr];
+}
+
+function rowBytes(r: JobLogRow): number {
+  return 200 + r.name.length + r.type.length + r.error.length * 2 + r.stdout.length * 2 + r.stderr.length * 2;
+}
+
+/** Same content (the key being equal already)? */
+export function sameEntry(a: JobLogRow, b: JobLogRow): boolean {
+  return (
+    a.name === b.name &&
+    a.type === b.type &&
+    Number(a.state) === Number(b.state) &&
+    String(a.started_at) === String(b.started_at) &&
+    String(a.finished_at) === String(b.finished_at) &&
+    Number(a.exit) === Number(b.exit) &&
+    (a.error ?? '') === (b.error ?? '') &&
+    (a.stdout ?? '') === (b.stdout ?? '') &&
+    (a.stderr ?? '') === (b.stderr ?? '')
+  );
+}
+
+export class JobLogStore {
+  constructor(private readonly db: Db) {}
+
+  /** Insert entries of any requests; existing (request, job, try) keys are skipped. Returns how many were inserted. */
+  async insertMany(entries: JobLog[]): Promise<number> {
+    const rows = entries.map(toJobLogRow);
+    let inserted = 0;
+    for (const batch of batches(rows)) {
+      inserted += await this.db.run((m) => this.db.insertRows(m, 'job_log', COLUMNS, batch.map(values), { ignoreDuplicates: true }));
+    }
+    return inserted;
+  }
+
+  /** Inside a caller's transaction. */
+  insertManyIn(m: EntityManager, entries: JobLog[]): Promise<number> {
+    return this.db.insertRows(m, 'job_log', COLUMNS, entries.map((e) => values(toJobLogRow(e))), { ignoreDuplicates: true });
+  }
+
+  /**
+   * Insert one entry. Re-sending the identical entry is fine (`inserted` false);
+   * a different entry under an existing key is reported as `conflict`.
+   */
+  async insertOne(entry: JobLog): Promise<{ inserted: boolean; conflict: boolean }> {
+    const row = toJobLogRow(entry);
+    const inserted = (await this.db.run((m) => this.db.insertRows(m, 'job_log', COLUMNS, [values(row)], { ignoreDuplicates: true }))) > 0;
+    if (inserted) return { inserted, conflict: false };
+    const existing = await this.getTry(entry.requestId, entry.jobId, entry.try);
+    return { inserted: false, conflict: !existing || !sameEntry(existing, row) };
+  }
+
+  private getTry(requestId: string, jobId: string, tryNo: number): Promise<JobLogRow | undefined> {
+    return this.db.run(
+      async (m) =>
+        (await m
+          .createQueryBuilder(JobLogEntity, 'l')
+          .where('l.request_id = :requestId AND l.job_id = :jobId AND l.try = :tryNo', { requestId, jobId, tryNo })
+          .getOne()) ?? undefined,
+    );
+  }
+
+  /** Every entry of a request, by job then try (plain SQL: entity hydration costs ~25 µs a row). */
+  async list(requestId: string): Promise<JobLog[]> {
+    const rows = (await this.db.run((m) => m.query(`${SELECT} WHERE \`request_id\` = ? ORDER BY \`job_id\`, \`try\``, [requestId]))) as JobLogRow[];
+    return rows.map(toWireJobLog);
+  }
+
+  /** The latest try of one job, or undefined. */
+  async latest(requestId: string, jobId: string): Promise<JobLog | undefined> {
+    const rows = (await this.db.run((m) =>
+      m.query(`${SELECT} WHERE \`request_id\` = ? AND \`job_id\` = ? ORDER BY \`try\` DESC LIMIT 1`, [requestId, jobId]),
+    )) as JobLogRow[];
+    return rows[0] ? toWireJobLog(rows[0]) : undefined;
+  }
+}
+
+function* batches(rows: JobLogRow[]): Generator<JobLogRow[]> {
+  let batch: JobLogRow[] = [];
+  let bytes = 0;
+  for (const r of rows) {
+    const b = rowBytes(r);
+    if (batch.length > 0 && (batch.length >= BATCH_ROWS || bytes + b > BATCH_BYTES)) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(r);
+    bytes += b;
+  }
+  if (batch.length > 0) yield batch;
+}

@@ -1,0 +1,214 @@
+/**
+ * Requests, their archives and their searchable args. Every state change is a
+ * conditional UPDATE (`WHERE request_id=? AND state IN (…)`) whose affected
+ * count says whether it happened: never read-then-write.
+ */
+import { createHash } from 'node:crypto';
+import { type Request, type RequestArg, stringifyJson, toRfc3339, toRfc3339OrNull } from '@spincycle/protocol';
+import type { EntityManager } from 'typeorm';
+import type { Db } from '../db/data-source.js';
+import { RequestArchiveEntity, RequestArgEntity, type RequestArgRow, RequestEntity, type RequestRow } from '../db/entities.js';
+
+/** What the find endpoint filters on (already validated). */
+export interface FindFilter {
+  type?: string;
+  user?: string;
+  states?: number[];
+  /** Arg name → exact value. */
+  args?: Record<string, string>;
+  since?: Date;
+  until?: Date;
+  /** 0 or undefined = no limit. */
+  limit?: number;
+  offset?: number;
+}
+
+export interface NewRequest {
+  row: RequestRow;
+  /** Pre-serialised archive columns. */
+  createRequestJson: string;
+  argsJson: string;
+  jobChainJson: string;
+  /** Caller-given args for the find filter. */
+  givenArgs: Record<string, unknown>;
+}
+
+const ARG_VALUE_MAX = 255;
+const ARG_NAME_MAX = 100;
+
+/** String form of an arg value for exact matching: strings as they are, everything else as JSON. */
+export function argText(value: unknown): string {
+  return typeof value === 'string' ? value : (stringifyJson(value) ?? 'null');
+}
+
+/**
+ * What is stored in `request_args.value` (and compared by the find filter):
+ * the text itself when it fits the indexed column, else a digest of it, so
+ * long values still match exactly.
+ */
+export function argIndexValue(text: string): string {
+  return text.length <= ARG_VALUE_MAX ? text : `sha256:${createHash('sha256').update(text).digest('hex')}`;
+}
+
+/** A request row as the wire Request (no args, no chain). */
+export function toWireRequest(row: RequestRow): Request {
+  const req: Request = {
+    id: row.request_id,
+    type: row.type,
+    state: Number(row.state),
+    user: row.user ?? '',
+    createdAt: toRfc3339(row.created_at),
+    startedAt: toRfc3339OrNull(row.started_at),
+    finishedAt: toRfc3339OrNull(row.finished_at),
+    totalJobs: Number(row.total_jobs),
+    finishedJobs: Number(row.finished_jobs),
+  };
+  if (row.jr_url) req.jrURL = row.jr_url;
+  return req;
+}
+
+/** Wire key order of a full Request (args and JobChain in their places). */
+export function withArgs(req: Request, args: RequestArg[] | undefined): Request {
+  const { id, type, state, user, createdAt, startedAt, finishedAt, totalJobs, finishedJobs, jrURL } = req;
+  const out: Request = { id, type, state, user, args, createdAt, startedAt, finishedAt, totalJobs, finishedJobs };
+  if (args === undefined) delete out.args;
+  if (jrURL) out.jrURL = jrURL;
+  return out;
+}
+
+export type RequestPatch = Partial<Omit<RequestRow, 'request_id' | 'type' | 'user' | 'created_at' | 'total_jobs'>>;
+
+export class RequestStore {
+  constructor(private readonly db: Db) {}
+
+  /** Insert the request, its archive and its searchable args in ONE transaction. */
+  async create(req: NewRequest): Promise<void> {
+    const id = req.row.request_id;
+    const argRows: RequestArgRow[] = [];
+    for (const [name, value] of Object.entries(req.givenArgs)) {
+      if (name.length > ARG_NAME_MAX) continue; // not findable; spec arg names are short
+      argRows.push({ request_id: id, name, value: argIndexValue(argText(value)) });
+    }
+    await this.db.tx(async (m) => {
+      await this.db.insert(m, RequestEntity, [req.row]);
+      await this.db.insert(m, RequestArchiveEntity, [{ request_id: id, create_request: req.createRequestJson, args: req.argsJson, job_chain: req.jobChainJson }]);
+      await this.db.insert(m, RequestArgEntity, argRows);
+    });
+  }
+
+  get(id: string): Promise<RequestRow | undefined> {
+    return this.db.run(async (m) => (await m.createQueryBuilder(RequestEntity, 'r').where('r.request_id = :id', { id }).getOne()) ?? undefined);
+  }
+
+  /** The archived RequestArg list (JSON text), or undefined when there is no archive. */
+  async argsJson(id: string): Promise<string | undefined> {
+    return this.archiveColumn(id, 'args');
+  }
+
+  /** The archived job chain, as the JSON text stored at create. */
+  async jobChainJson(id: string): Promise<string | undefined> {
+    return this.archiveColumn(id, 'job_chain');
+  }
+
+  /** Request row plus archived args and (optionally) the chain text, in one query. */
+  async getFull(id: string, withChain: boolean): Promise<{ row: RequestRow; argsJson?: string; jobChainJson?: string } | undefined> {
+    return this.db.run(async (m) => {
+      const qb = m
+        .createQueryBuilder(RequestEntity, 'r')
+        .leftJoin(RequestArchiveEntity.options.name, 'a', 'a.request_id = r.request_id')
+        .addSelect('a.args', 'archive_args')
+        .where('r.request_id = :id', { id });
+      if (withChain) qb.addSelect('a.job_chain', 'archive_chain');
+      const { entities, raw } = await qb.getRawAndEntities();
+      const row = entities[0];
+      if (!row) return undefined;
+      const r = raw[0] as { archive_args?: string | null; archive_chain?: string | null };
+      return { row, argsJson: r.archive_args ?? undefined, jobChainJson: r.archive_chain ?? undefined };
+    });
+  }
+
+  private archiveColumn(id: string, column: 'args' | 'job_chain'): Promise<string | undefined> {
+    return this.db.run(async (m) => {
+      const raw = (await m
+        .createQueryBuilder(RequestArchiveEntity, 'a')
+        .select(`a.${column}`, 'v')
+        .where('a.request_id = :id', { id })
+        .getRawOne()) as { v?: string } | undefined;
+      return raw?.v ?? undefined;
+    });
+  }
+
+  /**
+   * Compare-and-set: apply `patch` only when the request is in one of `from`.
+   * Returns whether the row changed state.
+   */
+  transition(id: string, from: number | readonly number[], patch: RequestPatch, m?: EntityManager): Promise<boolean> {
+    const states = Array.isArray(from) ? [...from] : [from as number];
+    const run = async (mm: EntityManager) => {
+      const res = await mm
+        .createQueryBuilder()
+        .update(RequestEntity)
+        .set(patch)
+        .where('request_id = :id', { id })
+        .andWhere('state IN (:...states)', { states })
+        .updateEntity(false)
+        .callListeners(false)
+        .execute();
+      return (res.affected ?? 0) > 0;
+    };
+    return m ? run(m) : this.db.run(run);
+  }
+
+  /** Set columns only while the request is in `state` and (optionally) still has `jrUrl`. */
+  async patchIf(id: string, state: number, patch: RequestPatch, cond: { jrUrl?: string } = {}): Promise<boolean> {
+    return this.db.run(async (m) => {
+      const qb = m.createQueryBuilder().update(RequestEntity).set(patch).where('request_id = :id', { id }).andWhere('state = :state', { state });
+      if (cond.jrUrl !== undefined) qb.andWhere('jr_url = :jrUrl', { jrUrl: cond.jrUrl });
+      const res = await qb.updateEntity(false).callListeners(false).execute();
+      return (res.affected ?? 0) > 0;
+    });
+  }
+
+  find(f: FindFilter): Promise<RequestRow[]> {
+    return this.db.run(async (m) => {
+      const qb = m.createQueryBuilder(RequestEntity, 'r');
+      if (f.type !== undefined) qb.andWhere('r.type = :type', { type: f.type });
+      if (f.user !== undefined) qb.andWhere('r.user = :user', { user: f.user });
+      if (f.states && f.states.length > 0) qb.andWhere('r.state IN (:...states)', { states: f.states });
+      Object.entries(f.args ?? {}).forEach(([name, value], i) => {
+        // One indexed lookup per arg; all must match.
+        qb.andWhere(`r.request_id IN (SELECT a${i}.request_id FROM request_args a${i} WHERE a${i}.name = :an${i} AND a${i}.value = :av${i})`, {
+          [`an${i}`]: name,
+          [`av${i}`]: argIndexValue(value),
+        });
+      });
+      // "Was running at some point in [since, until)".
+      if (f.since) qb.andWhere('(r.finished_at > :since OR r.finished_at IS NULL)', { since: f.since });
+      if (f.until) qb.andWhere('r.created_at < :until', { until: f.until });
+      qb.orderBy('r.created_at', 'DESC').addOrderBy('r.request_id', 'DESC');
+      // MySQL has no OFFSET without LIMIT: an unbounded limit stands in.
+      if (f.limit || f.offset) qb.limit(f.limit || Number.MAX_SAFE_INTEGER);
+      if (f.offset) qb.offset(f.offset);
+      return qb.getMany();
+    });
+  }
+
+  getMany(ids: string[]): Promise<RequestRow[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.db.run((m) => m.createQueryBuilder(RequestEntity, 'r').where('r.request_id IN (:...ids)', { ids }).getMany());
+  }
+
+  /** Distinct JR URLs of RUNNING requests (optionally of one request). */
+  async runningJrUrls(requestId?: string): Promise<string[]> {
+    return this.db.run(async (m) => {
+      const qb = m
+        .createQueryBuilder(RequestEntity, 'r')
+        .select('DISTINCT r.jr_url', 'jr_url')
+        .where('r.state = :state', { state: 2 })
+        .andWhere('r.jr_url IS NOT NULL');
+      if (requestId) qb.andWhere('r.request_id = :id', { id: requestId });
+      const rows = (await qb.getRawMany()) as Array<{ jr_url: string }>;
+      return rows.map((r) => r.jr_url);
+    });
+  }
+}
