@@ -125,7 +125,9 @@ class FileParser {
   }
 
   private result(sequences: SequenceSpec[]): ParsedFile {
-    return { file: this.file, sequences, diagnostics: this.diagnostics };
+    // Keys are visited level by level; report in line order (sort is stable).
+    const diagnostics = [...this.diagnostics].sort((x, y) => x.line - y.line);
+    return { file: this.file, sequences, diagnostics };
   }
 
   // --- document structure -------------------------------------------------------------
