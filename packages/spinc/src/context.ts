@@ -77,13 +77,17 @@ export class Context {
         const started = new WeakMap<object, number>();
         this.rm.http.http.interceptors.request.use((config) => {
           started.set(config, Date.now());
-          this.debug(`${String(config.method).toUpperCase()} ${config.baseURL ?? ''}${config.url ?? ''}${config.data ? ` ${String(config.data)}` : ''}`);
+          this.debug(
+            `${String(config.method).toUpperCase()} ${config.baseURL ?? ''}${config.url ?? ''}${config.data ? ` ${String(config.data)}` : ''}`,
+          );
           return config;
         });
         this.rm.http.http.interceptors.response.use(
           (res) => {
             const t0 = started.get(res.config);
-            this.debug(`HTTP ${res.status} ${t0 === undefined ? '' : `in ${Date.now() - t0} ms`}: ${String(res.data).slice(0, 2000)}`);
+            this.debug(
+              `HTTP ${res.status} ${t0 === undefined ? '' : `in ${Date.now() - t0} ms`}: ${String(res.data).slice(0, 2000)}`,
+            );
             return res;
           },
           (err: unknown) => {

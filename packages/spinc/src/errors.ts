@@ -47,7 +47,11 @@ export class SilentExit extends SpincError {
 }
 
 function causeCode(err: unknown): string | undefined {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
+  for (
+    let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0;
+    e && i < 5;
+    e = e.cause as typeof e, i++
+  ) {
     if (typeof e.code === 'string' && e.code !== 'api') return e.code;
   }
   return undefined;
@@ -87,7 +91,10 @@ export function describeApiError(err: ApiError, addr: string, timeoutMs: number)
   } else if (err.serverMessage !== undefined) {
     message = status === 404 ? err.serverMessage : `API error: ${err.serverMessage} (HTTP status ${status})`;
   } else {
-    const raw = typeof body === 'string' ? body : JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+    const raw =
+      typeof body === 'string'
+        ? body
+        : JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
     message = `API error: ${raw.trim()} (HTTP status ${status})`;
   }
   return new SpincError(message, ExitCode.ERROR, { cause: err });

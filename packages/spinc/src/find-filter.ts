@@ -3,7 +3,17 @@ import { ALL_STATE_NAMES, type FindRequestsFilter, stateValue } from '@spincycle
 import { UsageError } from './errors.js';
 import type { TimeZoneMode } from './output.js';
 
-export const FIND_FILTERS = ['type', 'states', 'user', 'args', 'since', 'until', 'limit', 'offset', 'timezone'] as const;
+export const FIND_FILTERS = [
+  'type',
+  'states',
+  'user',
+  'args',
+  'since',
+  'until',
+  'limit',
+  'offset',
+  'timezone',
+] as const;
 export const DEFAULT_FIND_LIMIT = 10;
 
 export interface FindQuery {
@@ -22,7 +32,10 @@ const pad = (s: string | undefined, n = 2) => (s ?? '0').padStart(n, '0');
  */
 export function parseFilterTime(text: string, tz: TimeZoneMode): Date | undefined {
   const t = text.trim();
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(?:\s*(Z|z|UTC|[+-]\d{2}:?\d{2}))?$/.exec(t);
+  const m =
+    /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(?:\s*(Z|z|UTC|[+-]\d{2}:?\d{2}))?$/.exec(
+      t,
+    );
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, frac, zone] = m;
   if (zone !== undefined && h === undefined) return undefined;
@@ -31,18 +44,28 @@ export function parseFilterTime(text: string, tz: TimeZoneMode): Date | undefine
   const hour = Number(h ?? 0);
   const minute = Number(mi ?? 0);
   const second = Number(s ?? 0);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59)
+    return undefined;
   const ms = frac ? Math.round(Number(`0${frac}`) * 1000) : 0;
   let date: Date;
   if (zone === undefined) {
-    date = tz === 'utc' ? new Date(Date.UTC(Number(y), month - 1, day, hour, minute, second, ms)) : new Date(Number(y), month - 1, day, hour, minute, second, ms);
+    date =
+      tz === 'utc'
+        ? new Date(Date.UTC(Number(y), month - 1, day, hour, minute, second, ms))
+        : new Date(Number(y), month - 1, day, hour, minute, second, ms);
   } else {
-    const offset = zone === 'Z' || zone === 'z' || zone === 'UTC' ? 'Z' : zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone;
+    const offset =
+      zone === 'Z' || zone === 'z' || zone === 'UTC'
+        ? 'Z'
+        : zone.length === 5
+          ? `${zone.slice(0, 3)}:${zone.slice(3)}`
+          : zone;
     date = new Date(`${y}-${mo}-${d}T${pad(h)}:${pad(mi)}:${pad(s)}.${String(ms).padStart(3, '0')}${offset}`);
   }
   if (Number.isNaN(date.getTime())) return undefined;
   // Reject dates that rolled over (2024-02-31) by checking the day survived.
-  const check = zone === undefined && tz === 'local' ? date.getDate() : zone === undefined ? date.getUTCDate() : day;
+  const check =
+    zone === undefined && tz === 'local' ? date.getDate() : zone === undefined ? date.getUTCDate() : day;
   return check === day ? date : undefined;
 }
 
@@ -58,7 +81,10 @@ export function parseFindFilters(tokens: readonly string[]): FindQuery {
   const seen = new Map<string, string>();
   for (const token of tokens) {
     const i = token.indexOf('=');
-    if (i <= 0) throw new UsageError(`Invalid command arg ${token}: expected arg of form filter=value (should contain exactly one '=')`);
+    if (i <= 0)
+      throw new UsageError(
+        `Invalid command arg ${token}: expected arg of form filter=value (should contain exactly one '=')`,
+      );
     const key = token.slice(0, i);
     const value = token.slice(i + 1);
     if (!(FIND_FILTERS as readonly string[]).includes(key)) {
@@ -72,7 +98,8 @@ export function parseFindFilters(tokens: readonly string[]): FindQuery {
   const tzText = seen.get('timezone');
   if (tzText !== undefined) {
     const t = tzText.trim().toLowerCase();
-    if (t !== 'utc' && t !== 'local') throw new UsageError(`Invalid timezone '${tzText}', expected utc or local`);
+    if (t !== 'utc' && t !== 'local')
+      throw new UsageError(`Invalid timezone '${tzText}', expected utc or local`);
     timezone = t;
   }
 
@@ -98,7 +125,8 @@ export function parseFindFilters(tokens: readonly string[]): FindQuery {
     const pairs: Record<string, string> = {};
     for (const pair of args.split(',')) {
       const i = pair.indexOf('=');
-      if (i <= 0) throw new UsageError(`Invalid request arg '${pair}': expected format key1=value1,key2=value2`);
+      if (i <= 0)
+        throw new UsageError(`Invalid request arg '${pair}': expected format key1=value1,key2=value2`);
       pairs[pair.slice(0, i)] = pair.slice(i + 1);
     }
     filter.args = pairs;

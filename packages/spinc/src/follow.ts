@@ -86,14 +86,18 @@ export async function reportEnd(ctx: Context, req: Request): Promise<number> {
   const code = exitCodeForState(req.state);
   const now = ctx.now();
   if (!ctx.opts.json) {
-    ctx.out(`${req.id} ${stateName(req.state)}: ${req.finishedJobs}/${req.totalJobs} jobs, runtime ${requestRuntime(req, now)}`);
+    ctx.out(
+      `${req.id} ${stateName(req.state)}: ${req.finishedJobs}/${req.totalJobs} jobs, runtime ${requestRuntime(req, now)}`,
+    );
   }
   if (req.state === State.FAIL) {
     // CI logs should say why: the failed jobs' errors and the tail of their stderr.
     try {
       const logs = await ctx.api((rm) => rm.getJobLogs(req.id));
       for (const l of failedJobs(logs)) {
-        ctx.err(`spinc: job ${l.name} (${l.jobId}, ${l.type}) try ${l.try}: ${stateName(l.state)}, exit ${l.exit}${l.error ? `: ${l.error}` : ''}`);
+        ctx.err(
+          `spinc: job ${l.name} (${l.jobId}, ${l.type}) try ${l.try}: ${stateName(l.state)}, exit ${l.exit}${l.error ? `: ${l.error}` : ''}`,
+        );
         const tail = l.stderr.trimEnd().split('\n').slice(-5);
         if (l.stderr.trim() !== '') for (const t of tail) ctx.err(`  stderr: ${t}`);
       }

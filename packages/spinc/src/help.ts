@@ -13,9 +13,9 @@ export const COMMANDS: readonly CommandHelp[] = [
   {
     name: 'help',
     usage: 'help [command|request]',
-    summary: 'show this help, a command\'s help, or a request\'s args',
+    summary: "show this help, a command's help, or a request's args",
     details:
-      'Without an argument, prints this usage. With a command name, prints that command\'s help. With a request name, prints the request\'s args (* marks required ones) with their descriptions and defaults.',
+      "Without an argument, prints this usage. With a command name, prints that command's help. With a request name, prints the request's args (* marks required ones) with their descriptions and defaults.",
   },
   {
     name: 'start',
@@ -27,7 +27,8 @@ export const COMMANDS: readonly CommandHelp[] = [
     name: 'wait',
     usage: 'wait <id>',
     summary: 'follow a request until it ends',
-    details: 'Follows a request until it is COMPLETE, FAIL or STOPPED, showing its progress; exits 0 for COMPLETE, 4 for FAIL, 5 for STOPPED. A SUSPENDED request is waited for until it is resumed and ends.',
+    details:
+      'Follows a request until it is COMPLETE, FAIL or STOPPED, showing its progress; exits 0 for COMPLETE, 4 for FAIL, 5 for STOPPED. A SUSPENDED request is waited for until it is resumed and ends.',
   },
   {
     name: 'status',
@@ -39,31 +40,36 @@ export const COMMANDS: readonly CommandHelp[] = [
     name: 'info',
     usage: 'info <id>',
     summary: 'details of a request',
-    details: 'Prints the id, type, caller, created/started/finished times (ISO 8601, UTC), state, Job Runner host, job counts and args (required and optional) of a request.',
+    details:
+      'Prints the id, type, caller, created/started/finished times (ISO 8601, UTC), state, Job Runner host, job counts and args (required and optional) of a request.',
   },
   {
     name: 'log',
     usage: 'log <id> [jobId]',
     summary: 'job log of a request',
-    details: 'Prints the job log of a request, oldest first: one block per job try with its state, exit code, error, runtime, times, stdout and stderr. With a job id, only that job\'s latest try.',
+    details:
+      "Prints the job log of a request, oldest first: one block per job try with its state, exit code, error, runtime, times, stdout and stderr. With a job id, only that job's latest try.",
   },
   {
     name: 'ps',
     usage: 'ps [id]',
     summary: 'running jobs',
-    details: 'Lists the jobs running now on all Job Runners (or only those of one request): request type and id, request progress, caller, job runtime, try, job name and job status. Prints nothing when nothing runs.',
+    details:
+      'Lists the jobs running now on all Job Runners (or only those of one request): request type and id, request progress, caller, job runtime, try, job name and job status. Prints nothing when nothing runs.',
   },
   {
     name: 'running',
     usage: 'running <id>',
     summary: 'exit 0 if a request is pending, running or suspended',
-    details: 'Prints nothing; exits 0 if the request is PENDING, RUNNING or SUSPENDED and 1 otherwise (also 1 when the request does not exist, with the message on stderr). Handy in shell loops: while spinc running <id>; do sleep 5; done',
+    details:
+      'Prints nothing; exits 0 if the request is PENDING, RUNNING or SUSPENDED and 1 otherwise (also 1 when the request does not exist, with the message on stderr). Handy in shell loops: while spinc running <id>; do sleep 5; done',
   },
   {
     name: 'stop',
     usage: 'stop <id>',
     summary: 'stop a running request',
-    details: 'Stops a running request: its running jobs are stopped and it ends STOPPED. Stopping a COMPLETE request does nothing.',
+    details:
+      'Stops a running request: its running jobs are stopped and it ends STOPPED. Stopping a COMPLETE request does nothing.',
   },
   {
     name: 'find',
@@ -75,7 +81,8 @@ export const COMMANDS: readonly CommandHelp[] = [
     name: 'version',
     usage: 'version',
     summary: 'spinc and Request Manager versions',
-    details: 'Prints the spinc version and the version of the Request Manager at --addr (exit 3 when it cannot be reached). --version prints only the spinc version, without contacting the Request Manager.',
+    details:
+      'Prints the spinc version and the version of the Request Manager at --addr (exit 3 when it cannot be reached). --version prints only the spinc version, without contacting the Request Manager.',
   },
 ];
 
@@ -85,11 +92,17 @@ export function findCommand(name: string): CommandHelp | undefined {
 
 export const OPTIONS: readonly (readonly [string, string])[] = [
   ['--addr URL', `Request Manager address (env SPINC_ADDR, config addr; default ${DEFAULT_ADDR})`],
-  ['--config FILES', `comma-separated config files (env SPINC_CONFIG; default ${SYSTEM_CONFIG_FILE},${USER_CONFIG_FILE})`],
-  ['--timeout MS', `HTTP timeout in milliseconds (env SPINC_TIMEOUT, config timeout; default ${DEFAULT_TIMEOUT_MS})`],
+  [
+    '--config FILES',
+    `comma-separated config files (env SPINC_CONFIG; default ${SYSTEM_CONFIG_FILE},${USER_CONFIG_FILE})`,
+  ],
+  [
+    '--timeout MS',
+    `HTTP timeout in milliseconds (env SPINC_TIMEOUT, config timeout; default ${DEFAULT_TIMEOUT_MS})`,
+  ],
   ['--debug', 'print diagnostics and stack traces to stderr (env SPINC_DEBUG, config debug)'],
   ['--env NAME', 'environment name, repeated in the commands spinc prints (env SPINC_ENV, config env)'],
-  ['--json', 'print the API\'s JSON, one document on stdout (never prompts)'],
+  ['--json', "print the API's JSON, one document on stdout (never prompts)"],
   ['--wait', 'start: follow the request until it ends'],
   ['--yes, -y', 'start: do not ask for confirmation'],
   ['--help, -h', 'show help (spinc <command> --help for a command)'],

@@ -54,10 +54,17 @@ export const FLAG_NAMES: readonly string[] = Object.keys(FLAG_SPEC);
  */
 export function parseCommandLine(argv: readonly string[]): CommandLine {
   try {
-    const { values, positionals } = parseArgs({ args: [...argv], options: FLAG_SPEC, strict: true, allowPositionals: true });
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      options: FLAG_SPEC,
+      strict: true,
+      allowPositionals: true,
+    });
     return { flags: values as Flags, positionals };
   } catch (err) {
-    throw new UsageError(`Error parsing command line: ${(err as Error).message.replace(/\. To specify a positional.*$/s, '')}`);
+    throw new UsageError(
+      `Error parsing command line: ${(err as Error).message.replace(/\. To specify a positional.*$/s, '')}`,
+    );
   }
 }
 
@@ -128,7 +135,12 @@ export function expandHome(path: string, home: string): string {
 }
 
 /** The config files to read: `--config`, else SPINC_CONFIG, else the system file then the user's. */
-export function configFileList(flags: Flags, env: Record<string, string | undefined>, home: string, systemFile = SYSTEM_CONFIG_FILE): { files: string[]; explicit: boolean } {
+export function configFileList(
+  flags: Flags,
+  env: Record<string, string | undefined>,
+  home: string,
+  systemFile = SYSTEM_CONFIG_FILE,
+): { files: string[]; explicit: boolean } {
   const given = flags.config ?? env.SPINC_CONFIG;
   if (given !== undefined && given.trim() !== '') {
     const files = given
@@ -149,30 +161,44 @@ export function parseConfigText(text: string, file: string): { values: ConfigVal
   try {
     doc = parseYaml(text);
   } catch (err) {
-    return { values, warnings: [`ignoring config file ${file}: invalid YAML: ${(err as Error).message.split('\n')[0]}`] };
+    return {
+      values,
+      warnings: [`ignoring config file ${file}: invalid YAML: ${(err as Error).message.split('\n')[0]}`],
+    };
   }
   if (doc === null || doc === undefined) return { values, warnings };
   if (typeof doc !== 'object' || Array.isArray(doc)) {
-    return { values, warnings: [`ignoring config file ${file}: expected a map of keys (addr, timeout, debug, env, token)`] };
+    return {
+      values,
+      warnings: [`ignoring config file ${file}: expected a map of keys (addr, timeout, debug, env, token)`],
+    };
   }
   for (const [key, raw] of Object.entries(doc as Record<string, unknown>)) {
-    const str = raw === null || raw === undefined ? undefined : typeof raw === 'object' ? undefined : String(raw);
+    const str =
+      raw === null || raw === undefined ? undefined : typeof raw === 'object' ? undefined : String(raw);
     switch (key) {
       case 'addr': {
         const addr = str === undefined ? undefined : normalizeAddr(str);
-        if (addr === undefined) warnings.push(`${file}: ignoring addr ${JSON.stringify(raw)}: expected a URL such as ${DEFAULT_ADDR}`);
+        if (addr === undefined)
+          warnings.push(
+            `${file}: ignoring addr ${JSON.stringify(raw)}: expected a URL such as ${DEFAULT_ADDR}`,
+          );
         else values.addr = addr;
         break;
       }
       case 'timeout': {
         const t = parseTimeoutMs(raw);
-        if (t === undefined) warnings.push(`${file}: ignoring timeout ${JSON.stringify(raw)}: expected milliseconds, a whole number > 0`);
+        if (t === undefined)
+          warnings.push(
+            `${file}: ignoring timeout ${JSON.stringify(raw)}: expected milliseconds, a whole number > 0`,
+          );
         else values.timeoutMs = t;
         break;
       }
       case 'debug': {
         const b = typeof raw === 'boolean' ? raw : str === undefined ? undefined : parseBool(str);
-        if (b === undefined) warnings.push(`${file}: ignoring debug ${JSON.stringify(raw)}: expected true or false`);
+        if (b === undefined)
+          warnings.push(`${file}: ignoring debug ${JSON.stringify(raw)}: expected true or false`);
         else values.debug = b;
         break;
       }
@@ -181,7 +207,8 @@ export function parseConfigText(text: string, file: string): { values: ConfigVal
         else values.env = str;
         break;
       case 'token':
-        if (str === undefined || str === '') warnings.push(`${file}: ignoring token: expected a non-empty string`);
+        if (str === undefined || str === '')
+          warnings.push(`${file}: ignoring token: expected a non-empty string`);
         else values.token = str;
         break;
       default:
@@ -196,7 +223,11 @@ export function parseConfigText(text: string, file: string): { values: ConfigVal
  * skipped quietly; a file named with --config/SPINC_CONFIG that is missing,
  * unreadable or invalid gives a warning (the original skipped all silently).
  */
-export function loadConfigFiles(files: readonly string[], explicit: boolean, readFile: (path: string) => string): ConfigLoadResult {
+export function loadConfigFiles(
+  files: readonly string[],
+  explicit: boolean,
+  readFile: (path: string) => string,
+): ConfigLoadResult {
   const result: ConfigLoadResult = { configs: [], warnings: [], notes: [] };
   for (const file of files) {
     let text: string;
@@ -207,13 +238,17 @@ export function loadConfigFiles(files: readonly string[], explicit: boolean, rea
       if (code === 'ENOENT' && !explicit) {
         result.notes.push(`config file ${file}: not found`);
       } else {
-        result.warnings.push(`ignoring config file ${file}: ${code === 'ENOENT' ? 'file not found' : (err as Error).message}`);
+        result.warnings.push(
+          `ignoring config file ${file}: ${code === 'ENOENT' ? 'file not found' : (err as Error).message}`,
+        );
       }
       continue;
     }
     const parsed = parseConfigText(text, file);
     result.warnings.push(...parsed.warnings);
-    result.notes.push(`config file ${file}: ${JSON.stringify({ ...parsed.values, token: parsed.values.token ? '***' : undefined })}`);
+    result.notes.push(
+      `config file ${file}: ${JSON.stringify({ ...parsed.values, token: parsed.values.token ? '***' : undefined })}`,
+    );
     result.configs.push({ file, values: parsed.values });
   }
   return result;
@@ -241,7 +276,11 @@ export interface SpincOptions {
 }
 
 /** Combine config files < environment < flags. Bad env or flag values are usage errors. */
-export function resolveOptions(flags: Flags, env: Record<string, string | undefined>, configs: readonly LoadedConfig[]): SpincOptions {
+export function resolveOptions(
+  flags: Flags,
+  env: Record<string, string | undefined>,
+  configs: readonly LoadedConfig[],
+): SpincOptions {
   const sources = { addr: 'default', timeout: 'default', debug: 'default', env: 'default', token: 'none' };
   let addr = DEFAULT_ADDR;
   let timeoutMs = DEFAULT_TIMEOUT_MS;
@@ -270,12 +309,14 @@ export function resolveOptions(flags: Flags, env: Record<string, string | undefi
   };
   if (e.addr !== undefined) {
     const a = normalizeAddr(e.addr);
-    if (a === undefined) throw new UsageError(`invalid SPINC_ADDR '${e.addr}': expected a URL such as ${DEFAULT_ADDR}`);
+    if (a === undefined)
+      throw new UsageError(`invalid SPINC_ADDR '${e.addr}': expected a URL such as ${DEFAULT_ADDR}`);
     [addr, sources.addr] = [a, 'SPINC_ADDR'];
   }
   if (e.timeout !== undefined) {
     const t = parseTimeoutMs(e.timeout);
-    if (t === undefined) throw new UsageError(`invalid SPINC_TIMEOUT '${e.timeout}': expected milliseconds, a whole number > 0`);
+    if (t === undefined)
+      throw new UsageError(`invalid SPINC_TIMEOUT '${e.timeout}': expected milliseconds, a whole number > 0`);
     [timeoutMs, sources.timeout] = [t, 'SPINC_TIMEOUT'];
   }
   if (e.debug !== undefined) {
@@ -288,12 +329,14 @@ export function resolveOptions(flags: Flags, env: Record<string, string | undefi
 
   if (flags.addr !== undefined) {
     const a = normalizeAddr(flags.addr);
-    if (a === undefined) throw new UsageError(`invalid --addr '${flags.addr}': expected a URL such as ${DEFAULT_ADDR}`);
+    if (a === undefined)
+      throw new UsageError(`invalid --addr '${flags.addr}': expected a URL such as ${DEFAULT_ADDR}`);
     [addr, sources.addr] = [a, '--addr'];
   }
   if (flags.timeout !== undefined) {
     const t = parseTimeoutMs(flags.timeout);
-    if (t === undefined) throw new UsageError(`invalid --timeout '${flags.timeout}': expected milliseconds, a whole number > 0`);
+    if (t === undefined)
+      throw new UsageError(`invalid --timeout '${flags.timeout}': expected milliseconds, a whole number > 0`);
     [timeoutMs, sources.timeout] = [t, '--timeout'];
   }
   if (flags.debug !== undefined) [debug, sources.debug] = [flags.debug, '--debug'];

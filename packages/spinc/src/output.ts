@@ -20,7 +20,10 @@ export function formatTime(date: Date, tz: TimeZoneMode = 'utc', millis = false)
     return `${date.getUTCFullYear()}-${pad2(date.getUTCMonth() + 1)}-${pad2(date.getUTCDate())}T${pad2(date.getUTCHours())}:${pad2(date.getUTCMinutes())}:${pad2(date.getUTCSeconds())}${ms}Z`;
   }
   const off = -date.getTimezoneOffset();
-  const zone = off === 0 ? 'Z' : `${off > 0 ? '+' : '-'}${pad2(Math.floor(Math.abs(off) / 60))}:${pad2(Math.abs(off) % 60)}`;
+  const zone =
+    off === 0
+      ? 'Z'
+      : `${off > 0 ? '+' : '-'}${pad2(Math.floor(Math.abs(off) / 60))}:${pad2(Math.abs(off) % 60)}`;
   return `${date.getFullYear()}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())}T${pad2(date.getHours())}:${pad2(date.getMinutes())}:${pad2(date.getSeconds())}${ms}${zone}`;
 }
 
@@ -100,7 +103,9 @@ export interface Column {
  * one space between columns, the last column unpadded. Returns lines.
  */
 export function table(columns: readonly Column[], rows: readonly (readonly string[])[]): string[] {
-  const cells = rows.map((row) => columns.map((c, i) => (c.max === undefined ? (row[i] ?? '') : shorten(row[i] ?? '', c.max))));
+  const cells = rows.map((row) =>
+    columns.map((c, i) => (c.max === undefined ? (row[i] ?? '') : shorten(row[i] ?? '', c.max))),
+  );
   const widths = columns.map((c, i) => {
     let w = Math.max(c.header.length, c.min ?? 0);
     for (const row of cells) w = Math.max(w, (row[i] ?? '').length);
@@ -121,12 +126,18 @@ export function table(columns: readonly Column[], rows: readonly (readonly strin
 
 /** `label: value` lines with labels right-aligned in a field of `width` (8, as the original). */
 export function labelled(pairs: readonly (readonly [string, string])[], width = 8): string[] {
-  return pairs.map(([label, value]) => `${label.padStart(width)}: ${value}`.replace(/\s+$/, ''));
+  return pairs.map(([label, value]) =>
+    `${label.padStart(width)}: ${value}`.replace(/[ \t]+$/gm, '').replace(/\s+$/, ''),
+  );
 }
 
 /** JSON for --json: indented, bigints (nanosecond times) written as exact integers. */
 export function toJson(value: unknown): string {
   const BIG = '\u0000big:';
-  const text = JSON.stringify(value === undefined ? null : value, (_k, v) => (typeof v === 'bigint' ? BIG + v.toString() : v), 2);
+  const text = JSON.stringify(
+    value === undefined ? null : value,
+    (_k, v) => (typeof v === 'bigint' ? BIG + v.toString() : v),
+    2,
+  );
   return text.replace(/"\\u0000big:(-?\d+)"/g, '$1');
 }

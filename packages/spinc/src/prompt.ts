@@ -48,7 +48,12 @@ export class Prompter {
       this.rl.prompt();
     }
     const queued = this.lines.shift();
-    const line = queued !== undefined ? queued : this.ended ? null : await new Promise<string | null | typeof INTERRUPT>((r) => (this.waiter = r));
+    const line =
+      queued !== undefined
+        ? queued
+        : this.ended
+          ? null
+          : await new Promise<string | null | typeof INTERRUPT>((r) => (this.waiter = r));
     return line === INTERRUPT ? 'interrupt' : line;
   }
 

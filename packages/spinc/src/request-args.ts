@@ -6,7 +6,8 @@ import { quoteValue } from './options.js';
 /** Split `name=value` on the first `=`. */
 export function splitArg(token: string): [string, string] {
   const i = token.indexOf('=');
-  if (i < 0) throw new UsageError(`Invalid command arg: ${token}: split on = produced 1 values, expected 2 (key=val)`);
+  if (i < 0)
+    throw new UsageError(`Invalid command arg: ${token}: split on = produced 1 values, expected 2 (key=val)`);
   if (i === 0) throw new UsageError(`Invalid command arg: ${token}: empty arg name, expected key=val`);
   return [token.slice(0, i), token.slice(i + 1)];
 }
@@ -40,7 +41,9 @@ export function unknownArgs(spec: RequestSpec, given: ReadonlyMap<string, string
 export function checkUnknownArgs(spec: RequestSpec, given: ReadonlyMap<string, string>): void {
   const unknown = unknownArgs(spec, given);
   if (unknown.length > 0) {
-    throw new UsageError(`Unknown request args: ${unknown.join(', ')}. Run 'spinc help ${spec.Name}' to list valid args.`);
+    throw new UsageError(
+      `Unknown request args: ${unknown.join(', ')}. Run 'spinc help ${spec.Name}' to list valid args.`,
+    );
   }
 }
 
@@ -74,7 +77,11 @@ export function createArgs(spec: RequestSpec, values: ReadonlyMap<string, string
 }
 
 /** `spinc <options>start <request> k=v ...`: the command that does the same without prompts. */
-export function startCommandLine(repeatable: string, spec: RequestSpec, args: Record<string, string>): string {
+export function startCommandLine(
+  repeatable: string,
+  spec: RequestSpec,
+  args: Record<string, string>,
+): string {
   const words = Object.entries(args).map(([k, v]) => `${k}=${quoteValue(v)}`);
   return `spinc ${repeatable}start ${spec.Name}${words.length ? ` ${words.join(' ')}` : ''}`;
 }
@@ -83,6 +90,9 @@ export function startCommandLine(repeatable: string, spec: RequestSpec, args: Re
 export function formatArgList(args: readonly RequestArg[] | undefined, types: readonly string[]): string {
   return (args ?? [])
     .filter((a) => types.includes(a.Type))
-    .map((a) => `${a.Name}=${quoteValue(a.Value === null || a.Value === undefined ? '' : typeof a.Value === 'string' ? a.Value : JSON.stringify(a.Value))}`)
+    .map(
+      (a) =>
+        `${a.Name}=${quoteValue(a.Value === null || a.Value === undefined ? '' : typeof a.Value === 'string' ? a.Value : JSON.stringify(a.Value))}`,
+    )
     .join(' ');
 }

@@ -20,7 +20,13 @@ import { wait } from './commands/wait.js';
 import { Context, type SpincIO } from './context.js';
 import { ExitCode, SpincError, UsageError } from './errors.js';
 import { commandHelp, findCommand, generalHelp } from './help.js';
-import { configFileList, loadConfigFiles, parseCommandLine, resolveOptions, type SpincOptions } from './options.js';
+import {
+  configFileList,
+  loadConfigFiles,
+  parseCommandLine,
+  resolveOptions,
+  type SpincOptions,
+} from './options.js';
 
 type Command = (ctx: Context) => Promise<number>;
 
@@ -74,7 +80,8 @@ export async function runSpinc(argv: readonly string[], io: SpincIO): Promise<nu
     if (name !== undefined && !Object.hasOwn(COMMAND_TABLE, name)) {
       throw new UsageError(`Unknown command: ${name}. Run 'spinc help' to list commands.`);
     }
-    if (opts.wait && name !== 'start') throw new UsageError("--wait is only for 'start' (use 'spinc wait <id>' to follow a request)");
+    if (opts.wait && name !== 'start')
+      throw new UsageError("--wait is only for 'start' (use 'spinc wait <id>' to follow a request)");
     if (opts.yes && name !== 'start') throw new UsageError("--yes is only for 'start'");
 
     const interactive = io.interactive ?? (io.stdin.isTTY === true && io.stdout.isTTY === true);
@@ -84,7 +91,8 @@ export async function runSpinc(argv: readonly string[], io: SpincIO): Promise<nu
   } catch (err) {
     if (err instanceof SpincError) {
       if (err.message !== '') writeLine(io.stderr, `spinc: ${err.message}`);
-      if (debug && err.message !== '') writeLine(io.stderr, `DEBUG ${String((err.cause as Error | undefined)?.stack ?? err.stack)}`);
+      if (debug && err.message !== '')
+        writeLine(io.stderr, `DEBUG ${String((err.cause as Error | undefined)?.stack ?? err.stack)}`);
       return err.exitCode;
     }
     const e = err as Error;

@@ -54,9 +54,15 @@ describe('parseFindFilters', () => {
 describe('parseFilterTime', () => {
   it('accepts ISO 8601 with zone, the original format, and zone-less times in the chosen zone', () => {
     expect(parseFilterTime('2024-05-01T12:00:00Z', 'utc')?.toISOString()).toBe('2024-05-01T12:00:00.000Z');
-    expect(parseFilterTime('2024-05-01T14:00:00+02:00', 'utc')?.toISOString()).toBe('2024-05-01T12:00:00.000Z');
-    expect(parseFilterTime('2024-05-01T14:00:00+0200', 'utc')?.toISOString()).toBe('2024-05-01T12:00:00.000Z');
-    expect(parseFilterTime('2024-05-01T12:00:00.250Z', 'utc')?.toISOString()).toBe('2024-05-01T12:00:00.250Z');
+    expect(parseFilterTime('2024-05-01T14:00:00+02:00', 'utc')?.toISOString()).toBe(
+      '2024-05-01T12:00:00.000Z',
+    );
+    expect(parseFilterTime('2024-05-01T14:00:00+0200', 'utc')?.toISOString()).toBe(
+      '2024-05-01T12:00:00.000Z',
+    );
+    expect(parseFilterTime('2024-05-01T12:00:00.250Z', 'utc')?.toISOString()).toBe(
+      '2024-05-01T12:00:00.250Z',
+    );
     expect(parseFilterTime('2024-05-01 12:00:00 UTC', 'utc')?.toISOString()).toBe('2024-05-01T12:00:00.000Z');
     expect(parseFilterTime('2024-05-01', 'utc')?.toISOString()).toBe('2024-05-01T00:00:00.000Z');
     expect(parseFilterTime('2024-05-01T12:30', 'utc')?.toISOString()).toBe('2024-05-01T12:30:00.000Z');

@@ -102,13 +102,21 @@ describe('table', () => {
     expect(lines).toEqual(['NAME     N NOTE', 'a        1 x', 've..me 100 long note']);
   });
   it('labelled right-aligns labels to 8', () => {
-    expect(labelled([['state', 'RUNNING'], ['progress', '5%'], ['args', '']])).toEqual(['   state: RUNNING', 'progress: 5%', '    args:']);
+    expect(
+      labelled([
+        ['state', 'RUNNING'],
+        ['progress', '5%'],
+        ['args', ''],
+      ]),
+    ).toEqual(['   state: RUNNING', 'progress: 5%', '    args:']);
   });
 });
 
 describe('toJson', () => {
   it('writes bigints as exact integers', () => {
-    expect(toJson({ t: 1554230366094196500n, n: [1] })).toBe('{\n  "t": 1554230366094196500,\n  "n": [\n    1\n  ]\n}');
+    expect(toJson({ t: 1554230366094196500n, n: [1] })).toBe(
+      '{\n  "t": 1554230366094196500,\n  "n": [\n    1\n  ]\n}',
+    );
     expect(toJson(undefined)).toBe('null');
   });
 });

@@ -24,7 +24,9 @@ describe('request args', () => {
   it('splits on the first =', () => {
     expect(splitArg('a=b=c')).toEqual(['a', 'b=c']);
     expect(splitArg('a=')).toEqual(['a', '']);
-    expect(() => splitArg('novalue')).toThrow('Invalid command arg: novalue: split on = produced 1 values, expected 2 (key=val)');
+    expect(() => splitArg('novalue')).toThrow(
+      'Invalid command arg: novalue: split on = produced 1 values, expected 2 (key=val)',
+    );
     expect(() => splitArg('=x')).toThrow(UsageError);
   });
   it('rejects an arg given twice', () => {
@@ -45,17 +47,39 @@ describe('request args', () => {
     expect(missingRequired(spec, parseArgTokens(['app=', 'env=prod']))).toEqual(['app']);
   });
   it('sends required args then given optional args; defaults are left to the server', () => {
-    expect(createArgs(spec, parseArgTokens(['wait=5', 'env=prod', 'app=web']))).toEqual({ app: 'web', env: 'prod', wait: '5' });
+    expect(createArgs(spec, parseArgTokens(['wait=5', 'env=prod', 'app=web']))).toEqual({
+      app: 'web',
+      env: 'prod',
+      wait: '5',
+    });
     expect(createArgs(spec, parseArgTokens(['env=prod', 'app=web']))).toEqual({ app: 'web', env: 'prod' });
   });
   it('prints the equivalent command line with quoting', () => {
     const args = createArgs(spec, parseArgTokens(['app=my app', 'env=say "hi"']));
-    expect(startCommandLine('--addr http://rm:1 ', spec, args)).toBe('spinc --addr http://rm:1 start deploy app="my app" env="say \\"hi\\""');
+    expect(startCommandLine('--addr http://rm:1 ', spec, args)).toBe(
+      'spinc --addr http://rm:1 start deploy app="my app" env="say \\"hi\\""',
+    );
   });
-  it('formats a request\'s args for status/info', () => {
+  it("formats a request's args for status/info", () => {
     const args = [
-      { Pos: 0, Name: 'app', Desc: '', Type: 'required' as const, Given: true, Default: null, Value: 'web 1' },
-      { Pos: 1, Name: 'wait', Desc: '', Type: 'optional' as const, Given: false, Default: '100', Value: '100' },
+      {
+        Pos: 0,
+        Name: 'app',
+        Desc: '',
+        Type: 'required' as const,
+        Given: true,
+        Default: null,
+        Value: 'web 1',
+      },
+      {
+        Pos: 1,
+        Name: 'wait',
+        Desc: '',
+        Type: 'optional' as const,
+        Given: false,
+        Default: '100',
+        Value: '100',
+      },
       { Pos: 2, Name: 'secret', Desc: '', Type: 'static' as const, Given: false, Default: 'x', Value: 'x' },
     ];
     expect(formatArgList(args, ['required'])).toBe('app="web 1"');

@@ -3,7 +3,7 @@ import { type Request, stateName } from '@spincycle/protocol';
 import type { Context } from '../context.js';
 import { ExitCode } from '../errors.js';
 import { parseFindFilters } from '../find-filter.js';
-import { type Column, formatTime, table, type TimeZoneMode, wireTime } from '../output.js';
+import { type Column, formatTime, type TimeZoneMode, table, wireTime } from '../output.js';
 
 export const FIND_COLUMNS: readonly Column[] = [
   { header: 'ID', max: 20 },

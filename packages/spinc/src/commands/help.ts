@@ -6,7 +6,8 @@ import { COMMANDS, commandHelp, EXIT_CODES, findCommand, generalHelp, OPTIONS } 
 import { defaultText } from '../request-args.js';
 
 export async function help(ctx: Context): Promise<number> {
-  if (ctx.args.length > 1) throw new UsageError("help takes at most one argument: a command or a request. Run 'spinc help'.");
+  if (ctx.args.length > 1)
+    throw new UsageError("help takes at most one argument: a command or a request. Run 'spinc help'.");
   const topic = ctx.args[0];
   if (topic === undefined) {
     if (ctx.opts.json) {
@@ -23,7 +24,8 @@ export async function help(ctx: Context): Promise<number> {
   }
   const cmd = findCommand(topic);
   if (cmd) {
-    if (ctx.opts.json) ctx.json({ name: cmd.name, usage: cmd.usage, summary: cmd.summary, details: cmd.details });
+    if (ctx.opts.json)
+      ctx.json({ name: cmd.name, usage: cmd.usage, summary: cmd.summary, details: cmd.details });
     else for (const line of commandHelp(cmd)) ctx.out(line);
     return ExitCode.OK;
   }
@@ -34,7 +36,9 @@ async function requestHelp(ctx: Context, name: string): Promise<number> {
   const list = await ctx.api((rm) => rm.requestList());
   const spec = list.find((s) => s.Name === name);
   if (!spec) {
-    throw new UsageError(`'${name}' is not a valid command or request. Run 'spinc help' to list commands, or 'spinc' to list requests.`);
+    throw new UsageError(
+      `'${name}' is not a valid command or request. Run 'spinc help' to list commands, or 'spinc' to list requests.`,
+    );
   }
   if (ctx.opts.json) {
     ctx.json(spec);
@@ -47,7 +51,9 @@ async function requestHelp(ctx: Context, name: string): Promise<number> {
   ctx.out(`${spec.Name} request args (* required)`);
   for (const a of args) {
     const def = a.Type === 'optional' ? ` (default: ${defaultText(a)})` : '';
-    ctx.out(`  ${a.Type === 'required' ? '*' : ' '} ${a.Name.padEnd(width)}  ${a.Desc}${def}`.replace(/\s+$/, ''));
+    ctx.out(
+      `  ${a.Type === 'required' ? '*' : ' '} ${a.Name.padEnd(width)}  ${a.Desc}${def}`.replace(/\s+$/, ''),
+    );
   }
   if (args.length === 0) ctx.out('  (no args)');
   ctx.out();

@@ -43,8 +43,12 @@ export function formatLog(l: JobLog): string[] {
 
 export async function log(ctx: Context): Promise<number> {
   const [id, jobId] = ctx.args;
-  if (id === undefined || ctx.args.length > 2) throw new UsageError('log takes a request id and optionally a job id. Usage: spinc log <id> [jobId]');
-  const logs = jobId === undefined ? await ctx.api((rm) => rm.getJobLogs(id)) : [await ctx.api((rm) => rm.getJobLog(id, jobId))];
+  if (id === undefined || ctx.args.length > 2)
+    throw new UsageError('log takes a request id and optionally a job id. Usage: spinc log <id> [jobId]');
+  const logs =
+    jobId === undefined
+      ? await ctx.api((rm) => rm.getJobLogs(id))
+      : [await ctx.api((rm) => rm.getJobLog(id, jobId))];
   if (ctx.opts.json) {
     ctx.json(jobId === undefined ? logs : logs[0]);
     return ExitCode.OK;

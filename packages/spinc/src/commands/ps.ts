@@ -39,7 +39,8 @@ export function psLines(status: RunningStatus, now: Date): string[] {
 }
 
 export async function ps(ctx: Context): Promise<number> {
-  if (ctx.args.length > 1) throw new UsageError('ps takes at most one argument: a request id. Usage: spinc ps [id]');
+  if (ctx.args.length > 1)
+    throw new UsageError('ps takes at most one argument: a request id. Usage: spinc ps [id]');
   const id = ctx.args[0];
   const status = await ctx.api((rm) => rm.runningStatus(id));
   if (ctx.opts.json) {
@@ -47,6 +48,7 @@ export async function ps(ctx: Context): Promise<number> {
     return ExitCode.OK;
   }
   for (const line of psLines(status, ctx.now())) ctx.out(line);
-  for (const u of status.unreachable ?? []) ctx.err(`spinc: warning: Job Runner ${u.jrURL} did not answer: ${u.error}`);
+  for (const u of status.unreachable ?? [])
+    ctx.err(`spinc: warning: Job Runner ${u.jrURL} did not answer: ${u.error}`);
   return ExitCode.OK;
 }

@@ -26,8 +26,17 @@ export function missingArgsMessage(request: string, missing: readonly string[]):
 }
 
 /** Ask for missing args and the confirmation; returns when the user said ok. */
-async function promptArgs(ctx: Context, spec: RequestSpec, values: Map<string, string>, noneGiven: boolean): Promise<void> {
-  const prompter = new Prompter(ctx.io.stdin, ctx.io.stdout, ctx.io.stdin.isTTY === true && ctx.io.stdout.isTTY === true);
+async function promptArgs(
+  ctx: Context,
+  spec: RequestSpec,
+  values: Map<string, string>,
+  noneGiven: boolean,
+): Promise<void> {
+  const prompter = new Prompter(
+    ctx.io.stdin,
+    ctx.io.stdout,
+    ctx.io.stdin.isTTY === true && ctx.io.stdout.isTTY === true,
+  );
   const ask = async (prompt: string): Promise<string> => {
     const answer = await prompter.ask(prompt);
     if (answer === null) {
