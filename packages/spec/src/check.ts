@@ -1,5 +1,5 @@
-import type { Diagnostic, SpecSet } from './model.js';
 import { graphChecks } from './graph-checks.js';
+import type { Diagnostic, SpecSet } from './model.js';
 import { staticChecks } from './static-checks.js';
 
 /**

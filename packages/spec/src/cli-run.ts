@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatHuman, toJsonReport } from './format.js';
-import { lintDir, type LintResult } from './lint.js';
+import { type LintResult, lintDir } from './lint.js';
 
 export interface CliIo {
   stdout: (s: string) => void;
@@ -62,7 +62,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr(`spinc-lint: cannot read specs dir ${opts.dir}: ${(err as Error).message}\n`);
     return 1;
   }
-  if (opts.format === 'json') io.stdout(`${JSON.stringify(toJsonReport(result, { warnings: opts.warnings }), null, 2)}\n`);
+  if (opts.format === 'json')
+    io.stdout(`${JSON.stringify(toJsonReport(result, { warnings: opts.warnings }), null, 2)}\n`);
 
   if (result.empty) {
     const abs = path.resolve(opts.dir);
@@ -73,7 +74,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr(`Args to --sequences not found in specs: ${result.unknownSequences.join(', ')}\n`);
     return 1;
   }
-  if (opts.format === 'text') io.stdout(formatHuman(result, { color: opts.color, warnings: opts.warnings, strict: opts.strict }));
+  if (opts.format === 'text')
+    io.stdout(formatHuman(result, { color: opts.color, warnings: opts.warnings, strict: opts.strict }));
   return result.ok ? 0 : 1;
 }
 
@@ -109,9 +111,11 @@ export function parseCliArgs(argv: readonly string[], isTTY: boolean): ParsedOpt
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (positionals.length > 1) throw new UsageError(`expected at most one SPECS_DIR, got ${positionals.length}`);
+  if (positionals.length > 1)
+    throw new UsageError(`expected at most one SPECS_DIR, got ${positionals.length}`);
   const format = values.format ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got "${format}"`);
+  if (format !== 'text' && format !== 'json')
+    throw new UsageError(`--format must be text or json, got "${format}"`);
   const sequences = (values.sequences ?? [])
     .flatMap((s) => s.split(','))
     .map((s) => s.trim())
@@ -138,7 +142,9 @@ function parseBool(flag: string, v: string | undefined, dflt: boolean): boolean 
 
 function version(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
     return pkg.version ?? 'unknown';
   } catch {
     return 'unknown';

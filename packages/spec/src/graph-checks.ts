@@ -102,14 +102,26 @@ function buildSequenceGraph(seq: SequenceSpec): Diagnostic[] {
     const available = (arg: string) => own.has(arg) || seen.has(arg);
 
     if (node.category === 'conditional' && node.if !== undefined && !available(node.if)) {
-      out.push(diag('error', 'G-if', at(node), `in node ${node.name}: 'if: ${node.if}': job arg ${node.if} is not set`));
+      out.push(
+        diag(
+          'error',
+          'G-if',
+          at(node),
+          `in node ${node.name}: 'if: ${node.if}': job arg ${node.if} is not set`,
+        ),
+      );
     }
     const missing: string[] = [];
     for (const e of rawEach(node) ?? []) {
       const parts = e.split(':');
       if (parts.length !== 2) {
         out.push(
-          diag('error', 'G-each-shape', at(node), `in node ${node.name}: input to 'each:' ${e}; expected format 'list:element'`),
+          diag(
+            'error',
+            'G-each-shape',
+            at(node),
+            `in node ${node.name}: input to 'each:' ${e}; expected format 'list:element'`,
+          ),
         );
         continue;
       }
@@ -149,7 +161,9 @@ function setsCheck(specs: SpecSet, seq: SequenceSpec): Diagnostic | undefined {
   for (const node of seq.nodes.values()) {
     if (node.sets.length === 0) continue;
     if (node.category !== 'sequence' && node.category !== 'conditional') continue;
-    const targets = calledSequences(node).filter((s) => specs.sequences.has(s) || isBuiltinNoopSequence(specs, s));
+    const targets = calledSequences(node).filter(
+      (s) => specs.sequences.has(s) || isBuiltinNoopSequence(specs, s),
+    );
     if (targets.length === 0) continue;
     // A conditional provides only what every branch provides.
     let provided = provides(specs, targets[0] as string);
@@ -166,7 +180,12 @@ function setsCheck(specs: SpecSet, seq: SequenceSpec): Diagnostic | undefined {
   return diag(
     'error',
     'G-sets',
-    { file: seq.file, line: first.node.pos.line, sequence: seq.name, node: failures.length === 1 ? first.node.name : undefined },
+    {
+      file: seq.file,
+      line: first.node.pos.line,
+      sequence: seq.name,
+      node: failures.length === 1 ? first.node.name : undefined,
+    },
     `node${plural(failures.length)} did not set job args declared in 'sets': ${detail}`,
   );
 }

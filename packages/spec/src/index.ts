@@ -1,10 +1,24 @@
-export * from './model.js';
 export { BUILTIN_NOOP_SEQUENCE, isBuiltinNoopSequence, sequenceExists } from './builtins.js';
 export { checkSpecs } from './check.js';
+export { type CliIo, runCli } from './cli-run.js';
 export { isValidDuration } from './duration.js';
-export { type FormatOptions, formatDiagnostic, formatHuman, type JsonDiagnostic, type JsonReport, toJsonReport } from './format.js';
+export {
+  type FormatOptions,
+  formatDiagnostic,
+  formatHuman,
+  type JsonDiagnostic,
+  type JsonReport,
+  toJsonReport,
+} from './format.js';
 export { graphChecks } from './graph-checks.js';
-export { type LintOptions, type LintResult, lintDir, lintDirSync, lintLoaded, sortDiagnostics } from './lint.js';
+export {
+  type LintOptions,
+  type LintResult,
+  lintDir,
+  lintDirSync,
+  lintLoaded,
+  sortDiagnostics,
+} from './lint.js';
 export {
   findSpecFiles,
   findSpecFilesSync,
@@ -14,7 +28,7 @@ export {
   loadSpecsSync,
   loadSpecTexts,
 } from './load.js';
+export * from './model.js';
 export { type ParsedFile, parseSpecFile } from './parse-yaml.js';
 export { ACL_OPS, staticChecks } from './static-checks.js';
 export { type TopoResult, topologicalOrder, topologicalSort } from './topo.js';
-export { type CliIo, runCli } from './cli-run.js';

@@ -73,7 +73,11 @@ export function lintLoaded(dir: string, loaded: LoadResult, opts: LintOptions = 
  * Report order: by file (load order), then sequence (where it is defined in that file),
  * then line; findings without a sequence come first in their file. Stable otherwise.
  */
-export function sortDiagnostics(diags: readonly Diagnostic[], files: readonly string[], specs?: SpecSet): Diagnostic[] {
+export function sortDiagnostics(
+  diags: readonly Diagnostic[],
+  files: readonly string[],
+  specs?: SpecSet,
+): Diagnostic[] {
   const fileRank = new Map(files.map((f, i) => [f, i]));
   const seqLine = new Map<string, number>();
   for (const d of diags) {
@@ -83,7 +87,8 @@ export function sortDiagnostics(diags: readonly Diagnostic[], files: readonly st
     const line = seq && seq.file === d.file ? seq.pos.line : d.line;
     seqLine.set(k, Math.min(seqLine.get(k) ?? Number.POSITIVE_INFINITY, line));
   }
-  const rank = (d: Diagnostic) => (d.sequence === undefined ? -1 : (seqLine.get(`${d.file}\0${d.sequence}`) as number));
+  const rank = (d: Diagnostic) =>
+    d.sequence === undefined ? -1 : (seqLine.get(`${d.file}\0${d.sequence}`) as number);
   return diags
     .map((d, i) => ({ d, i }))
     .sort(

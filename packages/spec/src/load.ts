@@ -42,7 +42,10 @@ export async function findSpecFiles(dir: string): Promise<string[]> {
     for (const e of entries) {
       const relPath = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) await walk(relPath);
-      else if (isSpecFile(e.name) && (e.isFile() || (e.isSymbolicLink() && (await isFile(path.join(dir, relPath))))))
+      else if (
+        isSpecFile(e.name) &&
+        (e.isFile() || (e.isSymbolicLink() && (await isFile(path.join(dir, relPath)))))
+      )
         out.push(relPath);
     }
   };
@@ -58,7 +61,10 @@ export function findSpecFilesSync(dir: string): string[] {
     for (const e of entries) {
       const relPath = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) walk(relPath);
-      else if (isSpecFile(e.name) && (e.isFile() || (e.isSymbolicLink() && isFileSync(path.join(dir, relPath)))))
+      else if (
+        isSpecFile(e.name) &&
+        (e.isFile() || (e.isSymbolicLink() && isFileSync(path.join(dir, relPath))))
+      )
         out.push(relPath);
     }
   };

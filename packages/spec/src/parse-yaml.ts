@@ -13,9 +13,9 @@ import {
   isScalar,
   isSeq,
   LineCounter,
-  type Node as YamlNode,
   parseAllDocuments,
   type Scalar,
+  type Node as YamlNode,
 } from 'yaml';
 import { diag } from './diagnostics.js';
 import type {
@@ -44,7 +44,19 @@ const SEQUENCE_KEYS = ['request', 'args', 'acl', 'nodes'];
 const SEQUENCE_ARGS_KEYS = ['required', 'optional', 'static'];
 const ARG_KEYS = ['name', 'desc', 'default'];
 const ACL_KEYS = ['role', 'admin', 'ops'];
-const NODE_KEYS = ['category', 'type', 'args', 'sets', 'deps', 'each', 'parallel', 'retry', 'retryWait', 'if', 'eq'];
+const NODE_KEYS = [
+  'category',
+  'type',
+  'args',
+  'sets',
+  'deps',
+  'each',
+  'parallel',
+  'retry',
+  'retryWait',
+  'if',
+  'eq',
+];
 const NODE_ARG_KEYS = ['expected', 'given'];
 const NODE_SET_KEYS = ['arg', 'as'];
 
@@ -98,14 +110,24 @@ class FileParser {
       for (const e of d.errors) {
         syntaxErrors++;
         this.diagnostics.push(
-          diag('error', 'parse-syntax', { file: this.file, line: this.offsetLine(e.pos[0]) }, `YAML syntax error: ${firstLine(e.message)}`),
+          diag(
+            'error',
+            'parse-syntax',
+            { file: this.file, line: this.offsetLine(e.pos[0]) },
+            `YAML syntax error: ${firstLine(e.message)}`,
+          ),
         );
       }
       for (const w of d.warnings) {
         // Unknown tags (`!!int 5`) are harmless here: every scalar is typed by its field.
         if (w.code === 'TAG_RESOLVE_FAILED') continue;
         this.diagnostics.push(
-          diag('warning', 'parse-yaml', { file: this.file, line: this.offsetLine(w.pos[0]) }, `YAML warning: ${firstLine(w.message)}`),
+          diag(
+            'warning',
+            'parse-yaml',
+            { file: this.file, line: this.offsetLine(w.pos[0]) },
+            `YAML warning: ${firstLine(w.message)}`,
+          ),
         );
       }
     }
@@ -117,7 +139,12 @@ class FileParser {
     if (extra.length > 0) {
       const line = extra[0]?.contents ? this.line(extra[0].contents as YamlNode) : 1;
       this.diagnostics.push(
-        diag('warning', 'parse-multiple-documents', { file: this.file, line }, 'only the first YAML document of a file is read'),
+        diag(
+          'warning',
+          'parse-multiple-documents',
+          { file: this.file, line },
+          'only the first YAML document of a file is read',
+        ),
       );
     }
     const sequences = this.top(first.contents as YamlNode | null);
@@ -231,7 +258,8 @@ class FileParser {
 
     raw.category = this.str(get('category'), ctx, 'category');
     // An invalid or missing category behaves as a non-conditional node in the checks (N12).
-    if (raw.category !== undefined && CATEGORIES.includes(raw.category)) node.category = raw.category as NodeCategory;
+    if (raw.category !== undefined && CATEGORIES.includes(raw.category))
+      node.category = raw.category as NodeCategory;
     node.type = this.str(get('type'), ctx, 'type');
     node.if = this.str(get('if'), ctx, 'if');
 
@@ -339,7 +367,12 @@ class FileParser {
       }
       const prev = own.get(key);
       if (prev) {
-        this.warn('parse-duplicate-key', ctx, line, `duplicate key '${key}' in ${what} (the last one is used)`);
+        this.warn(
+          'parse-duplicate-key',
+          ctx,
+          line,
+          `duplicate key '${key}' in ${what} (the last one is used)`,
+        );
         prev.value = value;
         continue;
       }
@@ -365,7 +398,11 @@ class FileParser {
   }
 
   /** A sequence; null is "not set" (undefined), anything else is a type error. */
-  private list(n: YamlNode | null, ctx: Ctx, field: string): Array<{ value: YamlNode | null; line: number }> | undefined {
+  private list(
+    n: YamlNode | null,
+    ctx: Ctx,
+    field: string,
+  ): Array<{ value: YamlNode | null; line: number }> | undefined {
     const v = this.deref(n);
     if (this.isNull(v)) return undefined;
     if (!isSeq(v)) {

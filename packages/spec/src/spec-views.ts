@@ -49,7 +49,8 @@ export function splitEach(entries: readonly string[] | undefined): Array<{ list:
 /** Names of all args a sequence declares: required, optional and static. */
 export function sequenceArgNames(seq: SequenceSpec): string[] {
   const out: string[] = [];
-  for (const a of [...seq.args.required, ...seq.args.optional, ...seq.args.static]) if (a.name) out.push(a.name);
+  for (const a of [...seq.args.required, ...seq.args.optional, ...seq.args.static])
+    if (a.name) out.push(a.name);
   return out;
 }
 

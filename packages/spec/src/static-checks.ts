@@ -52,17 +52,23 @@ function checkSequence(seq: SequenceSpec): Diagnostic[] {
 
   const noDefault = (args: ArgSpec[], kind: string, check: string) => {
     const a = args.find((x) => x.default === undefined);
-    if (a) err(check, a.pos.line, missingValueMsg(undefined, `args.${kind}.default`, `required for ${kind} args`));
+    if (a)
+      err(check, a.pos.line, missingValueMsg(undefined, `args.${kind}.default`, `required for ${kind} args`));
   };
   noDefault(seq.args.optional, 'optional', 'S4');
   noDefault(seq.args.static, 'static', 'S5');
 
   const adminOps = seq.acl.find((a) => a.admin && a.ops.length > 0);
   if (adminOps)
-    err('S6', adminOps.pos.line, invalidValueMsg(undefined, 'acl.admin', ['true'], 'admin=false; alternatively, remove ops'));
+    err(
+      'S6',
+      adminOps.pos.line,
+      invalidValueMsg(undefined, 'acl.admin', ['true'], 'admin=false; alternatively, remove ops'),
+    );
 
   const noRole = seq.acl.find((a) => a.role === '');
-  if (noRole) err('S7', noRole.pos.line, missingValueMsg(undefined, 'acl.role', 'roles may not be the empty string'));
+  if (noRole)
+    err('S7', noRole.pos.line, missingValueMsg(undefined, 'acl.role', 'roles may not be the empty string'));
 
   const dupRoles = duplicates(seq.acl.map((a) => a.role));
   if (dupRoles.length > 0) {
@@ -74,7 +80,16 @@ function checkSequence(seq: SequenceSpec): Diagnostic[] {
   const dupArgs = duplicates(allArgs.map((a) => a.name));
   if (dupArgs.length > 0) {
     const line = secondLine(allArgs, (a) => a.name, dupArgs[0] as string);
-    err('S9', line, duplicateValueMsg(undefined, 'args.*.name', dupArgs, 'sequence args must have unique names within the sequence'));
+    err(
+      'S9',
+      line,
+      duplicateValueMsg(
+        undefined,
+        'args.*.name',
+        dupArgs,
+        'sequence args must have unique names within the sequence',
+      ),
+    );
   }
 
   const reqDefaults = seq.args.required.filter((a) => a.default !== undefined);
@@ -83,16 +98,26 @@ function checkSequence(seq: SequenceSpec): Diagnostic[] {
     err(
       'S10',
       (reqDefaults[0] as ArgSpec).pos.line,
-      invalidValueMsg(undefined, 'args.required.default', values, 'no default; use an optional arg for a default'),
+      invalidValueMsg(
+        undefined,
+        'args.required.default',
+        values,
+        'no default; use an optional arg for a default',
+      ),
     );
   }
 
-  if (seq.nodes.size === 0) err('S11', seq.pos.line, missingValueMsg(undefined, 'nodes', 'at least one node required'));
+  if (seq.nodes.size === 0)
+    err('S11', seq.pos.line, missingValueMsg(undefined, 'nodes', 'at least one node required'));
 
   const badOps = seq.acl.filter((a) => a.ops.some((op) => !ACL_OPS.includes(op)));
   if (badOps.length > 0) {
     const values = unique(badOps.flatMap((a) => a.ops.filter((op) => !ACL_OPS.includes(op))));
-    err('acl-ops', (badOps[0] as (typeof badOps)[0]).pos.line, invalidValueMsg(undefined, 'acl.ops', values, 'start or stop'));
+    err(
+      'acl-ops',
+      (badOps[0] as (typeof badOps)[0]).pos.line,
+      invalidValueMsg(undefined, 'acl.ops', values, 'start or stop'),
+    );
   }
 
   const sw1 = setsClashes(seq);
@@ -101,7 +126,11 @@ function checkSequence(seq: SequenceSpec): Diagnostic[] {
 }
 
 /** Line of the second item whose key is `value` (the first duplicate). */
-function secondLine<T extends { pos: { line: number } }>(items: T[], key: (t: T) => string, value: string): number {
+function secondLine<T extends { pos: { line: number } }>(
+  items: T[],
+  key: (t: T) => string,
+  value: string,
+): number {
   const hits = items.filter((i) => key(i) === value);
   return (hits[1] ?? hits[0])?.pos.line ?? 1;
 }
@@ -153,8 +182,12 @@ function checkNode(specs: SpecSet, seq: SequenceSpec, node: NodeSpec): Diagnosti
   const eachOk = splitEach(each);
   const args = rawArgs(node);
   const sets = rawSets(node);
-  const namedArgs = args.flatMap((a) => (isNullEntry(a) || !a.expected ? [] : [{ expected: a.expected, given: a.given || a.expected }]));
-  const namedSets = sets.flatMap((s) => (isNullEntry(s) || !s.arg ? [] : [{ arg: s.arg, as: s.as || s.arg }]));
+  const namedArgs = args.flatMap((a) =>
+    isNullEntry(a) || !a.expected ? [] : [{ expected: a.expected, given: a.given || a.expected }],
+  );
+  const namedSets = sets.flatMap((s) =>
+    isNullEntry(s) || !s.arg ? [] : [{ arg: s.arg, as: s.as || s.arg }],
+  );
   const eqValues = Object.values(node.eq);
 
   // N1, N2
@@ -163,36 +196,65 @@ function checkNode(specs: SpecSet, seq: SequenceSpec, node: NodeSpec): Diagnosti
     err('N2', line('category'), invalidValueMsg(n, 'category', [category], '(job | sequence | conditional)'));
 
   // N3: called sequences exist (the built-in noop sequence always does).
-  if (node.category === 'sequence' && category === 'sequence' && node.type !== undefined && !sequenceExists(specs, node.type))
+  if (
+    node.category === 'sequence' &&
+    category === 'sequence' &&
+    node.type !== undefined &&
+    !sequenceExists(specs, node.type)
+  )
     err('N3', line('type'), invalidValueMsg(n, 'type', [node.type], 'a sequence that exists in specs'));
   if (conditional) {
     const missing = unique(eqValues.filter((s) => !sequenceExists(specs, s)));
     if (missing.length > 0)
-      err('N3', line('eq'), invalidValueMsg(n, 'eq', missing, `${plural(missing.length, 'sequences that exist', 'a sequence that exists')} in specs`));
+      err(
+        'N3',
+        line('eq'),
+        invalidValueMsg(
+          n,
+          'eq',
+          missing,
+          `${plural(missing.length, 'sequences that exist', 'a sequence that exists')} in specs`,
+        ),
+      );
   }
 
   // N4
   const badEach = (each ?? []).filter((e) => e.split(':').length !== 2);
-  if (badEach.length > 0) err('N4', line('each'), invalidValueMsg(n, 'each', badEach, "value(s) of form 'list:element'"));
+  if (badEach.length > 0)
+    err('N4', line('each'), invalidValueMsg(n, 'each', badEach, "value(s) of form 'list:element'"));
 
   // N5, N6
   const nullArg = args.find(isNullEntry);
-  if (nullArg) err('N5', nullArg.line, invalidValueMsg(n, 'args', ['null'], "an entry with 'expected' (and optionally 'given')"));
+  if (nullArg)
+    err(
+      'N5',
+      nullArg.line,
+      invalidValueMsg(n, 'args', ['null'], "an entry with 'expected' (and optionally 'given')"),
+    );
   const unnamedArg = args.find((a) => !isNullEntry(a) && !a.expected);
-  if (unnamedArg) err('N6', unnamedArg.line, missingValueMsg(n, 'args.expected', "must be specified for all 'args'"));
+  if (unnamedArg)
+    err('N6', unnamedArg.line, missingValueMsg(n, 'args.expected', "must be specified for all 'args'"));
 
   // N7, N8
   const nullSet = sets.find(isNullEntry);
-  if (nullSet) err('N7', nullSet.line, invalidValueMsg(n, 'sets', ['null'], "an entry with 'arg' (and optionally 'as')"));
+  if (nullSet)
+    err(
+      'N7',
+      nullSet.line,
+      invalidValueMsg(n, 'sets', ['null'], "an entry with 'arg' (and optionally 'as')"),
+    );
   const unnamedSet = sets.find((s) => !isNullEntry(s) && !s.arg);
-  if (unnamedSet) err('N8', unnamedSet.line, missingValueMsg(n, 'sets.arg', "must be specified for all 'sets'"));
+  if (unnamedSet)
+    err('N8', unnamedSet.line, missingValueMsg(n, 'sets.arg', "must be specified for all 'sets'"));
 
   // N9
   if (node.parallel === 0) err('N9', line('parallel'), invalidValueMsg(n, 'parallel', ['0'], '> 0'));
 
   // N10, N11
-  if (conditional && node.if === undefined) err('N10', node.pos.line, missingValueMsg(n, 'if', 'required for conditional nodes'));
-  if (conditional && eqValues.length === 0) err('N11', line('eq'), missingValueMsg(n, 'eq', 'required for conditional nodes'));
+  if (conditional && node.if === undefined)
+    err('N10', node.pos.line, missingValueMsg(n, 'if', 'required for conditional nodes'));
+  if (conditional && eqValues.length === 0)
+    err('N11', line('eq'), missingValueMsg(n, 'eq', 'required for conditional nodes'));
 
   // N12: job, sequence, missing or invalid category.
   if (!conditional && node.type === undefined)
@@ -219,7 +281,9 @@ function checkNode(specs: SpecSet, seq: SequenceSpec, node: NodeSpec): Diagnosti
       }
     }
     if (missing.size > 0) {
-      const parts = [...missing].map(([arg, seqs]) => `arg: ${arg}, sequence${plural(seqs.length)}: ${seqs.join(',')}`);
+      const parts = [...missing].map(
+        ([arg, seqs]) => `arg: ${arg}, sequence${plural(seqs.length)}: ${seqs.join(',')}`,
+      );
       const explanation = `required arg${plural(missing.size)} to sequence(s) called by node not provided: ${parts.join('; ')}`;
       err('N14', node.pos.line, missingValueMsg(n, 'args', explanation));
     }
@@ -231,7 +295,12 @@ function checkNode(specs: SpecSet, seq: SequenceSpec, node: NodeSpec): Diagnosti
     err(
       'N15',
       line('each'),
-      duplicateValueMsg(n, 'each', dupElements, "in 'each: list:element', a given 'element' should appear at most once per node"),
+      duplicateValueMsg(
+        n,
+        'each',
+        dupElements,
+        "in 'each: list:element', a given 'element' should appear at most once per node",
+      ),
     );
 
   // N16: args.expected unique
@@ -245,7 +314,12 @@ function checkNode(specs: SpecSet, seq: SequenceSpec, node: NodeSpec): Diagnosti
     err(
       'N17',
       line('each'),
-      duplicateValueMsg(n, 'each', shadowed, "in 'each: list:element', a given 'element' should not be repeated in 'args.expected'"),
+      duplicateValueMsg(
+        n,
+        'each',
+        shadowed,
+        "in 'each: list:element', a given 'element' should not be repeated in 'args.expected'",
+      ),
     );
 
   // N18: sets.as unique
@@ -254,7 +328,12 @@ function checkNode(specs: SpecSet, seq: SequenceSpec, node: NodeSpec): Diagnosti
     err(
       'N18',
       line('sets'),
-      duplicateValueMsg(n, 'sets.as', dupAs, "note that if 'as' is not explicitly specified, then its value is the same as 'arg'"),
+      duplicateValueMsg(
+        n,
+        'sets.as',
+        dupAs,
+        "note that if 'as' is not explicitly specified, then its value is the same as 'arg'",
+      ),
     );
 
   // N19: `parallel` needs `each` (an explicit empty list is fine).
@@ -263,11 +342,23 @@ function checkNode(specs: SpecSet, seq: SequenceSpec, node: NodeSpec): Diagnosti
 
   // N20–N22
   if (conditional && node.type !== undefined)
-    err('N20', line('type'), invalidValueMsg(n, 'type', [node.type], 'no value; conditional nodes may not specify a type'));
+    err(
+      'N20',
+      line('type'),
+      invalidValueMsg(n, 'type', [node.type], 'no value; conditional nodes may not specify a type'),
+    );
   if (!conditional && node.if !== undefined)
-    err('N21', line('if'), invalidValueMsg(n, 'if', [node.if], 'no value; nonconditional nodes may not specify if'));
+    err(
+      'N21',
+      line('if'),
+      invalidValueMsg(n, 'if', [node.if], 'no value; nonconditional nodes may not specify if'),
+    );
   if (!conditional && eqValues.length > 0)
-    err('N22', line('eq'), invalidValueMsg(n, 'eq', [goMap(node.eq)], 'no value; nonconditional nodes may not specify eq'));
+    err(
+      'N22',
+      line('eq'),
+      invalidValueMsg(n, 'eq', [goMap(node.eq)], 'no value; nonconditional nodes may not specify eq'),
+    );
 
   // N23
   if (node.retryWait !== '' && node.retry === 0)
@@ -290,7 +381,12 @@ function checkNode(specs: SpecSet, seq: SequenceSpec, node: NodeSpec): Diagnosti
     warn(
       'NW1',
       line('each'),
-      duplicateValueMsg(n, 'each', renamedLists, "in 'each: list:element', a given 'list' should appear at most once per node"),
+      duplicateValueMsg(
+        n,
+        'each',
+        renamedLists,
+        "in 'each: list:element', a given 'list' should appear at most once per node",
+      ),
     );
 
   // NW2: one given passed as two different expected
@@ -298,7 +394,8 @@ function checkNode(specs: SpecSet, seq: SequenceSpec, node: NodeSpec): Diagnosti
   const renamedGiven: string[] = [];
   for (const a of namedArgs) {
     const prev = byGiven.get(a.given);
-    if (prev !== undefined && prev !== a.expected && !renamedGiven.includes(a.given)) renamedGiven.push(a.given);
+    if (prev !== undefined && prev !== a.expected && !renamedGiven.includes(a.given))
+      renamedGiven.push(a.given);
     byGiven.set(a.given, a.expected);
   }
   if (renamedGiven.length > 0)
@@ -337,7 +434,11 @@ function checkNode(specs: SpecSet, seq: SequenceSpec, node: NodeSpec): Diagnosti
     byArg.set(s.arg, s.as);
   }
   if (renamedSets.length > 0)
-    warn('NW4', line('sets'), duplicateValueMsg(n, 'sets.arg', renamedSets, "value(s) renamed multiple times using 'as'"));
+    warn(
+      'NW4',
+      line('sets'),
+      duplicateValueMsg(n, 'sets.arg', renamedSets, "value(s) renamed multiple times using 'as'"),
+    );
 
   // NW5: inputs that no called sequence accepts (static args don't count).
   if (callsSequences(node, category)) {
@@ -352,7 +453,12 @@ function checkNode(specs: SpecSet, seq: SequenceSpec, node: NodeSpec): Diagnosti
       warn(
         'NW5',
         node.pos.line,
-        invalidValueMsg(n, "args', 'each.element", extra, 'only args that the called sequence(s) declare as required or optional'),
+        invalidValueMsg(
+          n,
+          "args', 'each.element",
+          extra,
+          'only args that the called sequence(s) declare as required or optional',
+        ),
       );
   }
   return out;

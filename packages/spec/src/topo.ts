@@ -14,7 +14,7 @@ export interface TopoResult {
 export function topologicalSort(seq: SequenceSpec): TopoResult {
   const nodes = [...seq.nodes.values()];
   const index = new Map<string, number>();
-  nodes.forEach((n, i) => index.set(n.name, i));
+  for (const [i, n] of nodes.entries()) index.set(n.name, i);
   const indegree = new Array<number>(nodes.length).fill(0);
   const children: number[][] = nodes.map(() => []);
   nodes.forEach((n, i) => {

@@ -4,10 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { lintDir } from '../src/lint.js';
 import type { NodeSpec, SequenceSpec } from '../src/model.js';
 import { topologicalOrder } from '../src/topo.js';
-import { checksOf, fixtureText, fixturesDir, lineOf, lintTexts } from './helpers.js';
+import { checksOf, fixturesDir, fixtureText, lineOf, lintTexts } from './helpers.js';
 
 const lintFixture = (name: string) => lintTexts({ [name]: fixtureText(name) });
-const seqOf = (r: ReturnType<typeof lintFixture>, name: string) => r.specs.sequences.get(name) as SequenceSpec;
+const seqOf = (r: ReturnType<typeof lintFixture>, name: string) =>
+  r.specs.sequences.get(name) as SequenceSpec;
 const nodeOf = (s: SequenceSpec, name: string) => s.nodes.get(name) as NodeSpec;
 const order = (s: SequenceSpec) => topologicalOrder(s).map((n) => n.name);
 
@@ -20,11 +21,24 @@ describe('§5.7 fixtures', () => {
     expect(three.args.required.map((a) => [a.name, a.default])).toEqual([['foo', undefined]]);
     expect(three.args.optional.map((a) => [a.name, a.default])).toEqual([['bar', '175']]);
     expect(order(three)).toEqual(['a', 'b', 'c']);
-    expect(nodeOf(three, 'a')).toMatchObject({ retry: 1, retryWait: '500ms', sets: [{ arg: 'aArg', as: 'aArg' }] });
-    expect(nodeOf(three, 'b')).toMatchObject({ retry: 3, retryWait: '0s', args: [{ expected: 'aArg', given: 'aArg' }] });
+    expect(nodeOf(three, 'a')).toMatchObject({
+      retry: 1,
+      retryWait: '500ms',
+      sets: [{ arg: 'aArg', as: 'aArg' }],
+    });
+    expect(nodeOf(three, 'b')).toMatchObject({
+      retry: 3,
+      retryWait: '0s',
+      args: [{ expected: 'aArg', given: 'aArg' }],
+    });
     expect(nodeOf(three, 'c')).toMatchObject({ retry: 0, retryWait: '', args: [] });
     const wrap = seqOf(r, 'retry-three-nodes');
-    expect(nodeOf(wrap, 'node')).toMatchObject({ category: 'sequence', type: 'three-nodes', retry: 10, retryWait: '500ms' });
+    expect(nodeOf(wrap, 'node')).toMatchObject({
+      category: 'sequence',
+      type: 'three-nodes',
+      retry: 10,
+      retryWait: '500ms',
+    });
   });
 
   it('bad-each.yaml: valid (the list shape is a build-time matter); nodes without deps', () => {
@@ -69,7 +83,11 @@ describe('§5.7 fixtures', () => {
         'fourth-cleanup-job',
       ]);
       expect(nodeOf(s, 'get-instances')).toMatchObject({ retry: 3, retryWait: '10s' });
-      expect(nodeOf(s, 'pre-flight-checks')).toMatchObject({ category: 'sequence', retry: 3, retryWait: '0s' });
+      expect(nodeOf(s, 'pre-flight-checks')).toMatchObject({
+        category: 'sequence',
+        retry: 3,
+        retryWait: '0s',
+      });
       expect(nodeOf(s, 'third-cleanup-job').args).toEqual([{ expected: 'cluster', given: 'somethingelse' }]);
       expect(order(seqOf(r, 'decommission-instance'))).toEqual(['decom-1', 'decom-2', 'decom-3']);
     });
@@ -78,15 +96,23 @@ describe('§5.7 fixtures', () => {
   it('decomm-sets.yaml renames with sets.as; decomm-limit-parallel.yaml sets parallel', () => {
     const sets = seqOf(lintFixture('decomm-sets.yaml'), 'decommission-cluster');
     expect(nodeOf(sets, 'get-instances').sets).toEqual([{ arg: 'instances', as: 'instances0' }]);
-    expect(nodeOf(sets, 'decommission-instances').each).toEqual([{ list: 'instances0', element: 'instance' }]);
+    expect(nodeOf(sets, 'decommission-instances').each).toEqual([
+      { list: 'instances0', element: 'instance' },
+    ]);
     const par = seqOf(lintFixture('decomm-limit-parallel.yaml'), 'decommission-cluster');
-    expect([nodeOf(par, 'pre-flight-checks').parallel, nodeOf(par, 'decommission-instances').parallel]).toEqual([3, 2]);
+    expect([
+      nodeOf(par, 'pre-flight-checks').parallel,
+      nodeOf(par, 'decommission-instances').parallel,
+    ]).toEqual([3, 2]);
   });
 
   it('destroy-conditional.yaml: valid, including the built-in noop branch', () => {
     const r = lintFixture('destroy-conditional.yaml');
     expect(r.diagnostics).toEqual([]);
-    expect(nodeOf(seqOf(r, 'double-conditional'), 'clean-up').eq).toEqual({ yes: 'clean-up-container', no: 'noop' });
+    expect(nodeOf(seqOf(r, 'double-conditional'), 'clean-up').eq).toEqual({
+      yes: 'clean-up-container',
+      no: 'noop',
+    });
     expect(r.specs.sequences.has('noop')).toBe(false);
   });
 
@@ -118,15 +144,31 @@ describe('§5.7 fixtures', () => {
   it('graph-checks.yaml: the expected graph errors, and none on the healthy sequences', () => {
     const text = fixtureText('graph-checks.yaml');
     const r = lintFixture('graph-checks.yaml');
-    const by = (s: string) => r.diagnostics.filter((d) => d.sequence === s).map((d) => [d.check, d.line, d.node, d.message]);
+    const by = (s: string) =>
+      r.diagnostics.filter((d) => d.sequence === s).map((d) => [d.check, d.line, d.node, d.message]);
     expect(by('missing-sets')).toEqual([
-      ['G-sets', lineOf(text, 'call-sets-a-b:'), 'call-sets-a-b', "node did not set job args declared in 'sets': call-sets-a-b (failed to set c)"],
+      [
+        'G-sets',
+        lineOf(text, 'call-sets-a-b:'),
+        'call-sets-a-b',
+        "node did not set job args declared in 'sets': call-sets-a-b (failed to set c)",
+      ],
     ]);
     expect(by('missing-sets-conditional')).toEqual([
-      ['G-sets', lineOf(text, 'choose:'), 'choose', "node did not set job args declared in 'sets': choose (failed to set b, c)"],
+      [
+        'G-sets',
+        lineOf(text, 'choose:'),
+        'choose',
+        "node did not set job args declared in 'sets': choose (failed to set b, c)",
+      ],
     ]);
     expect(by('missing-job-args')).toEqual([
-      ['G-args', lineOf(text, 'node-2:'), 'node-2', 'node node-2: expected job args to be set by some previous node: arg-b'],
+      [
+        'G-args',
+        lineOf(text, 'node-2:'),
+        'node-2',
+        'node node-2: expected job args to be set by some previous node: arg-b',
+      ],
     ]);
     expect(by('circular-dependencies')).toEqual([
       ['G-cycle', lineOf(text, '      b:'), undefined, 'cyclical dependencies found amongst: [b c]'],
@@ -135,7 +177,9 @@ describe('§5.7 fixtures', () => {
       ['G-cycle', lineOf(text, 'loop:'), undefined, 'cyclical dependencies found amongst: [loop]'],
     ]);
     for (const s of ['propagate', 'propagate-conditional']) {
-      expect(by(s)).toEqual([['G-subsequence', lineOf(text, `  ${s}:`), undefined, 'subsequence failed checks: self-dependency']]);
+      expect(by(s)).toEqual([
+        ['G-subsequence', lineOf(text, `  ${s}:`), undefined, 'subsequence failed checks: self-dependency'],
+      ]);
     }
     for (const i of [1, 2, 3]) {
       expect(by(`circular-sequences-${i}`)).toEqual([

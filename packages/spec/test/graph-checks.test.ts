@@ -203,7 +203,9 @@ describe('graph checks', () => {
     expect(r.diagnostics.filter((d) => d.sequence === 'good')).toEqual([]);
     // Propagates up the call chain.
     const chain = lintText(`${text}\n  top:\n    nodes:\n      t: {category: sequence, type: caller}\n`);
-    expect(chain.diagnostics.find((d) => d.sequence === 'top')?.message).toBe('subsequence failed checks: caller');
+    expect(chain.diagnostics.find((d) => d.sequence === 'top')?.message).toBe(
+      'subsequence failed checks: caller',
+    );
   });
 
   it("sets check: sequence node (a subsequence's own args count as set)", () => {
@@ -364,8 +366,10 @@ describe('topologicalOrder', () => {
   });
 
   it('handles long chains quickly', () => {
-    const nodes = Array.from({ length: 2000 }, (_, i) =>
-      `      j${i}: {category: job, type: t${i > 0 ? `, deps: [j${i - 1}]` : ''}, sets: [{arg: o${i}}]}`,
+    const nodes = Array.from(
+      { length: 2000 },
+      (_, i) =>
+        `      j${i}: {category: job, type: t${i > 0 ? `, deps: [j${i - 1}]` : ''}, sets: [{arg: o${i}}]}`,
     ).join('\n');
     const seq = seqOf(`sequences:\n  s:\n    nodes:\n${nodes}\n`, 's');
     const t0 = performance.now();

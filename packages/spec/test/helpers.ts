@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { lintLoaded, type LintOptions, type LintResult } from '../src/lint.js';
+import { type LintOptions, type LintResult, lintLoaded } from '../src/lint.js';
 import { loadSpecTexts } from '../src/load.js';
 import type { Diagnostic } from '../src/model.js';
 
@@ -19,7 +19,9 @@ export function fixtureText(name: string): string {
 export function y(strings: TemplateStringsArray, ...values: unknown[]): string {
   const raw = String.raw({ raw: strings }, ...values).replace(/^\n/, '');
   const lines = raw.split('\n');
-  const indent = Math.min(...lines.filter((l) => l.trim() !== '').map((l) => (l.match(/^ */) as RegExpMatchArray)[0].length));
+  const indent = Math.min(
+    ...lines.filter((l) => l.trim() !== '').map((l) => (l.match(/^ */) as RegExpMatchArray)[0].length),
+  );
   return lines.map((l) => l.slice(indent)).join('\n');
 }
 

@@ -38,7 +38,7 @@ describe('file discovery', () => {
       'A.Yml': ok.replace(' s:', ' s-A:'),
       'notes.txt': 'sequences: [broken',
       'x.yaml.bak': 'sequences: [broken',
-      'yaml': 'not a spec',
+      yaml: 'not a spec',
     });
     // Each directory's entries sorted by name, depth first (`a/` before `a-c.YAML`).
     expect(await findSpecFiles(dir)).toEqual(['A.Yml', 'a/z.yml', 'a-c.YAML', 'b.yaml']);
@@ -82,9 +82,30 @@ describe('duplicate sequences across files', () => {
   it('the later file gets an error naming the first file; the first definition wins', async () => {
     const r = await loadSpecs(path.join(fixturesDir, 'fail-parse-specs-dir'));
     expect(r.diagnostics.map((d) => [d.severity, d.check, d.file, d.line, d.sequence, d.message])).toEqual([
-      ['error', 'parse-duplicate-sequence', 'b.yaml', 8, 'seq-two', 'sequence seq-two already seen in file a.yaml'],
-      ['error', 'parse-duplicate-sequence', 'more/c.yml', 3, 'seq-one', 'sequence seq-one already seen in file a.yaml'],
-      ['error', 'parse-duplicate-sequence', 'more/c.yml', 8, 'seq-three', 'sequence seq-three already seen in file b.yaml'],
+      [
+        'error',
+        'parse-duplicate-sequence',
+        'b.yaml',
+        8,
+        'seq-two',
+        'sequence seq-two already seen in file a.yaml',
+      ],
+      [
+        'error',
+        'parse-duplicate-sequence',
+        'more/c.yml',
+        3,
+        'seq-one',
+        'sequence seq-one already seen in file a.yaml',
+      ],
+      [
+        'error',
+        'parse-duplicate-sequence',
+        'more/c.yml',
+        8,
+        'seq-three',
+        'sequence seq-three already seen in file b.yaml',
+      ],
     ]);
     expect(r.specs.sequences.get('seq-two')?.file).toBe('a.yaml');
     expect(r.specs.sequences.get('seq-three')?.file).toBe('b.yaml');
@@ -109,7 +130,13 @@ describe('YAML errors and warnings', () => {
   });
 
   const typeErrors: Array<[string, string, string, string | undefined, string]> = [
-    ['retry: string', '        retry: string', 'n', 'n', `node n: 'retry' must be an unsigned integer, got "string"`],
+    [
+      'retry: string',
+      '        retry: string',
+      'n',
+      'n',
+      `node n: 'retry' must be an unsigned integer, got "string"`,
+    ],
     ['retry: -1', '        retry: -1', 'n', 'n', "'retry' must be an unsigned integer"],
     ['parallel: 1.5', '        parallel: 1.5', 'n', 'n', "'parallel' must be an unsigned integer"],
     ['deps scalar', '        deps: a', 'n', 'n', `node n: 'deps' must be a list, got "a"`],
@@ -120,10 +147,11 @@ describe('YAML errors and warnings', () => {
   ];
   for (const [title, line, , node, message] of typeErrors) {
     it(`type error: ${title}`, () => {
-      const text = `sequences:\n  s:\n    nodes:\n      n:\n        category: job\n        type: t\n${line}\n`.replace(
-        '        type: t\n        type:',
-        '        type:',
-      );
+      const text =
+        `sequences:\n  s:\n    nodes:\n      n:\n        category: job\n        type: t\n${line}\n`.replace(
+          '        type: t\n        type:',
+          '        type:',
+        );
       const r = parse(text);
       expect(r.specs.sequences.size).toBe(0);
       expectOne(r.diagnostics, {
@@ -232,8 +260,20 @@ describe('YAML errors and warnings', () => {
               type: second`;
     const r = parse(text);
     expect(r.diagnostics.map((d) => [d.check, d.line, d.sequence, d.node, d.message])).toEqual([
-      ['parse-duplicate-key', lineOf(text, 'request: true'), 's', undefined, "duplicate key 'request' in sequence (the last one is used)"],
-      ['parse-duplicate-key', lineOf(text, '    n:', 2), 's', undefined, "duplicate key 'n' in 'nodes' (the last one is used)"],
+      [
+        'parse-duplicate-key',
+        lineOf(text, 'request: true'),
+        's',
+        undefined,
+        "duplicate key 'request' in sequence (the last one is used)",
+      ],
+      [
+        'parse-duplicate-key',
+        lineOf(text, '    n:', 2),
+        's',
+        undefined,
+        "duplicate key 'n' in 'nodes' (the last one is used)",
+      ],
     ]);
     const s = r.specs.sequences.get('s') as SequenceSpec;
     expect(s.request).toBe(true);
@@ -340,16 +380,27 @@ describe('values and normalisation', () => {
     ]);
     expect([n.retry, n.retryWait]).toEqual([2, '0s']);
     const m = nodeOf(text, 'm');
-    expect([m.retry, m.retryWait, m.parallel, m.deps, m.each, m.if, m.eq]).toEqual([0, '', undefined, [], [], undefined, {}]);
+    expect([m.retry, m.retryWait, m.parallel, m.deps, m.each, m.if, m.eq]).toEqual([
+      0,
+      '',
+      undefined,
+      [],
+      [],
+      undefined,
+      {},
+    ]);
     expect(nodeOf(text, 'w').retryWait).toBe('2s');
   });
 
   it('booleans and unsigned integers in their YAML spellings', () => {
-    const t = (v: string) => seq(`sequences:\n  s:\n    request: ${v}\n    nodes: {n: {category: job, type: t}}\n`);
+    const t = (v: string) =>
+      seq(`sequences:\n  s:\n    request: ${v}\n    nodes: {n: {category: job, type: t}}\n`);
     expect(['yes', 'True', 'on', 'y'].map((v) => t(v).request)).toEqual([true, true, true, true]);
     expect(['no', 'FALSE', 'off', '~'].map((v) => t(v).request)).toEqual([false, false, false, false]);
     const r = (v: string) =>
-      nodeOf(`sequences:\n  s:\n    nodes:\n      n: {category: job, type: t, each: [], retry: ${v}, parallel: ${v}}\n`);
+      nodeOf(
+        `sequences:\n  s:\n    nodes:\n      n: {category: job, type: t, each: [], retry: ${v}, parallel: ${v}}\n`,
+      );
     expect([r('3').retry, r('0x10').retry, r('1_000').retry, r('+2').parallel]).toEqual([3, 16, 1000, 2]);
   });
 
@@ -374,8 +425,15 @@ describe('values and normalisation', () => {
               each: [l:e]
               parallel: 4`;
     const s = seq(text, 's');
-    expect(s).toMatchObject({ name: 's', file: 'specs.yaml', request: true, pos: { file: 'specs.yaml', line: 2 } });
-    expect(s.args.required).toEqual([{ name: 'a', desc: 'the a', default: undefined, pos: { file: 'specs.yaml', line: 6 } }]);
+    expect(s).toMatchObject({
+      name: 's',
+      file: 'specs.yaml',
+      request: true,
+      pos: { file: 'specs.yaml', line: 2 },
+    });
+    expect(s.args.required).toEqual([
+      { name: 'a', desc: 'the a', default: undefined, pos: { file: 'specs.yaml', line: 6 } },
+    ]);
     expect(s.acl).toEqual([{ role: 'r', admin: true, ops: [], pos: { file: 'specs.yaml', line: 9 } }]);
     const n = s.nodes.get('n') as NodeSpec;
     expect(n).toMatchObject({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Expected, checksOf, expectOne, lineOf, lintText, y } from './helpers.js';
+import { checksOf, type Expected, expectOne, lineOf, lintText, y } from './helpers.js';
 
 /**
  * One case per check: a spec that trips it (the finding is asserted field by field) and a
@@ -25,7 +25,12 @@ const cases: Case[] = [
               - desc: no name here
           nodes:
             j: {category: job, type: t}`,
-    expect: { severity: 'error', at: '- desc: no name', sequence: 's', message: "field 'args.required.name' missing" },
+    expect: {
+      severity: 'error',
+      at: '- desc: no name',
+      sequence: 's',
+      message: "field 'args.required.name' missing",
+    },
     pass: y`
       sequences:
         s:
@@ -45,7 +50,12 @@ const cases: Case[] = [
               - default: x
           nodes:
             j: {category: job, type: t}`,
-    expect: { severity: 'error', at: '- default: x', sequence: 's', message: "field 'args.optional.name' missing" },
+    expect: {
+      severity: 'error',
+      at: '- default: x',
+      sequence: 's',
+      message: "field 'args.optional.name' missing",
+    },
     pass: y`
       sequences:
         s:
@@ -66,7 +76,12 @@ const cases: Case[] = [
               - default: x
           nodes:
             j: {category: job, type: t}`,
-    expect: { severity: 'error', at: '- default: x', sequence: 's', message: "field 'args.static.name' missing" },
+    expect: {
+      severity: 'error',
+      at: '- default: x',
+      sequence: 's',
+      message: "field 'args.static.name' missing",
+    },
     pass: y`
       sequences:
         s:
@@ -190,7 +205,13 @@ const cases: Case[] = [
               ops: [stop]
           nodes:
             j: {category: job, type: t}`,
-    expect: { severity: 'error', at: '- role: r', nth: 2, sequence: 's', message: `value "r" duplicated in field 'acl.role'` },
+    expect: {
+      severity: 'error',
+      at: '- role: r',
+      nth: 2,
+      sequence: 's',
+      message: `value "r" duplicated in field 'acl.role'`,
+    },
     pass: y`
       sequences:
         s:
@@ -243,7 +264,12 @@ const cases: Case[] = [
                 default: 5
           nodes:
             j: {category: job, type: t}`,
-    expect: { severity: 'error', at: '- name: a', sequence: 's', message: `invalid value "5 (a)" in field 'args.required.default'` },
+    expect: {
+      severity: 'error',
+      at: '- name: a',
+      sequence: 's',
+      message: `invalid value "5 (a)" in field 'args.required.default'`,
+    },
     pass: y`
       sequences:
         s:
@@ -260,7 +286,12 @@ const cases: Case[] = [
         s:
           request: true
           nodes: {}`,
-    expect: { severity: 'error', at: '  s:', sequence: 's', message: "field 'nodes' missing: at least one node required" },
+    expect: {
+      severity: 'error',
+      at: '  s:',
+      sequence: 's',
+      message: "field 'nodes' missing: at least one node required",
+    },
     pass: y`
       sequences:
         s:
@@ -338,7 +369,13 @@ const cases: Case[] = [
           nodes:
             n:
               type: t`,
-    expect: { severity: 'error', at: '    n:', sequence: 's', node: 'n', message: "node n: field 'category' missing" },
+    expect: {
+      severity: 'error',
+      at: '    n:',
+      sequence: 's',
+      node: 'n',
+      message: "node n: field 'category' missing",
+    },
     pass: y`
       sequences:
         s:
@@ -531,7 +568,13 @@ const cases: Case[] = [
               type: t
               sets:
                 - as: x`,
-    expect: { severity: 'error', at: '- as: x', sequence: 's', node: 'n', message: "node n: field 'sets.arg' missing" },
+    expect: {
+      severity: 'error',
+      at: '- as: x',
+      sequence: 's',
+      node: 'n',
+      message: "node n: field 'sets.arg' missing",
+    },
     pass: y`
       sequences:
         s:
@@ -701,7 +744,8 @@ const cases: Case[] = [
       at: '    n:',
       sequence: 's',
       node: 'n',
-      message: "node n: field 'args' missing: required args to sequence(s) called by node not provided: arg: b, sequence: sub; arg: c, sequence: sub",
+      message:
+        "node n: field 'args' missing: required args to sequence(s) called by node not provided: arg: b, sequence: sub; arg: c, sequence: sub",
     },
     pass: y`
       sequences:
@@ -1041,7 +1085,10 @@ const cases: Case[] = [
       at: 'each: [l:a, l:b]',
       sequence: 's',
       node: 'n',
-      message: [`node n: value "l" duplicated in field 'each'`, "a given 'list' should appear at most once per node"],
+      message: [
+        `node n: value "l" duplicated in field 'each'`,
+        "a given 'list' should appear at most once per node",
+      ],
     },
     pass: y`
       sequences:
