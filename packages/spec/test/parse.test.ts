@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -292,6 +292,32 @@ describe('YAML errors and warnings', () => {
       ['warning', 'parse-duplicate-key', 8, 'warn-parse', 'job'],
     ]);
   });
+
+  it('other YAML warnings are passed on (an unknown directive)', () => {
+    const r = parse(`%FOO bar\n---\n${ok}\n`);
+    expect(r.specs.sequences.size).toBe(1);
+    expectOne(r.diagnostics, {
+      severity: 'warning',
+      check: 'parse-yaml',
+      line: 1,
+      message: 'YAML warning: Unknown directive %FOO',
+    });
+  });
+
+  // Root reads everything, so there is no way to make a file unreadable then.
+  it.skipIf(process.getuid?.() === 0)(
+    'an unreadable file is an error on that file; the others load',
+    async () => {
+      const dir = writeTree({ 'a.yaml': ok, 'b.yaml': ok.replace(' s:', ' t:') });
+      chmodSync(path.join(dir, 'b.yaml'), 0);
+      const r = await loadSpecs(dir);
+      expect([...r.specs.sequences.keys()]).toEqual(['s']);
+      expect(r.diagnostics).toMatchObject([
+        { severity: 'error', check: 'parse-read', file: 'b.yaml', line: 1 },
+      ]);
+      expect(r.diagnostics[0]?.message).toMatch(/^cannot read file: .*EACCES/);
+    },
+  );
 
   it('only the first YAML document is read (warning)', () => {
     const r = parse(`${ok}\n---\nsequences: {}\n`);
