@@ -1,0 +1,23 @@
+/** What the route modules share: the caller of the current HTTP request. */
+import type { Request as HttpRequest, Response } from 'express';
+import { ANONYMOUS, type Caller } from '../auth.js';
+
+export function callerOf(res: Response): Caller {
+  return (res.locals.caller as Caller | undefined) ?? ANONYMOUS;
+}
+
+/** The raw query string of a request (without `?`), for parsers that need repeated keys as sent. */
+export function rawQuery(req: HttpRequest): string {
+  const q = req.originalUrl.indexOf('?');
+  return q === -1 ? '' : req.originalUrl.slice(q + 1);
+}
+
+export function sendJsonText(res: Response, status: number, text: string): void {
+  res.status(status).type('application/json').send(text);
+}
+
+/** A route parameter as a string. */
+export function param(req: HttpRequest, name: string): string {
+  const v = (req.params as Record<string, unknown>)[name];
+  return typeof v === 'string' ? v : Array.isArray(v) ? v.join('/') : '';
+}

@@ -1,0 +1,42 @@
+/**
+ * The RM's express app, built from its dependencies so tests can run it
+ * in-process on port 0. Typed errors become responses in one place
+ * (service-kit's finishApp).
+ */
+import type { Express } from 'express';
+import { type Logger, createApp, finishApp } from '@spincycle/service-kit';
+import { registerJobLogRoutes } from './api/job-logs.js';
+import { registerMetaRoutes } from './api/meta.js';
+import { registerRequestRoutes } from './api/requests.js';
+import type { Authenticator } from './auth.js';
+import type { RequestCatalog } from './catalog.js';
+import type { RequestService } from './request-service.js';
+
+export interface AppDeps {
+  service: RequestService;
+  catalog: RequestCatalog;
+  running: (requestId?: string) => Promise<unknown>;
+  authenticator: Authenticator;
+  logger: Logger;
+  isDraining: () => boolean;
+  /** Largest accepted body, e.g. `64mb`. */
+  bodyLimit?: string;
+}
+
+export function buildApp(deps: AppDeps): Express {
+  const app = createApp({ logger: deps.logger.child({ component: 'http' }), bodyLimit: deps.bodyLimit, isDraining: deps.isDraining });
+  // Authenticate every API call (reference §2.1); a rejection is a 401.
+  app.use('/api', async (req, res, next) => {
+    try {
+      res.locals.caller = await deps.authenticator.authenticate(req);
+      next();
+    } catch (err) {
+      next(err);
+    }
+  });
+  registerRequestRoutes(app, deps.service, deps.isDraining);
+  registerJobLogRoutes(app, deps.service);
+  registerMetaRoutes(app, deps.catalog, deps.running);
+  finishApp(app, deps.logger.child({ component: 'http' }));
+  return app;
+}

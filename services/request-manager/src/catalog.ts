@@ -1,0 +1,77 @@
+/**
+ * What the RM knows about request types: the checked specs and the job
+ * factory, loaded once at boot. Builds job chains (the chain package) and the
+ * request list.
+ */
+import { type BuiltJobChain, buildJobChain } from '@spincycle/chain';
+import { type JobFactory, loadJobFactory } from '@spincycle/jobs';
+import type { RequestArg, RequestSpec } from '@spincycle/protocol';
+import type { Logger } from '@spincycle/service-kit';
+import { type Diagnostic, type SpecSet, lintDir } from '@spincycle/spec';
+
+/** Thrown at boot when the specs do not pass the checks; lists every error. */
+export class SpecsError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly errors: Diagnostic[],
+  ) {
+    super(`${errors.length} error(s) in the request specs in ${dir}:\n${errors.map((d) => `  ${describeDiagnostic(d)}`).join('\n')}`);
+    this.name = 'SpecsError';
+  }
+}
+
+/** `file:line: sequence S: node N: message [check]`. */
+export function describeDiagnostic(d: Diagnostic): string {
+  const seq = d.sequence === undefined ? '' : `sequence ${d.sequence}: `;
+  const node = d.node === undefined ? '' : `node ${d.node}: `;
+  return `${d.file}:${d.line}: ${seq}${node}${d.message} [${d.check}]`;
+}
+
+export class RequestCatalog {
+  private readonly list: RequestSpec[];
+
+  constructor(
+    readonly specs: SpecSet,
+    readonly factory: JobFactory,
+  ) {
+    this.list = requestList(specs);
+  }
+
+  /** Load and check every spec (the linter's checks) and the job factory; throws SpecsError on errors. */
+  static async load(specsDir: string, jobsModule: string | undefined, baseDir: string, logger?: Logger): Promise<RequestCatalog> {
+    const result = await lintDir(specsDir);
+    const errors = result.diagnostics.filter((d) => d.severity === 'error');
+    for (const d of result.diagnostics) {
+      const fields = { file: d.file, line: d.line, sequence: d.sequence, node: d.node, check: d.check };
+      if (d.severity === 'error') logger?.error(`spec error: ${d.message}`, fields);
+      else logger?.warn(`spec warning: ${d.message}`, fields);
+    }
+    if (errors.length > 0) throw new SpecsError(specsDir, errors);
+    if (result.specs.sequences.size === 0) logger?.warn('no request specs found', { dir: specsDir });
+    const factory = await loadJobFactory(jobsModule, baseDir);
+    return new RequestCatalog(result.specs, factory);
+  }
+
+  /** Build a new request's chain. Bad input throws BadRequestError subclasses (400). */
+  build(type: string, args: Record<string, unknown>): Promise<BuiltJobChain> {
+    return buildJobChain({ specs: this.specs, type, args, factory: this.factory });
+  }
+
+  requestList(): RequestSpec[] {
+    return this.list;
+  }
+}
+
+/** Request types sorted by name; required then optional args (spec order), statics left out. */
+export function requestList(specs: SpecSet): RequestSpec[] {
+  const out: RequestSpec[] = [];
+  for (const seq of specs.sequences.values()) {
+    if (!seq.request) continue;
+    const args: RequestArg[] = [
+      ...seq.args.required.map((a): RequestArg => ({ Pos: 0, Name: a.name, Desc: a.desc ?? '', Type: 'required', Given: false, Default: null, Value: null })),
+      ...seq.args.optional.map((a): RequestArg => ({ Pos: 0, Name: a.name, Desc: a.desc ?? '', Type: 'optional', Given: false, Default: a.default ?? null, Value: null })),
+    ];
+    out.push({ Name: seq.name, Args: args });
+  }
+  return out.sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
+}

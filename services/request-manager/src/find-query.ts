@@ -1,0 +1,64 @@
+/**
+ * Query parameters of GET /api/v1/requests (reference §2.4, with our fixes):
+ * `state` may be repeated and/or comma-separated, `arg=name=value` matches
+ * exactly, `offset` works without `limit`. Every bad parameter is a 400 whose
+ * message names it.
+ */
+import { ValidationError, parseRfc3339, stateValue } from '@spincycle/protocol';
+import type { FindFilter } from './stores/request-store.js';
+
+const UINT = /^\d+$/;
+
+function bad(param: string, detail: string): ValidationError {
+  return new ValidationError(`invalid '${param}' parameter: ${detail}`, param);
+}
+
+function uint(param: string, v: string): number {
+  if (!UINT.test(v)) throw bad(param, `"${v}" is not a non-negative integer`);
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw bad(param, `"${v}" is too large`);
+  return n;
+}
+
+function time(param: string, v: string): Date {
+  const d = parseRfc3339(v);
+  if (!d) throw bad(param, `"${v}" is not an RFC 3339 time such as 2006-01-02T15:04:05.999999Z07:00`);
+  return d;
+}
+
+/** Parse the raw query string (`a=1&b=2`, no leading `?`). */
+export function parseFindQuery(search: string | URLSearchParams): FindFilter {
+  const q = typeof search === 'string' ? new URLSearchParams(search) : search;
+  const f: FindFilter = {};
+  const type = q.get('type');
+  if (type !== null) f.type = type;
+  const user = q.get('user');
+  if (user !== null) f.user = user;
+
+  const states = new Set<number>();
+  for (const raw of q.getAll('state')) {
+    for (const name of raw.split(',')) {
+      const v = stateValue(name.trim());
+      if (v === undefined) throw bad('state', `"${name}" is not a valid state name`);
+      states.add(v);
+    }
+  }
+  if (states.size > 0) f.states = [...states];
+
+  for (const raw of q.getAll('arg')) {
+    const eq = raw.indexOf('=');
+    if (eq <= 0) throw bad('arg', `'${raw}' does not match expected format key=value`);
+    // Duplicate keys: the last one wins, as in the original.
+    (f.args ??= {})[raw.slice(0, eq)] = raw.slice(eq + 1);
+  }
+
+  const since = q.get('since');
+  if (since !== null && since !== '') f.since = time('since', since);
+  const until = q.get('until');
+  if (until !== null && until !== '') f.until = time('until', until);
+  const limit = q.get('limit');
+  if (limit !== null && limit !== '') f.limit = uint('limit', limit);
+  const offset = q.get('offset');
+  if (offset !== null && offset !== '') f.offset = uint('offset', offset);
+  return f;
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+/**
+ * Request Manager process.
+ *   node dist/main.js [serve] [configFile]   run the RM
+ *   node dist/main.js migrate [configFile]   apply pending database migrations and exit
+ *   node dist/main.js help                   list every config key
+ */
+import 'reflect-metadata';
+import { ConfigError, ShutdownManager, createLogger, describeConfig } from '@spincycle/service-kit';
+import { SpecsError } from './catalog.js';
+import { RM_CONFIG_SCHEMA, type RmConfig, loadRmConfig, redactRmConfig } from './config.js';
+import { dbTargetFromConfig, migrate, openDataSource } from './db/data-source.js';
+import { createRequestManager } from './rm.js';
+
+const COMMANDS = new Set(['serve', 'migrate', 'help']);
+
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0] && COMMANDS.has(argv[0]) ? argv[0] : 'serve';
+  const file = command === argv[0] ? argv[1] : argv[0];
+  if (command === 'help' || file === '--help' || file === '-h') {
+    process.stdout.write(`usage: main.js [serve|migrate] [configFile]\n\nconfig keys (YAML key, env var, type, default):\n${describeConfig(RM_CONFIG_SCHEMA)}\n`);
+    return 0;
+  }
+  let config: RmConfig;
+  try {
+    config = loadRmConfig({ file });
+  } catch (err) {
+    const boot = createLogger({ service: 'request-manager' });
+    boot.error(err instanceof ConfigError ? err.message : `config: ${(err as Error).message}`);
+    return 2;
+  }
+  const logger = createLogger({ service: 'request-manager', level: config['log.level'], format: config['log.format'] as 'json' | 'pretty' | undefined });
+  logger.info('config', { command, file: file ?? '(implicit)', config: redactRmConfig(config) });
+
+  if (command === 'migrate') {
+    const ds = await openDataSource(dbTargetFromConfig(config));
+    try {
+      const applied = await migrate(ds, logger.child({ component: 'migrate' }));
+      logger.info(applied.length > 0 ? 'migrations applied' : 'database schema is up to date', { applied });
+    } finally {
+      await ds.destroy();
+    }
+    return 0;
+  }
+
+  let rm: Awaited<ReturnType<typeof createRequestManager>>;
+  try {
+    rm = await createRequestManager(config, { logger });
+  } catch (err) {
+    if (err instanceof SpecsError) {
+      logger.error('refusing to start: the request specs have errors', { dir: err.dir, errors: err.errors.length });
+      process.stderr.write(`${err.message}\n`);
+    } else {
+      logger.error('refusing to start', { error: (err as Error).stack ?? String(err) });
+    }
+    return 1;
+  }
+  const shutdown = new ShutdownManager(logger.child({ component: 'shutdown' }));
+  shutdown.register('stop intake (503 for create/start)', () => rm.beginDrain());
+  shutdown.register('stop resumer', () => rm.resumer.stop());
+  const server = await rm.listen();
+  shutdown.register('close http server', () => server.close());
+  shutdown.register('close database', () => rm.db.close());
+  shutdown.installSignalHandlers();
+  logger.info('Request Manager listening', {
+    url: server.url,
+    db: rm.db.kind,
+    requestTypes: rm.catalog.requestList().length,
+    jobRunners: rm.jrs.urls,
+    resumer: rm.resumer.me,
+  });
+  return -1; // keep running
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err) => {
+    process.stderr.write(`request-manager: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,406 @@
+/**
+ * The request life cycle (reference §4, with the fixes listed at the top of
+ * the behaviour reference). Every change of state is a conditional UPDATE on
+ * the expected current state; when it does not apply, the request is re-read
+ * to answer precisely (404, 409 or an idempotent 200).
+ *
+ * Create = validate + build (nothing stored on bad input) → authorize →
+ * ONE insert transaction of the request already RUNNING on the chosen JR →
+ * send the chain. Because the row is RUNNING before the JR ever sees the
+ * chain, a JR's `finish` can never race ahead of the start. If no JR takes
+ * the chain the request is finalized FAIL at once (never stuck).
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  ApiError,
+  ConflictError,
+  InvalidStateError,
+  type JobChain,
+  type JobLog,
+  JrClient,
+  NotFoundError,
+  type Request,
+  type RequestArg,
+  ShuttingDownError,
+  State,
+  UpstreamError,
+  ValidationError,
+  parseCreateRequest,
+  parseFinishRequest,
+  parseJobLog,
+  parseJobLogs,
+  parseJson,
+  parseRequestProgress,
+  parseRfc3339,
+  parseSuspendedJobChain,
+  stateName,
+  stringifyJson,
+  toRfc3339,
+} from '@spincycle/protocol';
+import type { Logger } from '@spincycle/service-kit';
+import { type Authorizer, type Caller, requireAuthorized } from './auth.js';
+import type { RequestCatalog } from './catalog.js';
+import type { Db } from './db/data-source.js';
+import type { RequestRow } from './db/entities.js';
+import type { JrPool } from './jr-pool.js';
+import type { JobLogStore } from './stores/job-log-store.js';
+import { type FindFilter, type RequestStore, toWireRequest, withArgs } from './stores/request-store.js';
+import type { SjcStore } from './stores/sjc-store.js';
+
+export const SHUTTING_DOWN_MESSAGE = 'Request Manager is shutting down - no new requests are being started';
+
+export interface RequestServiceDeps {
+  db: Db;
+  requests: RequestStore;
+  logs: JobLogStore;
+  sjcs: SjcStore;
+  catalog: RequestCatalog;
+  jrs: JrPool;
+  authorizer: Authorizer;
+  logger: Logger;
+  /** True while the RM drains: create and start answer 503. */
+  isDraining: () => boolean;
+}
+
+/** JSON text stored by us: JSON.parse unless it holds integers too big for a double. */
+export function parseStoredJson<T>(text: string): T {
+  return (/\d{16}/.test(text) ? parseJson(text) : JSON.parse(text)) as T;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+const CHAIN_TOKEN = `@@job-chain-${randomBytes(8).toString('hex')}@@`;
+
+/**
+ * A full Request as JSON text with the archived chain spliced in verbatim:
+ * a megabyte chain is neither parsed nor re-serialised for a GET.
+ */
+export function requestJson(req: Request, chainJson: string | undefined): string {
+  const { id, type, state, user, args, createdAt, startedAt, finishedAt, totalJobs, finishedJobs, jrURL } = req;
+  const out: Record<string, unknown> = { id, type, state, user, args, createdAt, startedAt, finishedAt };
+  if (args === undefined) delete out.args;
+  if (chainJson !== undefined) out.JobChain = CHAIN_TOKEN;
+  out.totalJobs = totalJobs;
+  out.finishedJobs = finishedJobs;
+  if (jrURL) out.jrURL = jrURL;
+  const text = stringifyJson(out);
+  return chainJson === undefined ? text : text.replace(`"${CHAIN_TOKEN}"`, () => chainJson);
+}
+
+export class RequestService {
+  private readonly log: Logger;
+
+  constructor(private readonly d: RequestServiceDeps) {
+    this.log = d.logger.child({ component: 'requests' });
+  }
+
+  private assertAccepting(): void {
+    if (this.d.isDraining()) throw new ShuttingDownError(SHUTTING_DOWN_MESSAGE);
+  }
+
+  private notFound(id: string): NotFoundError {
+    return new NotFoundError(`request ${id} not found`);
+  }
+
+  private async invalidState(id: string, expected: string): Promise<Error> {
+    const row = await this.d.requests.get(id);
+    if (!row) return this.notFound(id);
+    return new InvalidStateError(`request ${id} in state ${stateName(row.state)}, expected state ${expected}`);
+  }
+
+  // ---------------------------------------------------------------- create
+
+  /** POST /requests: 201 with the request as it is after the start (RUNNING). */
+  async create(caller: Caller, body: unknown): Promise<Request> {
+    this.assertAccepting();
+    const { type, args } = parseCreateRequest(body);
+    // Every kind of bad input throws here (400), before anything is stored.
+    const { requestId: id, chain, requestArgs } = await this.d.catalog.build(type, args);
+    const now = new Date();
+    const totalJobs = Object.keys(chain.jobs).length;
+    const pending: Request = {
+      id,
+      type,
+      state: State.PENDING,
+      user: caller.name,
+      args: requestArgs,
+      createdAt: toRfc3339(now),
+      startedAt: null,
+      finishedAt: null,
+      JobChain: chain,
+      totalJobs,
+      finishedJobs: 0,
+    };
+    await requireAuthorized(this.d.authorizer, caller, 'start', pending);
+
+    const candidates = this.d.jrs.candidates();
+    const target = (candidates[0] as JrClient).baseURL;
+    const row: RequestRow = {
+      request_id: id,
+      type,
+      state: State.RUNNING,
+      user: caller.name,
+      created_at: now,
+      started_at: now,
+      finished_at: null,
+      total_jobs: totalJobs,
+      finished_jobs: 0,
+      jr_url: target,
+    };
+    await this.d.requests.create({
+      row,
+      createRequestJson: stringifyJson({ Type: type, Args: args, User: caller.name }),
+      argsJson: stringifyJson(requestArgs),
+      jobChainJson: stringifyJson(chain),
+      givenArgs: args,
+    });
+
+    let jrURL: string;
+    try {
+      jrURL = await this.sendChain(id, chain, candidates);
+    } catch (err) {
+      const failedAt = new Date();
+      const failed = await this.d.requests.transition(id, State.RUNNING, { state: State.FAIL, finished_at: failedAt, jr_url: null });
+      this.log.warn('request failed: no Job Runner took its chain', { requestId: id, error: message(err), finalized: failed });
+      throw new UpstreamError(`request ${id} was created but could not be started, so it is FAIL: ${message(err)}`, { cause: err });
+    }
+    if (jrURL !== target) await this.d.requests.patchIf(id, State.RUNNING, { jr_url: jrURL }, { jrUrl: target });
+    this.log.info('request created', { requestId: id, type, user: caller.name, totalJobs, jrURL });
+    return withArgs(toWireRequest({ ...row, jr_url: jrURL }), requestArgs);
+  }
+
+  /**
+   * Send a chain to the first JR that takes it. A JR that cannot be reached
+   * (after the client's bounded retries) or answers 5xx is skipped for the
+   * next; a 4xx means the chain itself is refused, so no other JR is tried.
+   */
+  private async sendChain(id: string, chain: JobChain, candidates: JrClient[]): Promise<string> {
+    const problems: string[] = [];
+    for (const jr of candidates) {
+      try {
+        return (await jr.startChain(chain)).jrURL;
+      } catch (err) {
+        // 409: the JR already holds this chain (a retried POST whose first answer was lost).
+        if (err instanceof ApiError && err.status === 409) return jr.baseURL;
+        problems.push(`Job Runner ${jr.baseURL}: ${message(err)}`);
+        if (err instanceof ApiError && err.status !== undefined && err.status < 500) break;
+      }
+    }
+    throw new UpstreamError(`no Job Runner accepted the job chain: ${problems.join("; ")}`);
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** GET /requests/{id} as JSON text: with args and the creation-time JobChain. */
+  async getJson(id: string): Promise<string> {
+    const full = await this.d.requests.getFull(id, true);
+    if (!full) throw this.notFound(id);
+    const args = full.argsJson === undefined ? [] : parseStoredJson<RequestArg[]>(full.argsJson);
+    return requestJson(withArgs(toWireRequest(full.row), args), full.jobChainJson);
+  }
+
+  async get(id: string, withChain = false): Promise<Request> {
+    const full = await this.d.requests.getFull(id, withChain);
+    if (!full) throw this.notFound(id);
+    const req = withArgs(toWireRequest(full.row), full.argsJson === undefined ? [] : parseStoredJson<RequestArg[]>(full.argsJson));
+    if (withChain && full.jobChainJson !== undefined) req.JobChain = parseStoredJson<JobChain>(full.jobChainJson);
+    return req;
+  }
+
+  async jobChainJson(id: string): Promise<string> {
+    const text = await this.d.requests.jobChainJson(id);
+    if (text === undefined) throw this.notFound(id);
+    return text;
+  }
+
+  /** Find: rows without args or JobChain; `[]` when nothing matches. */
+  async find(filter: FindFilter): Promise<Request[]> {
+    return (await this.d.requests.find(filter)).map(toWireRequest);
+  }
+
+  // ---------------------------------------------------------------- start / stop
+
+  /** PUT /requests/{id}/start: a PENDING request only. If no JR takes it, it goes back to PENDING. */
+  async start(caller: Caller, id: string): Promise<void> {
+    this.assertAccepting();
+    const req = await this.get(id, true);
+    await requireAuthorized(this.d.authorizer, caller, 'start', req);
+    if (req.state !== State.PENDING) throw await this.invalidState(id, 'PENDING');
+    const candidates = this.d.jrs.candidates();
+    const target = (candidates[0] as JrClient).baseURL;
+    const started = await this.d.requests.transition(id, State.PENDING, { state: State.RUNNING, started_at: new Date(), finished_at: null, jr_url: target });
+    if (!started) throw await this.invalidState(id, 'PENDING');
+    let jrURL: string;
+    try {
+      jrURL = await this.sendChain(id, req.JobChain as JobChain, candidates);
+    } catch (err) {
+      await this.d.requests.transition(id, State.RUNNING, { state: State.PENDING, started_at: null, jr_url: null });
+      this.log.warn('start failed; request back to PENDING', { requestId: id, error: message(err) });
+      throw err;
+    }
+    if (jrURL !== target) await this.d.requests.patchIf(id, State.RUNNING, { jr_url: jrURL }, { jrUrl: target });
+    this.log.info('request started', { requestId: id, jrURL });
+  }
+
+  /**
+   * PUT /requests/{id}/stop. Finished → no-op; PENDING or SUSPENDED → STOPPED
+   * here; RUNNING → the JR stops it and reports STOPPED via finish. When the
+   * JR no longer holds the chain (404) or cannot be reached, the RM finalizes
+   * the request itself so nothing stays RUNNING.
+   */
+  async stop(caller: Caller, id: string): Promise<void> {
+    const req = await this.get(id, false);
+    await requireAuthorized(this.d.authorizer, caller, 'stop', req);
+    let row: RequestRow | undefined;
+    for (let round = 0; round < 5; round++) {
+      row = round === 0 ? undefined : await this.d.requests.get(id);
+      const state = round === 0 ? req.state : row?.state;
+      if (state === undefined) throw this.notFound(id);
+      switch (state) {
+        case State.COMPLETE:
+        case State.FAIL:
+        case State.STOPPED:
+          return;
+        case State.PENDING:
+          if (await this.d.requests.transition(id, State.PENDING, { state: State.STOPPED, finished_at: new Date(), jr_url: null })) return;
+          break;
+        case State.SUSPENDED: {
+          const stopped = await this.d.db.tx(async (m) => {
+            const ok = await this.d.requests.transition(id, State.SUSPENDED, { state: State.STOPPED, finished_at: new Date(), jr_url: null }, m);
+            if (ok) await this.d.sjcs.delete(id, undefined, m);
+            return ok;
+          });
+          if (stopped) {
+            this.log.info('suspended request stopped', { requestId: id });
+            return;
+          }
+          break;
+        }
+        case State.RUNNING: {
+          const jrUrl = round === 0 ? (req.jrURL ?? null) : (row?.jr_url ?? null);
+          if (await this.stopRunning(id, jrUrl)) return;
+          break;
+        }
+        default:
+          throw new InvalidStateError(`request ${id} in state ${stateName(state)} cannot be stopped`);
+      }
+    }
+    throw new ConflictError(`request ${id} kept changing state while being stopped; try again`);
+  }
+
+  /** Stop a RUNNING request on its JR; false when its state changed under us (caller re-reads). */
+  private async stopRunning(id: string, jrUrl: string | null): Promise<boolean> {
+    if (!jrUrl) return this.finalizeLost(id, null, State.STOPPED, 'no Job Runner recorded for it');
+    try {
+      await this.d.jrs.client(jrUrl).stopChain(id);
+      // The JR reports the final state (STOPPED) through finish.
+      this.log.info('request stopped on its Job Runner', { requestId: id, jrURL: jrUrl });
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) {
+        // Not there: it just finished (its finish may be landing) or the JR lost it.
+        return this.finalizeLost(id, jrUrl, State.STOPPED, `Job Runner ${jrUrl} does not hold its chain`);
+      }
+      if (err instanceof ApiError && err.status === undefined) {
+        return this.finalizeLost(id, jrUrl, State.FAIL, `Job Runner ${jrUrl} is unreachable: ${message(err)}`);
+      }
+      throw new UpstreamError(`error stopping request ${id} in Job Runner ${jrUrl}: ${message(err)}`, { cause: err });
+    }
+  }
+
+  /**
+   * Finalize a RUNNING request whose chain no JR runs (any more). Conditional
+   * on it still being RUNNING on the same JR, so a finish or resume that
+   * landed meanwhile wins. This is the seam where the HA work (leases, dead
+   * JR detection) finalizes requests of lost Job Runners.
+   */
+  async finalizeLost(id: string, jrUrl: string | null, state: number, reason: string): Promise<boolean> {
+    const patch = { state, finished_at: new Date(), jr_url: null };
+    const done = jrUrl === null ? await this.d.requests.transition(id, State.RUNNING, patch) : await this.d.requests.patchIf(id, State.RUNNING, patch, { jrUrl });
+    if (done) this.log.warn('request finalized by the RM', { requestId: id, state: stateName(state), reason });
+    return done;
+  }
+
+  // ---------------------------------------------------------------- JR callbacks
+
+  /** PUT /requests/{id}/finish: terminal states only, only while RUNNING (a repeated identical finish is fine). */
+  async finish(id: string, body: unknown): Promise<void> {
+    const fin = parseFinishRequest(body);
+    if (fin.requestId && fin.requestId !== id) {
+      throw new ValidationError(`invalid FinishRequest: requestId=${fin.requestId} does not match request ID in URL: ${id}`, 'requestId');
+    }
+    const finishedAt = parseRfc3339(fin.finishedAt) as Date;
+    const ok = await this.d.requests.transition(id, State.RUNNING, { state: fin.state, finished_at: finishedAt, finished_jobs: fin.finishedJobs, jr_url: null });
+    if (ok) {
+      this.log.info('request finished', { requestId: id, state: stateName(fin.state), finishedJobs: fin.finishedJobs });
+      return;
+    }
+    const row = await this.d.requests.get(id);
+    if (!row) throw this.notFound(id);
+    if (row.state === fin.state) return; // the JR retried a finish whose answer it lost
+    throw new InvalidStateError(`request ${id} in state ${stateName(row.state)}, expected state RUNNING`);
+  }
+
+  /** PUT /requests/{id}/progress: only while RUNNING. */
+  async progress(id: string, body: unknown): Promise<void> {
+    const p = parseRequestProgress(body);
+    if (p.requestId === '') throw new ValidationError('invalid RequestProgress: RequestId is empty, must be set', 'requestId');
+    if (p.requestId !== id) {
+      throw new ValidationError(`invalid RequestProgress: RequestId=${p.requestId} does not match request ID in URL: ${id}`, 'requestId');
+    }
+    if (await this.d.requests.patchIf(id, State.RUNNING, { finished_jobs: p.finishedJobs })) return;
+    throw await this.invalidState(id, 'RUNNING');
+  }
+
+  /** PUT /requests/{id}/suspend: store the SJC and RUNNING → SUSPENDED (jr_url NULL) in one transaction. */
+  async suspend(id: string, body: unknown): Promise<void> {
+    const sjc = parseSuspendedJobChain(body);
+    if (sjc.requestId !== id) {
+      throw new ValidationError(`invalid SuspendedJobChain: requestId=${sjc.requestId} does not match request ID in URL: ${id}`, 'requestId');
+    }
+    const text = stringifyJson(sjc);
+    const now = new Date();
+    const ok = await this.d.db.tx(async (m) => {
+      if (!(await this.d.requests.transition(id, State.RUNNING, { state: State.SUSPENDED, jr_url: null }, m))) return false;
+      await this.d.sjcs.putIn(m, id, text, now);
+      return true;
+    });
+    if (!ok) throw await this.invalidState(id, 'RUNNING');
+    this.log.info('request suspended', { requestId: id });
+  }
+
+  // ---------------------------------------------------------------- job log
+
+  /** POST /requests/{id}/log: one entry (201 + entry). An identical re-send is fine; different content under the same key is 409. */
+  async postLog(id: string, body: unknown): Promise<JobLog> {
+    const entry = parseJobLog(body) as JobLog;
+    entry.requestId = id;
+    const { conflict } = await this.d.logs.insertOne(entry);
+    if (conflict) throw new ConflictError(`job log entry for request ${id}, job ${entry.jobId}, try ${entry.try} already exists with different content`);
+    return entry;
+  }
+
+  /** POST /job-logs: entries of any requests; existing (request, job, try) keys are skipped. */
+  async postLogs(body: unknown): Promise<number> {
+    const entries = parseJobLogs(body) as JobLog[];
+    for (const [i, e] of entries.entries()) {
+      if (!e.requestId) throw new ValidationError(`entry ${i}: invalid JobLog: field 'requestId': requestId must be set`, 'requestId');
+    }
+    return this.d.logs.insertMany(entries);
+  }
+
+  async listLogs(id: string): Promise<JobLog[]> {
+    const entries = await this.d.logs.list(id);
+    if (entries.length === 0 && !(await this.d.requests.get(id))) throw this.notFound(id);
+    return entries;
+  }
+
+  async latestLog(id: string, jobId: string): Promise<JobLog> {
+    const entry = await this.d.logs.latest(id, jobId);
+    if (entry) return entry;
+    if (!(await this.d.requests.get(id))) throw this.notFound(id);
+    throw new NotFoundError(`job ${jobId} not found in request ${id}`);
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Assembles a Request Manager from its config: database (opened and
+ * migrated), specs + job factory, stores, life cycle service, resumer and
+ * the HTTP app. `main.ts` runs it as a process; tests run it in-process.
+ */
+import type { Express } from 'express';
+import { type Logger, type RunningServer, silentLogger, startServer } from '@spincycle/service-kit';
+import { buildApp } from './app.js';
+import { type Authenticator, type Authorizer, allowAllAuthorizer, anonymousAuthenticator } from './auth.js';
+import { RequestCatalog } from './catalog.js';
+import { type RmConfig, jrUrls } from './config.js';
+import { Db, dbTargetFromConfig, migrate, openDataSource } from './db/data-source.js';
+import { JrPool } from './jr-pool.js';
+import { RequestService } from './request-service.js';
+import { Resumer } from './resumer.js';
+import { runningStatus } from './running-status.js';
+import { JobLogStore } from './stores/job-log-store.js';
+import { RequestStore } from './stores/request-store.js';
+import { SjcStore } from './stores/sjc-store.js';
+
+export interface RequestManagerOptions {
+  logger?: Logger;
+  authenticator?: Authenticator;
+  authorizer?: Authorizer;
+  /** Use these specs/jobs instead of loading `specs.dir` / `jobs.module`. */
+  catalog?: RequestCatalog;
+  /** Where a relative `jobs.module` is resolved from (default: the working directory). */
+  baseDir?: string;
+  /** Apply pending migrations at boot (default true). */
+  migrate?: boolean;
+}
+
+export interface RequestManager {
+  config: RmConfig;
+  app: Express;
+  db: Db;
+  catalog: RequestCatalog;
+  service: RequestService;
+  resumer: Resumer;
+  jrs: JrPool;
+  /** True once draining started: create/start answer 503. */
+  readonly draining: boolean;
+  beginDrain(): void;
+  /** Start the resumer and serve on `server.addr`. */
+  listen(): Promise<RunningServer>;
+  /** Drain, stop the resumer, close the server (when listening) and the database. */
+  close(): Promise<void>;
+}
+
+export async function createRequestManager(config: RmConfig, opts: RequestManagerOptions = {}): Promise<RequestManager> {
+  const logger = opts.logger ?? silentLogger();
+  const catalog = opts.catalog ?? (await RequestCatalog.load(config['specs.dir'], config['jobs.module'], opts.baseDir ?? process.cwd(), logger.child({ component: 'specs' })));
+  const ds = await openDataSource(dbTargetFromConfig(config));
+  const db = new Db(ds, logger.child({ component: 'db' }));
+  try {
+    if (opts.migrate !== false) await migrate(ds, logger.child({ component: 'migrate' }));
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const requests = new RequestStore(db);
+  const logs = new JobLogStore(db);
+  const sjcs = new SjcStore(db);
+  const jrs = new JrPool(jrUrls(config), {
+    timeoutMs: config['jr_client.timeout'],
+    tls: { certFile: config['jr_client.tls.cert_file'], keyFile: config['jr_client.tls.key_file'], caFile: config['jr_client.tls.ca_file'] },
+  });
+  let draining = false;
+  const isDraining = () => draining;
+  const service = new RequestService({
+    db,
+    requests,
+    logs,
+    sjcs,
+    catalog,
+    jrs,
+    authorizer: opts.authorizer ?? allowAllAuthorizer,
+    logger,
+    isDraining,
+  });
+  const resumer = new Resumer(
+    { db, requests, sjcs, logs, jrs, logger },
+    { intervalMs: config['resumer.interval'], ttlMs: config['resumer.ttl'], claimTimeoutMs: config['resumer.claim_timeout'] },
+  );
+  const statusLogger = logger.child({ component: 'status' });
+  const app = buildApp({
+    service,
+    catalog,
+    running: (requestId) => runningStatus({ requests, jrs, logger: statusLogger }, { requestId }),
+    authenticator: opts.authenticator ?? anonymousAuthenticator,
+    logger,
+    isDraining,
+    bodyLimit: config['server.body_limit'],
+  });
+
+  let server: RunningServer | undefined;
+  let closed: Promise<void> | undefined;
+  return {
+    config,
+    app,
+    db,
+    catalog,
+    service,
+    resumer,
+    jrs,
+    get draining() {
+      return draining;
+    },
+    beginDrain() {
+      draining = true;
+    },
+    async listen() {
+      server = await startServer(app, config['server.addr'], {
+        certFile: config['server.tls.cert_file'],
+        keyFile: config['server.tls.key_file'],
+        caFile: config['server.tls.ca_file'],
+      });
+      resumer.start();
+      return server;
+    },
+    close() {
+      closed ??= (async () => {
+        draining = true;
+        await resumer.stop();
+        await server?.close();
+        await db.close();
+      })();
+      return closed;
+    },
+  };
+}

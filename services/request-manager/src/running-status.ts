@@ -1,0 +1,49 @@
+/**
+ * GET /api/v1/status/running (reference §9, fixed): ask every JR that has a
+ * RUNNING request, concurrently and with a short timeout, merge their running
+ * jobs sorted by start time, and attach the requests. A JR that does not
+ * answer is listed under `unreachable` instead of silently missing or
+ * failing the whole call.
+ */
+import { ApiError, type JobStatus, type Request, type RunningStatus, type UnreachableRunner } from '@spincycle/protocol';
+import type { Logger } from '@spincycle/service-kit';
+import type { JrPool } from './jr-pool.js';
+import { type RequestStore, toWireRequest } from './stores/request-store.js';
+
+export async function runningStatus(
+  deps: { requests: RequestStore; jrs: JrPool; logger: Logger },
+  query: { requestId?: string },
+): Promise<RunningStatus> {
+  const requestId = query.requestId || undefined;
+  const urls = await deps.requests.runningJrUrls(requestId);
+  const jobs: JobStatus[] = [];
+  const unreachable: UnreachableRunner[] = [];
+  await Promise.all(
+    urls.map(async (url) => {
+      try {
+        const list = await deps.jrs.statusClient(url).running(requestId);
+        jobs.push(...(Array.isArray(list) ? list : []));
+      } catch (err) {
+        // A JR that answers "not here" for a filtered request: it just finished.
+        if (requestId && err instanceof ApiError && (err.status === 404 || err.status === 500)) return;
+        const error = err instanceof Error ? err.message : String(err);
+        deps.logger.warn('Job Runner did not answer status/running', { jrURL: url, error });
+        unreachable.push({ jrURL: url, error });
+      }
+    }),
+  );
+  jobs.sort((a, b) => {
+    const x = BigInt(a.startedAt ?? 0);
+    const y = BigInt(b.startedAt ?? 0);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+  const ids = [...new Set(jobs.map((j) => j.requestId))];
+  const requests: Record<string, Request> = {};
+  for (const row of await deps.requests.getMany(ids)) {
+    const { jrURL: _omit, ...req } = toWireRequest(row);
+    requests[row.request_id] = req;
+  }
+  const out: RunningStatus = { jobs, requests };
+  if (unreachable.length > 0) out.unreachable = unreachable.sort((a, b) => (a.jrURL < b.jrURL ? -1 : 1));
+  return out;
+}
