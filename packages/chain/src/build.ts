@@ -58,7 +58,7 @@ export async function buildJobChain(input: BuildJobChainInput): Promise<BuiltJob
   const { requestArgs, jobArgs } = resolveRequestArgs(seq, input.args);
   const requestId = input.requestId ?? newRequestId();
   const builder = new Builder(input.specs, input.factory, requestId, seq.name);
-  const result = drive(builder.sequence(seq.name, `request_${seq.name}`, jobArgs, 0, '0s'));
+  const result = drive(builder.sequence(seq.name, pair(`request_${seq.name}`), jobArgs, 0, '0s'));
   const top = isThenable(result) ? await result : result;
   builder.graph.verify(top.begin, top.end);
   return { requestId, chain: builder.graph.toChain(requestId), requestArgs };
@@ -120,6 +120,8 @@ function kindOf(value: unknown): string {
 /** What the builder needs of a sequence, computed once per SequenceSpec object. */
 interface Plan {
   nodes: NodeSpec[];
+  /** `<seq>_begin` / `<seq>_end`. */
+  own: Pair;
   /** Per node (same index): indices of its deps in `nodes`. */
   deps: number[][];
   /** Nodes nothing depends on: they lead to `<seq>_end`. */
@@ -129,6 +131,40 @@ interface Plan {
 }
 
 const plans = new WeakMap<SequenceSpec, Plan>();
+
+/** Names of a begin/end pair of noop jobs. */
+interface Pair {
+  begin: string;
+  end: string;
+}
+
+function pair(base: string): Pair {
+  return { begin: `${base}_begin`, end: `${base}_end` };
+}
+
+/** The structural job names a node gives rise to (§6.6), made once per NodeSpec and shared by all jobs. */
+interface NodeNames {
+  sequence: Pair;
+  conditional: Pair;
+  repeat: Pair;
+  noop: Pair;
+}
+
+const nodeNames = new WeakMap<NodeSpec, NodeNames>();
+
+function namesOf(node: NodeSpec): NodeNames {
+  let names = nodeNames.get(node);
+  if (!names) {
+    names = {
+      sequence: pair(`sequence_${node.name}`),
+      conditional: pair(`conditional_${node.name}`),
+      repeat: pair(`repeat_${node.name}`),
+      noop: pair(`noop_${node.name}`),
+    };
+    nodeNames.set(node, names);
+  }
+  return names;
+}
 
 function planOf(seq: SequenceSpec): Plan {
   let plan = plans.get(seq);
@@ -154,7 +190,14 @@ function planOf(seq: SequenceSpec): Plan {
   for (let i = 0; i < nodes.length; i++) if (!hasDependents[i]) sinks.push(i);
   const defaults = (list: { name: string; default: string | undefined }[]) =>
     list.filter((a) => a.default !== undefined).map((a): [string, string] => [a.name, a.default as string]);
-  plan = { nodes, deps, sinks, optional: defaults(seq.args.optional), statics: defaults(seq.args.static) };
+  plan = {
+    nodes,
+    own: pair(seq.name),
+    deps,
+    sinks,
+    optional: defaults(seq.args.optional),
+    statics: defaults(seq.args.static),
+  };
   plans.set(seq, plan);
   return plan;
 }
@@ -194,7 +237,7 @@ class Builder {
    */
   *sequence(
     seqName: string,
-    wrapperName: string,
+    wrapper: Pair,
     args: JobArgs,
     seqRetry: number,
     seqRetryWait: string,
@@ -209,17 +252,17 @@ class Builder {
       for (const [name, value] of plan.statics) args[name] = value;
     }
 
-    let wb = this.job(noopSpec(`${wrapperName}_begin`, '', seqRetry, seqRetryWait), {}, false);
+    let wb = this.job(noopSpec(wrapper.begin, '', seqRetry, seqRetryWait), {}, false);
     if (typeof wb !== 'number') wb = (yield wb) as number;
     const seqId = this.idOf(wb);
-    let we = this.job(noopSpec(`${wrapperName}_end`, seqId), {}, false);
+    let we = this.job(noopSpec(wrapper.end, seqId), {}, false);
     if (typeof we !== 'number') we = (yield we) as number;
     if (!seq || !plan) {
       this.graph.addEdge(wb, we);
       return { begin: wb, end: we };
     }
 
-    let sb = this.job(noopSpec(`${seq.name}_begin`, seqId), {}, false);
+    let sb = this.job(noopSpec(plan.own.begin, seqId), {}, false);
     if (typeof sb !== 'number') sb = (yield sb) as number;
     this.graph.addEdge(wb, sb);
 
@@ -237,7 +280,7 @@ class Builder {
       ends[k] = sub.end;
     }
 
-    let se = this.job(noopSpec(`${seq.name}_end`, seqId), {}, false);
+    let se = this.job(noopSpec(plan.own.end, seqId), {}, false);
     if (typeof se !== 'number') se = (yield se) as number;
     if (plan.sinks.length === 0) this.graph.addEdge(sb, se);
     else for (const k of plan.sinks) this.graph.addEdge(ends[k] as number, se);
@@ -286,11 +329,11 @@ class Builder {
         sub = { begin: j, end: j };
       } else if (node.category === 'sequence') {
         if (node.type === undefined) throw new Error(`${this.prefix()}sequence node has no type`);
-        sub = yield* this.sequence(node.type, `sequence_${node.name}`, nodeArgs, node.retry, node.retryWait);
+        sub = yield* this.sequence(node.type, namesOf(node).sequence, nodeArgs, node.retry, node.retryWait);
       } else {
         if (node.if !== undefined && Object.hasOwn(args, node.if)) nodeArgs[node.if] = args[node.if];
         const chosen = this.choose(node, nodeArgs);
-        sub = yield* this.sequence(chosen, `conditional_${node.name}`, nodeArgs, node.retry, node.retryWait);
+        sub = yield* this.sequence(chosen, namesOf(node).conditional, nodeArgs, node.retry, node.retryWait);
       }
 
       // With several iterations the last one's values win (as in the original).
@@ -310,25 +353,25 @@ class Builder {
   private *combine(node: NodeSpec, subs: Sub[], seqId: string): Step<Sub> {
     const g = this.graph;
     if (subs.length === 0) {
-      let pb = this.job(noopSpec(`noop_${node.name}_begin`, seqId), {}, false);
+      let pb = this.job(noopSpec(namesOf(node).noop.begin, seqId), {}, false);
       if (typeof pb !== 'number') pb = (yield pb) as number;
-      let pe = this.job(noopSpec(`noop_${node.name}_end`, seqId), {}, false);
+      let pe = this.job(noopSpec(namesOf(node).noop.end, seqId), {}, false);
       if (typeof pe !== 'number') pe = (yield pe) as number;
       g.addEdge(pb, pe);
       return { begin: pb, end: pe };
     }
-    const name = `repeat_${node.name}`;
-    let ob = this.job(noopSpec(`${name}_begin`, seqId), {}, false);
+    const names = namesOf(node).repeat;
+    let ob = this.job(noopSpec(names.begin, seqId), {}, false);
     if (typeof ob !== 'number') ob = (yield ob) as number;
-    let oe = this.job(noopSpec(`${name}_end`, seqId), {}, false);
+    let oe = this.job(noopSpec(names.end, seqId), {}, false);
     if (typeof oe !== 'number') oe = (yield oe) as number;
     const n = subs.length;
     const per = node.parallel !== undefined && node.parallel > 0 ? Math.min(node.parallel, n) : n;
     let prev = ob;
     for (let start = 0; start < n; start += per) {
-      let bb = this.job(noopSpec(`${name}_begin`, seqId), {}, false);
+      let bb = this.job(noopSpec(names.begin, seqId), {}, false);
       if (typeof bb !== 'number') bb = (yield bb) as number;
-      let be = this.job(noopSpec(`${name}_end`, seqId), {}, false);
+      let be = this.job(noopSpec(names.end, seqId), {}, false);
       if (typeof be !== 'number') be = (yield be) as number;
       g.addEdge(prev, bb);
       const stop = Math.min(start + per, n);

@@ -12,29 +12,41 @@ const LIMIT = 248;
 
 const pool = Buffer.allocUnsafe(4096);
 let poolPos = pool.length;
+const CODES = Array.from(ALPHABET, (c) => c.charCodeAt(0));
 
-function randomSymbol(): string {
+/** Index (0..61) of a uniformly drawn symbol. */
+function randomIndex(): number {
   for (;;) {
     if (poolPos === pool.length) {
       randomFillSync(pool);
       poolPos = 0;
     }
     const byte = pool[poolPos++] as number;
-    if (byte < LIMIT) return ALPHABET[byte % 62] as string;
+    if (byte < LIMIT) return byte % 62;
   }
 }
 
 /** Allocates job ids for one request. */
 export class JobIdGenerator {
-  private readonly used = new Set<string>();
+  // Ids as numbers (base-62 value): cheaper to hash and keep than strings.
+  private readonly used = new Set<number>();
 
   /** A fresh id not yet used in this request. Throws (a server fault) after 100 collisions in a row. */
   next(): string {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const id = randomSymbol() + randomSymbol() + randomSymbol() + randomSymbol();
-      if (!this.used.has(id)) {
-        this.used.add(id);
-        return id;
+      const a = randomIndex();
+      const b = randomIndex();
+      const c = randomIndex();
+      const d = randomIndex();
+      const key = ((a * 62 + b) * 62 + c) * 62 + d;
+      if (!this.used.has(key)) {
+        this.used.add(key);
+        return String.fromCharCode(
+          CODES[a] as number,
+          CODES[b] as number,
+          CODES[c] as number,
+          CODES[d] as number,
+        );
       }
     }
     throw new Error('unable to generate a UID: 100 attempts collided with ids already used in this request');

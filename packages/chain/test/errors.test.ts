@@ -294,7 +294,12 @@ describe('asynchronous jobs', () => {
   it('awaits create and serialize that return promises', async () => {
     const specs = await fixture('a-b-c');
     const factory = testFactory({
-      noop: { bytes: async () => (await tick(), new Uint8Array([7])) },
+      noop: {
+        bytes: async () => {
+          await tick();
+          return new Uint8Array([7]);
+        },
+      },
       aJobType: async (a) => {
         await tick();
         a.aArg = 'late';

@@ -1,0 +1,91 @@
+/**
+ * `pnpm bench:chain`: builds the `bench-wide` request in-process for 1,000 and
+ * 2,000 hosts with the built-in job factory and prints the median build time
+ * beside the targets (≤ 150 ms at 1,000 hosts; 2,000 hosts ≤ 2.2 × that, i.e.
+ * linear). A benchmark, not a test: it always exits 0 once it has measured.
+ *
+ *   node packages/chain/dist/bench.js [--specs DIR] [--runs N] [--warmup N]
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { builtinJobFactory } from '@spincycle/jobs';
+import { loadSpecs } from '@spincycle/spec';
+import { buildJobChain } from './build.js';
+
+const TARGET_MS_1000 = 150;
+const TARGET_RATIO = 2.2;
+const SIZES = [1000, 2000] as const;
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+const { values } = parseArgs({
+  options: {
+    specs: { type: 'string', default: path.resolve(repoRoot, '../shared/bench/specs') },
+    runs: { type: 'string', default: '21' },
+    warmup: { type: 'string', default: '5' },
+  },
+});
+const runs = Math.max(1, Number.parseInt(values.runs, 10) || 21);
+const warmup = Math.max(0, Number.parseInt(values.warmup, 10) || 0);
+
+const { specs, diagnostics } = await loadSpecs(values.specs);
+const errors = diagnostics.filter((d) => d.severity === 'error');
+if (errors.length > 0 || !specs.sequences.has('bench-wide')) {
+  for (const d of errors) console.error(`${d.file}:${d.line}: ${d.message}`);
+  console.error(`bench-wide not loadable from ${values.specs}`);
+  process.exit(1);
+}
+
+const hostsArg = (n: number) =>
+  Array.from({ length: n }, (_, i) => `host-${String(i).padStart(5, '0')}`).join(',');
+
+async function once(hosts: string): Promise<{ ms: number; jobs: number }> {
+  const start = process.hrtime.bigint();
+  const { chain } = await buildJobChain({
+    specs,
+    type: 'bench-wide',
+    args: { hosts },
+    factory: builtinJobFactory,
+  });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  return { ms, jobs: Object.keys(chain.jobs).length };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+const inputs = SIZES.map(hostsArg);
+for (let i = 0; i < warmup; i++) for (const h of inputs) await once(h);
+
+// Interleave the sizes so that drift (GC, CPU frequency) affects both alike.
+const times: number[][] = SIZES.map(() => []);
+const jobs: number[] = SIZES.map(() => 0);
+for (let r = 0; r < runs; r++) {
+  for (let k = 0; k < SIZES.length; k++) {
+    const { ms, jobs: count } = await once(inputs[k] as string);
+    (times[k] as number[]).push(ms);
+    jobs[k] = count;
+  }
+}
+
+const m1 = median(times[0] as number[]);
+const m2 = median(times[1] as number[]);
+const ratio = m2 / m1;
+const fmt = (x: number) => x.toFixed(1).padStart(7);
+console.log(
+  `bench-wide chain build (in-process, built-in job factory, median of ${runs} runs after ${warmup} warm-ups)`,
+);
+console.log(`specs: ${values.specs}   node ${process.version}`);
+console.log(
+  `  1000 hosts: ${fmt(m1)} ms  ${String(jobs[0]).padStart(6)} jobs  (min ${fmt(Math.min(...(times[0] as number[])))} ms)   target <= ${TARGET_MS_1000} ms   ${m1 <= TARGET_MS_1000 ? 'ok' : 'MISSED'}`,
+);
+console.log(
+  `  2000 hosts: ${fmt(m2)} ms  ${String(jobs[1]).padStart(6)} jobs  (min ${fmt(Math.min(...(times[1] as number[])))} ms)   target <= ${(TARGET_RATIO * m1).toFixed(1)} ms (${TARGET_RATIO} x 1000)`,
+);
+console.log(
+  `  ratio 2000/1000: ${ratio.toFixed(2)}   target <= ${TARGET_RATIO}   ${ratio <= TARGET_RATIO ? 'ok' : 'MISSED'}`,
+);
