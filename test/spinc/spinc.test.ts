@@ -171,7 +171,7 @@ describe('start, non-interactive', () => {
     const status = await spinc(['status', id]);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(
-      /^ {3}state: COMPLETE\nprogress: 100%\n runtime: \d+s\n request: spinc-args\n {2}caller: .*\n {4}args: app="web 1" env=prod\n$/,
+      /^ {3}state: COMPLETE\nprogress: 100%\n runtime: \d+s\n request: spinc-args\n {2}caller:.*\n {4}args: app="web 1" env=prod\n$/,
     );
     expect(JSON.parse((await spinc(['status', id, '--json'])).stdout)).toMatchObject({
       id,
