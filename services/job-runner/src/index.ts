@@ -1,1 +1,13 @@
-export {};
+export * from './config.js';
+export * from './chain-validation.js';
+export * from './chain-state.js';
+export * from './runner.js';
+export * from './sequence-retry.js';
+export * from './job-slots.js';
+export * from './reporter.js';
+export * from './rm-gateway.js';
+export * from './traverser.js';
+export * from './registry.js';
+export * from './progress.js';
+export * from './api.js';
+export * from './app.js';

@@ -1,0 +1,57 @@
+/**
+ * The JR's HTTP API (reference §3). Bodies arrive parsed by service-kit;
+ * errors are thrown as the typed classes of @spincycle/protocol and mapped to
+ * responses by service-kit's single error handler.
+ */
+import { BadRequestError, ShuttingDownError } from '@spincycle/protocol';
+import { sendJson } from '@spincycle/service-kit';
+import type { Express, Request, Response } from 'express';
+import { validateJobChain, validateSuspendedJobChain } from './chain-validation.js';
+import { type ChainRegistry, SHUTTING_DOWN_MESSAGE } from './registry.js';
+
+export interface ApiDeps {
+  registry: ChainRegistry;
+  /** Base URL this JR reports to the RM (scheme://host:port). */
+  baseUrl: () => string;
+}
+
+function accepted(res: Response, baseUrl: string, requestId: string): void {
+  res.setHeader('Location', `${baseUrl}/api/v1/job-chains/${encodeURIComponent(requestId)}`);
+  res.status(200).end();
+}
+
+export function registerRoutes(app: Express, deps: ApiDeps): void {
+  const { registry } = deps;
+  const refuseWhenDraining = () => {
+    if (registry.draining) throw new ShuttingDownError(SHUTTING_DOWN_MESSAGE);
+  };
+
+  app.post('/api/v1/job-chains', (req: Request, res: Response) => {
+    refuseWhenDraining();
+    if (req.body === undefined) throw new BadRequestError('invalid JobChain: body must be a JSON object');
+    const valid = validateJobChain(req.body, 'new');
+    const t = registry.addNew(valid);
+    accepted(res, deps.baseUrl(), t.requestId);
+    t.start();
+  });
+
+  app.post('/api/v1/job-chains/resume', (req: Request, res: Response) => {
+    refuseWhenDraining();
+    if (req.body === undefined) throw new BadRequestError('invalid SuspendedJobChain: body must be a JSON object');
+    const valid = validateSuspendedJobChain(req.body);
+    const t = registry.addResumed(valid);
+    accepted(res, deps.baseUrl(), t.requestId);
+    t.start();
+  });
+
+  app.put('/api/v1/job-chains/:requestId/stop', async (req: Request, res: Response) => {
+    await registry.stop(String(req.params.requestId));
+    res.status(200).end();
+  });
+
+  app.get('/api/v1/status/running', (req: Request, res: Response) => {
+    const q = req.query.requestId;
+    const requestId = typeof q === 'string' ? q : Array.isArray(q) ? String(q[0] ?? '') : undefined;
+    sendJson(res, 200, registry.status(requestId));
+  });
+}

@@ -1,0 +1,103 @@
+/**
+ * Assembly: the express app from its dependencies (`buildApp`), and a whole
+ * running Job Runner (`startJobRunner`) as main.ts runs it; tests run either
+ * in-process on port 0.
+ */
+import { type JobFactory, loadJobFactory } from '@spincycle/jobs';
+import { createApp, finishApp, type Logger, type RunningServer, splitAddr, startServer, tlsEnabled } from '@spincycle/service-kit';
+import type { Express } from 'express';
+import { registerRoutes } from './api.js';
+import type { JrConfig } from './config.js';
+import { JobSlots } from './job-slots.js';
+import { ProgressReporter } from './progress.js';
+import { ChainRegistry } from './registry.js';
+import { Reporter, type ReporterOptions, type RmSink } from './reporter.js';
+import { RmGateway } from './rm-gateway.js';
+
+export interface AppDeps {
+  registry: ChainRegistry;
+  logger: Logger;
+  /** Base URL reported to the RM in `Location`. */
+  baseUrl: () => string;
+}
+
+/** The JR's express app: common edge (version header, JSON, 404/405, error mapping) plus the JR routes. */
+export function buildApp(deps: AppDeps): Express {
+  const app = createApp({ logger: deps.logger });
+  registerRoutes(app, deps);
+  finishApp(app, deps.logger);
+  return app;
+}
+
+export interface JobRunnerOptions {
+  config: JrConfig;
+  logger: Logger;
+  /** Default: the config's `jobs.module` over the built-in jobs. */
+  factory?: JobFactory;
+  /** Where RM calls go. Default: HTTP to `rm_client.url`. */
+  sink?: RmSink;
+  reporterOptions?: ReporterOptions;
+  /** Stop/suspend budget for running jobs (default 10 s). */
+  stopBudgetMs?: number;
+  /** Progress interval (default 1 s). */
+  progressIntervalMs?: number;
+}
+
+export interface RunningJobRunner {
+  /** Where the HTTP server listens. */
+  url: string;
+  /** What the JR reports to the RM. */
+  baseUrl: string;
+  registry: ChainRegistry;
+  reporter: Reporter;
+  slots: JobSlots;
+  server: RunningServer;
+  /** Graceful shutdown (§7.9): refuse chains, suspend all, flush to the RM, close. */
+  shutdown(): Promise<void>;
+}
+
+/** The advertised base URL: explicit, else scheme://server.addr (the real address when the port is 0 or the host empty). */
+export function advertisedBaseUrl(config: JrConfig, listening: string): string {
+  if (config.advertiseUrl) return config.advertiseUrl;
+  const { host, port } = splitAddr(config.addr);
+  if (port === 0 || config.addr.startsWith(':')) return listening;
+  return `${tlsEnabled(config.serverTls) ? 'https' : 'http'}://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+}
+
+export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJobRunner> {
+  const { config, logger } = opts;
+  const factory = opts.factory ?? (await loadJobFactory(config.jobsModule, process.cwd()));
+  const sink = opts.sink ?? new RmGateway(config.rmUrls, { timeoutMs: config.rmTimeoutMs, tls: config.rmTls });
+  const reporter = new Reporter(sink, logger.child({ component: 'reporter' }), opts.reporterOptions);
+  const slots = new JobSlots(config.maxConcurrentJobs);
+  const registry = new ChainRegistry({
+    factory,
+    reporter,
+    slots,
+    logger: logger.child({ component: 'traverser' }),
+    stopBudgetMs: opts.stopBudgetMs,
+  });
+  let baseUrl = '';
+  const app = buildApp({ registry, logger: logger.child({ component: 'api' }), baseUrl: () => baseUrl });
+  const server = await startServer(app, config.addr, config.serverTls);
+  baseUrl = advertisedBaseUrl(config, server.url);
+  const progress = new ProgressReporter(registry, reporter, opts.progressIntervalMs);
+  progress.start();
+  logger.info('job runner listening', { url: server.url, advertised: baseUrl, rm: config.rmUrls, maxConcurrentJobs: config.maxConcurrentJobs });
+
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = () => {
+    shuttingDown ??= (async () => {
+      const deadline = Date.now() + config.shutdownGraceMs;
+      registry.beginShutdown();
+      progress.stop();
+      await registry.suspendAll(deadline);
+      const flushed = await reporter.drain(deadline);
+      if (!flushed) logger.error('shutdown grace over with messages to the RM still undelivered', { queuedJobLogs: reporter.queued });
+      reporter.close();
+      await server.close();
+    })();
+    return shuttingDown;
+  };
+  return { url: server.url, baseUrl, registry, reporter, slots, server, shutdown };
+}

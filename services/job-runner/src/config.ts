@@ -1,0 +1,137 @@
+/**
+ * Job Runner configuration (reference §11.1, §11.3): defaults < YAML file <
+ * environment. The first CLI argument names the file (it must exist);
+ * otherwise `config/<ENV>.yaml` is read when present. Unknown keys and bad
+ * values stop start-up with a message naming the key.
+ */
+import { type ConfigSchema, ConfigError, type ConfigValues, loadConfig, splitAddr, type TlsFiles } from '@spincycle/service-kit';
+
+const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
+
+export const JR_CONFIG_SCHEMA = {
+  'server.addr': { type: 'string', default: '127.0.0.1:32307', env: 'SPINCYCLE_SERVER_ADDR', desc: 'host:port to listen on' },
+  'server.advertise_url': {
+    type: 'string',
+    env: 'SPINCYCLE_SERVER_ADVERTISE_URL',
+    desc: 'base URL reported to the RM (default http(s)://<server.addr>)',
+  },
+  'server.tls.cert_file': { type: 'string', env: 'SPINCYCLE_SERVER_TLS_CERT_FILE' },
+  'server.tls.key_file': { type: 'string', env: 'SPINCYCLE_SERVER_TLS_KEY_FILE' },
+  'server.tls.ca_file': { type: 'string', env: 'SPINCYCLE_SERVER_TLS_CA_FILE', desc: 'when set, client certificates are required' },
+  'rm_client.url': {
+    type: 'string',
+    default: 'http://127.0.0.1:32308',
+    env: 'SPINCYCLE_RM_CLIENT_URL',
+    desc: 'RM base URL, or a comma-separated list tried in turn when one is unreachable',
+  },
+  'rm_client.timeout': { type: 'duration', default: '10s', env: 'SPINCYCLE_RM_CLIENT_TIMEOUT', desc: 'per-call timeout' },
+  'rm_client.tls.cert_file': { type: 'string', env: 'SPINCYCLE_RM_CLIENT_TLS_CERT_FILE' },
+  'rm_client.tls.key_file': { type: 'string', env: 'SPINCYCLE_RM_CLIENT_TLS_KEY_FILE' },
+  'rm_client.tls.ca_file': { type: 'string', env: 'SPINCYCLE_RM_CLIENT_TLS_CA_FILE' },
+  'jobs.module': { type: 'string', env: 'SPINCYCLE_JOBS_MODULE', desc: 'user job module (path or package); built-in jobs when unset' },
+  'jobs.max_concurrent': {
+    type: 'int',
+    default: 0,
+    env: 'SPINCYCLE_JOBS_MAX_CONCURRENT',
+    desc: 'limit on jobs running at once in this JR (0 = unlimited)',
+  },
+  'shutdown.grace': { type: 'duration', default: '20s', env: 'SPINCYCLE_SHUTDOWN_GRACE', desc: 'time to suspend chains and flush on shutdown' },
+  'log.level': { type: 'string', default: 'info', env: 'LOG_LEVEL', oneOf: LOG_LEVELS },
+  'log.format': { type: 'string', env: 'LOG_FORMAT', oneOf: ['json', 'pretty'] },
+} as const satisfies ConfigSchema;
+
+export type JrConfigValues = ConfigValues<typeof JR_CONFIG_SCHEMA>;
+
+/** The resolved config the rest of the service uses. Durations are milliseconds. */
+export interface JrConfig {
+  addr: string;
+  /** Explicit advertised base URL; undefined means "derive from the listening address". */
+  advertiseUrl: string | undefined;
+  serverTls: TlsFiles;
+  rmUrls: string[];
+  rmTimeoutMs: number;
+  rmTls: TlsFiles;
+  jobsModule: string | undefined;
+  maxConcurrentJobs: number;
+  shutdownGraceMs: number;
+  logLevel: string;
+  logFormat: 'json' | 'pretty' | undefined;
+  /** The flat values, for logging the effective config. */
+  values: JrConfigValues;
+}
+
+function checkUrl(key: string, url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ConfigError(`config: '${key}' must be an http(s) URL, got ${JSON.stringify(url)}`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new ConfigError(`config: '${key}' must be an http(s) URL, got ${JSON.stringify(url)}`);
+  }
+  return url.replace(/\/+$/, '');
+}
+
+function tlsFiles(values: JrConfigValues, prefix: 'server.tls' | 'rm_client.tls'): TlsFiles {
+  const get = (k: string) => {
+    const v = (values as Record<string, unknown>)[`${prefix}.${k}`];
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  };
+  const tls: TlsFiles = { certFile: get('cert_file'), keyFile: get('key_file'), caFile: get('ca_file') };
+  if (Boolean(tls.certFile) !== Boolean(tls.keyFile)) {
+    const missing = tls.certFile ? 'key_file' : 'cert_file';
+    throw new ConfigError(`config: '${prefix}.${missing}' must be set together with '${prefix}.${tls.certFile ? 'cert_file' : 'key_file'}'`);
+  }
+  return tls;
+}
+
+/** Turn the flat values into a JrConfig; throws ConfigError naming the key. */
+export function resolveConfig(values: JrConfigValues): JrConfig {
+  const addr = values['server.addr'].trim();
+  if (addr === '') throw new ConfigError('server.addr not set in config');
+  try {
+    splitAddr(addr);
+  } catch (err) {
+    throw new ConfigError(`config: 'server.addr' ${(err as Error).message.replace(/^server\.addr /, '')}`);
+  }
+  const advertise = values['server.advertise_url']?.trim();
+  const rmUrls = values['rm_client.url']
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((u) => checkUrl('rm_client.url', u));
+  if (rmUrls.length === 0) throw new ConfigError("config: 'rm_client.url' is empty");
+  return {
+    addr,
+    advertiseUrl: advertise ? checkUrl('server.advertise_url', advertise) : undefined,
+    serverTls: tlsFiles(values, 'server.tls'),
+    rmUrls,
+    rmTimeoutMs: values['rm_client.timeout'] > 0 ? values['rm_client.timeout'] : 10_000,
+    rmTls: tlsFiles(values, 'rm_client.tls'),
+    jobsModule: values['jobs.module']?.trim() || undefined,
+    maxConcurrentJobs: values['jobs.max_concurrent'],
+    shutdownGraceMs: values['shutdown.grace'],
+    logLevel: values['log.level'],
+    logFormat: values['log.format'] as JrConfig['logFormat'],
+    values,
+  };
+}
+
+/** Which implicit config file applies: `config/<ENV>.yaml`, ENV from ENVIRONMENT (as the original). */
+export function implicitConfigFile(env: NodeJS.ProcessEnv): string {
+  const e = env.ENVIRONMENT;
+  return `config/${e === 'staging' || e === 'production' ? e : 'development'}.yaml`;
+}
+
+/** Load and resolve the config from CLI args and the environment. */
+export function loadJrConfig(args: readonly string[], env: NodeJS.ProcessEnv = process.env, overrides?: Record<string, unknown>): JrConfig {
+  const file = args[0];
+  const values = loadConfig(JR_CONFIG_SCHEMA, {
+    file: file && file !== '' ? file : undefined,
+    optionalFile: implicitConfigFile(env),
+    env,
+    overrides,
+  });
+  return resolveConfig(values);
+}

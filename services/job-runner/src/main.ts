@@ -1,0 +1,37 @@
+/**
+ * Job Runner entry point: `node dist/main.js [configFile]`. Loads config,
+ * builds the JR, serves HTTP, and on SIGTERM/SIGINT suspends every chain
+ * back to the RM before exiting.
+ */
+import { createLogger, ConfigError, redactConfig, ShutdownManager } from '@spincycle/service-kit';
+import { startJobRunner } from './app.js';
+import { JR_CONFIG_SCHEMA, loadJrConfig } from './config.js';
+import { errorText } from './runner.js';
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadJrConfig>;
+  try {
+    config = loadJrConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    process.stderr.write(`job-runner: ${err instanceof ConfigError ? err.message : errorText(err)}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger({ service: 'job-runner', level: config.logLevel, format: config.logFormat });
+  // A job must never take the process down: log what escaped and keep running the other chains.
+  process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection (a job or a library)', { error: errorText(reason) }));
+  process.on('uncaughtException', (err) => logger.error('uncaught exception (a job or a library)', { error: err?.stack ?? errorText(err) }));
+  logger.info('config', redactConfig(JR_CONFIG_SCHEMA, config.values as Record<string, unknown>));
+
+  let jr: Awaited<ReturnType<typeof startJobRunner>>;
+  try {
+    jr = await startJobRunner({ config, logger });
+  } catch (err) {
+    logger.error('job runner failed to start', { error: errorText(err) });
+    process.exit(1);
+  }
+  const shutdown = new ShutdownManager(logger);
+  shutdown.register('suspend chains, flush to the RM, close HTTP', () => jr.shutdown());
+  shutdown.installSignalHandlers();
+}
+
+void main();

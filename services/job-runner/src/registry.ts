@@ -1,0 +1,115 @@
+/**
+ * The chains this JR holds (reference §7.1: chain + traverser registries in
+ * one). A chain stays registered until its final message was delivered, so a
+ * stop that arrives in between still gets a 200 and a second POST of the same
+ * request is refused. Shutdown closes intake and suspends every chain.
+ */
+import type { JobFactory } from '@spincycle/jobs';
+import { ConflictError, type JobStatus, NotFoundError, ShuttingDownError } from '@spincycle/protocol';
+import type { Logger } from '@spincycle/service-kit';
+import { ChainState } from './chain-state.js';
+import type { ValidChain, ValidSuspendedChain } from './chain-validation.js';
+import type { JobSlots } from './job-slots.js';
+import type { ChainReporter } from './reporter.js';
+import { type ChainOutcome, Traverser } from './traverser.js';
+
+export const SHUTTING_DOWN_MESSAGE = 'Job Runner is shutting down - no new job chains are being started';
+
+export interface RegistryDeps {
+  factory: JobFactory;
+  reporter: ChainReporter;
+  slots: JobSlots;
+  logger: Logger;
+  stopBudgetMs?: number;
+  stopReplyWaitMs?: number;
+}
+
+export class ChainRegistry {
+  private readonly traversers = new Map<string, Traverser>();
+  private shuttingDown = false;
+
+  constructor(private readonly deps: RegistryDeps) {}
+
+  /** True once shutdown began: new and resumed chains are refused (503). */
+  get draining(): boolean {
+    return this.shuttingDown;
+  }
+
+  get size(): number {
+    return this.traversers.size;
+  }
+
+  get(requestId: string): Traverser | undefined {
+    return this.traversers.get(requestId);
+  }
+
+  list(): Traverser[] {
+    return [...this.traversers.values()];
+  }
+
+  private add(chain: ChainState): Traverser {
+    if (this.shuttingDown) throw new ShuttingDownError(SHUTTING_DOWN_MESSAGE);
+    const id = chain.requestId;
+    if (this.traversers.has(id)) throw new ConflictError(`job chain ${id} is already running on this job runner`);
+    const t = new Traverser(chain, this.deps);
+    this.traversers.set(id, t);
+    void t.done.then((outcome: ChainOutcome) => {
+      if (this.traversers.get(id) === t) this.traversers.delete(id);
+      this.deps.logger.info('chain done', { requestId: id, state: outcome.state, delivered: outcome.delivered, finishedJobs: chain.finishedJobs });
+    });
+    return t;
+  }
+
+  /** Register a new chain (already validated). Call `start()` on the result. */
+  addNew(valid: ValidChain): Traverser {
+    return this.add(new ChainState(valid));
+  }
+
+  /** Register a suspended chain to resume (already validated). Call `start()` on the result. */
+  addResumed(valid: ValidSuspendedChain): Traverser {
+    return this.add(ChainState.fromSuspended(valid));
+  }
+
+  /** User stop: 404 when the chain is not here. Resolves after finalize and finish delivery. */
+  async stop(requestId: string): Promise<ChainOutcome | undefined> {
+    const t = this.traversers.get(requestId);
+    if (!t) throw new NotFoundError(`traverser not found: job chain ${requestId} is not running on this job runner`);
+    return t.stop();
+  }
+
+  /** Running jobs (§3.4); with a request id only that chain's, 404 when it is not here. */
+  status(requestId?: string): JobStatus[] {
+    if (requestId !== undefined && requestId !== '') {
+      const t = this.traversers.get(requestId);
+      if (!t) throw new NotFoundError(`request ${requestId} not found`);
+      return t.runningStatus();
+    }
+    const out: JobStatus[] = [];
+    for (const t of this.traversers.values()) for (const s of t.runningStatus()) out.push(s);
+    return out;
+  }
+
+  /** Refuse new chains from now on. */
+  beginShutdown(): void {
+    this.shuttingDown = true;
+  }
+
+  /** Suspend every chain (§7.9) and wait, at most until `deadline`, for all to be handed back or finished. */
+  async suspendAll(deadline: number): Promise<void> {
+    this.beginShutdown();
+    const all = this.list();
+    if (all.length === 0) return;
+    this.deps.logger.info('suspending chains', { chains: all.length });
+    const outcomes = await Promise.all(all.map((t) => t.suspend(deadline)));
+    const summary: Record<string, number> = {};
+    let undelivered = 0;
+    for (const o of outcomes) {
+      if (!o) undelivered++;
+      else {
+        summary[o.state] = (summary[o.state] ?? 0) + 1;
+        if (!o.delivered) undelivered++;
+      }
+    }
+    this.deps.logger.info('chains suspended', { byState: summary, undelivered });
+  }
+}

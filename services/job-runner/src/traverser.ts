@@ -1,0 +1,474 @@
+/**
+ * Runs one job chain (reference §7.3–§7.10, with the fixes listed at the top
+ * of the reference):
+ *
+ * - every runnable job is dispatched as soon as it becomes runnable,
+ *   synchronously when its predecessor completes (no timers or I/O per job on
+ *   the hot path), subject only to the JR-wide concurrency limit;
+ * - a job ends COMPLETE, FAIL or STOPPED; COMPLETE passes its data on and
+ *   starts successors, a failure triggers a sequence retry when one is left;
+ * - the chain is finalized exactly once: when nothing is in flight any more,
+ *   or after a stop/suspend, which always finalize (even with nothing running);
+ * - the final message (finish or SJC) goes out through the reporter after all
+ *   job-log entries of the chain.
+ *
+ * A job is "busy" from dispatch until it is reaped or abandoned; `inFlight`
+ * counts busy jobs, so "done" is simply `inFlight === 0`.
+ */
+import type { Job, JobFactory } from '@spincycle/jobs';
+import { type JobLog, type JobStatus, nowNanos, ShuttingDownError, State, toRfc3339 } from '@spincycle/protocol';
+import type { Logger } from '@spincycle/service-kit';
+import type { ChainState, JobNode } from './chain-state.js';
+import type { SlotTicket, JobSlots } from './job-slots.js';
+import type { ChainReporter } from './reporter.js';
+import { errorText, JobRunner } from './runner.js';
+import { SequenceRetries } from './sequence-retry.js';
+
+export interface TraverserDeps {
+  factory: JobFactory;
+  reporter: ChainReporter;
+  slots: JobSlots;
+  logger: Logger;
+  /** How long stop/suspend wait for running jobs to return before failing them (default 10 s). */
+  stopBudgetMs?: number;
+  /** How long a user stop waits for the finish to be delivered before answering (default 10 s). */
+  stopReplyWaitMs?: number;
+}
+
+type Mode = 'idle' | 'running' | 'stopping' | 'suspending' | 'finalized';
+
+/** How the chain ended, once finalized. */
+export interface ChainOutcome {
+  /** COMPLETE, FAIL, STOPPED or SUSPENDED. */
+  state: number;
+  /** Whether the RM got the final message. */
+  delivered: boolean;
+}
+
+const EMPTY_BYTES = new Uint8Array(0);
+
+function decodeBytes(b64: string | undefined): Uint8Array {
+  return b64 ? Buffer.from(b64, 'base64') : EMPTY_BYTES;
+}
+
+function isPromise(v: unknown): v is Promise<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as Promise<unknown>).then === 'function';
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(undefined), Math.max(0, ms));
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      () => {
+        clearTimeout(t);
+        resolve(undefined);
+      },
+    );
+  });
+}
+
+export class Traverser {
+  private mode: Mode = 'idle';
+  private readonly runners = new Map<string, JobRunner>();
+  private readonly queued = new Map<string, SlotTicket>();
+  private readonly waits = new Map<string, NodeJS.Timeout>();
+  private readonly retries: SequenceRetries;
+  private inFlight = 0;
+  private starting = false;
+  private idleWaiter: (() => void) | undefined;
+  private suspendDeadline: number | undefined;
+  private finishDeadline: number | undefined;
+  private resolveDone!: (o: ChainOutcome) => void;
+  /** Settles once the chain is finalized and its final message was delivered (or given up on). */
+  readonly done: Promise<ChainOutcome>;
+  private readonly logEntry: (e: JobLog) => void;
+  private readonly stopBudgetMs: number;
+
+  constructor(
+    readonly chain: ChainState,
+    private readonly deps: TraverserDeps,
+  ) {
+    this.retries = new SequenceRetries(chain);
+    this.done = new Promise((r) => {
+      this.resolveDone = r;
+    });
+    const reporter = deps.reporter;
+    this.logEntry = (e) => reporter.log(e);
+    this.stopBudgetMs = deps.stopBudgetMs ?? 10_000;
+  }
+
+  get requestId(): string {
+    return this.chain.requestId;
+  }
+
+  /** Whether the chain is still being traversed normally. */
+  get isRunning(): boolean {
+    return this.mode === 'running';
+  }
+
+  get isFinalized(): boolean {
+    return this.mode === 'finalized';
+  }
+
+  /** Jobs dispatched and not yet done (for tests and status). */
+  get busyJobs(): number {
+    return this.inFlight;
+  }
+
+  /** Start traversal: dispatch every runnable job; an already-done chain finalizes at once. */
+  start(): void {
+    if (this.mode !== 'idle') return;
+    this.mode = 'running';
+    this.chain.state = State.RUNNING;
+    this.starting = true;
+    try {
+      for (const node of this.chain.runnable()) this.dispatch(node);
+    } finally {
+      this.starting = false;
+    }
+    if (this.inFlight === 0 && this.mode === 'running') this.finalize();
+  }
+
+  // ---- dispatching -------------------------------------------------------
+
+  private markBusy(node: JobNode): void {
+    node.busy = true;
+    this.inFlight++;
+  }
+
+  private markIdle(node: JobNode): void {
+    node.busy = false;
+    if (this.mode === 'finalized') return;
+    this.inFlight--;
+    const ready = this.retries.jobIdle(node);
+    if (ready && this.mode === 'running') {
+      this.retries.apply(ready);
+      this.dispatch(ready.start);
+    }
+    if (this.inFlight === 0) {
+      if (this.mode === 'running' && !this.starting) this.finalize();
+      else if (this.mode === 'stopping' || this.mode === 'suspending') this.idleWaiter?.();
+    }
+  }
+
+  private dispatch(node: JobNode): void {
+    if (this.mode !== 'running' || node.busy || this.retries.blocks(node)) return;
+    this.markBusy(node);
+    if (node.isSequenceStart) {
+      const tries = this.chain.sequenceTries.get(node.id) ?? 0;
+      if (tries > 0 && node.sequenceRetryWaitMs > 0) {
+        const timer = setTimeout(() => {
+          this.waits.delete(node.id);
+          if (this.mode !== 'running' || this.retries.blocks(node)) {
+            this.markIdle(node);
+            return;
+          }
+          this.chain.bump(this.chain.sequenceTries, node.id, 1);
+          this.acquire(node);
+        }, node.sequenceRetryWaitMs);
+        this.waits.set(node.id, timer);
+        return;
+      }
+      this.chain.bump(this.chain.sequenceTries, node.id, 1);
+    }
+    this.acquire(node);
+  }
+
+  private acquire(node: JobNode): void {
+    const ticket = this.deps.slots.request(() => this.startJob(node));
+    if (ticket) this.queued.set(node.id, ticket);
+  }
+
+  /** Called holding a slot: make the job and start its runner. */
+  private startJob(node: JobNode): void {
+    this.queued.delete(node.id);
+    if (this.mode !== 'running') {
+      this.deps.slots.release();
+      this.markIdle(node);
+      return;
+    }
+    const wire = node.job;
+    let job: Job;
+    try {
+      job = this.deps.factory.make({ type: wire.type, name: wire.name, id: node.id, requestId: this.chain.requestId });
+      if (typeof job !== 'object' || job === null || typeof job.run !== 'function') {
+        throw new Error(`job factory returned ${job === null ? 'null' : typeof job} for type ${wire.type}, not a job`);
+      }
+      const r = job.deserialize(decodeBytes(wire.bytes));
+      if (isPromise(r)) {
+        const made = job;
+        r.then(
+          () => this.launch(node, made),
+          (err) => this.creationFailed(node, err),
+        );
+        return;
+      }
+    } catch (err) {
+      this.creationFailed(node, err);
+      return;
+    }
+    this.launch(node, job);
+  }
+
+  private launch(node: JobNode, job: Job): void {
+    if (this.mode !== 'running') {
+      // Stopped while the job was being restored: it never started.
+      this.deps.slots.release();
+      this.markIdle(node);
+      return;
+    }
+    const runner = new JobRunner({
+      requestId: this.chain.requestId,
+      node,
+      job,
+      prevTries: this.chain.latestRunJobTries.get(node.id) ?? 0,
+      totalTries: this.chain.totalJobTries.get(node.id) ?? 0,
+      log: this.logEntry,
+    });
+    this.runners.set(node.id, runner);
+    this.chain.setJobState(node, State.RUNNING);
+    runner.run(node.data).then(
+      (r) => this.reap(node, runner, r.state, r.tries),
+      (err) => {
+        this.deps.logger.error('job runner failed', { requestId: this.requestId, jobId: node.id, error: errorText(err) });
+        this.reap(node, runner, State.FAIL, 1);
+      },
+    );
+  }
+
+  /** Runner creation failed (unknown type, bad bytes): FAIL with its own, fresh try number. */
+  private creationFailed(node: JobNode, err: unknown): void {
+    const chain = this.chain;
+    const tryNo = chain.bump(chain.totalJobTries, node.id, 1);
+    chain.bump(chain.latestRunJobTries, node.id, 1);
+    const now = nowNanos();
+    this.logEntry({
+      requestId: chain.requestId,
+      jobId: node.id,
+      try: tryNo,
+      name: node.job.name,
+      type: node.job.type,
+      startedAt: now,
+      finishedAt: now,
+      state: State.FAIL,
+      exit: 1,
+      error: `problem creating job runner: ${errorText(err)}`,
+      stdout: '',
+      stderr: '',
+    });
+    this.deps.slots.release();
+    if (this.mode === 'finalized') return;
+    this.finishJob(node, State.FAIL);
+  }
+
+  // ---- reaping -----------------------------------------------------------
+
+  private reap(node: JobNode, runner: JobRunner, state: number, tries: number): void {
+    // A runner detached at finalize (it outlived the stop budget) is ignored.
+    if (this.runners.get(node.id) !== runner) return;
+    this.runners.delete(node.id);
+    const chain = this.chain;
+    chain.bump(chain.totalJobTries, node.id, tries);
+    chain.bump(chain.latestRunJobTries, node.id, tries);
+    this.deps.slots.release();
+    this.finishJob(node, state);
+  }
+
+  /** Record a job's final state and act on it according to the mode. */
+  private finishJob(node: JobNode, state: number): void {
+    const chain = this.chain;
+    chain.setJobState(node, state);
+    if (state === State.COMPLETE) {
+      if (this.mode === 'running') {
+        for (const next of node.succs) {
+          Object.assign(next.data, node.data);
+          if (chain.isRunnable(next)) this.dispatch(next);
+        }
+      } else if (this.mode === 'suspending') {
+        // Data still flows so the resumed chain has it; nothing starts.
+        for (const next of node.succs) Object.assign(next.data, node.data);
+      }
+    } else if (state !== State.STOPPED && (this.mode === 'running' || this.mode === 'suspending')) {
+      this.onFailure(node);
+    }
+    this.markIdle(node);
+  }
+
+  /** A job failed: retry its sequence if it has a try left (prepared only while suspending). */
+  private onFailure(node: JobNode): void {
+    if (this.retries.blocks(node) || !this.chain.canRetrySequence(node)) return;
+    const p = this.retries.add(node.sequenceStart as JobNode);
+    // Nothing of the invocation starts again before the reset: drop what has
+    // not started, and let running jobs end without further tries.
+    for (const n of p.region) {
+      if (!n.busy || n === node) continue;
+      const ticket = this.queued.get(n.id);
+      if (ticket) {
+        this.deps.slots.cancel(ticket);
+        this.queued.delete(n.id);
+        this.markIdle(n);
+        continue;
+      }
+      const wait = this.waits.get(n.id);
+      if (wait) {
+        clearTimeout(wait);
+        this.waits.delete(n.id);
+        this.markIdle(n);
+        continue;
+      }
+      this.runners.get(n.id)?.abandonRetries();
+    }
+  }
+
+  // ---- stop, suspend, finalize ---------------------------------------------
+
+  /** Drop jobs that have not started, stop running ones, and wait (until `until`) for them to return. */
+  private async halt(until: number): Promise<void> {
+    for (const [id, ticket] of [...this.queued]) {
+      this.deps.slots.cancel(ticket);
+      this.queued.delete(id);
+      this.markIdle(this.chain.nodes.get(id) as JobNode);
+    }
+    for (const [id, timer] of [...this.waits]) {
+      clearTimeout(timer);
+      this.waits.delete(id);
+      this.markIdle(this.chain.nodes.get(id) as JobNode);
+    }
+    for (const runner of this.runners.values()) {
+      void runner.stop().then((err) => {
+        if (err) this.deps.logger.warn('job stop() failed', { requestId: this.requestId, jobId: runner.node.id, error: err });
+      });
+    }
+    if (this.inFlight === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, until - Date.now()));
+      this.idleWaiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.idleWaiter = undefined;
+  }
+
+  /**
+   * User stop (§7.8): stop running jobs, abandon everything not started, then
+   * finalize (COMPLETE / FAIL / STOPPED) and send finish. Resolves once the
+   * finish was delivered (or after a bounded wait).
+   */
+  async stop(): Promise<ChainOutcome | undefined> {
+    if (this.mode === 'suspending') throw new ShuttingDownError('chain not stopped because traverser is shutting down');
+    if (this.mode === 'idle') this.mode = 'running';
+    if (this.mode === 'running') {
+      this.mode = 'stopping';
+      await this.halt(Date.now() + this.stopBudgetMs);
+      this.finalize();
+    }
+    return withTimeout(this.done, this.deps.stopReplyWaitMs ?? 10_000);
+  }
+
+  /**
+   * Shutdown (§7.9): like stop, then hand the chain back to the RM as a
+   * suspended chain, unless it is complete or failed. If the RM cannot take
+   * it before `deadline`, the chain is finished FAIL instead.
+   */
+  async suspend(deadline: number): Promise<ChainOutcome | undefined> {
+    if (this.mode === 'idle') this.mode = 'running';
+    if (this.mode === 'running') {
+      this.mode = 'suspending';
+      const grace = deadline - Date.now();
+      // Leave time at the end to report FAIL if the RM will not take the chain.
+      this.suspendDeadline = deadline - Math.min(3_000, Math.max(0, grace * 0.2));
+      this.finishDeadline = deadline;
+      await this.halt(Math.min(Date.now() + this.stopBudgetMs, this.suspendDeadline));
+      this.finalize();
+    }
+    return withTimeout(this.done, deadline - Date.now());
+  }
+
+  /** Decide the chain's final state once and send it. */
+  private finalize(): void {
+    if (this.mode === 'finalized' || this.mode === 'idle') return;
+    const was = this.mode;
+    this.mode = 'finalized';
+    const chain = this.chain;
+    for (const [id, ticket] of this.queued) {
+      this.deps.slots.cancel(ticket);
+      (chain.nodes.get(id) as JobNode).busy = false;
+    }
+    this.queued.clear();
+    for (const [id, timer] of this.waits) {
+      clearTimeout(timer);
+      (chain.nodes.get(id) as JobNode).busy = false;
+    }
+    this.waits.clear();
+    // Retries that were due are prepared, not started, as the original's stopped/suspended reapers do.
+    for (const p of this.retries.all()) this.retries.apply(p);
+    // Jobs that did not return within the stop budget are failed and left behind.
+    for (const runner of this.runners.values()) {
+      this.deps.logger.error('job did not stop in time; marking it FAIL', { requestId: this.requestId, jobId: runner.node.id, budgetMs: this.stopBudgetMs });
+      chain.setJobState(runner.node, State.FAIL);
+      this.deps.slots.release();
+    }
+    this.runners.clear();
+    for (const n of chain.order) n.busy = false;
+    this.inFlight = 0;
+
+    let state: number;
+    if (chain.allComplete()) state = State.COMPLETE;
+    else if (was === 'running' || chain.anyFailed()) state = State.FAIL;
+    else state = was === 'suspending' ? State.SUSPENDED : State.STOPPED;
+    chain.state = state;
+    const finishedAt = toRfc3339(new Date());
+    void this.deliver(state, finishedAt).then(
+      (o) => this.resolveDone(o),
+      (err) => {
+        this.deps.logger.error('delivering the final state failed', { requestId: this.requestId, error: errorText(err) });
+        this.resolveDone({ state, delivered: false });
+      },
+    );
+  }
+
+  private async deliver(state: number, finishedAt: string): Promise<ChainOutcome> {
+    const reporter = this.deps.reporter;
+    const requestId = this.chain.requestId;
+    if (state === State.SUSPENDED) {
+      const r = await reporter.suspend(this.chain.toSuspended(), { deadline: this.suspendDeadline });
+      if (r.delivered) return { state, delivered: true };
+      this.deps.logger.error('could not hand the suspended chain back to the RM; finishing it FAIL', { requestId, reason: r.reason });
+      state = State.FAIL;
+      this.chain.state = state;
+      finishedAt = toRfc3339(new Date());
+    }
+    const r = await reporter.finish(
+      { requestId, state, finishedAt, finishedJobs: this.chain.finishedJobs },
+      { deadline: this.finishDeadline },
+    );
+    if (!r.delivered && !r.rejected) this.deps.logger.error('final state not delivered to the RM', { requestId, state, reason: r.reason });
+    return { state, delivered: r.delivered };
+  }
+
+  /** Status of every job with an active runner (§3.4). */
+  runningStatus(): JobStatus[] {
+    const out: JobStatus[] = [];
+    for (const runner of this.runners.values()) {
+      const wire = runner.node.job;
+      const status = runner.status();
+      const js: JobStatus = {
+        requestId: this.chain.requestId,
+        jobId: wire.id,
+        type: wire.type,
+        name: wire.name,
+        startedAt: runner.startedAt,
+        state: wire.state,
+        try: runner.globalTry,
+      };
+      if (status !== '') js.status = status;
+      out.push(js);
+    }
+    return out;
+  }
+}

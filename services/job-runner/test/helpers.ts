@@ -1,0 +1,258 @@
+/**
+ * Test support: an in-memory RM (the reporter's sink), a compact chain
+ * builder, and an in-process Job Runner on port 0 loading the test jobs
+ * through a real `jobs.module` file.
+ */
+import { fileURLToPath } from 'node:url';
+import {
+  ApiError,
+  type FinishRequest,
+  type Job,
+  type JobChain,
+  type JobLog,
+  JrClient,
+  type RequestProgress,
+  State,
+  type SuspendedJobChain,
+} from '@spincycle/protocol';
+import { createLogger, type Logger } from '@spincycle/service-kit';
+import { type JobRunnerOptions, type RunningJobRunner, startJobRunner } from '../src/app.js';
+import { loadJrConfig } from '../src/config.js';
+import type { RmSink } from '../src/reporter.js';
+
+export const TEST_JOBS = fileURLToPath(new URL('./fixtures/test-jobs.mjs', import.meta.url));
+
+export function testLogger(): Logger {
+  return createLogger({ service: 'job-runner-test', level: process.env.SPINCYCLE_TEST_LOG_LEVEL ?? 'error', format: 'json' });
+}
+
+type Op = 'logs' | 'finish' | 'suspend' | 'progress';
+
+/** What the in-memory RM saw, in order. */
+export type SinkEvent = { op: 'logs'; entries: JobLog[] } | { op: 'finish'; body: FinishRequest } | { op: 'suspend'; body: SuspendedJobChain } | { op: 'progress'; body: RequestProgress };
+
+/** An in-memory RM. `fault` may return an error to throw for a call (network errors: ApiError with no status). */
+export class RecordingSink implements RmSink {
+  readonly events: SinkEvent[] = [];
+  readonly attempts: Record<Op, number> = { logs: 0, finish: 0, suspend: 0, progress: 0 };
+  fault: ((op: Op, body: unknown) => Error | undefined) | undefined;
+  delayMs = 0;
+  private readonly waiters: Array<() => void> = [];
+
+  private async enter(op: Op, body: unknown): Promise<void> {
+    this.attempts[op]++;
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    const err = this.fault?.(op, body);
+    if (err) throw err;
+  }
+
+  private record(e: SinkEvent): void {
+    this.events.push(e);
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  async postJobLogs(entries: JobLog[]): Promise<void> {
+    await this.enter('logs', entries);
+    // A real RM ignores exact duplicates.
+    const have = new Set(this.logs().map((l) => `${l.requestId}/${l.jobId}/${l.try}`));
+    const fresh = entries.filter((e) => !have.has(`${e.requestId}/${e.jobId}/${e.try}`));
+    this.record({ op: 'logs', entries: structuredClone(fresh) });
+  }
+  async finish(body: FinishRequest): Promise<void> {
+    await this.enter('finish', body);
+    this.record({ op: 'finish', body: structuredClone(body) });
+  }
+  async suspend(body: SuspendedJobChain): Promise<void> {
+    await this.enter('suspend', body);
+    this.record({ op: 'suspend', body: structuredClone(body) });
+  }
+  async progress(body: RequestProgress): Promise<void> {
+    await this.enter('progress', body);
+    this.record({ op: 'progress', body: structuredClone(body) });
+  }
+
+  logs(requestId?: string): JobLog[] {
+    const out: JobLog[] = [];
+    for (const e of this.events) if (e.op === 'logs') for (const l of e.entries) if (!requestId || l.requestId === requestId) out.push(l);
+    return out;
+  }
+
+  /** Log entries of one job, by try. */
+  jobLogs(requestId: string, jobId: string): JobLog[] {
+    return this.logs(requestId)
+      .filter((l) => l.jobId === jobId)
+      .sort((a, b) => a.try - b.try);
+  }
+
+  finishes(requestId?: string): FinishRequest[] {
+    return this.events.flatMap((e) => (e.op === 'finish' && (!requestId || e.body.requestId === requestId) ? [e.body] : []));
+  }
+
+  suspends(requestId?: string): SuspendedJobChain[] {
+    return this.events.flatMap((e) => (e.op === 'suspend' && (!requestId || e.body.requestId === requestId) ? [e.body] : []));
+  }
+
+  /** Wait for a condition on what was recorded. */
+  async until<T>(get: () => T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = get();
+      if (v !== undefined && v !== false) return v;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(this.events.map((e) => e.op))}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.min(left, 50));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  /** The finish of a request (waits for it). */
+  finished(requestId: string, timeoutMs = 10_000): Promise<FinishRequest> {
+    return this.until(() => this.finishes(requestId)[0], timeoutMs, `finish of ${requestId}`);
+  }
+
+  suspended(requestId: string, timeoutMs = 10_000): Promise<SuspendedJobChain> {
+    return this.until(() => this.suspends(requestId)[0], timeoutMs, `suspend of ${requestId}`);
+  }
+}
+
+export function networkError(what = 'connect ECONNREFUSED'): ApiError {
+  return new ApiError(what, undefined, undefined);
+}
+
+export function httpError(status: number, message = `HTTP ${status}`): ApiError {
+  return new ApiError(message, status, { message });
+}
+
+let counter = 0;
+/** A request id unique in this test run. */
+export function reqId(prefix = 'req'): string {
+  counter++;
+  return `${prefix}${process.pid}x${counter}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+export interface JobSpec {
+  id: string;
+  type?: string;
+  name?: string;
+  args?: Record<string, unknown>;
+  retry?: number;
+  retryWait?: string;
+  /** Sequence start id; default: the first job's id. */
+  seq?: string;
+  seqRetry?: number;
+  seqRetryWait?: string;
+  state?: number;
+  data?: Record<string, unknown>;
+}
+
+export function b64json(v: unknown): string {
+  return Buffer.from(JSON.stringify(v)).toString('base64');
+}
+
+/** A job chain from compact job specs and edges. */
+export function makeChain(requestId: string, specs: JobSpec[], edges: Record<string, string[]> = {}, extra: Partial<JobChain> = {}): JobChain {
+  const jobs: Record<string, Job> = {};
+  const first = specs[0]?.id ?? '';
+  for (const s of specs) {
+    const job: Job = {
+      id: s.id,
+      name: s.name ?? s.id,
+      type: s.type ?? 'noop',
+      state: s.state ?? State.PENDING,
+      retry: s.retry ?? 0,
+      sequenceId: s.seq ?? first,
+      sequenceRetry: s.seqRetry ?? 0,
+    };
+    if (s.args) {
+      job.args = s.args;
+      job.bytes = b64json(s.args);
+    }
+    if (s.retryWait) job.retryWait = s.retryWait;
+    if (s.seqRetryWait) job.sequenceRetryWait = s.seqRetryWait;
+    if (s.data) job.data = s.data;
+    jobs[s.id] = job;
+  }
+  return { requestId, jobs, adjacencyList: edges, state: State.PENDING, finishedJobs: 0, ...extra };
+}
+
+/** A line of jobs a → b → c … */
+export function line(ids: string[]): Record<string, string[]> {
+  const edges: Record<string, string[]> = {};
+  for (let i = 0; i + 1 < ids.length; i++) edges[ids[i] as string] = [ids[i + 1] as string];
+  return edges;
+}
+
+export interface TestJr extends RunningJobRunner {
+  sink: RecordingSink;
+  client: JrClient;
+  close(): Promise<void>;
+}
+
+/** An in-process JR on 127.0.0.1:0 with the test jobs module and an in-memory RM. */
+export async function startTestJr(
+  opts: { sink?: RecordingSink; maxConcurrent?: number; graceMs?: number; config?: Record<string, unknown> } & Partial<Omit<JobRunnerOptions, 'config' | 'logger' | 'sink'>> = {},
+): Promise<TestJr> {
+  const sink = opts.sink ?? new RecordingSink();
+  const config = loadJrConfig([], {}, {
+    'server.addr': '127.0.0.1:0',
+    'jobs.module': TEST_JOBS,
+    'jobs.max_concurrent': opts.maxConcurrent ?? 0,
+    'shutdown.grace': `${opts.graceMs ?? 5000}ms`,
+    ...opts.config,
+  });
+  const jr = await startJobRunner({
+    config,
+    logger: testLogger(),
+    sink,
+    stopBudgetMs: opts.stopBudgetMs,
+    progressIntervalMs: opts.progressIntervalMs,
+    reporterOptions: opts.reporterOptions ?? { retryBaseMs: 20, retryMaxMs: 200 },
+  });
+  const client = new JrClient({ baseURL: jr.url, retry: { attempts: 1 } });
+  return {
+    ...jr,
+    sink,
+    client,
+    async close() {
+      // Stop whatever still runs, then close.
+      await Promise.all(jr.registry.list().map((t) => t.stop().catch(() => undefined)));
+      jr.reporter.close();
+      await jr.server.close();
+    },
+  };
+}
+
+/** Gate control of the t-gate jobs (same process). */
+export async function openGate(requestId: string, jobId: string, result?: unknown): Promise<void> {
+  const mod = (await import(TEST_JOBS)) as { openGate: (r: string, j: string, res?: unknown) => void };
+  mod.openGate(requestId, jobId, result);
+}
+
+export async function runCount(requestId: string, jobId: string): Promise<number> {
+  const mod = (await import(TEST_JOBS)) as { runCount: (r: string, j: string) => number };
+  return mod.runCount(requestId, jobId);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll until `cond` holds. */
+export async function waitFor<T>(cond: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await cond();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** Summaries of log entries: `jobId:try:STATE`. */
+export function summary(logs: JobLog[]): string[] {
+  const names = ['UNKNOWN', 'PENDING', 'RUNNING', 'COMPLETE', 'FAIL', 'RESERVED', 'STOPPED', 'SUSPENDED'];
+  return logs.map((l) => `${l.jobId}:${l.try}:${names[l.state] ?? l.state}`);
+}
