@@ -7,7 +7,7 @@ import { type BuiltJobChain, buildJobChain } from '@spincycle/chain';
 import { type JobFactory, loadJobFactory } from '@spincycle/jobs';
 import type { RequestArg, RequestSpec } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
-import { type Diagnostic, type SpecSet, lintDir } from '@spincycle/spec';
+import { type Diagnostic, type SpecSet, formatDiagnostic, lintDir } from '@spincycle/spec';
 
 /** Thrown at boot when the specs do not pass the checks; lists every error. */
 export class SpecsError extends Error {
@@ -20,11 +20,9 @@ export class SpecsError extends Error {
   }
 }
 
-/** `file:line: sequence S: node N: message [check]`. */
+/** `file:line: sequence S: node N: message [check]` (the linter's format). */
 export function describeDiagnostic(d: Diagnostic): string {
-  const seq = d.sequence === undefined ? '' : `sequence ${d.sequence}: `;
-  const node = d.node === undefined ? '' : `node ${d.node}: `;
-  return `${d.file}:${d.line}: ${seq}${node}${d.message} [${d.check}]`;
+  return formatDiagnostic(d);
 }
 
 export class RequestCatalog {
