@@ -228,6 +228,13 @@ describe('start, non-interactive', () => {
 
     const running = await spinc(['running', id]);
     expect(running).toEqual({ code: 1, stdout: '', stderr: '' });
+    const runningJson = await spinc(['running', id, '--json']);
+    expect(runningJson.code).toBe(1);
+    expect(JSON.parse(runningJson.stdout)).toMatchObject({ id, state: 3 });
+
+    // Stopping a COMPLETE request is a no-op that succeeds (as the RM defines it).
+    expect(await spinc(['stop', id])).toEqual({ code: 0, stdout: `OK, stopped ${id}\n`, stderr: '' });
+    expect(JSON.parse((await spinc(['stop', id, '--json'])).stdout)).toMatchObject({ id, state: 3 });
   });
 
   it('bad find filters: exit 2', async () => {
