@@ -15,15 +15,17 @@ import {
   State,
   type SuspendedJobChain,
 } from '@spincycle/protocol';
-import { createLogger, type Logger } from '@spincycle/service-kit';
+import { createLogger, type Logger, silentLogger } from '@spincycle/service-kit';
 import { type JobRunnerOptions, type RunningJobRunner, startJobRunner } from '../src/app.js';
 import { loadJrConfig } from '../src/config.js';
 import type { RmSink } from '../src/reporter.js';
 
 export const TEST_JOBS = fileURLToPath(new URL('./fixtures/test-jobs.mjs', import.meta.url));
 
+/** Quiet unless SPINCYCLE_TEST_LOG_LEVEL is set. */
 export function testLogger(): Logger {
-  return createLogger({ service: 'job-runner-test', level: process.env.SPINCYCLE_TEST_LOG_LEVEL ?? 'error', format: 'json' });
+  const level = process.env.SPINCYCLE_TEST_LOG_LEVEL;
+  return level ? createLogger({ service: 'job-runner-test', level, format: 'json' }) : silentLogger();
 }
 
 type Op = 'logs' | 'finish' | 'suspend' | 'progress';
