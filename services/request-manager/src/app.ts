@@ -3,8 +3,9 @@
  * in-process on port 0. Typed errors become responses in one place
  * (service-kit's finishApp).
  */
+
+import { createApp, finishApp, type Logger } from '@spincycle/service-kit';
 import type { Express } from 'express';
-import { type Logger, createApp, finishApp } from '@spincycle/service-kit';
 import { registerJobLogRoutes } from './api/job-logs.js';
 import { registerMetaRoutes } from './api/meta.js';
 import { registerRequestRoutes } from './api/requests.js';
@@ -24,7 +25,11 @@ export interface AppDeps {
 }
 
 export function buildApp(deps: AppDeps): Express {
-  const app = createApp({ logger: deps.logger.child({ component: 'http' }), bodyLimit: deps.bodyLimit, isDraining: deps.isDraining });
+  const app = createApp({
+    logger: deps.logger.child({ component: 'http' }),
+    bodyLimit: deps.bodyLimit,
+    isDraining: deps.isDraining,
+  });
   // Authenticate every API call (reference §2.1); a rejection is a 401.
   app.use('/api', async (req, res, next) => {
     try {

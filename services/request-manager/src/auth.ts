@@ -5,8 +5,9 @@
  * anonymous caller and allow everything, as the original's default plugin;
  * the auth plugin (ACLs, admin roles, strict mode) plugs in here later.
  */
-import type { Request as HttpRequest } from 'express';
+
 import { type Request, type RequestOp, UnauthorizedError } from '@spincycle/protocol';
+import type { Request as HttpRequest } from 'express';
 
 export interface Caller {
   /** User name; stored as the request's `user`. `""` for the anonymous caller. */
@@ -37,7 +38,13 @@ export const anonymousAuthenticator: Authenticator = { authenticate: () => ANONY
 export const allowAllAuthorizer: Authorizer = { authorize: () => ({ allowed: true }) };
 
 /** Throws UnauthorizedError (401, as the original) when the authorizer denies. */
-export async function requireAuthorized(authorizer: Authorizer, caller: Caller, op: RequestOp, request: Request): Promise<void> {
+export async function requireAuthorized(
+  authorizer: Authorizer,
+  caller: Caller,
+  op: RequestOp,
+  request: Request,
+): Promise<void> {
   const decision = await authorizer.authorize(caller, op, request);
-  if (!decision.allowed) throw new UnauthorizedError(decision.reason || `denied: ${op} of request ${request.id}`);
+  if (!decision.allowed)
+    throw new UnauthorizedError(decision.reason || `denied: ${op} of request ${request.id}`);
 }

@@ -7,7 +7,7 @@ import { type BuiltJobChain, buildJobChain } from '@spincycle/chain';
 import { type JobFactory, loadJobFactory } from '@spincycle/jobs';
 import type { RequestArg, RequestSpec } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
-import { type Diagnostic, type SpecSet, formatDiagnostic, lintDir } from '@spincycle/spec';
+import { type Diagnostic, formatDiagnostic, lintDir, type SpecSet } from '@spincycle/spec';
 
 /** Thrown at boot when the specs do not pass the checks; lists every error. */
 export class SpecsError extends Error {
@@ -15,7 +15,9 @@ export class SpecsError extends Error {
     readonly dir: string,
     readonly errors: Diagnostic[],
   ) {
-    super(`${errors.length} error(s) in the request specs in ${dir}:\n${errors.map((d) => `  ${describeDiagnostic(d)}`).join('\n')}`);
+    super(
+      `${errors.length} error(s) in the request specs in ${dir}:\n${errors.map((d) => `  ${describeDiagnostic(d)}`).join('\n')}`,
+    );
     this.name = 'SpecsError';
   }
 }
@@ -36,7 +38,12 @@ export class RequestCatalog {
   }
 
   /** Load and check every spec (the linter's checks) and the job factory; throws SpecsError on errors. */
-  static async load(specsDir: string, jobsModule: string | undefined, baseDir: string, logger?: Logger): Promise<RequestCatalog> {
+  static async load(
+    specsDir: string,
+    jobsModule: string | undefined,
+    baseDir: string,
+    logger?: Logger,
+  ): Promise<RequestCatalog> {
     const result = await lintDir(specsDir);
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
     for (const d of result.diagnostics) {
@@ -66,8 +73,28 @@ export function requestList(specs: SpecSet): RequestSpec[] {
   for (const seq of specs.sequences.values()) {
     if (!seq.request) continue;
     const args: RequestArg[] = [
-      ...seq.args.required.map((a): RequestArg => ({ Pos: 0, Name: a.name, Desc: a.desc ?? '', Type: 'required', Given: false, Default: null, Value: null })),
-      ...seq.args.optional.map((a): RequestArg => ({ Pos: 0, Name: a.name, Desc: a.desc ?? '', Type: 'optional', Given: false, Default: a.default ?? null, Value: null })),
+      ...seq.args.required.map(
+        (a): RequestArg => ({
+          Pos: 0,
+          Name: a.name,
+          Desc: a.desc ?? '',
+          Type: 'required',
+          Given: false,
+          Default: null,
+          Value: null,
+        }),
+      ),
+      ...seq.args.optional.map(
+        (a): RequestArg => ({
+          Pos: 0,
+          Name: a.name,
+          Desc: a.desc ?? '',
+          Type: 'optional',
+          Given: false,
+          Default: a.default ?? null,
+          Value: null,
+        }),
+      ),
     ];
     out.push({ Name: seq.name, Args: args });
   }

@@ -4,53 +4,126 @@
  * default: when it is unset the RM uses an embedded SQLite file in `data.dir`.
  */
 import { join, resolve } from 'node:path';
-import { type ConfigSchema, type ConfigValues, ConfigError, loadConfig, redactConfig } from '@spincycle/service-kit';
+import {
+  ConfigError,
+  type ConfigSchema,
+  type ConfigValues,
+  loadConfig,
+  redactConfig,
+} from '@spincycle/service-kit';
 
 export const RM_CONFIG_SCHEMA = {
-  'server.addr': { type: 'string', default: '127.0.0.1:32308', env: 'SPINCYCLE_SERVER_ADDR', desc: 'host:port to listen on' },
+  'server.addr': {
+    type: 'string',
+    default: '127.0.0.1:32308',
+    env: 'SPINCYCLE_SERVER_ADDR',
+    desc: 'host:port to listen on',
+  },
   'server.tls.cert_file': { type: 'string', env: 'SPINCYCLE_SERVER_TLS_CERT_FILE' },
   'server.tls.key_file': { type: 'string', env: 'SPINCYCLE_SERVER_TLS_KEY_FILE' },
-  'server.tls.ca_file': { type: 'string', env: 'SPINCYCLE_SERVER_TLS_CA_FILE', desc: 'when set, client certificates are required' },
-  'server.body_limit': { type: 'string', default: '64mb', env: 'SPINCYCLE_SERVER_BODY_LIMIT', desc: 'largest accepted request body (413 above)' },
-  'mysql.dsn': { type: 'string', env: 'SPINCYCLE_MYSQL_DSN', desc: 'mysql://user:pass@host:port/db or user:pass@tcp(host:port)/db; unset = SQLite' },
+  'server.tls.ca_file': {
+    type: 'string',
+    env: 'SPINCYCLE_SERVER_TLS_CA_FILE',
+    desc: 'when set, client certificates are required',
+  },
+  'server.body_limit': {
+    type: 'string',
+    default: '64mb',
+    env: 'SPINCYCLE_SERVER_BODY_LIMIT',
+    desc: 'largest accepted request body (413 above)',
+  },
+  'mysql.dsn': {
+    type: 'string',
+    env: 'SPINCYCLE_MYSQL_DSN',
+    desc: 'mysql://user:pass@host:port/db or user:pass@tcp(host:port)/db; unset = SQLite',
+  },
   'mysql.pool_size': { type: 'int', default: 20, env: 'SPINCYCLE_MYSQL_POOL_SIZE' },
   'mysql.tls.cert_file': { type: 'string' },
   'mysql.tls.key_file': { type: 'string' },
   'mysql.tls.ca_file': { type: 'string' },
-  'data.dir': { type: 'string', default: '.data', env: 'SPINCYCLE_DATA_DIR', desc: 'SQLite file <dir>/spincycle.sqlite when mysql.dsn is unset' },
+  'data.dir': {
+    type: 'string',
+    default: '.data',
+    env: 'SPINCYCLE_DATA_DIR',
+    desc: 'SQLite file <dir>/spincycle.sqlite when mysql.dsn is unset',
+  },
   'specs.dir': { type: 'string', default: 'specs/', env: 'SPINCYCLE_SPECS_DIR' },
-  'jobs.module': { type: 'string', env: 'SPINCYCLE_JOBS_MODULE', desc: 'module exporting the job factory (built-in jobs only when unset)' },
-  'jr_client.url': { type: 'string', default: 'http://127.0.0.1:32307', env: 'SPINCYCLE_JR_CLIENT_URL', desc: 'one JR base URL or a comma-separated list' },
-  'jr_client.timeout': { type: 'duration', default: '30s', env: 'SPINCYCLE_JR_CLIENT_TIMEOUT', desc: 'per-attempt timeout of RM→JR calls' },
+  'jobs.module': {
+    type: 'string',
+    env: 'SPINCYCLE_JOBS_MODULE',
+    desc: 'module exporting the job factory (built-in jobs only when unset)',
+  },
+  'jr_client.url': {
+    type: 'string',
+    default: 'http://127.0.0.1:32307',
+    env: 'SPINCYCLE_JR_CLIENT_URL',
+    desc: 'one JR base URL or a comma-separated list',
+  },
+  'jr_client.timeout': {
+    type: 'duration',
+    default: '30s',
+    env: 'SPINCYCLE_JR_CLIENT_TIMEOUT',
+    desc: 'per-attempt timeout of RM→JR calls',
+  },
   'jr_client.tls.cert_file': { type: 'string', env: 'SPINCYCLE_JR_CLIENT_TLS_CERT_FILE' },
   'jr_client.tls.key_file': { type: 'string', env: 'SPINCYCLE_JR_CLIENT_TLS_KEY_FILE' },
   'jr_client.tls.ca_file': { type: 'string', env: 'SPINCYCLE_JR_CLIENT_TLS_CA_FILE' },
   'auth.admin_roles': { type: 'string[]', default: [] },
   'auth.strict': { type: 'boolean', default: false },
-  'resumer.interval': { type: 'duration', default: '10s', env: 'SPINCYCLE_RESUMER_INTERVAL', desc: 'how often suspended chains are resumed / expired' },
-  'resumer.ttl': { type: 'duration', default: '1h', env: 'SPINCYCLE_RESUMER_TTL', desc: 'a suspended chain older than this is failed' },
-  'resumer.claim_timeout': { type: 'duration', default: '5m', desc: 'a claim older than this is considered abandoned' },
-  'log.level': { type: 'string', env: 'LOG_LEVEL', oneOf: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] },
+  'resumer.interval': {
+    type: 'duration',
+    default: '10s',
+    env: 'SPINCYCLE_RESUMER_INTERVAL',
+    desc: 'how often suspended chains are resumed / expired',
+  },
+  'resumer.ttl': {
+    type: 'duration',
+    default: '1h',
+    env: 'SPINCYCLE_RESUMER_TTL',
+    desc: 'a suspended chain older than this is failed',
+  },
+  'resumer.claim_timeout': {
+    type: 'duration',
+    default: '5m',
+    desc: 'a claim older than this is considered abandoned',
+  },
+  'log.level': {
+    type: 'string',
+    env: 'LOG_LEVEL',
+    oneOf: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'],
+  },
   'log.format': { type: 'string', env: 'LOG_FORMAT', oneOf: ['json', 'pretty'] },
 } as const satisfies ConfigSchema;
 
 export type RmConfig = ConfigValues<typeof RM_CONFIG_SCHEMA>;
 
 /** The config file to read: the explicit one (must exist) or `config/<ENV>.yaml` (optional). */
-export function configFileFor(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): { file?: string; optionalFile?: string } {
+export function configFileFor(
+  explicit: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): { file?: string; optionalFile?: string } {
   if (explicit) return { file: explicit };
-  const e = env.ENVIRONMENT === 'staging' || env.ENVIRONMENT === 'production' ? env.ENVIRONMENT : 'development';
+  const e =
+    env.ENVIRONMENT === 'staging' || env.ENVIRONMENT === 'production' ? env.ENVIRONMENT : 'development';
   return { optionalFile: join('config', `${e}.yaml`) };
 }
 
 /** Load and cross-check the RM config. Throws ConfigError naming the key. */
-export function loadRmConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown> } = {}): RmConfig {
+export function loadRmConfig(
+  opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown> } = {},
+): RmConfig {
   const env = opts.env ?? process.env;
-  const cfg = loadConfig(RM_CONFIG_SCHEMA, { ...configFileFor(opts.file, env), env, overrides: opts.overrides });
+  const cfg = loadConfig(RM_CONFIG_SCHEMA, {
+    ...configFileFor(opts.file, env),
+    env,
+    overrides: opts.overrides,
+  });
   if (cfg['mysql.dsn']) parseMysqlDsn(cfg['mysql.dsn']);
-  if (jrUrls(cfg).length === 0) throw new ConfigError("config: 'jr_client.url' must name at least one Job Runner URL");
+  if (jrUrls(cfg).length === 0)
+    throw new ConfigError("config: 'jr_client.url' must name at least one Job Runner URL");
   for (const u of jrUrls(cfg)) {
-    if (!/^https?:\/\/[^/]+/.test(u)) throw new ConfigError(`config: 'jr_client.url' entry '${u}' must be an http(s):// URL`);
+    if (!/^https?:\/\/[^/]+/.test(u))
+      throw new ConfigError(`config: 'jr_client.url' entry '${u}' must be an http(s):// URL`);
   }
   if (Boolean(cfg['server.tls.cert_file']) !== Boolean(cfg['server.tls.key_file'])) {
     throw new ConfigError("config: 'server.tls.cert_file' and 'server.tls.key_file' must be set together");
@@ -114,7 +187,21 @@ export function parseMysqlDsn(dsn: string): MysqlConnection {
   const [, user = '', pass = '', net = 'tcp', addr = '', database = '', query = ''] = m;
   if (!database) throw bad('must name a database (user:pass@tcp(host:port)/DATABASE)');
   const params = Object.fromEntries(new URLSearchParams(query));
-  if (net === 'unix') return { socketPath: addr || '/tmp/mysql.sock', username: user || 'root', password: pass, database, params };
+  if (net === 'unix')
+    return {
+      socketPath: addr || '/tmp/mysql.sock',
+      username: user || 'root',
+      password: pass,
+      database,
+      params,
+    };
   const hp = /^(.*?)(?::(\d+))?$/.exec(addr || 'localhost:3306');
-  return { host: hp?.[1] || 'localhost', port: hp?.[2] ? Number(hp[2]) : 3306, username: user || 'root', password: pass, database, params };
+  return {
+    host: hp?.[1] || 'localhost',
+    port: hp?.[2] ? Number(hp[2]) : 3306,
+    username: user || 'root',
+    password: pass,
+    database,
+    params,
+  };
 }

@@ -4,7 +4,7 @@
  * exactly, `offset` works without `limit`. Every bad parameter is a 400 whose
  * message names it.
  */
-import { ValidationError, parseRfc3339, stateValue } from '@spincycle/protocol';
+import { parseRfc3339, stateValue, ValidationError } from '@spincycle/protocol';
 import type { FindFilter } from './stores/request-store.js';
 
 const UINT = /^\d+$/;
@@ -49,7 +49,8 @@ export function parseFindQuery(search: string | URLSearchParams): FindFilter {
     const eq = raw.indexOf('=');
     if (eq <= 0) throw bad('arg', `'${raw}' does not match expected format key=value`);
     // Duplicate keys: the last one wins, as in the original.
-    (f.args ??= {})[raw.slice(0, eq)] = raw.slice(eq + 1);
+    f.args ??= {};
+    f.args[raw.slice(0, eq)] = raw.slice(eq + 1);
   }
 
   const since = q.get('since');

@@ -33,7 +33,12 @@ export class JrPool {
     // Client TLS only when all three files are set (reference §11.4).
     this.agent =
       t?.certFile && t.keyFile && t.caFile
-        ? new HttpsAgent({ cert: readFileSync(t.certFile), key: readFileSync(t.keyFile), ca: readFileSync(t.caFile), keepAlive: true })
+        ? new HttpsAgent({
+            cert: readFileSync(t.certFile),
+            key: readFileSync(t.keyFile),
+            ca: readFileSync(t.caFile),
+            keepAlive: true,
+          })
         : undefined;
   }
 
@@ -48,7 +53,12 @@ export class JrPool {
   client(url: string): JrClient {
     let c = this.clients.get(url);
     if (!c) {
-      c = new JrClient({ baseURL: url, timeoutMs: this.opts.timeoutMs, httpsAgent: this.agent, retry: { attempts: this.opts.attempts ?? 3 } });
+      c = new JrClient({
+        baseURL: url,
+        timeoutMs: this.opts.timeoutMs,
+        httpsAgent: this.agent,
+        retry: { attempts: this.opts.attempts ?? 3 },
+      });
       this.clients.set(url, c);
     }
     return c;
@@ -58,7 +68,12 @@ export class JrPool {
   statusClient(url: string): JrClient {
     let c = this.statusClients.get(url);
     if (!c) {
-      c = new JrClient({ baseURL: url, timeoutMs: this.opts.statusTimeoutMs ?? 3000, httpsAgent: this.agent, retry: { attempts: 1 } });
+      c = new JrClient({
+        baseURL: url,
+        timeoutMs: this.opts.statusTimeoutMs ?? 3000,
+        httpsAgent: this.agent,
+        retry: { attempts: 1 },
+      });
       this.statusClients.set(url, c);
     }
     return c;

@@ -6,9 +6,9 @@
  *   node dist/main.js help                   list every config key
  */
 import 'reflect-metadata';
-import { ConfigError, ShutdownManager, createLogger, describeConfig } from '@spincycle/service-kit';
+import { ConfigError, createLogger, describeConfig, ShutdownManager } from '@spincycle/service-kit';
 import { SpecsError } from './catalog.js';
-import { RM_CONFIG_SCHEMA, type RmConfig, loadRmConfig, redactRmConfig } from './config.js';
+import { loadRmConfig, RM_CONFIG_SCHEMA, type RmConfig, redactRmConfig } from './config.js';
 import { dbTargetFromConfig, migrate, openDataSource } from './db/data-source.js';
 import { createRequestManager } from './rm.js';
 
@@ -18,7 +18,9 @@ async function main(argv: string[]): Promise<number> {
   const command = argv[0] && COMMANDS.has(argv[0]) ? argv[0] : 'serve';
   const file = command === argv[0] ? argv[1] : argv[0];
   if (command === 'help' || file === '--help' || file === '-h') {
-    process.stdout.write(`usage: main.js [serve|migrate] [configFile]\n\nconfig keys (YAML key, env var, type, default):\n${describeConfig(RM_CONFIG_SCHEMA)}\n`);
+    process.stdout.write(
+      `usage: main.js [serve|migrate] [configFile]\n\nconfig keys (YAML key, env var, type, default):\n${describeConfig(RM_CONFIG_SCHEMA)}\n`,
+    );
     return 0;
   }
   let config: RmConfig;
@@ -29,7 +31,11 @@ async function main(argv: string[]): Promise<number> {
     boot.error(err instanceof ConfigError ? err.message : `config: ${(err as Error).message}`);
     return 2;
   }
-  const logger = createLogger({ service: 'request-manager', level: config['log.level'], format: config['log.format'] as 'json' | 'pretty' | undefined });
+  const logger = createLogger({
+    service: 'request-manager',
+    level: config['log.level'],
+    format: config['log.format'] as 'json' | 'pretty' | undefined,
+  });
   logger.info('config', { command, file: file ?? '(implicit)', config: redactRmConfig(config) });
 
   if (command === 'migrate') {
@@ -48,7 +54,10 @@ async function main(argv: string[]): Promise<number> {
     rm = await createRequestManager(config, { logger });
   } catch (err) {
     if (err instanceof SpecsError) {
-      logger.error('refusing to start: the request specs have errors', { dir: err.dir, errors: err.errors.length });
+      logger.error('refusing to start: the request specs have errors', {
+        dir: err.dir,
+        errors: err.errors.length,
+      });
       process.stderr.write(`${err.message}\n`);
     } else {
       logger.error('refusing to start', { error: (err as Error).stack ?? String(err) });

@@ -17,14 +17,8 @@ import {
   InvalidStateError,
   type JobChain,
   type JobLog,
-  JrClient,
+  type JrClient,
   NotFoundError,
-  type Request,
-  type RequestArg,
-  ShuttingDownError,
-  State,
-  UpstreamError,
-  ValidationError,
   parseCreateRequest,
   parseFinishRequest,
   parseJobLog,
@@ -33,9 +27,15 @@ import {
   parseRequestProgress,
   parseRfc3339,
   parseSuspendedJobChain,
+  type Request,
+  type RequestArg,
+  ShuttingDownError,
+  State,
   stateName,
   stringifyJson,
   toRfc3339,
+  UpstreamError,
+  ValidationError,
 } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import { type Authorizer, type Caller, requireAuthorized } from './auth.js';
@@ -78,7 +78,8 @@ const CHAIN_TOKEN = `@@job-chain-${randomBytes(8).toString('hex')}@@`;
  * a megabyte chain is neither parsed nor re-serialised for a GET.
  */
 export function requestJson(req: Request, chainJson: string | undefined): string {
-  const { id, type, state, user, args, createdAt, startedAt, finishedAt, totalJobs, finishedJobs, jrURL } = req;
+  const { id, type, state, user, args, createdAt, startedAt, finishedAt, totalJobs, finishedJobs, jrURL } =
+    req;
   const out: Record<string, unknown> = { id, type, state, user, args, createdAt, startedAt, finishedAt };
   if (args === undefined) delete out.args;
   if (chainJson !== undefined) out.JobChain = CHAIN_TOKEN;
@@ -107,7 +108,9 @@ export class RequestService {
   private async invalidState(id: string, expected: string): Promise<Error> {
     const row = await this.d.requests.get(id);
     if (!row) return this.notFound(id);
-    return new InvalidStateError(`request ${id} in state ${stateName(row.state)}, expected state ${expected}`);
+    return new InvalidStateError(
+      `request ${id} in state ${stateName(row.state)}, expected state ${expected}`,
+    );
   }
 
   // ---------------------------------------------------------------- create
@@ -159,14 +162,26 @@ export class RequestService {
 
     let jrURL: string;
     try {
-      jrURL = await this.sendChain(id, chain, candidates);
+      jrURL = await this.sendChain(chain, candidates);
     } catch (err) {
       const failedAt = new Date();
-      const failed = await this.d.requests.transition(id, State.RUNNING, { state: State.FAIL, finished_at: failedAt, jr_url: null });
-      this.log.warn('request failed: no Job Runner took its chain', { requestId: id, error: message(err), finalized: failed });
-      throw new UpstreamError(`request ${id} was created but could not be started, so it is FAIL: ${message(err)}`, { cause: err });
+      const failed = await this.d.requests.transition(id, State.RUNNING, {
+        state: State.FAIL,
+        finished_at: failedAt,
+        jr_url: null,
+      });
+      this.log.warn('request failed: no Job Runner took its chain', {
+        requestId: id,
+        error: message(err),
+        finalized: failed,
+      });
+      throw new UpstreamError(
+        `request ${id} was created but could not be started, so it is FAIL: ${message(err)}`,
+        { cause: err },
+      );
     }
-    if (jrURL !== target) await this.d.requests.patchIf(id, State.RUNNING, { jr_url: jrURL }, { jrUrl: target });
+    if (jrURL !== target)
+      await this.d.requests.patchIf(id, State.RUNNING, { jr_url: jrURL }, { jrUrl: target });
     this.log.info('request created', { requestId: id, type, user: caller.name, totalJobs, jrURL });
     return withArgs(toWireRequest({ ...row, jr_url: jrURL }), requestArgs);
   }
@@ -176,7 +191,7 @@ export class RequestService {
    * (after the client's bounded retries) or answers 5xx is skipped for the
    * next; a 4xx means the chain itself is refused, so no other JR is tried.
    */
-  private async sendChain(id: string, chain: JobChain, candidates: JrClient[]): Promise<string> {
+  private async sendChain(chain: JobChain, candidates: JrClient[]): Promise<string> {
     const problems: string[] = [];
     for (const jr of candidates) {
       try {
@@ -188,7 +203,7 @@ export class RequestService {
         if (err instanceof ApiError && err.status !== undefined && err.status < 500) break;
       }
     }
-    throw new UpstreamError(`no Job Runner accepted the job chain: ${problems.join("; ")}`);
+    throw new UpstreamError(`no Job Runner accepted the job chain: ${problems.join('; ')}`);
   }
 
   // ---------------------------------------------------------------- reads
@@ -204,8 +219,12 @@ export class RequestService {
   async get(id: string, withChain = false): Promise<Request> {
     const full = await this.d.requests.getFull(id, withChain);
     if (!full) throw this.notFound(id);
-    const req = withArgs(toWireRequest(full.row), full.argsJson === undefined ? [] : parseStoredJson<RequestArg[]>(full.argsJson));
-    if (withChain && full.jobChainJson !== undefined) req.JobChain = parseStoredJson<JobChain>(full.jobChainJson);
+    const req = withArgs(
+      toWireRequest(full.row),
+      full.argsJson === undefined ? [] : parseStoredJson<RequestArg[]>(full.argsJson),
+    );
+    if (withChain && full.jobChainJson !== undefined)
+      req.JobChain = parseStoredJson<JobChain>(full.jobChainJson);
     return req;
   }
 
@@ -230,17 +249,27 @@ export class RequestService {
     if (req.state !== State.PENDING) throw await this.invalidState(id, 'PENDING');
     const candidates = this.d.jrs.candidates();
     const target = (candidates[0] as JrClient).baseURL;
-    const started = await this.d.requests.transition(id, State.PENDING, { state: State.RUNNING, started_at: new Date(), finished_at: null, jr_url: target });
+    const started = await this.d.requests.transition(id, State.PENDING, {
+      state: State.RUNNING,
+      started_at: new Date(),
+      finished_at: null,
+      jr_url: target,
+    });
     if (!started) throw await this.invalidState(id, 'PENDING');
     let jrURL: string;
     try {
-      jrURL = await this.sendChain(id, req.JobChain as JobChain, candidates);
+      jrURL = await this.sendChain(req.JobChain as JobChain, candidates);
     } catch (err) {
-      await this.d.requests.transition(id, State.RUNNING, { state: State.PENDING, started_at: null, jr_url: null });
+      await this.d.requests.transition(id, State.RUNNING, {
+        state: State.PENDING,
+        started_at: null,
+        jr_url: null,
+      });
       this.log.warn('start failed; request back to PENDING', { requestId: id, error: message(err) });
       throw err;
     }
-    if (jrURL !== target) await this.d.requests.patchIf(id, State.RUNNING, { jr_url: jrURL }, { jrUrl: target });
+    if (jrURL !== target)
+      await this.d.requests.patchIf(id, State.RUNNING, { jr_url: jrURL }, { jrUrl: target });
     this.log.info('request started', { requestId: id, jrURL });
   }
 
@@ -264,11 +293,23 @@ export class RequestService {
         case State.STOPPED:
           return;
         case State.PENDING:
-          if (await this.d.requests.transition(id, State.PENDING, { state: State.STOPPED, finished_at: new Date(), jr_url: null })) return;
+          if (
+            await this.d.requests.transition(id, State.PENDING, {
+              state: State.STOPPED,
+              finished_at: new Date(),
+              jr_url: null,
+            })
+          )
+            return;
           break;
         case State.SUSPENDED: {
           const stopped = await this.d.db.tx(async (m) => {
-            const ok = await this.d.requests.transition(id, State.SUSPENDED, { state: State.STOPPED, finished_at: new Date(), jr_url: null }, m);
+            const ok = await this.d.requests.transition(
+              id,
+              State.SUSPENDED,
+              { state: State.STOPPED, finished_at: new Date(), jr_url: null },
+              m,
+            );
             if (ok) await this.d.sjcs.delete(id, undefined, m);
             return ok;
           });
@@ -304,9 +345,16 @@ export class RequestService {
         return this.finalizeLost(id, jrUrl, State.STOPPED, `Job Runner ${jrUrl} does not hold its chain`);
       }
       if (err instanceof ApiError && err.status === undefined) {
-        return this.finalizeLost(id, jrUrl, State.FAIL, `Job Runner ${jrUrl} is unreachable: ${message(err)}`);
+        return this.finalizeLost(
+          id,
+          jrUrl,
+          State.FAIL,
+          `Job Runner ${jrUrl} is unreachable: ${message(err)}`,
+        );
       }
-      throw new UpstreamError(`error stopping request ${id} in Job Runner ${jrUrl}: ${message(err)}`, { cause: err });
+      throw new UpstreamError(`error stopping request ${id} in Job Runner ${jrUrl}: ${message(err)}`, {
+        cause: err,
+      });
     }
   }
 
@@ -318,8 +366,12 @@ export class RequestService {
    */
   async finalizeLost(id: string, jrUrl: string | null, state: number, reason: string): Promise<boolean> {
     const patch = { state, finished_at: new Date(), jr_url: null };
-    const done = jrUrl === null ? await this.d.requests.transition(id, State.RUNNING, patch) : await this.d.requests.patchIf(id, State.RUNNING, patch, { jrUrl });
-    if (done) this.log.warn('request finalized by the RM', { requestId: id, state: stateName(state), reason });
+    const done =
+      jrUrl === null
+        ? await this.d.requests.transition(id, State.RUNNING, patch)
+        : await this.d.requests.patchIf(id, State.RUNNING, patch, { jrUrl });
+    if (done)
+      this.log.warn('request finalized by the RM', { requestId: id, state: stateName(state), reason });
     return done;
   }
 
@@ -329,12 +381,24 @@ export class RequestService {
   async finish(id: string, body: unknown): Promise<void> {
     const fin = parseFinishRequest(body);
     if (fin.requestId && fin.requestId !== id) {
-      throw new ValidationError(`invalid FinishRequest: requestId=${fin.requestId} does not match request ID in URL: ${id}`, 'requestId');
+      throw new ValidationError(
+        `invalid FinishRequest: requestId=${fin.requestId} does not match request ID in URL: ${id}`,
+        'requestId',
+      );
     }
     const finishedAt = parseRfc3339(fin.finishedAt) as Date;
-    const ok = await this.d.requests.transition(id, State.RUNNING, { state: fin.state, finished_at: finishedAt, finished_jobs: fin.finishedJobs, jr_url: null });
+    const ok = await this.d.requests.transition(id, State.RUNNING, {
+      state: fin.state,
+      finished_at: finishedAt,
+      finished_jobs: fin.finishedJobs,
+      jr_url: null,
+    });
     if (ok) {
-      this.log.info('request finished', { requestId: id, state: stateName(fin.state), finishedJobs: fin.finishedJobs });
+      this.log.info('request finished', {
+        requestId: id,
+        state: stateName(fin.state),
+        finishedJobs: fin.finishedJobs,
+      });
       return;
     }
     const row = await this.d.requests.get(id);
@@ -346,9 +410,13 @@ export class RequestService {
   /** PUT /requests/{id}/progress: only while RUNNING. */
   async progress(id: string, body: unknown): Promise<void> {
     const p = parseRequestProgress(body);
-    if (p.requestId === '') throw new ValidationError('invalid RequestProgress: RequestId is empty, must be set', 'requestId');
+    if (p.requestId === '')
+      throw new ValidationError('invalid RequestProgress: RequestId is empty, must be set', 'requestId');
     if (p.requestId !== id) {
-      throw new ValidationError(`invalid RequestProgress: RequestId=${p.requestId} does not match request ID in URL: ${id}`, 'requestId');
+      throw new ValidationError(
+        `invalid RequestProgress: RequestId=${p.requestId} does not match request ID in URL: ${id}`,
+        'requestId',
+      );
     }
     if (await this.d.requests.patchIf(id, State.RUNNING, { finished_jobs: p.finishedJobs })) return;
     throw await this.invalidState(id, 'RUNNING');
@@ -358,12 +426,16 @@ export class RequestService {
   async suspend(id: string, body: unknown): Promise<void> {
     const sjc = parseSuspendedJobChain(body);
     if (sjc.requestId !== id) {
-      throw new ValidationError(`invalid SuspendedJobChain: requestId=${sjc.requestId} does not match request ID in URL: ${id}`, 'requestId');
+      throw new ValidationError(
+        `invalid SuspendedJobChain: requestId=${sjc.requestId} does not match request ID in URL: ${id}`,
+        'requestId',
+      );
     }
     const text = stringifyJson(sjc);
     const now = new Date();
     const ok = await this.d.db.tx(async (m) => {
-      if (!(await this.d.requests.transition(id, State.RUNNING, { state: State.SUSPENDED, jr_url: null }, m))) return false;
+      if (!(await this.d.requests.transition(id, State.RUNNING, { state: State.SUSPENDED, jr_url: null }, m)))
+        return false;
       await this.d.sjcs.putIn(m, id, text, now);
       return true;
     });
@@ -378,7 +450,10 @@ export class RequestService {
     const entry = parseJobLog(body) as JobLog;
     entry.requestId = id;
     const { conflict } = await this.d.logs.insertOne(entry);
-    if (conflict) throw new ConflictError(`job log entry for request ${id}, job ${entry.jobId}, try ${entry.try} already exists with different content`);
+    if (conflict)
+      throw new ConflictError(
+        `job log entry for request ${id}, job ${entry.jobId}, try ${entry.try} already exists with different content`,
+      );
     return entry;
   }
 
@@ -386,7 +461,11 @@ export class RequestService {
   async postLogs(body: unknown): Promise<number> {
     const entries = parseJobLogs(body) as JobLog[];
     for (const [i, e] of entries.entries()) {
-      if (!e.requestId) throw new ValidationError(`entry ${i}: invalid JobLog: field 'requestId': requestId must be set`, 'requestId');
+      if (!e.requestId)
+        throw new ValidationError(
+          `entry ${i}: invalid JobLog: field 'requestId': requestId must be set`,
+          'requestId',
+        );
     }
     return this.d.logs.insertMany(entries);
   }

@@ -12,7 +12,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ApiError, type JobLog, type JrClient, State, type SuspendedJobChain, nowNanos, stateName } from '@spincycle/protocol';
+import {
+  ApiError,
+  type JobLog,
+  type JrClient,
+  nowNanos,
+  State,
+  type SuspendedJobChain,
+  stateName,
+} from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import type { Db } from './db/data-source.js';
 import type { JrPool } from './jr-pool.js';
@@ -163,13 +171,19 @@ export class Resumer {
       }
     }
     if (jrURL === undefined) {
-      const back = await this.d.requests.patchIf(id, State.RUNNING, { state: State.SUSPENDED, jr_url: null }, { jrUrl: target });
+      const back = await this.d.requests.patchIf(
+        id,
+        State.RUNNING,
+        { state: State.SUSPENDED, jr_url: null },
+        { jrUrl: target },
+      );
       if (back) await this.d.sjcs.unclaim(id, this.me);
       else await this.d.sjcs.delete(id, this.me); // stopped or finalized meanwhile
       this.log.warn('no Job Runner resumed the chain; will retry', { requestId: id, problems });
       return 'failed';
     }
-    if (jrURL !== target) await this.d.requests.patchIf(id, State.RUNNING, { jr_url: jrURL }, { jrUrl: target });
+    if (jrURL !== target)
+      await this.d.requests.patchIf(id, State.RUNNING, { jr_url: jrURL }, { jrUrl: target });
     await this.d.sjcs.delete(id, this.me);
     // A stop that finalized the request while the chain was in flight: stop it on the JR too.
     const now = await this.d.requests.get(id);
@@ -235,12 +249,23 @@ export class Resumer {
       });
     }
     const failed = await this.d.db.tx(async (m) => {
-      const ok = await this.d.requests.transition(id, State.SUSPENDED, { state: State.FAIL, finished_at: new Date(), jr_url: null }, m);
+      const ok = await this.d.requests.transition(
+        id,
+        State.SUSPENDED,
+        { state: State.FAIL, finished_at: new Date(), jr_url: null },
+        m,
+      );
       if (ok) await this.d.logs.insertManyIn(m, entries);
       await this.d.sjcs.delete(id, this.me, m);
       return ok;
     });
-    if (failed) this.log.warn('suspended request expired: FAIL', { requestId: id, suspendedAt, ttl, unfinishedJobs: entries.length });
+    if (failed)
+      this.log.warn('suspended request expired: FAIL', {
+        requestId: id,
+        suspendedAt,
+        ttl,
+        unfinishedJobs: entries.length,
+      });
     return failed;
   }
 }

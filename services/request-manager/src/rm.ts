@@ -3,12 +3,13 @@
  * migrated), specs + job factory, stores, life cycle service, resumer and
  * the HTTP app. `main.ts` runs it as a process; tests run it in-process.
  */
-import type { Express } from 'express';
+
 import { type Logger, type RunningServer, silentLogger, startServer } from '@spincycle/service-kit';
+import type { Express } from 'express';
 import { buildApp } from './app.js';
 import { type Authenticator, type Authorizer, allowAllAuthorizer, anonymousAuthenticator } from './auth.js';
 import { RequestCatalog } from './catalog.js';
-import { type RmConfig, jrUrls } from './config.js';
+import { jrUrls, type RmConfig } from './config.js';
 import { Db, dbTargetFromConfig, migrate, openDataSource } from './db/data-source.js';
 import { JrPool } from './jr-pool.js';
 import { RequestService } from './request-service.js';
@@ -47,9 +48,19 @@ export interface RequestManager {
   close(): Promise<void>;
 }
 
-export async function createRequestManager(config: RmConfig, opts: RequestManagerOptions = {}): Promise<RequestManager> {
+export async function createRequestManager(
+  config: RmConfig,
+  opts: RequestManagerOptions = {},
+): Promise<RequestManager> {
   const logger = opts.logger ?? silentLogger();
-  const catalog = opts.catalog ?? (await RequestCatalog.load(config['specs.dir'], config['jobs.module'], opts.baseDir ?? process.cwd(), logger.child({ component: 'specs' })));
+  const catalog =
+    opts.catalog ??
+    (await RequestCatalog.load(
+      config['specs.dir'],
+      config['jobs.module'],
+      opts.baseDir ?? process.cwd(),
+      logger.child({ component: 'specs' }),
+    ));
   const ds = await openDataSource(dbTargetFromConfig(config));
   const db = new Db(ds, logger.child({ component: 'db' }));
   try {
@@ -63,7 +74,11 @@ export async function createRequestManager(config: RmConfig, opts: RequestManage
   const sjcs = new SjcStore(db);
   const jrs = new JrPool(jrUrls(config), {
     timeoutMs: config['jr_client.timeout'],
-    tls: { certFile: config['jr_client.tls.cert_file'], keyFile: config['jr_client.tls.key_file'], caFile: config['jr_client.tls.ca_file'] },
+    tls: {
+      certFile: config['jr_client.tls.cert_file'],
+      keyFile: config['jr_client.tls.key_file'],
+      caFile: config['jr_client.tls.ca_file'],
+    },
   });
   let draining = false;
   const isDraining = () => draining;
@@ -80,7 +95,11 @@ export async function createRequestManager(config: RmConfig, opts: RequestManage
   });
   const resumer = new Resumer(
     { db, requests, sjcs, logs, jrs, logger },
-    { intervalMs: config['resumer.interval'], ttlMs: config['resumer.ttl'], claimTimeoutMs: config['resumer.claim_timeout'] },
+    {
+      intervalMs: config['resumer.interval'],
+      ttlMs: config['resumer.ttl'],
+      claimTimeoutMs: config['resumer.claim_timeout'],
+    },
   );
   const statusLogger = logger.child({ component: 'status' });
   const app = buildApp({

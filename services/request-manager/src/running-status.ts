@@ -5,7 +5,13 @@
  * answer is listed under `unreachable` instead of silently missing or
  * failing the whole call.
  */
-import { ApiError, type JobStatus, type Request, type RunningStatus, type UnreachableRunner } from '@spincycle/protocol';
+import {
+  ApiError,
+  type JobStatus,
+  type Request,
+  type RunningStatus,
+  type UnreachableRunner,
+} from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import type { JrPool } from './jr-pool.js';
 import { type RequestStore, toWireRequest } from './stores/request-store.js';

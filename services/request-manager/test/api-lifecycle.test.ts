@@ -8,11 +8,15 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RequestStore } from '../src/stores/request-store.js';
 import { SjcStore } from '../src/stores/sjc-store.js';
 import { DB_KINDS } from './support/db.js';
-import { FakeJr, deadUrl } from './support/fake-jr.js';
-import { type TestRm, call, startTestRm } from './support/rm.js';
+import { deadUrl, FakeJr } from './support/fake-jr.js';
+import { call, startTestRm, type TestRm } from './support/rm.js';
 
 /** A PENDING request stored directly (the API only creates started requests). */
-async function insertPending(t: TestRm, type = 'no-args', args: Record<string, unknown> = {}): Promise<string> {
+async function insertPending(
+  t: TestRm,
+  type = 'no-args',
+  args: Record<string, unknown> = {},
+): Promise<string> {
   const built = await t.rm.catalog.build(type, args);
   const now = new Date();
   await new RequestStore(t.rm.db).create({
@@ -64,7 +68,8 @@ const finishBody = (id: string, state: number = State.COMPLETE, finishedJobs = 1
 describe.each(DB_KINDS)('life cycle on %s', (kind) => {
   let jr: FakeJr;
   let t: TestRm;
-  const create = async (type = 'no-args', args: Record<string, unknown> = {}) => (await t.client.createRequest(type, args)).id;
+  const create = async (type = 'no-args', args: Record<string, unknown> = {}) =>
+    (await t.client.createRequest(type, args)).id;
 
   beforeAll(async () => {
     jr = await new FakeJr().start();
@@ -84,11 +89,20 @@ describe.each(DB_KINDS)('life cycle on %s', (kind) => {
   describe('PUT finish', () => {
     it('when RUNNING and the state is final, then 200 empty, finishedAt/finishedJobs set and jrURL cleared', async () => {
       const id = await create();
-      const res = await call(t.url, 'PUT', `/api/v1/requests/${id}/finish`, finishBody(id, State.COMPLETE, 1));
+      const res = await call(
+        t.url,
+        'PUT',
+        `/api/v1/requests/${id}/finish`,
+        finishBody(id, State.COMPLETE, 1),
+      );
       expect(res.status).toBe(200);
       expect(res.text).toBe('');
       const req = await t.client.getRequest(id);
-      expect(req).toMatchObject({ state: State.COMPLETE, finishedAt: '2030-01-02T03:04:05.678Z', finishedJobs: 1 });
+      expect(req).toMatchObject({
+        state: State.COMPLETE,
+        finishedAt: '2030-01-02T03:04:05.678Z',
+        finishedJobs: 1,
+      });
       expect(req).not.toHaveProperty('jrURL');
       expect(req.startedAt).not.toBeNull();
     });
@@ -99,7 +113,9 @@ describe.each(DB_KINDS)('life cycle on %s', (kind) => {
       await t.internal.finish(finishBody(id, State.FAIL));
       const res = await call(t.url, 'PUT', `/api/v1/requests/${id}/finish`, finishBody(id, State.COMPLETE));
       expect(res.status).toBe(409);
-      expect((res.json as { message: string }).message).toBe(`request ${id} in state FAIL, expected state RUNNING`);
+      expect((res.json as { message: string }).message).toBe(
+        `request ${id} in state FAIL, expected state RUNNING`,
+      );
     });
 
     it('when the state is not final, or the body is bad, then 400', async () => {
@@ -109,9 +125,19 @@ describe.each(DB_KINDS)('life cycle on %s', (kind) => {
         expect(res.status, String(state)).toBe(400);
         expect((res.json as { message: string }).message).toContain('state');
       }
-      expect((await call(t.url, 'PUT', `/api/v1/requests/${id}/finish`, { ...finishBody(id), finishedAt: 'later' })).status).toBe(400);
+      expect(
+        (
+          await call(t.url, 'PUT', `/api/v1/requests/${id}/finish`, {
+            ...finishBody(id),
+            finishedAt: 'later',
+          })
+        ).status,
+      ).toBe(400);
       expect((await call(t.url, 'PUT', `/api/v1/requests/${id}/finish`)).status).toBe(400);
-      expect((await call(t.url, 'PUT', `/api/v1/requests/${id}/finish`, finishBody('other0000000000000000'))).status).toBe(400);
+      expect(
+        (await call(t.url, 'PUT', `/api/v1/requests/${id}/finish`, finishBody('other0000000000000000')))
+          .status,
+      ).toBe(400);
       expect((await t.client.getRequest(id)).state).toBe(State.RUNNING);
     });
 
@@ -125,20 +151,35 @@ describe.each(DB_KINDS)('life cycle on %s', (kind) => {
   describe('PUT progress', () => {
     it('when RUNNING, then finishedJobs is set (200, body null); otherwise 409/404; a mismatched id is 400', async () => {
       const id = await create('with-args', { host: 'h', count: 1 });
-      const res = await call(t.url, 'PUT', `/api/v1/requests/${id}/progress`, { requestId: id, finishedJobs: 2 });
+      const res = await call(t.url, 'PUT', `/api/v1/requests/${id}/progress`, {
+        requestId: id,
+        finishedJobs: 2,
+      });
       expect(res.status).toBe(200);
       expect(res.text).toBe('null');
       expect((await t.client.getRequest(id)).finishedJobs).toBe(2);
       await t.internal.progress({ requestId: id, finishedJobs: 1 });
       expect((await t.client.getRequest(id)).finishedJobs).toBe(1);
-      const mismatch = await call(t.url, 'PUT', `/api/v1/requests/${id}/progress`, { requestId: 'x', finishedJobs: 2 });
+      const mismatch = await call(t.url, 'PUT', `/api/v1/requests/${id}/progress`, {
+        requestId: 'x',
+        finishedJobs: 2,
+      });
       expect(mismatch.status).toBe(400);
       expect((mismatch.json as { message: string }).message).toContain('does not match request ID in URL');
-      expect((await call(t.url, 'PUT', `/api/v1/requests/${id}/progress`, { requestId: '', finishedJobs: 2 })).status).toBe(400);
+      expect(
+        (await call(t.url, 'PUT', `/api/v1/requests/${id}/progress`, { requestId: '', finishedJobs: 2 }))
+          .status,
+      ).toBe(400);
       await t.internal.finish(finishBody(id, State.COMPLETE, 4));
-      expect((await call(t.url, 'PUT', `/api/v1/requests/${id}/progress`, { requestId: id, finishedJobs: 0 })).status).toBe(409);
+      expect(
+        (await call(t.url, 'PUT', `/api/v1/requests/${id}/progress`, { requestId: id, finishedJobs: 0 }))
+          .status,
+      ).toBe(409);
       expect((await t.client.getRequest(id)).finishedJobs).toBe(4);
-      expect((await call(t.url, 'PUT', '/api/v1/requests/nope/progress', { requestId: 'nope', finishedJobs: 0 })).status).toBe(404);
+      expect(
+        (await call(t.url, 'PUT', '/api/v1/requests/nope/progress', { requestId: 'nope', finishedJobs: 0 }))
+          .status,
+      ).toBe(404);
     });
   });
 
@@ -146,14 +187,23 @@ describe.each(DB_KINDS)('life cycle on %s', (kind) => {
     it('when RUNNING, then the SJC is stored and the request SUSPENDED without jrURL; stop makes it STOPPED and drops the SJC', async () => {
       const id = await create();
       const chain = jr.chains.get(id);
-      const sjc = { requestId: id, jobChain: chain, totalJobTries: { a: 1 }, latestRunJobTries: { a: 1 }, sequenceTries: {} };
+      const sjc = {
+        requestId: id,
+        jobChain: chain,
+        totalJobTries: { a: 1 },
+        latestRunJobTries: { a: 1 },
+        sequenceTries: {},
+      };
       const res = await call(t.url, 'PUT', `/api/v1/requests/${id}/suspend`, sjc);
       expect(res.status).toBe(200);
       const req = await t.client.getRequest(id);
       expect(req.state).toBe(State.SUSPENDED);
       expect(req).not.toHaveProperty('jrURL');
       const sjcs = new SjcStore(t.rm.db);
-      expect(JSON.parse((await sjcs.get(id))?.suspended_job_chain as string)).toMatchObject({ requestId: id, totalJobTries: { a: 1 } });
+      expect(JSON.parse((await sjcs.get(id))?.suspended_job_chain as string)).toMatchObject({
+        requestId: id,
+        totalJobTries: { a: 1 },
+      });
       // Not RUNNING any more: a second suspend is refused.
       expect((await call(t.url, 'PUT', `/api/v1/requests/${id}/suspend`, sjc)).status).toBe(409);
       await t.client.stopRequest(id);
@@ -165,8 +215,16 @@ describe.each(DB_KINDS)('life cycle on %s', (kind) => {
 
     it('when the body is bad or names another request, then 400 and nothing changes', async () => {
       const id = await create();
-      expect((await call(t.url, 'PUT', `/api/v1/requests/${id}/suspend`, { requestId: id })).status).toBe(400);
-      const other = { requestId: 'other', jobChain: jr.chains.get(id), totalJobTries: {}, latestRunJobTries: {}, sequenceTries: {} };
+      expect((await call(t.url, 'PUT', `/api/v1/requests/${id}/suspend`, { requestId: id })).status).toBe(
+        400,
+      );
+      const other = {
+        requestId: 'other',
+        jobChain: jr.chains.get(id),
+        totalJobTries: {},
+        latestRunJobTries: {},
+        sequenceTries: {},
+      };
       expect((await call(t.url, 'PUT', `/api/v1/requests/${id}/suspend`, other)).status).toBe(400);
       expect((await t.client.getRequest(id)).state).toBe(State.RUNNING);
     });
@@ -184,7 +242,13 @@ describe.each(DB_KINDS)('life cycle on %s', (kind) => {
     it('when RUNNING, then the JR is asked to stop it and reports STOPPED through finish', async () => {
       const id = await create();
       const rm = new RmInternalClient({ baseURL: t.url, retry: { attempts: 1 } });
-      jr.onStop = async (rid) => rm.finish({ requestId: rid, state: State.STOPPED, finishedAt: new Date().toISOString(), finishedJobs: 0 });
+      jr.onStop = async (rid) =>
+        rm.finish({
+          requestId: rid,
+          state: State.STOPPED,
+          finishedAt: new Date().toISOString(),
+          finishedJobs: 0,
+        });
       const res = await call(t.url, 'PUT', `/api/v1/requests/${id}/stop`);
       expect(res.status).toBe(200);
       expect(res.text).toBe('');
@@ -247,7 +311,9 @@ describe.each(DB_KINDS)('life cycle on %s', (kind) => {
       expect(jr.chains.get(id)?.requestId).toBe(id);
       const again = await call(t.url, 'PUT', `/api/v1/requests/${id}/start`);
       expect(again.status).toBe(409);
-      expect((again.json as { message: string }).message).toBe(`request ${id} in state RUNNING, expected state PENDING`);
+      expect((again.json as { message: string }).message).toBe(
+        `request ${id} in state RUNNING, expected state PENDING`,
+      );
       expect((await call(t.url, 'PUT', '/api/v1/requests/nope/start')).status).toBe(404);
     });
 
@@ -292,7 +358,12 @@ describe.each(DB_KINDS)('life cycle on %s', (kind) => {
       const id = await create();
       await t.internal.postJobLog(entry(id, 'a', 1));
       await t.internal.postJobLog(entry(id, 'a', 1));
-      const res = await call(t.url, 'POST', `/api/v1/requests/${id}/log`, stringifyJson(entry(id, 'a', 1, { stdout: 'other' })));
+      const res = await call(
+        t.url,
+        'POST',
+        `/api/v1/requests/${id}/log`,
+        stringifyJson(entry(id, 'a', 1, { stdout: 'other' })),
+      );
       expect(res.status).toBe(409);
       expect((await call(t.url, 'POST', `/api/v1/requests/${id}/log`, { jobId: 'a' })).status).toBe(400);
       expect((await t.client.getJobLogs(id)).length).toBe(1);
@@ -305,7 +376,12 @@ describe.each(DB_KINDS)('life cycle on %s', (kind) => {
       const first = await call(t.url, 'POST', '/api/v1/job-logs', stringifyJson(batch));
       expect(first.status).toBe(201);
       expect(first.json).toEqual({ inserted: 4 });
-      const again = await call(t.url, 'POST', '/api/v1/job-logs', stringifyJson([...batch, entry(a, 'z', 1)]));
+      const again = await call(
+        t.url,
+        'POST',
+        '/api/v1/job-logs',
+        stringifyJson([...batch, entry(a, 'z', 1)]),
+      );
       expect(again.json).toEqual({ inserted: 1 });
       await t.internal.postJobLogs(batch);
       expect((await t.client.getJobLogs(a)).length).toBe(3);
@@ -336,7 +412,16 @@ describe.each(DB_KINDS)('life cycle on %s', (kind) => {
       try {
         const a = (await t2.client.createRequest('no-args')).id;
         const b = (await t2.client.createRequest('no-args')).id;
-        const js = (requestId: string, jobId: string, startedAt: bigint): JobStatus => ({ requestId, jobId, type: 'sleep', name: 'wait', startedAt, state: State.RUNNING, status: 'sleeping', try: 1 });
+        const js = (requestId: string, jobId: string, startedAt: bigint): JobStatus => ({
+          requestId,
+          jobId,
+          type: 'sleep',
+          name: 'wait',
+          startedAt,
+          state: State.RUNNING,
+          status: 'sleeping',
+          try: 1,
+        });
         jr.running = [js(a, 'j2', 1554231414572741000n), js(a, 'j1', 1554231410126312200n)];
         other.running = [js(b, 'k1', 1554231412000000001n)];
         const status = await t2.client.runningStatus();
@@ -354,9 +439,14 @@ describe.each(DB_KINDS)('life cycle on %s', (kind) => {
         await other.close();
         const partial = await call(t2.url, 'GET', '/api/v1/status/running');
         expect(partial.status).toBe(200);
-        const body = partial.json as { jobs: JobStatus[]; unreachable: Array<{ jrURL: string; error: string }> };
+        const body = partial.json as {
+          jobs: JobStatus[];
+          unreachable: Array<{ jrURL: string; error: string }>;
+        };
         expect(body.jobs.map((j) => j.jobId)).toEqual(['j1', 'j2']);
-        expect(body.unreachable).toEqual([{ jrURL: other.url, error: expect.stringMatching(/ECONNREFUSED/) }]);
+        expect(body.unreachable).toEqual([
+          { jrURL: other.url, error: expect.stringMatching(/ECONNREFUSED/) },
+        ]);
       } finally {
         await t2.close();
         await other.close();

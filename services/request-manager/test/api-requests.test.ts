@@ -4,14 +4,16 @@
  */
 import { ApiError, State } from '@spincycle/protocol';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FakeJr, deadUrl } from './support/fake-jr.js';
 import { DB_KINDS } from './support/db.js';
-import { type TestRm, call, startTestRm } from './support/rm.js';
+import { deadUrl, FakeJr } from './support/fake-jr.js';
+import { call, startTestRm, type TestRm } from './support/rm.js';
 
 async function countRows(t: TestRm): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const table of ['requests', 'request_archives', 'request_args', 'job_log', 'suspended_job_chains']) {
-    const [row] = (await t.rm.db.ds.query(`SELECT COUNT(*) AS n FROM ${table}`)) as Array<{ n: number | string }>;
+    const [row] = (await t.rm.db.ds.query(`SELECT COUNT(*) AS n FROM ${table}`)) as Array<{
+      n: number | string;
+    }>;
     out[table] = Number(row?.n);
   }
   return out;
@@ -35,19 +37,57 @@ describe.each(DB_KINDS)('request API on %s', (kind) => {
 
   describe('POST /api/v1/requests', () => {
     it('when the JR takes the chain, then 201 with Location and the request as it is after the start', async () => {
-      const res = await call(t.url, 'POST', '/api/v1/requests', { type: 'with-args', args: { host: 'h1', count: 3 } });
+      const res = await call(t.url, 'POST', '/api/v1/requests', {
+        type: 'with-args',
+        args: { host: 'h1', count: 3 },
+      });
       expect(res.status).toBe(201);
       const body = res.json as Record<string, unknown>;
       expect(res.headers.get('location')).toBe(`/api/v1/requests/${body.id}`);
       expect(res.headers.get('x-spincycle-version')).toBe('2.1.1');
       expect(body.id).toMatch(/^[0-9a-v]{20}$/);
-      expect(body).toMatchObject({ type: 'with-args', state: State.RUNNING, user: '', finishedAt: null, finishedJobs: 0, jrURL: jr.url });
-      expect(Object.keys(body)).toEqual(['id', 'type', 'state', 'user', 'args', 'createdAt', 'startedAt', 'finishedAt', 'totalJobs', 'finishedJobs', 'jrURL']);
+      expect(body).toMatchObject({
+        type: 'with-args',
+        state: State.RUNNING,
+        user: '',
+        finishedAt: null,
+        finishedJobs: 0,
+        jrURL: jr.url,
+      });
+      expect(Object.keys(body)).toEqual([
+        'id',
+        'type',
+        'state',
+        'user',
+        'args',
+        'createdAt',
+        'startedAt',
+        'finishedAt',
+        'totalJobs',
+        'finishedJobs',
+        'jrURL',
+      ]);
       expect(body.startedAt).toBe(body.createdAt);
       expect(body.args).toEqual([
-        { Pos: 0, Name: 'host', Desc: 'a host name', Type: 'required', Given: true, Default: null, Value: 'h1' },
+        {
+          Pos: 0,
+          Name: 'host',
+          Desc: 'a host name',
+          Type: 'required',
+          Given: true,
+          Default: null,
+          Value: 'h1',
+        },
         { Pos: 1, Name: 'count', Desc: 'how many', Type: 'required', Given: true, Default: null, Value: 3 },
-        { Pos: 0, Name: 'env', Desc: 'environment', Type: 'optional', Given: false, Default: 'dev', Value: 'dev' },
+        {
+          Pos: 0,
+          Name: 'env',
+          Desc: 'environment',
+          Type: 'optional',
+          Given: false,
+          Default: 'dev',
+          Value: 'dev',
+        },
         { Pos: 0, Name: 'region', Desc: '', Type: 'static', Given: false, Default: null, Value: 'eu-1' },
       ]);
       const sent = jr.chains.get(body.id as string);
@@ -57,7 +97,20 @@ describe.each(DB_KINDS)('request API on %s', (kind) => {
       const got = await call(t.url, 'GET', `/api/v1/requests/${body.id}`);
       expect(got.status).toBe(200);
       const full = got.json as Record<string, unknown>;
-      expect(Object.keys(full)).toEqual(['id', 'type', 'state', 'user', 'args', 'createdAt', 'startedAt', 'finishedAt', 'JobChain', 'totalJobs', 'finishedJobs', 'jrURL']);
+      expect(Object.keys(full)).toEqual([
+        'id',
+        'type',
+        'state',
+        'user',
+        'args',
+        'createdAt',
+        'startedAt',
+        'finishedAt',
+        'JobChain',
+        'totalJobs',
+        'finishedJobs',
+        'jrURL',
+      ]);
       expect(full.args).toEqual(body.args);
       expect(full.JobChain).toEqual(JSON.parse(JSON.stringify(sent)));
       const chain = await call(t.url, 'GET', `/api/v1/requests/${body.id}/job-chain`);
@@ -98,7 +151,11 @@ describe.each(DB_KINDS)('request API on %s', (kind) => {
       const busy = await new FakeJr().start();
       busy.mode = 'busy-503';
       const dead = await deadUrl();
-      const t2 = await startTestRm({ db: kind, jrUrl: `${busy.url},${dead},${jr.url}`, overrides: { 'jr_client.timeout': '1s' } });
+      const t2 = await startTestRm({
+        db: kind,
+        jrUrl: `${busy.url},${dead},${jr.url}`,
+        overrides: { 'jr_client.timeout': '1s' },
+      });
       try {
         const created = await t2.client.createRequest('no-args');
         expect(created.state).toBe(State.RUNNING);
@@ -135,13 +192,31 @@ describe.each(DB_KINDS)('request API on %s', (kind) => {
         ['type not a string', { type: 5 }, /type must be a string/],
         ['args not an object', { type: 'no-args', args: 'x' }, /args must be a JSON object/],
         ['unknown type', { type: 'nope', args: {} }, /cannot find specs for request: nope/],
-        ['a sequence that is not a request', { type: 'sleep', args: { sleepTime: '1' } }, /sleep is not a request/],
+        [
+          'a sequence that is not a request',
+          { type: 'sleep', args: { sleepTime: '1' } },
+          /sleep is not a request/,
+        ],
         ['missing required arg', { type: 'with-args', args: { host: 'h' } }, /required arg 'count' not set/],
-        ['undeclared arg', { type: 'with-args', args: { host: 'h', count: 1, bogus: 1 } }, /'bogus' not declared/],
-        ['static arg', { type: 'with-args', args: { host: 'h', count: 1, region: 'x' } }, /'region' is static/],
+        [
+          'undeclared arg',
+          { type: 'with-args', args: { host: 'h', count: 1, bogus: 1 } },
+          /'bogus' not declared/,
+        ],
+        [
+          'static arg',
+          { type: 'with-args', args: { host: 'h', count: 1, region: 'x' } },
+          /'region' is static/,
+        ],
         ['wrong value type', { type: 'with-args', args: { host: { a: 1 }, count: 1 } }, /host/],
         ['an arg the job rejects', { type: 'test', args: { sleepTime: 'soon' } }, /sleepTime|duration/],
-        ['wrong content type', 'type=test', /Content-Type/, 415, { 'Content-Type': 'application/x-www-form-urlencoded' }],
+        [
+          'wrong content type',
+          'type=test',
+          /Content-Type/,
+          415,
+          { 'Content-Type': 'application/x-www-form-urlencoded' },
+        ],
       ];
       it.each(cases)('%s', async (_name, body, msg, status = 400, headers = {}) => {
         const before = await countRows(t);
@@ -157,7 +232,11 @@ describe.each(DB_KINDS)('request API on %s', (kind) => {
     it('when the body is larger than server.body_limit, then 413', async () => {
       const t2 = await startTestRm({ db: kind, jrUrl: jr.url, overrides: { 'server.body_limit': '1kb' } });
       try {
-        const res = await call(t2.url, 'POST', '/api/v1/requests', { type: 'no-args', args: {}, pad: 'x'.repeat(5000) });
+        const res = await call(t2.url, 'POST', '/api/v1/requests', {
+          type: 'no-args',
+          args: {},
+          pad: 'x'.repeat(5000),
+        });
         expect(res.status).toBe(413);
         expect(await t2.client.findRequests()).toEqual([]);
       } finally {
@@ -176,7 +255,9 @@ describe.each(DB_KINDS)('request API on %s', (kind) => {
         authorizer: {
           authorize: (caller, op, request) => {
             if (caller.name === 'mallory') {
-              denied.push(`${op}:${request.type}:${request.JobChain ? 'chain' : 'nochain'}:${request.args ? 'args' : 'noargs'}`);
+              denied.push(
+                `${op}:${request.type}:${request.JobChain ? 'chain' : 'nochain'}:${request.args ? 'args' : 'noargs'}`,
+              );
               return { allowed: false, reason: `denied: ${caller.name} may not ${op} ${request.type}` };
             }
             return { allowed: true };
@@ -184,7 +265,13 @@ describe.each(DB_KINDS)('request API on %s', (kind) => {
         },
       });
       try {
-        const res = await call(t2.url, 'POST', '/api/v1/requests', { type: 'no-args' }, { 'x-user': 'mallory' });
+        const res = await call(
+          t2.url,
+          'POST',
+          '/api/v1/requests',
+          { type: 'no-args' },
+          { 'x-user': 'mallory' },
+        );
         expect(res.status).toBe(401);
         expect((res.json as { message: string }).message).toBe('denied: mallory may not start no-args');
         expect(await t2.client.findRequests()).toEqual([]);
@@ -194,13 +281,21 @@ describe.each(DB_KINDS)('request API on %s', (kind) => {
         expect(ok.status).toBe(201);
         const id = (ok.json as { id: string; user: string }).id;
         expect((ok.json as { user: string }).user).toBe('alice');
-        const stop = await call(t2.url, 'PUT', `/api/v1/requests/${id}/stop`, undefined, { 'x-user': 'mallory' });
+        const stop = await call(t2.url, 'PUT', `/api/v1/requests/${id}/stop`, undefined, {
+          'x-user': 'mallory',
+        });
         expect(stop.status).toBe(401);
         expect((await t2.client.getRequest(id)).state).toBe(State.RUNNING);
         expect(jr.stops).not.toContain(id);
-        const start = await call(t2.url, 'PUT', `/api/v1/requests/${id}/start`, undefined, { 'x-user': 'mallory' });
+        const start = await call(t2.url, 'PUT', `/api/v1/requests/${id}/start`, undefined, {
+          'x-user': 'mallory',
+        });
         expect(start.status).toBe(401);
-        expect(denied).toEqual(['start:no-args:chain:args', 'stop:no-args:nochain:args', 'start:no-args:chain:args']);
+        expect(denied).toEqual([
+          'start:no-args:chain:args',
+          'stop:no-args:nochain:args',
+          'start:no-args:chain:args',
+        ]);
       } finally {
         await t2.close();
       }
@@ -235,14 +330,25 @@ describe.each(DB_KINDS)('request API on %s', (kind) => {
     it('when filtering by state (repeated or comma-separated), arg, since/until, limit and offset, then they all apply', async () => {
       const user = `u${Date.now()}`;
       const mk = async (host: string) => {
-        const r = await call(t.url, 'POST', '/api/v1/requests', { type: 'with-args', args: { host, count: 1 } });
+        const r = await call(t.url, 'POST', '/api/v1/requests', {
+          type: 'with-args',
+          args: { host, count: 1 },
+        });
         return (r.json as { id: string }).id;
       };
       const a = await mk(`${user}-a`);
       const b = await mk(`${user}-b`);
       const c = await mk(`${user}-c`);
-      await t.internal.finish({ requestId: b, state: State.COMPLETE, finishedAt: new Date().toISOString(), finishedJobs: 4 });
-      const ids = async (q: string) => ((await call(t.url, 'GET', `/api/v1/requests?type=with-args&${q}`)).json as Array<{ id: string }>).map((r) => r.id).filter((id) => [a, b, c].includes(id));
+      await t.internal.finish({
+        requestId: b,
+        state: State.COMPLETE,
+        finishedAt: new Date().toISOString(),
+        finishedJobs: 4,
+      });
+      const ids = async (q: string) =>
+        ((await call(t.url, 'GET', `/api/v1/requests?type=with-args&${q}`)).json as Array<{ id: string }>)
+          .map((r) => r.id)
+          .filter((id) => [a, b, c].includes(id));
       expect(await ids('')).toEqual([c, b, a]);
       expect(await ids('state=COMPLETE')).toEqual([b]);
       expect(await ids('state=COMPLETE&state=RUNNING')).toEqual([c, b, a]);
@@ -254,7 +360,10 @@ describe.each(DB_KINDS)('request API on %s', (kind) => {
       expect(await ids('limit=2')).toEqual([c, b]);
       expect(await ids(`arg=host=${user}-a&offset=0`)).toEqual([a]);
       const all = ((await call(t.url, 'GET', '/api/v1/requests?type=with-args')).json as unknown[]).length;
-      expect(((await call(t.url, 'GET', `/api/v1/requests?type=with-args&offset=${all - 1}`)).json as unknown[]).length).toBe(1);
+      expect(
+        ((await call(t.url, 'GET', `/api/v1/requests?type=with-args&offset=${all - 1}`)).json as unknown[])
+          .length,
+      ).toBe(1);
       const future = new Date(Date.now() + 60_000).toISOString();
       expect(await ids(`since=${future}`)).toEqual([c, a]);
       expect(await ids('until=2000-01-01T00:00:00Z')).toEqual([]);
@@ -263,7 +372,12 @@ describe.each(DB_KINDS)('request API on %s', (kind) => {
 
   describe('reads and the HTTP edge', () => {
     it('when a request does not exist, then 404 naming it', async () => {
-      for (const path of ['/api/v1/requests/nope', '/api/v1/requests/nope/job-chain', '/api/v1/requests/nope/log', '/api/v1/requests/nope/log/abcd']) {
+      for (const path of [
+        '/api/v1/requests/nope',
+        '/api/v1/requests/nope/job-chain',
+        '/api/v1/requests/nope/log',
+        '/api/v1/requests/nope/log/abcd',
+      ]) {
         const res = await call(t.url, 'GET', path);
         expect(res.status, path).toBe(404);
         expect(res.json).toEqual({ message: 'request nope not found', requestId: '', httpStatus: 404 });
@@ -295,9 +409,33 @@ describe.each(DB_KINDS)('request API on %s', (kind) => {
       expect(list.map((r) => r.Name)).toEqual(['no-args', 'test', 'with-args']);
       expect(list[0]?.Args).toEqual([]);
       expect(list[2]?.Args).toEqual([
-        { Pos: 0, Name: 'host', Desc: 'a host name', Type: 'required', Given: false, Default: null, Value: null },
-        { Pos: 0, Name: 'count', Desc: 'how many', Type: 'required', Given: false, Default: null, Value: null },
-        { Pos: 0, Name: 'env', Desc: 'environment', Type: 'optional', Given: false, Default: 'dev', Value: null },
+        {
+          Pos: 0,
+          Name: 'host',
+          Desc: 'a host name',
+          Type: 'required',
+          Given: false,
+          Default: null,
+          Value: null,
+        },
+        {
+          Pos: 0,
+          Name: 'count',
+          Desc: 'how many',
+          Type: 'required',
+          Given: false,
+          Default: null,
+          Value: null,
+        },
+        {
+          Pos: 0,
+          Name: 'env',
+          Desc: 'environment',
+          Type: 'optional',
+          Given: false,
+          Default: 'dev',
+          Value: null,
+        },
       ]);
     });
 
@@ -308,7 +446,9 @@ describe.each(DB_KINDS)('request API on %s', (kind) => {
         t2.rm.beginDrain();
         const res = await call(t2.url, 'POST', '/api/v1/requests', { type: 'no-args' });
         expect(res.status).toBe(503);
-        expect((res.json as { message: string }).message).toBe('Request Manager is shutting down - no new requests are being started');
+        expect((res.json as { message: string }).message).toBe(
+          'Request Manager is shutting down - no new requests are being started',
+        );
         expect((await call(t2.url, 'PUT', `/api/v1/requests/${created.id}/start`)).status).toBe(503);
         expect((await t2.client.getRequest(created.id)).id).toBe(created.id);
         expect((await t2.client.findRequests()).length).toBe(1);

@@ -1,20 +1,23 @@
 /**
  * Storage layer: the same test bodies on SQLite and on MariaDB.
  */
-import { State, type JobLog } from '@spincycle/protocol';
+import { type JobLog, State } from '@spincycle/protocol';
+import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Db, migrate, openDataSource } from '../src/db/data-source.js';
 import type { RequestRow } from '../src/db/entities.js';
 import { JobLogStore } from '../src/stores/job-log-store.js';
-import { type NewRequest, RequestStore, argIndexValue } from '../src/stores/request-store.js';
+import { argIndexValue, type NewRequest, RequestStore } from '../src/stores/request-store.js';
 import { SjcStore } from '../src/stores/sjc-store.js';
-import { DB_KINDS, type TestDb, newTarget, openTestDb } from './support/db.js';
+import { DB_KINDS, newTarget, openTestDb, type TestDb } from './support/db.js';
 
 let seq = 0;
 /** A unique, time-ordered 20-char id (tests only). */
 function rid(): string {
   seq++;
-  return `t${Date.now().toString(36)}${seq.toString(36).padStart(4, '0')}${Math.random().toString(36).slice(2)}`.slice(0, 20).padEnd(20, '0');
+  return `t${Date.now().toString(36)}${seq.toString(36).padStart(4, '0')}${Math.random().toString(36).slice(2)}`
+    .slice(0, 20)
+    .padEnd(20, '0');
 }
 
 function newRequest(over: Partial<RequestRow> = {}, givenArgs: Record<string, unknown> = {}): NewRequest {
@@ -34,7 +37,9 @@ function newRequest(over: Partial<RequestRow> = {}, givenArgs: Record<string, un
       ...over,
     },
     createRequestJson: JSON.stringify({ Type: over.type ?? 'test', Args: givenArgs, User: 'alice' }),
-    argsJson: JSON.stringify([{ Pos: 0, Name: 'x', Desc: '', Type: 'required', Given: true, Default: null, Value: 'y' }]),
+    argsJson: JSON.stringify([
+      { Pos: 0, Name: 'x', Desc: '', Type: 'required', Given: true, Default: null, Value: 'y' },
+    ]),
     jobChainJson: JSON.stringify({ requestId: id, jobs: {}, adjacencyList: {}, state: 1, finishedJobs: 0 }),
     givenArgs,
   };
@@ -83,9 +88,12 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
       const { target, cleanup } = await newTarget(kind);
       const sources = await Promise.all([1, 2, 3].map(() => openDataSource(target)));
       try {
-        const results = kind === 'mysql' ? await Promise.all(sources.map((ds) => migrate(ds))) : [await migrate(sources[0]!), await migrate(sources[1]!)];
+        const results =
+          kind === 'mysql'
+            ? await Promise.all(sources.map((ds) => migrate(ds)))
+            : [await migrate(sources[0] as DataSource), await migrate(sources[1] as DataSource)];
         expect(results.flat()).toEqual(['InitialSchema1764400000000']);
-        const db = new Db(sources[0]!);
+        const db = new Db(sources[0] as DataSource);
         const store = new RequestStore(db);
         const req = newRequest();
         await store.create(req);
@@ -103,7 +111,16 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
       const req = newRequest({ created_at: created, user: 'bob' }, { host: 'h1' });
       await requests.create(req);
       const row = await requests.get(req.row.request_id);
-      expect(row).toMatchObject({ request_id: req.row.request_id, type: 'test', state: 1, user: 'bob', total_jobs: 3, finished_jobs: 0, jr_url: null, started_at: null });
+      expect(row).toMatchObject({
+        request_id: req.row.request_id,
+        type: 'test',
+        state: 1,
+        user: 'bob',
+        total_jobs: 3,
+        finished_jobs: 0,
+        jr_url: null,
+        started_at: null,
+      });
       expect(row?.created_at.toISOString()).toBe('2024-05-06T07:08:09.123Z');
       const full = await requests.getFull(req.row.request_id, true);
       expect(full?.argsJson).toBe(req.argsJson);
@@ -116,7 +133,11 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
     });
 
     it('when a big chain is archived, then it is stored in one piece', async () => {
-      const big = JSON.stringify({ jobs: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`j${i}`, { id: `j${i}`, name: 'x'.repeat(50) }])) });
+      const big = JSON.stringify({
+        jobs: Object.fromEntries(
+          Array.from({ length: 20_000 }, (_, i) => [`j${i}`, { id: `j${i}`, name: 'x'.repeat(50) }]),
+        ),
+      });
       expect(big.length).toBeGreaterThan(1_000_000);
       const req = { ...newRequest(), jobChainJson: big };
       await requests.create(req);
@@ -128,15 +149,34 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
       await requests.create(req);
       const id = req.row.request_id;
       const results = await Promise.all(
-        [1, 2, 3, 4].map(() => requests.transition(id, State.PENDING, { state: State.RUNNING, started_at: new Date(), jr_url: 'http://jr:1' })),
+        [1, 2, 3, 4].map(() =>
+          requests.transition(id, State.PENDING, {
+            state: State.RUNNING,
+            started_at: new Date(),
+            jr_url: 'http://jr:1',
+          }),
+        ),
       );
       expect(results.filter(Boolean)).toHaveLength(1);
       expect((await requests.get(id))?.state).toBe(State.RUNNING);
-      expect(await requests.transition(id, [State.PENDING, State.SUSPENDED], { state: State.FAIL })).toBe(false);
-      expect(await requests.patchIf(id, State.RUNNING, { jr_url: 'http://jr:2' }, { jrUrl: 'http://jr:9' })).toBe(false);
-      expect(await requests.patchIf(id, State.RUNNING, { jr_url: 'http://jr:2' }, { jrUrl: 'http://jr:1' })).toBe(true);
+      expect(await requests.transition(id, [State.PENDING, State.SUSPENDED], { state: State.FAIL })).toBe(
+        false,
+      );
+      expect(
+        await requests.patchIf(id, State.RUNNING, { jr_url: 'http://jr:2' }, { jrUrl: 'http://jr:9' }),
+      ).toBe(false);
+      expect(
+        await requests.patchIf(id, State.RUNNING, { jr_url: 'http://jr:2' }, { jrUrl: 'http://jr:1' }),
+      ).toBe(true);
       expect(await requests.runningJrUrls(id)).toEqual(['http://jr:2']);
-      expect(await requests.transition(id, State.RUNNING, { state: State.COMPLETE, finished_at: new Date(), jr_url: null, finished_jobs: 3 })).toBe(true);
+      expect(
+        await requests.transition(id, State.RUNNING, {
+          state: State.COMPLETE,
+          finished_at: new Date(),
+          jr_url: null,
+          finished_jobs: 3,
+        }),
+      ).toBe(true);
       expect(await requests.get(id)).toMatchObject({ state: State.COMPLETE, jr_url: null, finished_jobs: 3 });
     });
   });
@@ -150,19 +190,31 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
     beforeAll(async () => {
       const long = 'L'.repeat(400);
       const specs: Array<[Partial<RequestRow>, Record<string, unknown>]> = [
-        [{ state: State.COMPLETE, user: 'alice', finished_at: new Date(base + 5_000) }, { host: 'a%', env: 'prod' }],
-        [{ state: State.RUNNING, user: 'bob' }, { host: 'ab', env: 'prod', n: 5 }],
-        [{ state: State.FAIL, user: 'alice', finished_at: new Date(base + 30_000) }, { host: 'AB', long }],
+        [
+          { state: State.COMPLETE, user: 'alice', finished_at: new Date(base + 5_000) },
+          { host: 'a%', env: 'prod' },
+        ],
+        [
+          { state: State.RUNNING, user: 'bob' },
+          { host: 'ab', env: 'prod', n: 5 },
+        ],
+        [
+          { state: State.FAIL, user: 'alice', finished_at: new Date(base + 30_000) },
+          { host: 'AB', long },
+        ],
         [{ state: State.PENDING, user: '' }, {}],
       ];
       for (const [i, [over, args]] of specs.entries()) {
         const id = `f${kind[0]}${base.toString(36)}${i}`.padEnd(20, '0');
         ids.push(id);
-        await requests.create(newRequest({ request_id: id, type, created_at: new Date(base + i * 10_000), ...over }, args));
+        await requests.create(
+          newRequest({ request_id: id, type, created_at: new Date(base + i * 10_000), ...over }, args),
+        );
       }
     });
 
-    const find = async (f: Parameters<RequestStore['find']>[0]) => (await requests.find({ type, ...f })).map((r) => ids.indexOf(r.request_id));
+    const find = async (f: Parameters<RequestStore['find']>[0]) =>
+      (await requests.find({ type, ...f })).map((r) => ids.indexOf(r.request_id));
 
     it('when filtering by type only, then all come back newest first', async () => {
       expect(await find({})).toEqual([3, 2, 1, 0]);
@@ -171,7 +223,10 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
     it('when two requests share created_at, then request_id breaks the tie (descending, like the time-ordered ids)', async () => {
       const tieType = `${type}-tie`;
       const at = new Date(base);
-      for (const id of ['tie00000000000000001', 'tie00000000000000002']) await requests.create(newRequest({ request_id: id.replace('tie', `t${kind[0]}`), type: tieType, created_at: at }));
+      for (const id of ['tie00000000000000001', 'tie00000000000000002'])
+        await requests.create(
+          newRequest({ request_id: id.replace('tie', `t${kind[0]}`), type: tieType, created_at: at }),
+        );
       expect((await requests.find({ type: tieType })).map((r) => r.request_id.slice(-1))).toEqual(['2', '1']);
     });
 
@@ -206,7 +261,9 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
     it('when nothing matches, then the result is empty', async () => {
       expect(await requests.find({ type: `${type}-none` })).toEqual([]);
       expect(await requests.getMany([])).toEqual([]);
-      expect((await requests.getMany([ids[0]!, ids[1]!])).map((r) => r.request_id).sort()).toEqual([ids[0], ids[1]].sort());
+      expect((await requests.getMany(ids.slice(0, 2))).map((r) => r.request_id).sort()).toEqual(
+        [ids[0], ids[1]].sort(),
+      );
     });
 
     it('argIndexValue keeps short values and digests long ones', () => {
@@ -218,13 +275,22 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
   describe('job log', () => {
     it('when a batch is re-sent, then duplicates are skipped and nanoseconds stay exact', async () => {
       const id = rid();
-      const batch = [logEntry(id, 'b', 1), logEntry(id, 'a', 2, { exit: -1, error: 'boom' }), logEntry(id, 'a', 1)];
+      const batch = [
+        logEntry(id, 'b', 1),
+        logEntry(id, 'a', 2, { exit: -1, error: 'boom' }),
+        logEntry(id, 'a', 1),
+      ];
       expect(await logs.insertMany(batch)).toBe(3);
       expect(await logs.insertMany([...batch, logEntry(id, 'c', 1)])).toBe(1);
       const all = await logs.list(id);
       expect(all.map((e) => `${e.jobId}/${e.try}`)).toEqual(['a/1', 'a/2', 'b/1', 'c/1']);
       expect(all[0]).toEqual(logEntry(id, 'a', 1));
-      expect(all[1]).toMatchObject({ exit: -1, error: 'boom', startedAt: 1554230366094196501n, finishedAt: 1554230367094791703n });
+      expect(all[1]).toMatchObject({
+        exit: -1,
+        error: 'boom',
+        startedAt: 1554230366094196501n,
+        finishedAt: 1554230367094791703n,
+      });
       expect(await logs.latest(id, 'a')).toMatchObject({ try: 2 });
       expect(await logs.latest(id, 'zz')).toBeUndefined();
       expect(await logs.list('none')).toEqual([]);
@@ -234,12 +300,17 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
       const id = rid();
       expect(await logs.insertOne(logEntry(id, 'a', 1))).toEqual({ inserted: true, conflict: false });
       expect(await logs.insertOne(logEntry(id, 'a', 1))).toEqual({ inserted: false, conflict: false });
-      expect(await logs.insertOne(logEntry(id, 'a', 1, { stdout: 'other' }))).toEqual({ inserted: false, conflict: true });
+      expect(await logs.insertOne(logEntry(id, 'a', 1, { stdout: 'other' }))).toEqual({
+        inserted: false,
+        conflict: true,
+      });
     });
 
     it('when 7,000 entries arrive in batches, then they are stored quickly', async () => {
       const id = rid();
-      const entries = Array.from({ length: 7000 }, (_, i) => logEntry(id, i.toString(36), 1, { stdout: `line ${i}` }));
+      const entries = Array.from({ length: 7000 }, (_, i) =>
+        logEntry(id, i.toString(36), 1, { stdout: `line ${i}` }),
+      );
       const t0 = performance.now();
       for (let i = 0; i < entries.length; i += 500) await logs.insertMany(entries.slice(i, i + 500));
       const ms = performance.now() - t0;
@@ -256,7 +327,7 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
       expect(await sjcs.listUnclaimed()).toContain(id);
       const claims = await Promise.all(['rm1', 'rm2', 'rm3'].map((me) => sjcs.claim(id, me)));
       expect(claims.filter(Boolean)).toHaveLength(1);
-      const winner = ['rm1', 'rm2', 'rm3'][claims.indexOf(true)]!;
+      const winner = ['rm1', 'rm2', 'rm3'][claims.indexOf(true)] as string;
       const loser = winner === 'rm1' ? 'rm2' : 'rm1';
       expect(await sjcs.listUnclaimed()).not.toContain(id);
       expect(await sjcs.getClaimed(id, loser)).toBeUndefined();

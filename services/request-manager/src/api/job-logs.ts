@@ -1,6 +1,7 @@
 /** Job log routes: the original per-entry POST, our batch POST, and the reads. */
-import type { Express } from 'express';
+
 import { sendJson } from '@spincycle/service-kit';
+import type { Express } from 'express';
 import type { RequestService } from '../request-service.js';
 import { param } from './context.js';
 
@@ -24,5 +25,4 @@ export function registerJobLogRoutes(app: Express, service: RequestService): voi
   r.post('/api/v1/job-logs', async (req, res) => {
     sendJson(res, 201, { inserted: await service.postLogs(req.body) });
   });
-
 }

@@ -1,9 +1,14 @@
 /** The request list and the running status. */
-import type { Express } from 'express';
+
 import { sendJson } from '@spincycle/service-kit';
+import type { Express } from 'express';
 import type { RequestCatalog } from '../catalog.js';
 
-export function registerMetaRoutes(app: Express, catalog: RequestCatalog, running: (requestId?: string) => Promise<unknown>): void {
+export function registerMetaRoutes(
+  app: Express,
+  catalog: RequestCatalog,
+  running: (requestId?: string) => Promise<unknown>,
+): void {
   // Registered on the app itself (not a sub-router) so the 405 fallback sees every path.
   const r = app;
 
@@ -15,5 +20,4 @@ export function registerMetaRoutes(app: Express, catalog: RequestCatalog, runnin
     const requestId = typeof req.query.requestId === 'string' ? req.query.requestId : undefined;
     sendJson(res, 200, await running(requestId));
   });
-
 }

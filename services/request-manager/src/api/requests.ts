@@ -1,11 +1,16 @@
 /** Routes of /api/v1/requests: the public request API and the JR callbacks. */
-import type { Express } from 'express';
+
 import { drainingGuard, sendJson } from '@spincycle/service-kit';
+import type { Express } from 'express';
 import { parseFindQuery } from '../find-query.js';
 import { type RequestService, SHUTTING_DOWN_MESSAGE } from '../request-service.js';
 import { callerOf, param, rawQuery, sendJsonText } from './context.js';
 
-export function registerRequestRoutes(app: Express, service: RequestService, isDraining: () => boolean): void {
+export function registerRequestRoutes(
+  app: Express,
+  service: RequestService,
+  isDraining: () => boolean,
+): void {
   // Registered on the app itself (not a sub-router) so the 405 fallback sees every path.
   const r = app;
   const accepting = drainingGuard(isDraining, SHUTTING_DOWN_MESSAGE);
@@ -53,5 +58,4 @@ export function registerRequestRoutes(app: Express, service: RequestService, isD
     await service.progress(param(req, 'id'), req.body);
     sendJsonText(res, 200, 'null');
   });
-
 }

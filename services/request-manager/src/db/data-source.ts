@@ -8,8 +8,14 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '@spincycle/service-kit';
-import { DataSource, type DataSourceOptions, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
-import { type RmConfig, parseMysqlDsn, sqliteFile } from '../config.js';
+import {
+  DataSource,
+  type DataSourceOptions,
+  type EntityManager,
+  type EntityTarget,
+  type ObjectLiteral,
+} from 'typeorm';
+import { parseMysqlDsn, type RmConfig, sqliteFile } from '../config.js';
 import { ENTITIES } from './entities.js';
 import { InitialSchema1764400000000 } from './migrations/1764400000000-initial-schema.js';
 
@@ -32,13 +38,23 @@ export function dbTargetFromConfig(cfg: RmConfig): DbTarget {
     ? {
         mysqlDsn: cfg['mysql.dsn'],
         poolSize: cfg['mysql.pool_size'],
-        mysqlTls: { certFile: cfg['mysql.tls.cert_file'], keyFile: cfg['mysql.tls.key_file'], caFile: cfg['mysql.tls.ca_file'] },
+        mysqlTls: {
+          certFile: cfg['mysql.tls.cert_file'],
+          keyFile: cfg['mysql.tls.key_file'],
+          caFile: cfg['mysql.tls.ca_file'],
+        },
       }
     : { sqlitePath: sqliteFile(cfg) };
 }
 
 export function dataSourceOptions(target: DbTarget): DataSourceOptions {
-  const common = { entities: ENTITIES, migrations: MIGRATIONS, migrationsTableName: MIGRATIONS_TABLE, synchronize: false, logging: false } as const;
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: MIGRATIONS_TABLE,
+    synchronize: false,
+    logging: false,
+  } as const;
   if (target.mysqlDsn) {
     const c = parseMysqlDsn(target.mysqlDsn);
     const tls = target.mysqlTls;
@@ -94,7 +110,15 @@ class Mutex {
   }
 }
 
-const TRANSIENT = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'SQLITE_BUSY']);
+const TRANSIENT = new Set([
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'PROTOCOL_CONNECTION_LOST',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'SQLITE_BUSY',
+]);
 
 function errorCode(err: unknown): string | undefined {
   const e = err as { code?: string; driverError?: { code?: string } };
@@ -103,7 +127,9 @@ function errorCode(err: unknown): string | undefined {
 
 export function isDuplicateKey(err: unknown): boolean {
   const code = errorCode(err);
-  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+  return (
+    code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE'
+  );
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -152,9 +178,20 @@ export class Db {
    * exists are skipped (INSERT IGNORE / INSERT OR IGNORE). Returns the number
    * of rows inserted, which TypeORM's InsertResult does not report on SQLite.
    */
-  async insert(m: EntityManager, target: EntityTarget<ObjectLiteral>, rows: ObjectLiteral[], opts: { ignoreDuplicates?: boolean } = {}): Promise<number> {
+  async insert(
+    m: EntityManager,
+    target: EntityTarget<ObjectLiteral>,
+    rows: ObjectLiteral[],
+    opts: { ignoreDuplicates?: boolean } = {},
+  ): Promise<number> {
     if (rows.length === 0) return 0;
-    let qb = m.createQueryBuilder().insert().into(target).values(rows).updateEntity(false).callListeners(false);
+    let qb = m
+      .createQueryBuilder()
+      .insert()
+      .into(target)
+      .values(rows)
+      .updateEntity(false)
+      .callListeners(false);
     if (opts.ignoreDuplicates) qb = qb.orIgnore();
     const [sql, params] = qb.getQueryAndParameters();
     const qr = m.queryRunner ?? this.ds.createQueryRunner();
@@ -171,9 +208,19 @@ export class Db {
    * ~20 µs per row building a multi-row INSERT, more than the database needs
    * to store it. Identifiers are backquoted, which both MySQL and SQLite accept.
    */
-  async insertRows(m: EntityManager, table: string, columns: readonly string[], rows: unknown[][], opts: { ignoreDuplicates?: boolean } = {}): Promise<number> {
+  async insertRows(
+    m: EntityManager,
+    table: string,
+    columns: readonly string[],
+    rows: unknown[][],
+    opts: { ignoreDuplicates?: boolean } = {},
+  ): Promise<number> {
     if (rows.length === 0) return 0;
-    const verb = opts.ignoreDuplicates ? (this.kind === 'mysql' ? 'INSERT IGNORE' : 'INSERT OR IGNORE') : 'INSERT';
+    const verb = opts.ignoreDuplicates
+      ? this.kind === 'mysql'
+        ? 'INSERT IGNORE'
+        : 'INSERT OR IGNORE'
+      : 'INSERT';
     const tuple = `(${columns.map(() => '?').join(',')})`;
     const sql = `${verb} INTO \`${table}\` (${columns.map((c) => `\`${c}\``).join(',')}) VALUES ${rows.map(() => tuple).join(',')}`;
     const params = rows.flat();
@@ -211,8 +258,13 @@ export async function migrate(ds: DataSource, logger?: Logger): Promise<string[]
   const qr = ds.createQueryRunner();
   await qr.connect();
   try {
-    const [row] = (await qr.query("SELECT GET_LOCK('spincycle_migrate', 60) AS got")) as Array<{ got: number | string | null }>;
-    if (Number(row?.got) !== 1) throw new Error('could not get the migration lock (spincycle_migrate) within 60 s: another RM is migrating');
+    const [row] = (await qr.query("SELECT GET_LOCK('spincycle_migrate', 60) AS got")) as Array<{
+      got: number | string | null;
+    }>;
+    if (Number(row?.got) !== 1)
+      throw new Error(
+        'could not get the migration lock (spincycle_migrate) within 60 s: another RM is migrating',
+      );
     try {
       // MySQL commits DDL implicitly, so per-migration transactions buy nothing; migrations are re-runnable instead.
       const done = await ds.runMigrations({ transaction: 'none' });

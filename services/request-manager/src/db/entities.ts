@@ -138,4 +138,10 @@ export const SuspendedJobChainEntity = new EntitySchema<SuspendedJobChainRow>({
   },
 });
 
-export const ENTITIES = [RequestEntity, RequestArchiveEntity, RequestArgEntity, JobLogEntity, SuspendedJobChainEntity];
+export const ENTITIES = [
+  RequestEntity,
+  RequestArchiveEntity,
+  RequestArgEntity,
+  JobLogEntity,
+  SuspendedJobChainEntity,
+];

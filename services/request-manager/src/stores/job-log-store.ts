@@ -46,12 +46,38 @@ export function toWireJobLog(r: JobLogRow): JobLog {
   };
 }
 
-const COLUMNS = ['request_id', 'job_id', 'try', 'name', 'type', 'state', 'started_at', 'finished_at', 'exit', 'error', 'stdout', 'stderr'] as const;
+const COLUMNS = [
+  'request_id',
+  'job_id',
+  'try',
+  'name',
+  'type',
+  'state',
+  'started_at',
+  'finished_at',
+  'exit',
+  'error',
+  'stdout',
+  'stderr',
+] as const;
 
 const SELECT = `SELECT ${COLUMNS.map((c) => `\`${c}\``).join(', ')} FROM \`job_log\``;
 
 function values(r: JobLogRow): unknown[] {
-  return [r.request_id, r.job_id, r.try, r.name, r.type, r.state, r.started_at, r.finished_at, r.exit, r.error, r.stdout, r.stderr];
+  return [
+    r.request_id,
+    r.job_id,
+    r.try,
+    r.name,
+    r.type,
+    r.state,
+    r.started_at,
+    r.finished_at,
+    r.exit,
+    r.error,
+    r.stdout,
+    r.stderr,
+  ];
 }
 
 function rowBytes(r: JobLogRow): number {
@@ -81,14 +107,22 @@ export class JobLogStore {
     const rows = entries.map(toJobLogRow);
     let inserted = 0;
     for (const batch of batches(rows)) {
-      inserted += await this.db.run((m) => this.db.insertRows(m, 'job_log', COLUMNS, batch.map(values), { ignoreDuplicates: true }));
+      inserted += await this.db.run((m) =>
+        this.db.insertRows(m, 'job_log', COLUMNS, batch.map(values), { ignoreDuplicates: true }),
+      );
     }
     return inserted;
   }
 
   /** Inside a caller's transaction. */
   insertManyIn(m: EntityManager, entries: JobLog[]): Promise<number> {
-    return this.db.insertRows(m, 'job_log', COLUMNS, entries.map((e) => values(toJobLogRow(e))), { ignoreDuplicates: true });
+    return this.db.insertRows(
+      m,
+      'job_log',
+      COLUMNS,
+      entries.map((e) => values(toJobLogRow(e))),
+      { ignoreDuplicates: true },
+    );
   }
 
   /**
@@ -97,7 +131,10 @@ export class JobLogStore {
    */
   async insertOne(entry: JobLog): Promise<{ inserted: boolean; conflict: boolean }> {
     const row = toJobLogRow(entry);
-    const inserted = (await this.db.run((m) => this.db.insertRows(m, 'job_log', COLUMNS, [values(row)], { ignoreDuplicates: true }))) > 0;
+    const inserted =
+      (await this.db.run((m) =>
+        this.db.insertRows(m, 'job_log', COLUMNS, [values(row)], { ignoreDuplicates: true }),
+      )) > 0;
     if (inserted) return { inserted, conflict: false };
     const existing = await this.getTry(entry.requestId, entry.jobId, entry.try);
     return { inserted: false, conflict: !existing || !sameEntry(existing, row) };
@@ -108,21 +145,30 @@ export class JobLogStore {
       async (m) =>
         (await m
           .createQueryBuilder(JobLogEntity, 'l')
-          .where('l.request_id = :requestId AND l.job_id = :jobId AND l.try = :tryNo', { requestId, jobId, tryNo })
+          .where('l.request_id = :requestId AND l.job_id = :jobId AND l.try = :tryNo', {
+            requestId,
+            jobId,
+            tryNo,
+          })
           .getOne()) ?? undefined,
     );
   }
 
   /** Every entry of a request, by job then try (plain SQL: entity hydration costs ~25 µs a row). */
   async list(requestId: string): Promise<JobLog[]> {
-    const rows = (await this.db.run((m) => m.query(`${SELECT} WHERE \`request_id\` = ? ORDER BY \`job_id\`, \`try\``, [requestId]))) as JobLogRow[];
+    const rows = (await this.db.run((m) =>
+      m.query(`${SELECT} WHERE \`request_id\` = ? ORDER BY \`job_id\`, \`try\``, [requestId]),
+    )) as JobLogRow[];
     return rows.map(toWireJobLog);
   }
 
   /** The latest try of one job, or undefined. */
   async latest(requestId: string, jobId: string): Promise<JobLog | undefined> {
     const rows = (await this.db.run((m) =>
-      m.query(`${SELECT} WHERE \`request_id\` = ? AND \`job_id\` = ? ORDER BY \`try\` DESC LIMIT 1`, [requestId, jobId]),
+      m.query(`${SELECT} WHERE \`request_id\` = ? AND \`job_id\` = ? ORDER BY \`try\` DESC LIMIT 1`, [
+        requestId,
+        jobId,
+      ]),
     )) as JobLogRow[];
     return rows[0] ? toWireJobLog(rows[0]) : undefined;
   }

@@ -4,10 +4,22 @@
  * count says whether it happened: never read-then-write.
  */
 import { createHash } from 'node:crypto';
-import { type Request, type RequestArg, stringifyJson, toRfc3339, toRfc3339OrNull } from '@spincycle/protocol';
+import {
+  type Request,
+  type RequestArg,
+  stringifyJson,
+  toRfc3339,
+  toRfc3339OrNull,
+} from '@spincycle/protocol';
 import type { EntityManager } from 'typeorm';
 import type { Db } from '../db/data-source.js';
-import { RequestArchiveEntity, RequestArgEntity, type RequestArgRow, RequestEntity, type RequestRow } from '../db/entities.js';
+import {
+  RequestArchiveEntity,
+  RequestArgEntity,
+  type RequestArgRow,
+  RequestEntity,
+  type RequestRow,
+} from '../db/entities.js';
 
 /** What the find endpoint filters on (already validated). */
 export interface FindFilter {
@@ -70,13 +82,26 @@ export function toWireRequest(row: RequestRow): Request {
 /** Wire key order of a full Request (args and JobChain in their places). */
 export function withArgs(req: Request, args: RequestArg[] | undefined): Request {
   const { id, type, state, user, createdAt, startedAt, finishedAt, totalJobs, finishedJobs, jrURL } = req;
-  const out: Request = { id, type, state, user, args, createdAt, startedAt, finishedAt, totalJobs, finishedJobs };
+  const out: Request = {
+    id,
+    type,
+    state,
+    user,
+    args,
+    createdAt,
+    startedAt,
+    finishedAt,
+    totalJobs,
+    finishedJobs,
+  };
   if (args === undefined) delete out.args;
   if (jrURL) out.jrURL = jrURL;
   return out;
 }
 
-export type RequestPatch = Partial<Omit<RequestRow, 'request_id' | 'type' | 'user' | 'created_at' | 'total_jobs'>>;
+export type RequestPatch = Partial<
+  Omit<RequestRow, 'request_id' | 'type' | 'user' | 'created_at' | 'total_jobs'>
+>;
 
 export class RequestStore {
   constructor(private readonly db: Db) {}
@@ -91,13 +116,24 @@ export class RequestStore {
     }
     await this.db.tx(async (m) => {
       await this.db.insert(m, RequestEntity, [req.row]);
-      await this.db.insert(m, RequestArchiveEntity, [{ request_id: id, create_request: req.createRequestJson, args: req.argsJson, job_chain: req.jobChainJson }]);
+      await this.db.insert(m, RequestArchiveEntity, [
+        {
+          request_id: id,
+          create_request: req.createRequestJson,
+          args: req.argsJson,
+          job_chain: req.jobChainJson,
+        },
+      ]);
       await this.db.insert(m, RequestArgEntity, argRows);
     });
   }
 
   get(id: string): Promise<RequestRow | undefined> {
-    return this.db.run(async (m) => (await m.createQueryBuilder(RequestEntity, 'r').where('r.request_id = :id', { id }).getOne()) ?? undefined);
+    return this.db.run(
+      async (m) =>
+        (await m.createQueryBuilder(RequestEntity, 'r').where('r.request_id = :id', { id }).getOne()) ??
+        undefined,
+    );
   }
 
   /** The archived RequestArg list (JSON text), or undefined when there is no archive. */
@@ -111,7 +147,10 @@ export class RequestStore {
   }
 
   /** Request row plus archived args and (optionally) the chain text, in one query. */
-  async getFull(id: string, withChain: boolean): Promise<{ row: RequestRow; argsJson?: string; jobChainJson?: string } | undefined> {
+  async getFull(
+    id: string,
+    withChain: boolean,
+  ): Promise<{ row: RequestRow; argsJson?: string; jobChainJson?: string } | undefined> {
     return this.db.run(async (m) => {
       const qb = m
         .createQueryBuilder(RequestEntity, 'r')
@@ -142,7 +181,12 @@ export class RequestStore {
    * Compare-and-set: apply `patch` only when the request is in one of `from`.
    * Returns whether the row changed state.
    */
-  transition(id: string, from: number | readonly number[], patch: RequestPatch, m?: EntityManager): Promise<boolean> {
+  transition(
+    id: string,
+    from: number | readonly number[],
+    patch: RequestPatch,
+    m?: EntityManager,
+  ): Promise<boolean> {
     const states = Array.isArray(from) ? [...from] : [from as number];
     const run = async (mm: EntityManager) => {
       const res = await mm
@@ -160,9 +204,19 @@ export class RequestStore {
   }
 
   /** Set columns only while the request is in `state` and (optionally) still has `jrUrl`. */
-  async patchIf(id: string, state: number, patch: RequestPatch, cond: { jrUrl?: string } = {}): Promise<boolean> {
+  async patchIf(
+    id: string,
+    state: number,
+    patch: RequestPatch,
+    cond: { jrUrl?: string } = {},
+  ): Promise<boolean> {
     return this.db.run(async (m) => {
-      const qb = m.createQueryBuilder().update(RequestEntity).set(patch).where('request_id = :id', { id }).andWhere('state = :state', { state });
+      const qb = m
+        .createQueryBuilder()
+        .update(RequestEntity)
+        .set(patch)
+        .where('request_id = :id', { id })
+        .andWhere('state = :state', { state });
       if (cond.jrUrl !== undefined) qb.andWhere('jr_url = :jrUrl', { jrUrl: cond.jrUrl });
       const res = await qb.updateEntity(false).callListeners(false).execute();
       return (res.affected ?? 0) > 0;
@@ -177,10 +231,13 @@ export class RequestStore {
       if (f.states && f.states.length > 0) qb.andWhere('r.state IN (:...states)', { states: f.states });
       Object.entries(f.args ?? {}).forEach(([name, value], i) => {
         // One indexed lookup per arg; all must match.
-        qb.andWhere(`r.request_id IN (SELECT a${i}.request_id FROM request_args a${i} WHERE a${i}.name = :an${i} AND a${i}.value = :av${i})`, {
-          [`an${i}`]: name,
-          [`av${i}`]: argIndexValue(value),
-        });
+        qb.andWhere(
+          `r.request_id IN (SELECT a${i}.request_id FROM request_args a${i} WHERE a${i}.name = :an${i} AND a${i}.value = :av${i})`,
+          {
+            [`an${i}`]: name,
+            [`av${i}`]: argIndexValue(value),
+          },
+        );
       });
       // "Was running at some point in [since, until)".
       if (f.since) qb.andWhere('(r.finished_at > :since OR r.finished_at IS NULL)', { since: f.since });
@@ -195,7 +252,9 @@ export class RequestStore {
 
   getMany(ids: string[]): Promise<RequestRow[]> {
     if (ids.length === 0) return Promise.resolve([]);
-    return this.db.run((m) => m.createQueryBuilder(RequestEntity, 'r').where('r.request_id IN (:...ids)', { ids }).getMany());
+    return this.db.run((m) =>
+      m.createQueryBuilder(RequestEntity, 'r').where('r.request_id IN (:...ids)', { ids }).getMany(),
+    );
   }
 
   /** Distinct JR URLs of RUNNING requests (optionally of one request). */

@@ -12,9 +12,21 @@ export class SjcStore {
 
   /** Store an SJC unclaimed, replacing a stale one of the same request (caller's transaction). */
   async putIn(m: EntityManager, requestId: string, body: string, now: Date): Promise<void> {
-    await m.createQueryBuilder().delete().from(SuspendedJobChainEntity).where('request_id = :requestId', { requestId }).execute();
+    await m
+      .createQueryBuilder()
+      .delete()
+      .from(SuspendedJobChainEntity)
+      .where('request_id = :requestId', { requestId })
+      .execute();
     await this.db.insert(m, SuspendedJobChainEntity, [
-      { request_id: requestId, suspended_job_chain: body, rm_host: null, claimed_at: null, updated_at: now, suspended_at: now },
+      {
+        request_id: requestId,
+        suspended_job_chain: body,
+        rm_host: null,
+        claimed_at: null,
+        updated_at: now,
+        suspended_at: now,
+      },
     ]);
   }
 
@@ -60,7 +72,10 @@ export class SjcStore {
   /** Request ids of unclaimed SJCs (optionally only those suspended before `suspendedBefore`). */
   async listUnclaimed(suspendedBefore?: Date): Promise<string[]> {
     const rows = await this.db.run((m) => {
-      const qb = m.createQueryBuilder(SuspendedJobChainEntity, 's').select('s.request_id', 'id').where('s.rm_host IS NULL');
+      const qb = m
+        .createQueryBuilder(SuspendedJobChainEntity, 's')
+        .select('s.request_id', 'id')
+        .where('s.rm_host IS NULL');
       if (suspendedBefore) qb.andWhere('s.suspended_at < :before', { before: suspendedBefore });
       return qb.orderBy('s.suspended_at', 'ASC').getRawMany() as Promise<Array<{ id: string }>>;
     });
@@ -81,14 +96,22 @@ export class SjcStore {
 
   get(requestId: string): Promise<SuspendedJobChainRow | undefined> {
     return this.db.run(
-      async (m) => (await m.createQueryBuilder(SuspendedJobChainEntity, 's').where('s.request_id = :requestId', { requestId }).getOne()) ?? undefined,
+      async (m) =>
+        (await m
+          .createQueryBuilder(SuspendedJobChainEntity, 's')
+          .where('s.request_id = :requestId', { requestId })
+          .getOne()) ?? undefined,
     );
   }
 
   /** Delete an SJC; with `me`, only if `me` holds the claim. */
   async delete(requestId: string, me?: string, m?: EntityManager): Promise<boolean> {
     const run = async (mm: EntityManager) => {
-      const qb = mm.createQueryBuilder().delete().from(SuspendedJobChainEntity).where('request_id = :requestId', { requestId });
+      const qb = mm
+        .createQueryBuilder()
+        .delete()
+        .from(SuspendedJobChainEntity)
+        .where('request_id = :requestId', { requestId });
       if (me !== undefined) qb.andWhere('rm_host = :me', { me });
       const res = await qb.execute();
       return (res.affected ?? 0) > 0;

@@ -25,7 +25,10 @@ function serverUrl(): { server: string; base: string } {
   const runUrl = process.env.SPINCYCLE_TEST_MYSQL_URL;
   if (!runUrl) throw new Error('SPINCYCLE_TEST_MYSQL_URL is not set (test/support/global-setup.ts sets it)');
   const u = new URL(runUrl);
-  return { server: `${u.protocol}//${u.username}${u.password ? `:${u.password}` : ''}@${u.host}`, base: u.pathname.slice(1) };
+  return {
+    server: `${u.protocol}//${u.username}${u.password ? `:${u.password}` : ''}@${u.host}`,
+    base: u.pathname.slice(1),
+  };
 }
 
 /** A new empty MySQL database; returns its mysql:// URL and a dropper. */
@@ -51,7 +54,10 @@ export async function newTarget(kind: DbKind): Promise<{ target: DbTarget; clean
     return { target: { mysqlDsn: url, poolSize: 10 }, cleanup: drop };
   }
   const dir = mkdtempSync(join(tmpdir(), 'rm-sqlite-'));
-  return { target: { sqlitePath: join(dir, 'spincycle.sqlite') }, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    target: { sqlitePath: join(dir, 'spincycle.sqlite') },
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 export async function openTestDb(kind: DbKind): Promise<TestDb> {

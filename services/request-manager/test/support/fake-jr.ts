@@ -5,8 +5,14 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  type JobChain,
+  type JobStatus,
+  parseJson,
+  type SuspendedJobChain,
+  stringifyJson,
+} from '@spincycle/protocol';
 import express from 'express';
-import { type JobChain, type JobStatus, type SuspendedJobChain, parseJson, stringifyJson } from '@spincycle/protocol';
 
 export type FakeJrMode = 'accept' | 'refuse-400' | 'busy-503' | 'conflict-409';
 
@@ -27,10 +33,14 @@ export class FakeJr {
   async start(port = 0): Promise<this> {
     const app = express();
     app.use(express.text({ type: () => true, limit: '200mb' }));
-    const body = (req: express.Request) => (typeof req.body === 'string' && req.body ? parseJson(req.body) : undefined);
+    const body = (req: express.Request) =>
+      typeof req.body === 'string' && req.body ? parseJson(req.body) : undefined;
     const refuse = (res: express.Response): boolean => {
       if (this.mode === 'refuse-400') res.status(400).json({ message: 'invalid job chain: fake refusal' });
-      else if (this.mode === 'busy-503') res.status(503).json({ message: 'Job Runner is shutting down - no new job chains are being started' });
+      else if (this.mode === 'busy-503')
+        res
+          .status(503)
+          .json({ message: 'Job Runner is shutting down - no new job chains are being started' });
       else if (this.mode === 'conflict-409') res.status(409).json({ message: 'chain already exists' });
       else return false;
       return true;
@@ -54,7 +64,8 @@ export class FakeJr {
       const id = req.params.id;
       this.stops.push(id);
       if (!this.chains.has(id)) return void res.status(404).json({ message: 'traverser not found' });
-      if (this.stopStatus !== 200) return void res.status(this.stopStatus).json({ message: 'fake stop failure' });
+      if (this.stopStatus !== 200)
+        return void res.status(this.stopStatus).json({ message: 'fake stop failure' });
       this.chains.delete(id);
       await this.onStop?.(id);
       res.status(200).end();
@@ -65,10 +76,11 @@ export class FakeJr {
       res.type('application/json').send(stringifyJson(list));
     });
     app.get('/version', (_req, res) => void res.type('text/plain').send('2.1.1'));
-    await new Promise<void>((resolve) => {
-      this.server = app.listen(port, '127.0.0.1', () => resolve());
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(port, '127.0.0.1', () => resolve(s));
     });
-    this.url = `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
+    this.server = server;
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return this;
   }
 

@@ -5,11 +5,11 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RmClient, RmInternalClient, stringifyJson } from '@spincycle/protocol';
-import { type RunningServer, createLogger, silentLogger } from '@spincycle/service-kit';
+import { createLogger, type RunningServer, silentLogger } from '@spincycle/service-kit';
 import type { Authenticator, Authorizer } from '../../src/auth.js';
-import { type RmConfig, loadRmConfig } from '../../src/config.js';
+import { loadRmConfig, type RmConfig } from '../../src/config.js';
 import type { DbKind } from '../../src/db/data-source.js';
-import { type RequestManager, createRequestManager } from '../../src/rm.js';
+import { createRequestManager, type RequestManager } from '../../src/rm.js';
 import { newTarget } from './db.js';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
@@ -44,13 +44,19 @@ export async function startTestRm(opts: TestRmOptions): Promise<TestRm> {
       'jr_client.timeout': '5s',
       // The loop is driven by hand in tests.
       'resumer.interval': '1h',
-      ...(target.mysqlDsn ? { 'mysql.dsn': target.mysqlDsn, 'mysql.pool_size': 10 } : { 'data.dir': dirname(target.sqlitePath as string) }),
+      ...(target.mysqlDsn
+        ? { 'mysql.dsn': target.mysqlDsn, 'mysql.pool_size': 10 }
+        : { 'data.dir': dirname(target.sqlitePath as string) }),
       ...opts.overrides,
     },
   });
   const level = process.env.SPINCYCLE_TEST_LOG_LEVEL;
   const logger = level ? createLogger({ service: 'request-manager', level, format: 'json' }) : silentLogger();
-  const rm = await createRequestManager(config, { logger, authenticator: opts.authenticator, authorizer: opts.authorizer });
+  const rm = await createRequestManager(config, {
+    logger,
+    authenticator: opts.authenticator,
+    authorizer: opts.authorizer,
+  });
   const server = await rm.listen();
   await rm.resumer.stop();
   return {

@@ -19,15 +19,45 @@ function phys(kind: Kind) {
   // Exact, case-sensitive matching for ids, names and arg values (MySQL's default collation is not).
   const bin = my ? { charset: 'utf8mb4', collation: 'utf8mb4_bin' } : {};
   return {
-    id: (name: string, length: number, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: 'varchar', length: String(length), ...bin, ...extra }),
-    str: (name: string, length: number, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: 'varchar', length: String(length), ...extra }),
-    small: (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: 'tinyint', ...(my ? { unsigned: true } : {}), ...extra }),
-    int: (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: 'int', ...extra }),
-    time: (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: 'datetime', ...(my ? { precision: 6 } : {}), ...extra }),
+    id: (name: string, length: number, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({
+      name,
+      type: 'varchar',
+      length: String(length),
+      ...bin,
+      ...extra,
+    }),
+    str: (name: string, length: number, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({
+      name,
+      type: 'varchar',
+      length: String(length),
+      ...extra,
+    }),
+    small: (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({
+      name,
+      type: 'tinyint',
+      ...(my ? { unsigned: true } : {}),
+      ...extra,
+    }),
+    int: (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({
+      name,
+      type: 'int',
+      ...extra,
+    }),
+    time: (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({
+      name,
+      type: 'datetime',
+      ...(my ? { precision: 6 } : {}),
+      ...extra,
+    }),
     /** Unix nanoseconds: BIGINT on MySQL (read back as a string); text on SQLite, whose integers would be read as lossy doubles. */
-    nanos: (name: string): TableColumnOptions => (my ? { name, type: 'bigint', unsigned: true } : { name, type: 'varchar', length: '20' }),
+    nanos: (name: string): TableColumnOptions =>
+      my ? { name, type: 'bigint', unsigned: true } : { name, type: 'varchar', length: '20' },
     /** Large payloads (chains reach megabytes): LONGTEXT on MySQL, TEXT (unbounded) on SQLite. */
-    big: (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: my ? 'longtext' : 'text', ...extra }),
+    big: (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({
+      name,
+      type: my ? 'longtext' : 'text',
+      ...extra,
+    }),
   };
 }
 
@@ -58,9 +88,18 @@ export class InitialSchema1764400000000 implements MigrationInterface {
         indices: [
           // find: newest first, optionally by state / type / user; request_id is the tie-break.
           new TableIndex({ name: 'idx_requests_created', columnNames: ['created_at', 'request_id'] }),
-          new TableIndex({ name: 'idx_requests_state_created', columnNames: ['state', 'created_at', 'request_id'] }),
-          new TableIndex({ name: 'idx_requests_type_created', columnNames: ['type', 'created_at', 'request_id'] }),
-          new TableIndex({ name: 'idx_requests_user_created', columnNames: ['user', 'created_at', 'request_id'] }),
+          new TableIndex({
+            name: 'idx_requests_state_created',
+            columnNames: ['state', 'created_at', 'request_id'],
+          }),
+          new TableIndex({
+            name: 'idx_requests_type_created',
+            columnNames: ['type', 'created_at', 'request_id'],
+          }),
+          new TableIndex({
+            name: 'idx_requests_user_created',
+            columnNames: ['user', 'created_at', 'request_id'],
+          }),
           // find `since`
           new TableIndex({ name: 'idx_requests_finished', columnNames: ['finished_at'] }),
           // status/running (distinct jr_url of RUNNING) and "requests on this JR" lookups
@@ -72,16 +111,27 @@ export class InitialSchema1764400000000 implements MigrationInterface {
     await create(
       new Table({
         name: 'request_archives',
-        columns: [c.id('request_id', 20, { isPrimary: true }), c.big('create_request'), c.big('args'), c.big('job_chain')],
+        columns: [
+          c.id('request_id', 20, { isPrimary: true }),
+          c.big('create_request'),
+          c.big('args'),
+          c.big('job_chain'),
+        ],
       }),
     );
 
     await create(
       new Table({
         name: 'request_args',
-        columns: [c.id('request_id', 20, { isPrimary: true }), c.id('name', 100, { isPrimary: true }), c.id('value', 255)],
+        columns: [
+          c.id('request_id', 20, { isPrimary: true }),
+          c.id('name', 100, { isPrimary: true }),
+          c.id('value', 255),
+        ],
         // find `arg=name=value`: exact match on name and value, yielding request ids.
-        indices: [new TableIndex({ name: 'idx_request_args_lookup', columnNames: ['name', 'value', 'request_id'] })],
+        indices: [
+          new TableIndex({ name: 'idx_request_args_lookup', columnNames: ['name', 'value', 'request_id'] }),
+        ],
       }),
     );
 
