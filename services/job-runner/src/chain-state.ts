@@ -70,8 +70,10 @@ export class ChainState {
     this.totalJobTries = toMap(counters?.totalJobTries);
     this.latestRunJobTries = toMap(counters?.latestRunJobTries);
     this.sequenceTries = toMap(counters?.sequenceTries);
+    const byIndex: JobNode[] = new Array(valid.ids.length);
     let topo = 0;
-    for (const id of valid.order) {
+    for (const i of valid.order) {
+      const id = valid.ids[i] as string;
       const job = chain.jobs[id] as Job;
       if (!job.data) job.data = {};
       const node: JobNode = {
@@ -88,18 +90,21 @@ export class ChainState {
         completePreds: 0,
         busy: false,
       };
+      byIndex[i] = node;
       this.nodes.set(id, node);
       this.order.push(node);
     }
-    for (const node of this.order) {
-      for (const s of valid.successors.get(node.id) as string[]) node.succs.push(this.nodes.get(s) as JobNode);
-      for (const p of valid.predecessors.get(node.id) as string[]) {
-        const pred = this.nodes.get(p) as JobNode;
-        node.preds.push(pred);
-        if (pred.job.state === State.COMPLETE) node.completePreds++;
+    for (let i = 0; i < byIndex.length; i++) {
+      const node = byIndex[i] as JobNode;
+      const complete = node.job.state === State.COMPLETE;
+      for (const j of valid.successors[i] as number[]) {
+        const next = byIndex[j] as JobNode;
+        node.succs.push(next);
+        next.preds.push(node);
+        if (complete) next.completePreds++;
       }
       node.sequenceStart = node.job.sequenceId ? this.nodes.get(node.job.sequenceId) : undefined;
-      if (node.job.state === State.COMPLETE) this.finishedJobs++;
+      if (complete) this.finishedJobs++;
     }
   }
 

@@ -19,12 +19,12 @@ import {
 /** A chain that passed validation, with what traversal needs precomputed. */
 export interface ValidChain {
   chain: JobChain;
-  /** Job ids in a topological order. */
-  order: string[];
-  /** Deduplicated successor lists (every job has an entry). */
-  successors: Map<string, string[]>;
-  /** Predecessor lists (every job has an entry). */
-  predecessors: Map<string, string[]>;
+  /** Job ids; jobs are referred to by their index in this list below. */
+  ids: string[];
+  /** Indexes of the jobs in a topological order. */
+  order: number[];
+  /** Deduplicated successor indexes per job. */
+  successors: number[][];
 }
 
 export interface ValidSuspendedChain extends ValidChain {
@@ -67,7 +67,8 @@ function checkJob(what: string, key: string, value: unknown): Job {
   else if (typeof job.sequenceId !== 'string') throw bad(`${where}: field 'sequenceId' must be a string`);
   for (const f of OPTIONAL_STRINGS) {
     const v = job[f];
-    if (v === undefined || v === null) {
+    if (v === undefined) continue;
+    if (v === null) {
       delete job[f];
       continue;
     }
@@ -78,7 +79,8 @@ function checkJob(what: string, key: string, value: unknown): Job {
   }
   for (const f of ['args', 'data'] as const) {
     const v = job[f];
-    if (v === undefined || v === null) delete job[f];
+    if (v === undefined) continue;
+    if (v === null) delete job[f];
     else if (!isObject(v)) throw bad(`${where}: field '${f}' must be a JSON object`);
   }
   return job;
@@ -118,29 +120,32 @@ export function indexJobChain(chain: JobChain, singleEnds = true): ValidChain {
 
 function checkGraph(chain: JobChain, singleEnds = true): Omit<ValidChain, 'chain'> {
   const jobs = chain.jobs;
-  const successors = new Map<string, string[]>();
-  const predecessors = new Map<string, string[]>();
-  for (const id in jobs) {
-    successors.set(id, []);
-    predecessors.set(id, []);
-  }
+  const ids = Object.keys(jobs);
+  const n = ids.length;
+  const index = new Map<string, number>();
+  for (let i = 0; i < n; i++) index.set(ids[i] as string, i);
+  const successors: number[][] = new Array(n);
+  for (let i = 0; i < n; i++) successors[i] = [];
+  const indegree: number[] = new Array(n).fill(0);
   const missing: string[] = [];
   for (const from in chain.adjacencyList) {
-    const out = successors.get(from);
-    if (!out) {
+    const i = index.get(from);
+    if (i === undefined) {
       missing.push(from);
       continue;
     }
+    const out = successors[i] as number[];
     const list = chain.adjacencyList[from] as string[];
-    // Duplicate edges would skew the degree counts; keep one of each.
-    for (const to of list.length > 1 ? new Set(list) : list) {
-      const into = predecessors.get(to);
-      if (!into) {
+    for (const to of list) {
+      const j = index.get(to);
+      if (j === undefined) {
         missing.push(to);
         continue;
       }
-      out.push(to);
-      into.push(from);
+      // Duplicate edges would skew the degree counts; keep one of each.
+      if (list.length > 1 && out.includes(j)) continue;
+      out.push(j);
+      indegree[j] = (indegree[j] as number) + 1;
     }
   }
   if (missing.length > 0) {
@@ -148,34 +153,28 @@ function checkGraph(chain: JobChain, singleEnds = true): Omit<ValidChain, 'chain
       `invalid adjacency list: some jobs exist in chain.AdjacencyList but not chain.Jobs (${[...new Set(missing)].slice(0, 10).join(', ')})`,
     );
   }
-  const order: string[] = [];
-  const indegree = new Map<string, number>();
-  let starts = 0;
+  const order: number[] = [];
   let ends = 0;
-  for (const [id, preds] of predecessors) {
-    indegree.set(id, preds.length);
-    if (preds.length === 0) {
-      starts++;
-      order.push(id);
-    }
-    if ((successors.get(id) as string[]).length === 0) ends++;
+  for (let i = 0; i < n; i++) {
+    if (indegree[i] === 0) order.push(i);
+    if ((successors[i] as number[]).length === 0) ends++;
   }
-  if (singleEnds && starts > 1) throw bad('job chain has more than one start job (job with indegree 0)');
+  if (singleEnds && order.length > 1) throw bad('job chain has more than one start job (job with indegree 0)');
   if (singleEnds && ends > 1) throw bad('job chain has more than one end job (job with outdegree 0)');
   // Kahn: `order` doubles as the queue.
-  for (let i = 0; i < order.length; i++) {
-    for (const next of successors.get(order[i] as string) as string[]) {
-      const d = (indegree.get(next) as number) - 1;
-      indegree.set(next, d);
-      if (d === 0) order.push(next);
+  for (let k = 0; k < order.length; k++) {
+    for (const j of successors[order[k] as number] as number[]) {
+      const d = (indegree[j] as number) - 1;
+      indegree[j] = d;
+      if (d === 0) order.push(j);
     }
   }
-  if (order.length !== predecessors.size) throw bad('chain is cyclic');
-  for (const id in jobs) {
-    const seq = (jobs[id] as Job).sequenceId;
-    if (seq !== '' && !(seq in jobs)) throw bad(`job ${id}: sequenceId ${seq} is not a job in the chain`);
+  if (order.length !== n) throw bad('chain is cyclic');
+  for (let i = 0; i < n; i++) {
+    const seq = (jobs[ids[i] as string] as Job).sequenceId;
+    if (seq !== '' && !index.has(seq)) throw bad(`job ${ids[i]}: sequenceId ${seq} is not a job in the chain`);
   }
-  return { order, successors, predecessors };
+  return { ids, order, successors };
 }
 
 /** State rules of §7.11 (5). */
