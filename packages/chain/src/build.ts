@@ -9,8 +9,7 @@
  * `serialize` returns a thenable; a chain of synchronous jobs never allocates a
  * promise per job.
  */
-import type { JobArgs, JobChain, RequestArg, Job as WireJob } from '@spincycle/protocol';
-import { State } from '@spincycle/protocol';
+import type { JobArgs, JobChain, RequestArg } from '@spincycle/protocol';
 import {
   isUnknownJobType,
   type Job,
@@ -202,18 +201,6 @@ function planOf(seq: SequenceSpec): Plan {
   return plan;
 }
 
-/** Fields of one job besides its factory-made part. */
-interface JobSpec {
-  type: string;
-  name: string;
-  retry: number;
-  retryWait: string;
-  /** Id of the sequence start job; `''` makes the job its own sequence start. */
-  sequenceId: string;
-  sequenceRetry: number;
-  sequenceRetryWait: string;
-}
-
 class Builder {
   readonly graph = new RequestGraph();
   private readonly ids = new JobIdGenerator();
@@ -251,40 +238,55 @@ class Builder {
       // Static args always have their declared value, even if a parent passed one (fixes §14 #25).
       for (const [name, value] of plan.statics) args[name] = value;
     }
+    const g = this.graph;
 
-    let wb = this.job(noopSpec(wrapper.begin, '', seqRetry, seqRetryWait), {}, false);
+    let wb = this.job(NOOP, wrapper.begin, {}, false, 0, '', '', seqRetry, seqRetryWait);
     if (typeof wb !== 'number') wb = (yield wb) as number;
-    const seqId = this.idOf(wb);
-    let we = this.job(noopSpec(wrapper.end, seqId), {}, false);
+    const seqId = g.id(wb);
+    let we = this.noop(wrapper.end, seqId);
     if (typeof we !== 'number') we = (yield we) as number;
     if (!seq || !plan) {
-      this.graph.addEdge(wb, we);
+      g.addEdge(wb, we);
       return { begin: wb, end: we };
     }
 
-    let sb = this.job(noopSpec(plan.own.begin, seqId), {}, false);
+    let sb = this.noop(plan.own.begin, seqId);
     if (typeof sb !== 'number') sb = (yield sb) as number;
-    this.graph.addEdge(wb, sb);
+    g.addEdge(wb, sb);
 
     const ends = new Array<number>(plan.nodes.length);
     for (let k = 0; k < plan.nodes.length; k++) {
       const node = plan.nodes[k] as NodeSpec;
       this.seqStack.push(seq.name);
       this.nodeStack.push(node.name);
-      const sub = yield* this.node(node, args, seqId);
+      let begin: number;
+      let end: number;
+      if (node.category === 'job' && node.each.length === 0) {
+        // The common case, without the per-node generator and Sub object.
+        const nodeArgs = this.nodeArgs(node, args, undefined, 0);
+        let j = this.jobNode(node, nodeArgs, seqId);
+        if (typeof j !== 'number') j = (yield j) as number;
+        this.applySets(node, args, nodeArgs);
+        begin = j;
+        end = j;
+      } else {
+        const sub = yield* this.node(node, args, seqId);
+        begin = sub.begin;
+        end = sub.end;
+      }
       this.seqStack.pop();
       this.nodeStack.pop();
       const deps = plan.deps[k] as number[];
-      if (deps.length === 0) this.graph.addEdge(sb, sub.begin);
-      else for (const d of deps) this.graph.addEdge(ends[d] as number, sub.begin);
-      ends[k] = sub.end;
+      if (deps.length === 0) g.addEdge(sb, begin);
+      else for (const d of deps) g.addEdge(ends[d] as number, begin);
+      ends[k] = end;
     }
 
-    let se = this.job(noopSpec(plan.own.end, seqId), {}, false);
+    let se = this.noop(plan.own.end, seqId);
     if (typeof se !== 'number') se = (yield se) as number;
-    if (plan.sinks.length === 0) this.graph.addEdge(sb, se);
-    else for (const k of plan.sinks) this.graph.addEdge(ends[k] as number, se);
-    this.graph.addEdge(se, we);
+    if (plan.sinks.length === 0) g.addEdge(sb, se);
+    else for (const k of plan.sinks) g.addEdge(ends[k] as number, se);
+    g.addEdge(se, we);
     return { begin: wb, end: we };
   }
 
@@ -298,80 +300,88 @@ class Builder {
     }
     const subs: Sub[] = [];
     for (let i = 0; i < count; i++) {
-      const nodeArgs: JobArgs = {};
-      for (const a of node.args) {
-        if (!Object.hasOwn(args, a.given)) {
-          throw this.buildError(
-            `cannot create job ${node.type ?? node.name}: missing ${a.given} from job args`,
-            a.given,
-          );
-        }
-        nodeArgs[a.expected] = args[a.given];
-      }
-      if (lists)
-        for (let j = 0; j < lists.length; j++)
-          nodeArgs[(node.each[j] as { element: string }).element] = (lists[j] as unknown[])[i];
-
+      const nodeArgs = this.nodeArgs(node, args, lists, i);
       let sub: Sub;
       if (node.category === 'job') {
-        if (node.type === undefined) throw new Error(`${this.prefix()}job node has no type`);
-        const spec: JobSpec = {
-          type: node.type,
-          name: node.name,
-          retry: node.retry,
-          retryWait: node.retryWait,
-          sequenceId: seqId,
-          sequenceRetry: 0,
-          sequenceRetryWait: '',
-        };
-        let j = this.job(spec, nodeArgs, true);
+        let j = this.jobNode(node, nodeArgs, seqId);
         if (typeof j !== 'number') j = (yield j) as number;
         sub = { begin: j, end: j };
       } else if (node.category === 'sequence') {
         if (node.type === undefined) throw new Error(`${this.prefix()}sequence node has no type`);
         sub = yield* this.sequence(node.type, namesOf(node).sequence, nodeArgs, node.retry, node.retryWait);
-      } else {
+      } else if (node.category === 'conditional') {
         if (node.if !== undefined && Object.hasOwn(args, node.if)) nodeArgs[node.if] = args[node.if];
         const chosen = this.choose(node, nodeArgs);
         sub = yield* this.sequence(chosen, namesOf(node).conditional, nodeArgs, node.retry, node.retryWait);
+      } else {
+        throw new Error(`${this.prefix()}invalid node category: ${String(node.category)}`);
       }
-
-      // With several iterations the last one's values win (as in the original).
-      for (const s of node.sets) {
-        if (!Object.hasOwn(nodeArgs, s.arg)) {
-          throw this.buildError(`expected ${node.type ?? node.name} to set ${s.arg} in jobargs`, s.arg);
-        }
-        args[s.as] = nodeArgs[s.arg];
-      }
+      this.applySets(node, args, nodeArgs);
       subs.push(sub);
     }
     if (subs.length === 1) return subs[0] as Sub;
     return yield* this.combine(node, subs, seqId);
   }
 
+  /** The node's inputs: only its declared `args` (renamed) and its `each:` elements. */
+  private nodeArgs(node: NodeSpec, args: JobArgs, lists: unknown[][] | undefined, i: number): JobArgs {
+    const nodeArgs: JobArgs = {};
+    for (const a of node.args) {
+      if (!Object.hasOwn(args, a.given)) {
+        throw this.buildError(
+          `cannot create job ${node.type ?? node.name}: missing ${a.given} from job args`,
+          a.given,
+        );
+      }
+      nodeArgs[a.expected] = args[a.given];
+    }
+    if (lists) {
+      for (let j = 0; j < lists.length; j++) {
+        nodeArgs[(node.each[j] as { element: string }).element] = (lists[j] as unknown[])[i];
+      }
+    }
+    return nodeArgs;
+  }
+
+  /** Copies the node's declared outputs into the invocation's args; with several iterations the last wins. */
+  private applySets(node: NodeSpec, args: JobArgs, nodeArgs: JobArgs): void {
+    for (const s of node.sets) {
+      if (!Object.hasOwn(nodeArgs, s.arg)) {
+        throw this.buildError(`expected ${node.type ?? node.name} to set ${s.arg} in jobargs`, s.arg);
+      }
+      args[s.as] = nodeArgs[s.arg];
+    }
+  }
+
+  private jobNode(node: NodeSpec, nodeArgs: JobArgs, seqId: string): number | Promise<number> {
+    if (node.type === undefined) throw new Error(`${this.prefix()}job node has no type`);
+    return this.job(node.type, node.name, nodeArgs, true, node.retry, node.retryWait, seqId, 0, '');
+  }
+
   /** Joins a node's iterations (§6.5): placeholder for none, batches of `parallel` in series for many. */
   private *combine(node: NodeSpec, subs: Sub[], seqId: string): Step<Sub> {
     const g = this.graph;
     if (subs.length === 0) {
-      let pb = this.job(noopSpec(namesOf(node).noop.begin, seqId), {}, false);
+      const names = namesOf(node).noop;
+      let pb = this.noop(names.begin, seqId);
       if (typeof pb !== 'number') pb = (yield pb) as number;
-      let pe = this.job(noopSpec(namesOf(node).noop.end, seqId), {}, false);
+      let pe = this.noop(names.end, seqId);
       if (typeof pe !== 'number') pe = (yield pe) as number;
       g.addEdge(pb, pe);
       return { begin: pb, end: pe };
     }
     const names = namesOf(node).repeat;
-    let ob = this.job(noopSpec(names.begin, seqId), {}, false);
+    let ob = this.noop(names.begin, seqId);
     if (typeof ob !== 'number') ob = (yield ob) as number;
-    let oe = this.job(noopSpec(names.end, seqId), {}, false);
+    let oe = this.noop(names.end, seqId);
     if (typeof oe !== 'number') oe = (yield oe) as number;
     const n = subs.length;
     const per = node.parallel !== undefined && node.parallel > 0 ? Math.min(node.parallel, n) : n;
     let prev = ob;
     for (let start = 0; start < n; start += per) {
-      let bb = this.job(noopSpec(names.begin, seqId), {}, false);
+      let bb = this.noop(names.begin, seqId);
       if (typeof bb !== 'number') bb = (yield bb) as number;
-      let be = this.job(noopSpec(names.end, seqId), {}, false);
+      let be = this.noop(names.end, seqId);
       if (typeof be !== 'number') be = (yield be) as number;
       g.addEdge(prev, bb);
       const stop = Math.min(start + per, n);
@@ -414,7 +424,6 @@ class Builder {
     return lists;
   }
 
-  /** The sequence a conditional node runs (§6.4). */
   private choose(node: NodeSpec, nodeArgs: JobArgs): string {
     const ifArg = node.if;
     if (ifArg === undefined) throw new Error(`${this.prefix()}conditional node has no 'if'`);
@@ -434,49 +443,81 @@ class Builder {
    * Returns its graph index, or a promise of it when the job's create or
    * serialize is asynchronous.
    */
-  private job(spec: JobSpec, args: JobArgs, record: boolean): number | Promise<number> {
+
+  /** A structural noop job (created with an empty args map, no recorded args, no retries). */
+  private noop(name: string, seqId: string): number | Promise<number> {
+    return this.job(NOOP, name, {}, false, 0, '', seqId, 0, '');
+  }
+
+  /**
+   * Creates one job (§6.3): id, make, snapshot of the args, create, serialize.
+   * Returns its graph index, or a promise of it when the job's create or
+   * serialize is asynchronous. `seqId` `''` makes the job its own sequence start.
+   */
+  private job(
+    type: string,
+    name: string,
+    args: JobArgs,
+    record: boolean,
+    retry: number,
+    retryWait: string,
+    seqId: string,
+    seqRetry: number,
+    seqRetryWait: string,
+  ): number | Promise<number> {
     const id = this.ids.next();
-    const impl = this.make(spec.type, spec.name, id);
+    const impl = this.make(type, name, id);
     const recorded = record ? snapshot(args) : undefined;
     let created: unknown;
     try {
       created = impl.create(args);
     } catch (err) {
-      throw this.createError(spec, err);
+      throw this.createError(type, name, err);
     }
-    if (isThenable(created)) return this.finishAsync(spec, id, impl, recorded, created);
     let bytes: unknown;
-    try {
-      bytes = impl.serialize();
-    } catch (err) {
-      throw this.serializeError(spec, err);
-    }
-    if (isThenable(bytes)) return this.finishAsync(spec, id, impl, recorded, undefined, bytes);
-    return this.add(spec, id, bytes, recorded);
-  }
-
-  private async finishAsync(
-    spec: JobSpec,
-    id: string,
-    impl: Job,
-    recorded: JobArgs | undefined,
-    created: PromiseLike<unknown> | undefined,
-    serialized?: PromiseLike<unknown>,
-  ): Promise<number> {
-    if (created) {
+    if (!isThenable(created)) {
       try {
-        await created;
+        bytes = impl.serialize();
       } catch (err) {
-        throw this.createError(spec, err);
+        throw this.serializeError(type, name, err);
+      }
+      if (!isThenable(bytes)) {
+        return this.add(
+          id,
+          name,
+          type,
+          bytes,
+          recorded,
+          retry,
+          retryWait,
+          seqId || id,
+          seqRetry,
+          seqRetryWait,
+        );
       }
     }
-    let bytes: unknown;
-    try {
-      bytes = await (serialized ?? impl.serialize());
-    } catch (err) {
-      throw this.serializeError(spec, err);
-    }
-    return this.add(spec, id, bytes, recorded);
+    // An asynchronous job: finish it in a promise, which the build generator yields.
+    const finish = async (): Promise<number> => {
+      if (isThenable(created)) {
+        try {
+          await created;
+        } catch (err) {
+          throw this.createError(type, name, err);
+        }
+        try {
+          bytes = impl.serialize();
+        } catch (err) {
+          throw this.serializeError(type, name, err);
+        }
+      }
+      try {
+        bytes = await bytes;
+      } catch (err) {
+        throw this.serializeError(type, name, err);
+      }
+      return this.add(id, name, type, bytes, recorded, retry, retryWait, seqId || id, seqRetry, seqRetryWait);
+    };
+    return finish();
   }
 
   private make(type: string, name: string, id: string): Job {
@@ -509,33 +550,44 @@ class Builder {
     return impl;
   }
 
-  /** Stores the finished wire job (keys in wire order, empty optional keys omitted). */
-  private add(spec: JobSpec, id: string, bytes: unknown, recorded: JobArgs | undefined): number {
-    const job = { id, name: spec.name, type: spec.type } as WireJob;
+  /** Stores the finished job in the graph. */
+  private add(
+    id: string,
+    name: string,
+    type: string,
+    bytes: unknown,
+    args: JobArgs | undefined,
+    retry: number,
+    retryWait: string,
+    sequenceId: string,
+    sequenceRetry: number,
+    sequenceRetryWait: string,
+  ): number {
+    let b64 = '';
     if (bytes !== undefined && bytes !== null) {
       if (!ArrayBuffer.isView(bytes)) {
         throw new JobFactoryError(
-          `${this.prefix()}cannot build job: Error serializing '${spec.type} ${spec.name}' job: serialize returned ${typeof bytes}, expected bytes`,
-          spec.type,
-          spec.name,
+          `${this.prefix()}cannot build job: Error serializing '${type} ${name}' job: serialize returned ${typeof bytes}, expected bytes`,
+          type,
+          name,
           undefined,
         );
       }
       if (bytes.byteLength > 0)
-        job.bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+        b64 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
     }
-    job.state = State.PENDING;
-    if (recorded) job.args = recorded;
-    job.retry = spec.retry;
-    if (spec.retryWait) job.retryWait = spec.retryWait;
-    job.sequenceId = spec.sequenceId || id;
-    job.sequenceRetry = spec.sequenceRetry;
-    if (spec.sequenceRetryWait) job.sequenceRetryWait = spec.sequenceRetryWait;
-    return this.graph.add(job);
-  }
-
-  private idOf(index: number): string {
-    return (this.graph.jobs[index] as WireJob).id;
+    return this.graph.add(
+      id,
+      name,
+      type,
+      b64,
+      args,
+      retry,
+      retryWait,
+      sequenceId,
+      sequenceRetry,
+      sequenceRetryWait,
+    );
   }
 
   /** `in seq A, node x: in seq B, node y: ` for the current position. */
@@ -561,28 +613,24 @@ class Builder {
     return new ChainBuildError(this.prefix() + message, this.context(arg));
   }
 
-  private createError(spec: JobSpec, err: unknown): JobCreateError {
+  private createError(type: string, name: string, err: unknown): JobCreateError {
     const arg = (err as { arg?: unknown } | null)?.arg;
     return new JobCreateError(
-      `${this.prefix()}cannot build job: Error creating '${spec.type} ${spec.name}' job: ${errorText(err)}`,
+      `${this.prefix()}cannot build job: Error creating '${type} ${name}' job: ${errorText(err)}`,
       {
         ...this.context(typeof arg === 'string' ? arg : undefined, err),
-        jobType: spec.type,
-        jobName: spec.name,
+        jobType: type,
+        jobName: name,
       },
     );
   }
 
-  private serializeError(spec: JobSpec, err: unknown): JobFactoryError {
+  private serializeError(type: string, name: string, err: unknown): JobFactoryError {
     return new JobFactoryError(
-      `${this.prefix()}cannot build job: Error serializing '${spec.type} ${spec.name}' job: ${errorText(err)}`,
-      spec.type,
-      spec.name,
+      `${this.prefix()}cannot build job: Error serializing '${type} ${name}' job: ${errorText(err)}`,
+      type,
+      name,
       err,
     );
   }
-}
-
-function noopSpec(name: string, sequenceId: string, sequenceRetry = 0, sequenceRetryWait = ''): JobSpec {
-  return { type: NOOP, name, retry: 0, retryWait: '', sequenceId, sequenceRetry, sequenceRetryWait };
 }

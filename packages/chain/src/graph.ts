@@ -1,26 +1,57 @@
 /**
- * The request graph under construction. Jobs are numbered in creation order;
- * edges are appended to two flat arrays in O(1) (no per-job allocation), and
- * the structural invariants are verified once, at the end, in O(V+E). (The
- * original re-checked the whole graph after every insertion, which made
- * building quadratic.)
+ * The request graph under construction. Jobs are numbered in creation order
+ * and stored column-wise (no per-job object while building); edges are appended
+ * to two flat arrays in O(1); the structural invariants are verified once, at
+ * the end, in O(V+E). (The original re-checked the whole graph after every
+ * insertion, which made building quadratic.) The wire objects are made last,
+ * in one pass, so that the garbage collector does not copy them while a large
+ * chain is still being built.
  */
-import type { JobChain, Job as WireJob } from '@spincycle/protocol';
+import type { JobArgs, JobChain, Job as WireJob } from '@spincycle/protocol';
 import { State } from '@spincycle/protocol';
 
 export class RequestGraph {
-  /** Final wire jobs, by index. */
-  readonly jobs: WireJob[] = [];
-  private from: number[] = [];
-  private to: number[] = [];
-  /** Successors in compressed form, built by `index()`: succ[start[i] .. start[i+1]). */
+  private readonly ids: string[] = [];
+  private readonly names: string[] = [];
+  private readonly types: string[] = [];
+  /** base64 of the job's bytes; `''` when empty. */
+  private readonly bytes: string[] = [];
+  private readonly args: (JobArgs | undefined)[] = [];
+  private readonly retry: number[] = [];
+  private readonly retryWait: string[] = [];
+  private readonly sequenceId: string[] = [];
+  private readonly sequenceRetry: number[] = [];
+  private readonly sequenceRetryWait: string[] = [];
+  private readonly from: number[] = [];
+  private readonly to: number[] = [];
+  /** Successors grouped by source, built by `index()`: succ[start[i] .. start[i+1]). */
   private start: Int32Array | undefined;
   private succ: Int32Array | undefined;
 
-  /** Adds a finished job; returns its index. */
-  add(job: WireJob): number {
-    this.jobs.push(job);
-    return this.jobs.length - 1;
+  /** Adds a finished job; returns its index. Empty strings mean "omit". */
+  add(
+    id: string,
+    name: string,
+    type: string,
+    bytes: string,
+    args: JobArgs | undefined,
+    retry: number,
+    retryWait: string,
+    sequenceId: string,
+    sequenceRetry: number,
+    sequenceRetryWait: string,
+  ): number {
+    this.ids.push(id);
+    this.names.push(name);
+    this.types.push(type);
+    this.bytes.push(bytes);
+    this.args.push(args);
+    this.retry.push(retry);
+    this.retryWait.push(retryWait);
+    this.sequenceId.push(sequenceId);
+    this.sequenceRetry.push(sequenceRetry);
+    this.sequenceRetryWait.push(sequenceRetryWait);
+    return this.ids.length - 1;
   }
 
   addEdge(from: number, to: number): void {
@@ -30,17 +61,21 @@ export class RequestGraph {
   }
 
   get size(): number {
-    return this.jobs.length;
+    return this.ids.length;
   }
 
   get edges(): number {
     return this.from.length;
   }
 
+  id(index: number): string {
+    return this.ids[index] as string;
+  }
+
   /** Groups the edges by source, keeping their insertion order (counting sort). */
   private index(): { start: Int32Array; succ: Int32Array } {
     if (this.start && this.succ) return { start: this.start, succ: this.succ };
-    const n = this.jobs.length;
+    const n = this.ids.length;
     const e = this.from.length;
     const start = new Int32Array(n + 1);
     for (let k = 0; k < e; k++) {
@@ -73,9 +108,9 @@ export class RequestGraph {
    * job lies on a path from begin to end. Violations are internal errors.
    */
   verify(begin: number, end: number): void {
-    const n = this.jobs.length;
+    const n = this.ids.length;
     const { start, succ } = this.index();
-    const name = (i: number) => `${this.jobs[i]?.name} (${this.jobs[i]?.id})`;
+    const name = (i: number) => `${this.names[i]} (${this.ids[i]})`;
     const indeg = new Int32Array(n);
     for (let k = 0; k < succ.length; k++) {
       const j = succ[k] as number;
@@ -109,22 +144,57 @@ export class RequestGraph {
     if (tail !== n) throw new Error(`invalid job chain: ${n - tail} jobs are on a cycle or unreachable`);
   }
 
+  /** The wire job at `index`: keys in wire order, empty optional keys omitted. */
+  job(index: number): WireJob {
+    const id = this.ids[index] as string;
+    const name = this.names[index] as string;
+    const type = this.types[index] as string;
+    const bytes = this.bytes[index] as string;
+    const args = this.args[index];
+    const retry = this.retry[index] as number;
+    const retryWait = this.retryWait[index] as string;
+    const sequenceId = this.sequenceId[index] as string;
+    const sequenceRetry = this.sequenceRetry[index] as number;
+    const sequenceRetryWait = this.sequenceRetryWait[index] as string;
+    const state = State.PENDING;
+    // Whole literals for the common shapes: one allocation each.
+    if (bytes === '' && retryWait === '' && sequenceRetryWait === '') {
+      return args === undefined
+        ? { id, name, type, state, retry, sequenceId, sequenceRetry }
+        : { id, name, type, state, args, retry, sequenceId, sequenceRetry };
+    }
+    const job = { id, name, type } as WireJob;
+    if (bytes !== '') job.bytes = bytes;
+    job.state = state;
+    if (args !== undefined) job.args = args;
+    job.retry = retry;
+    if (retryWait !== '') job.retryWait = retryWait;
+    job.sequenceId = sequenceId;
+    job.sequenceRetry = sequenceRetry;
+    if (sequenceRetryWait !== '') job.sequenceRetryWait = sequenceRetryWait;
+    return job;
+  }
+
   /** The wire JobChain: all jobs PENDING, adjacency list of the jobs that have successors. */
   toChain(requestId: string): JobChain {
     const { start, succ } = this.index();
+    const ids = this.ids;
+    const n = ids.length;
     const jobs: Record<string, WireJob> = {};
+    for (let i = 0; i < n; i++) jobs[ids[i] as string] = this.job(i);
     const adjacencyList: Record<string, string[]> = {};
-    const list = this.jobs;
-    for (let i = 0; i < list.length; i++) {
-      const job = list[i] as WireJob;
-      jobs[job.id] = job;
+    for (let i = 0; i < n; i++) {
       const a = start[i] as number;
       const b = start[i + 1] as number;
-      if (b > a) {
-        const ids: string[] = [];
-        for (let k = a; k < b; k++) ids.push((list[succ[k] as number] as WireJob).id);
-        adjacencyList[job.id] = ids;
+      if (b === a) continue;
+      // Exact-size arrays: most jobs have one successor.
+      let next: string[];
+      if (b - a === 1) next = [ids[succ[a] as number] as string];
+      else {
+        next = new Array<string>(b - a);
+        for (let k = a; k < b; k++) next[k - a] = ids[succ[k] as number] as string;
       }
+      adjacencyList[ids[i] as string] = next;
     }
     return { requestId, jobs, adjacencyList, state: State.PENDING, finishedJobs: 0 };
   }

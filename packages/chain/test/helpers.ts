@@ -67,8 +67,29 @@ export function testFactory(types: Record<string, TestJobType | CreateFn>, withN
   };
 }
 
+/**
+ * The chain's jobs in a canonical order that does not depend on object key
+ * order (ids that look like integers enumerate first): Kahn's order from the
+ * first job, successors in adjacency-list order.
+ */
 export function jobList(chain: JobChain): WireJob[] {
-  return Object.values(chain.jobs);
+  const all = Object.values(chain.jobs);
+  const indeg = new Map<string, number>(all.map((j) => [j.id, 0]));
+  for (const next of Object.values(chain.adjacencyList))
+    for (const n of next) indeg.set(n, (indeg.get(n) ?? 0) + 1);
+  const queue = all.filter((j) => indeg.get(j.id) === 0).map((j) => j.id);
+  const out: WireJob[] = [];
+  while (queue.length > 0) {
+    const id = queue.shift() as string;
+    out.push(chain.jobs[id] as WireJob);
+    for (const n of chain.adjacencyList[id] ?? []) {
+      const left = (indeg.get(n) as number) - 1;
+      indeg.set(n, left);
+      if (left === 0) queue.push(n);
+    }
+  }
+  if (out.length !== all.length) throw new Error('chain has a cycle or unreachable jobs');
+  return out;
 }
 
 export function jobsNamed(chain: JobChain, name: string): WireJob[] {
@@ -94,7 +115,7 @@ export function predecessors(chain: JobChain, id: string): string[] {
 /** The single job without predecessors. */
 export function firstJob(chain: JobChain): WireJob {
   const hasPred = new Set(Object.values(chain.adjacencyList).flat());
-  const roots = jobList(chain).filter((j) => !hasPred.has(j.id));
+  const roots = Object.values(chain.jobs).filter((j) => !hasPred.has(j.id));
   if (roots.length !== 1) throw new Error(`expected one first job, found ${roots.length}`);
   return roots[0] as WireJob;
 }
