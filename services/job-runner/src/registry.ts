@@ -5,7 +5,7 @@
  * request is refused. Shutdown closes intake and suspends every chain.
  */
 import type { JobFactory } from '@spincycle/jobs';
-import { ConflictError, type JobStatus, NotFoundError, ShuttingDownError } from '@spincycle/protocol';
+import { ConflictError, type JobStatus, NotFoundError, ShuttingDownError, stateName } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import { ChainState } from './chain-state.js';
 import type { ValidChain, ValidSuspendedChain } from './chain-validation.js';
@@ -53,9 +53,18 @@ export class ChainRegistry {
     if (this.traversers.has(id)) throw new ConflictError(`job chain ${id} is already running on this job runner`);
     const t = new Traverser(chain, this.deps);
     this.traversers.set(id, t);
+    const t0 = performance.now();
     void t.done.then((outcome: ChainOutcome) => {
       if (this.traversers.get(id) === t) this.traversers.delete(id);
-      this.deps.logger.info('chain done', { requestId: id, state: outcome.state, delivered: outcome.delivered, finishedJobs: chain.finishedJobs });
+      this.deps.logger.info('chain done', {
+        requestId: id,
+        state: stateName(outcome.state),
+        delivered: outcome.delivered,
+        jobs: chain.nodes.size,
+        finishedJobs: chain.finishedJobs,
+        ms: Math.round(performance.now() - t0),
+        runMs: Math.round(t.finalizedMs - t.startedMs),
+      });
     });
     return t;
   }

@@ -54,6 +54,8 @@ export interface ReporterOptions {
   batchSize?: number;
   /** Most entries in one call (default 1000). */
   maxBatch?: number;
+  /** Rough upper bound of one call's body in bytes (default 4 MiB; a single larger entry still goes alone). */
+  maxBatchBytes?: number;
   /** First retry delay (default 100 ms), doubled up to `retryMaxMs` (default 5 s). */
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -99,6 +101,7 @@ export class Reporter implements ChainReporter {
       flushIntervalMs: opts.flushIntervalMs ?? 25,
       batchSize: opts.batchSize ?? 256,
       maxBatch: opts.maxBatch ?? 1000,
+      maxBatchBytes: opts.maxBatchBytes ?? 4 * 1024 * 1024,
       retryBaseMs: opts.retryBaseMs ?? 100,
       retryMaxMs: opts.retryMaxMs ?? 5000,
       warnQueueSize: opts.warnQueueSize ?? 100_000,
@@ -138,7 +141,7 @@ export class Reporter implements ChainReporter {
     let failures = 0;
     try {
       while (this.head < this.queue.length && !this.closed) {
-        const batch = this.queue.slice(this.head, this.head + this.opts.maxBatch);
+        const batch = this.nextBatch();
         try {
           await this.sink.postJobLogs(batch);
         } catch (err) {
@@ -177,6 +180,19 @@ export class Reporter implements ChainReporter {
       this.sending = false;
       this.notifyIdle();
     }
+  }
+
+  /** The next entries to send: up to maxBatch entries and about maxBatchBytes of text. */
+  private nextBatch(): JobLog[] {
+    const end = Math.min(this.queue.length, this.head + this.opts.maxBatch);
+    let bytes = 0;
+    let i = this.head;
+    for (; i < end; i++) {
+      const e = this.queue[i] as JobLog;
+      bytes += 256 + e.stdout.length + e.stderr.length + e.error.length + e.name.length;
+      if (bytes > this.opts.maxBatchBytes && i > this.head) break;
+    }
+    return this.queue.slice(this.head, i);
   }
 
   /** Count delivered entries off their requests and wake whoever waits for them. */

@@ -123,6 +123,7 @@ export class Traverser {
   start(): void {
     if (this.mode !== 'idle') return;
     this.mode = 'running';
+    this.startedMs = performance.now();
     this.chain.state = State.RUNNING;
     this.starting = true;
     try {
@@ -389,9 +390,14 @@ export class Traverser {
     return withTimeout(this.done, deadline - Date.now());
   }
 
+  /** When traversal started and when the chain was finalized (performance.now() ms), for logs. */
+  startedMs = 0;
+  finalizedMs = 0;
+
   /** Decide the chain's final state once and send it. */
   private finalize(): void {
     if (this.mode === 'finalized' || this.mode === 'idle') return;
+    this.finalizedMs = performance.now();
     const was = this.mode;
     this.mode = 'finalized';
     const chain = this.chain;

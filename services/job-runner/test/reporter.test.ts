@@ -38,6 +38,16 @@ describe('job-log delivery', () => {
     expect(r.delivered).toBe(1000);
   });
 
+  it('keeps batches of large entries under the byte bound', async () => {
+    const sink = new RecordingSink();
+    const r = reporter(sink, { maxBatchBytes: 10_000 });
+    for (let i = 0; i < 10; i++) r.log({ ...entry('r1', `j${i}`), stdout: 'x'.repeat(4000) });
+    expect(await r.drain(Date.now() + 5000)).toBe(true);
+    const sizes = sink.events.flatMap((e) => (e.op === 'logs' ? [e.entries.length] : []));
+    expect(sizes.every((n) => n <= 2)).toBe(true);
+    expect(sink.logs()).toHaveLength(10);
+  });
+
   it('sends a lone entry after the flush interval', async () => {
     const sink = new RecordingSink();
     const r = reporter(sink, { flushIntervalMs: 30 });
