@@ -67,6 +67,15 @@ export function parseStoredJson<T>(text: string): T {
   return (/\d{16}/.test(text) ? parseJson(text) : JSON.parse(text)) as T;
 }
 
+/** JSON text; plain JSON.stringify (several times faster than a replacer) unless the value holds bigints. */
+export function fastStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return stringifyJson(value);
+  }
+}
+
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -118,9 +127,11 @@ export class RequestService {
   /** POST /requests: 201 with the request as it is after the start (RUNNING). */
   async create(caller: Caller, body: unknown): Promise<Request> {
     this.assertAccepting();
+    const t0 = performance.now();
     const { type, args } = parseCreateRequest(body);
     // Every kind of bad input throws here (400), before anything is stored.
     const { requestId: id, chain, requestArgs } = await this.d.catalog.build(type, args);
+    const tBuilt = performance.now();
     const now = new Date();
     const totalJobs = Object.keys(chain.jobs).length;
     const pending: Request = {
@@ -152,13 +163,16 @@ export class RequestService {
       finished_jobs: 0,
       jr_url: target,
     };
+    const jobChainJson = fastStringify(chain);
+    const tSerialized = performance.now();
     await this.d.requests.create({
       row,
       createRequestJson: stringifyJson({ Type: type, Args: args, User: caller.name }),
       argsJson: stringifyJson(requestArgs),
-      jobChainJson: stringifyJson(chain),
+      jobChainJson,
       givenArgs: args,
     });
+    const tStored = performance.now();
 
     let jrURL: string;
     try {
@@ -182,7 +196,17 @@ export class RequestService {
     }
     if (jrURL !== target)
       await this.d.requests.patchIf(id, State.RUNNING, { jr_url: jrURL }, { jrUrl: target });
-    this.log.info('request created', { requestId: id, type, user: caller.name, totalJobs, jrURL });
+    const tSent = performance.now();
+    if (this.log.isInfoEnabled())
+      this.log.info('request created', { requestId: id, type, user: caller.name, totalJobs, jrURL });
+    if (this.log.isDebugEnabled())
+      this.log.debug('create timings (ms)', {
+        requestId: id,
+        build: +(tBuilt - t0).toFixed(2),
+        serialize: +(tSerialized - tBuilt).toFixed(2),
+        store: +(tStored - tSerialized).toFixed(2),
+        send: +(tSent - tStored).toFixed(2),
+      });
     return withArgs(toWireRequest({ ...row, jr_url: jrURL }), requestArgs);
   }
 

@@ -129,6 +129,7 @@ export async function createRequestManager(
       draining = true;
     },
     async listen() {
+      void db.warmUp(Math.min(config['mysql.pool_size'], 20));
       server = await startServer(app, config['server.addr'], {
         certFile: config['server.tls.cert_file'],
         keyFile: config['server.tls.key_file'],

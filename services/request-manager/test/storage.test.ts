@@ -132,6 +132,39 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
       expect(await requests.getFull('nope0000000000000000', true)).toBeUndefined();
     });
 
+    it('when a statement of the create transaction fails, then nothing of it is stored and the connections stay clean', async () => {
+      const req = newRequest({}, { host: 'h' });
+      const id = req.row.request_id;
+      // A stray archive row makes the second INSERT of the transaction fail.
+      await t.db.run((m) =>
+        m.query(
+          'INSERT INTO request_archives (request_id, create_request, args, job_chain) VALUES (?, ?, ?, ?)',
+          [id, '{}', '[]', '{}'],
+        ),
+      );
+      await expect(requests.create(req)).rejects.toThrow();
+      expect(await requests.get(id)).toBeUndefined();
+      expect(
+        await requests.find({ args: { host: 'h' }, type: 'test' }).then((rs) => rs.map((r) => r.request_id)),
+      ).not.toContain(id);
+      // Later work on the pool commits normally (no transaction left open on a pooled connection).
+      const later = await Promise.all(
+        [1, 2, 3, 4, 5]
+          .map(() => newRequest())
+          .map(async (r) => (await requests.create(r), r.row.request_id)),
+      );
+      const fresh = await openDataSource(t.target);
+      try {
+        const rows = (await fresh.query(
+          `SELECT request_id FROM requests WHERE request_id IN (${later.map(() => '?').join(',')})`,
+          later,
+        )) as unknown[];
+        expect(rows.length).toBe(5);
+      } finally {
+        await fresh.destroy();
+      }
+    });
+
     it('when a big chain is archived, then it is stored in one piece', async () => {
       const big = JSON.stringify({
         jobs: Object.fromEntries(

@@ -78,6 +78,9 @@ export function dataSourceOptions(target: DbTarget): DataSourceOptions {
       supportBigNumbers: true,
       bigNumberStrings: true,
       poolSize: target.poolSize ?? 20,
+      // Lets `Db.txStatements` send a whole transaction in one round trip. Every
+      // value still goes through placeholders, never into the SQL text.
+      multipleStatements: true,
       ssl,
       extra: { connectTimeout: 10_000, enableKeepAlive: true },
     };
@@ -130,6 +133,23 @@ export function isDuplicateKey(err: unknown): boolean {
   return (
     code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE'
   );
+}
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0');
+}
+
+/**
+ * A value for a hand-written statement: Dates become UTC `YYYY-MM-DD
+ * HH:MM:SS.mmm` (what TypeORM writes for datetime columns on both drivers),
+ * booleans 0/1.
+ */
+export function sqlValue(v: unknown): unknown {
+  if (v instanceof Date) {
+    return `${v.getUTCFullYear()}-${pad(v.getUTCMonth() + 1)}-${pad(v.getUTCDate())} ${pad(v.getUTCHours())}:${pad(v.getUTCMinutes())}:${pad(v.getUTCSeconds())}.${pad(v.getUTCMilliseconds(), 3)}`;
+  }
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return v;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -208,6 +228,22 @@ export class Db {
    * ~20 µs per row building a multi-row INSERT, more than the database needs
    * to store it. Identifiers are backquoted, which both MySQL and SQLite accept.
    */
+  /** `INSERT [IGNORE] INTO table (cols) VALUES (?,…),(…)` for `rows` rows. */
+  insertSql(
+    table: string,
+    columns: readonly string[],
+    rows: number,
+    opts: { ignoreDuplicates?: boolean } = {},
+  ): string {
+    const verb = opts.ignoreDuplicates
+      ? this.kind === 'mysql'
+        ? 'INSERT IGNORE'
+        : 'INSERT OR IGNORE'
+      : 'INSERT';
+    const tuple = `(${columns.map(() => '?').join(',')})`;
+    return `${verb} INTO \`${table}\` (${columns.map((c) => `\`${c}\``).join(',')}) VALUES ${Array.from({ length: rows }, () => tuple).join(',')}`;
+  }
+
   async insertRows(
     m: EntityManager,
     table: string,
@@ -230,6 +266,51 @@ export class Db {
       return res.affected ?? rows.length;
     } finally {
       if (!m.queryRunner && this.kind === 'mysql') await qr.release();
+    }
+  }
+
+  /**
+   * Run INSERT/UPDATE statements as ONE transaction. On MySQL the whole
+   * transaction (START … COMMIT) is a single multi-statement round trip on a
+   * dedicated connection (rolled back there if any statement fails); on SQLite
+   * it is an ordinary serialised transaction.
+   */
+  async txStatements(statements: Array<{ sql: string; params: unknown[] }>): Promise<void> {
+    if (this.kind !== 'mysql') {
+      await this.tx(async (m) => {
+        for (const st of statements) await m.query(st.sql, st.params.map(sqlValue));
+      });
+      return;
+    }
+    const sql = `START TRANSACTION;\n${statements.map((st) => st.sql).join(';\n')};\nCOMMIT`;
+    const params = statements.flatMap((st) => st.params.map(sqlValue));
+    await this.retrying(async () => {
+      const qr = this.ds.createQueryRunner();
+      try {
+        await qr.query(sql, params);
+      } catch (err) {
+        // A failed statement stops the batch inside the open transaction: end it before the connection goes back.
+        await qr.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        await qr.release();
+      }
+    });
+  }
+
+  /**
+   * Pre-open pool connections so the first burst of requests does not pay
+   * for connection set-up. Best effort.
+   */
+  async warmUp(connections: number): Promise<void> {
+    if (this.kind !== 'mysql') return;
+    const runners = Array.from({ length: connections }, () => this.ds.createQueryRunner());
+    try {
+      await Promise.all(runners.map((qr) => qr.query('SELECT 1')));
+    } catch (err) {
+      this.logger?.warn('database warm-up failed', { error: (err as Error).message });
+    } finally {
+      await Promise.all(runners.map((qr) => qr.release()));
     }
   }
 

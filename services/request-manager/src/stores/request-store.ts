@@ -45,6 +45,18 @@ export interface NewRequest {
   givenArgs: Record<string, unknown>;
 }
 
+const REQUEST_COLUMNS = [
+  'request_id',
+  'type',
+  'state',
+  'user',
+  'created_at',
+  'started_at',
+  'finished_at',
+  'total_jobs',
+  'finished_jobs',
+  'jr_url',
+] as const;
 const ARG_VALUE_MAX = 255;
 const ARG_NAME_MAX = 100;
 
