@@ -108,7 +108,13 @@ export class JobRunner {
         didThrow = true;
       }
       const finishedAt = nowNanos();
-      const out = normalizeReturn(ret, thrown, didThrow);
+      let out: TryOutcome;
+      try {
+        out = normalizeReturn(ret, thrown, didThrow);
+      } catch (err) {
+        // e.g. a getter on the result that throws
+        out = { state: State.FAIL, exit: 1, error: `job returned a result that cannot be read: ${errorText(err)}`, stdout: '', stderr: '' };
+      }
       if (this.stopRequested && out.state !== State.STOPPED && out.state !== State.COMPLETE) out.state = State.STOPPED;
       this.opts.log({
         requestId,

@@ -286,17 +286,26 @@ export class Traverser {
     if (state === State.COMPLETE) {
       if (this.mode === 'running') {
         for (const next of node.succs) {
-          Object.assign(next.data, node.data);
+          this.passData(node, next);
           if (chain.isRunnable(next)) this.dispatch(next);
         }
       } else if (this.mode === 'suspending') {
         // Data still flows so the resumed chain has it; nothing starts.
-        for (const next of node.succs) Object.assign(next.data, node.data);
+        for (const next of node.succs) this.passData(node, next);
       }
     } else if (state !== State.STOPPED && (this.mode === 'running' || this.mode === 'suspending')) {
       this.onFailure(node);
     }
     this.markIdle(node);
+  }
+
+  /** Copy a completed job's data into a successor's (a job may have left something unreadable in it). */
+  private passData(from: JobNode, to: JobNode): void {
+    try {
+      Object.assign(to.data, from.data);
+    } catch (err) {
+      this.deps.logger.error('could not pass job data on', { requestId: this.requestId, from: from.id, to: to.id, error: errorText(err) });
+    }
   }
 
   /** A job failed: retry its sequence if it has a try left (prepared only while suspending). */
