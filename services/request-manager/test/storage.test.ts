@@ -151,7 +151,10 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
       const later = await Promise.all(
         [1, 2, 3, 4, 5]
           .map(() => newRequest())
-          .map(async (r) => (await requests.create(r), r.row.request_id)),
+          .map(async (r) => {
+            await requests.create(r);
+            return r.row.request_id;
+          }),
       );
       const fresh = await openDataSource(t.target);
       try {
