@@ -9,13 +9,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type JobLog, type Request, RmClient, State } from '@spincycle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, REPO_ROOT, type ServiceProcess, startJr, startRm, startSystem, type System, waitForState } from '../support/system.js';
+import {
+  freePort,
+  REPO_ROOT,
+  type ServiceProcess,
+  type System,
+  startJr,
+  startRm,
+  startSystem,
+  waitForState,
+} from '../support/system.js';
 
 const SPECS = join(REPO_ROOT, 'test/jr/specs');
 const JOBS = join(REPO_ROOT, 'services/job-runner/test/fixtures/test-jobs.mjs');
 const FINAL = [State.COMPLETE, State.FAIL, State.STOPPED];
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -106,7 +119,9 @@ describe('JR + RM end to end', () => {
 
   it('stop: the running job ends STOPPED, the request STOPPED, later jobs never run', async () => {
     const created = await sys.client.createRequest('jr-sleep', { ms: '30000' });
-    await until('the nap to run', async () => (await sys.client.runningStatus(created.id)).jobs.some((j) => j.name === 'nap'));
+    await until('the nap to run', async () =>
+      (await sys.client.runningStatus(created.id)).jobs.some((j) => j.name === 'nap'),
+    );
     const t0 = Date.now();
     await sys.client.stopRequest(created.id);
     // the JR reported STOPPED before the RM answered the stop
@@ -121,10 +136,14 @@ describe('JR + RM end to end', () => {
 
   it('progress: finishedJobs advances while the request runs', async () => {
     const created = await sys.client.createRequest('jr-sleep', { ms: '2500' });
-    const running = await until('progress', async () => {
-      const r = await sys.client.getRequest(created.id);
-      return r.state === State.RUNNING && r.finishedJobs >= 3 ? r : undefined;
-    }, 2400);
+    const running = await until(
+      'progress',
+      async () => {
+        const r = await sys.client.getRequest(created.id);
+        return r.state === State.RUNNING && r.finishedJobs >= 3 ? r : undefined;
+      },
+      2400,
+    );
     expect(running.finishedJobs).toBe(3);
     const done = await waitForState(sys.client, created.id, FINAL);
     expect(done.finishedJobs).toBe(done.totalJobs);
@@ -142,7 +161,12 @@ describe('JR + RM end to end', () => {
     expect(by('running').state).toBe(State.FAIL);
     expect(by('running').error).toContain('job returned state RUNNING (2), which is not a final state');
     // the process survived the escaped exception and rejection, and logged them
-    await until('the JR to log the escaped errors', async () => sys.jr.log.includes('thrown from a timer by a job') && sys.jr.log.includes('unhandled rejection by a job'));
+    await until(
+      'the JR to log the escaped errors',
+      async () =>
+        sys.jr.log.includes('thrown from a timer by a job') &&
+        sys.jr.log.includes('unhandled rejection by a job'),
+    );
     expect(sys.jr.proc.exitCode).toBeNull();
     const next = await sys.client.createRequest('jr-retry', { times: '0' });
     expect((await waitForState(sys.client, next.id, FINAL)).state).toBe(State.COMPLETE);
@@ -153,14 +177,23 @@ describe('shutdown → suspend → resume on another JR', () => {
   it('SIGTERM hands the chain back; a second JR resumes it; completed jobs are not re-run and try numbers continue', async () => {
     const [rmPort, p1, p2] = [await freePort(), await freePort(), await freePort()];
     const jrUrls = [`http://127.0.0.1:${p1}`, `http://127.0.0.1:${p2}`];
-    const rm = await startRm({ db: 'sqlite', specsDir: SPECS, jobsModule: JOBS, jrUrl: jrUrls.join(','), port: rmPort, env: { SPINCYCLE_RESUMER_INTERVAL: '200ms' } });
+    const rm = await startRm({
+      db: 'sqlite',
+      specsDir: SPECS,
+      jobsModule: JOBS,
+      jrUrl: jrUrls.join(','),
+      port: rmPort,
+      env: { SPINCYCLE_RESUMER_INTERVAL: '200ms' },
+    });
     const jrs: ServiceProcess[] = [];
     try {
       jrs.push(await startJr({ rmUrl: rm.url, jobsModule: JOBS, port: p1 }));
       jrs.push(await startJr({ rmUrl: rm.url, jobsModule: JOBS, port: p2 }));
       const client = new RmClient({ baseURL: rm.url, retry: { attempts: 1 } });
       const created = await client.createRequest('jr-sleep', { ms: '1500' });
-      await until('the nap to run', async () => (await client.runningStatus(created.id)).jobs.some((j) => j.name === 'nap'));
+      await until('the nap to run', async () =>
+        (await client.runningStatus(created.id)).jobs.some((j) => j.name === 'nap'),
+      );
       const first = (await client.getRequest(created.id)).jrURL as string;
       const victim = jrs.find((j) => j.url === first) as ServiceProcess;
       const t0 = Date.now();
@@ -185,7 +218,12 @@ describe('shutdown → suspend → resume on another JR', () => {
 describe('a JR that does not know a job type', () => {
   it('fails that job with the reason in its log, and the request FAIL', async () => {
     const port = await freePort();
-    const rm = await startRm({ db: 'sqlite', specsDir: SPECS, jobsModule: JOBS, jrUrl: `http://127.0.0.1:${port}` });
+    const rm = await startRm({
+      db: 'sqlite',
+      specsDir: SPECS,
+      jobsModule: JOBS,
+      jrUrl: `http://127.0.0.1:${port}`,
+    });
     const jr = await startJr({ rmUrl: rm.url, port });
     try {
       const client = new RmClient({ baseURL: rm.url, retry: { attempts: 1 } });
@@ -193,7 +231,14 @@ describe('a JR that does not know a job type', () => {
       const done = await waitForState(client, created.id, FINAL);
       expect(done.state).toBe(State.FAIL);
       const flaky = (await client.getJobLogs(created.id)).filter((l) => l.name === 'flaky');
-      expect(flaky).toEqual([expect.objectContaining({ try: 1, state: State.FAIL, exit: 1, error: 'problem creating job runner: unknown job type: t-fail-times' })]);
+      expect(flaky).toEqual([
+        expect.objectContaining({
+          try: 1,
+          state: State.FAIL,
+          exit: 1,
+          error: 'problem creating job runner: unknown job type: t-fail-times',
+        }),
+      ]);
     } finally {
       await jr.stop();
       await rm.stop();
@@ -215,7 +260,9 @@ describe('jobs.max_concurrent', () => {
         await new Promise((res) => setTimeout(res, 20));
       }
       expect(most).toBe(1);
-      const naps = (await sys.client.getJobLogs(created.id)).filter((l) => l.type === 't-sleep').sort((a, b) => (a.startedAt < b.startedAt ? -1 : 1));
+      const naps = (await sys.client.getJobLogs(created.id))
+        .filter((l) => l.type === 't-sleep')
+        .sort((a, b) => (a.startedAt < b.startedAt ? -1 : 1));
       expect(naps).toHaveLength(2);
       expect((naps[1] as JobLog).startedAt >= (naps[0] as JobLog).finishedAt).toBe(true);
     } finally {
@@ -228,13 +275,22 @@ describe('the RM goes away for a while', () => {
   it('job logs and the finish are retried until the RM is back; nothing is lost', async () => {
     const [rmPort, jrPort] = [await freePort(), await freePort()];
     const dataDir = mkdtempSync(join(tmpdir(), 'jr-e2e-rm-'));
-    const rmOpts = { db: 'sqlite' as const, dataDir, specsDir: SPECS, jobsModule: JOBS, jrUrl: `http://127.0.0.1:${jrPort}`, port: rmPort };
+    const rmOpts = {
+      db: 'sqlite' as const,
+      dataDir,
+      specsDir: SPECS,
+      jobsModule: JOBS,
+      jrUrl: `http://127.0.0.1:${jrPort}`,
+      port: rmPort,
+    };
     let rm = await startRm(rmOpts);
     const jr = await startJr({ rmUrl: rm.url, jobsModule: JOBS, port: jrPort });
     try {
       const client = new RmClient({ baseURL: rm.url, retry: { attempts: 1 } });
       const created = await client.createRequest('jr-sleep', { ms: '800' });
-      await until('the nap to run', async () => (await client.runningStatus(created.id)).jobs.some((j) => j.name === 'nap'));
+      await until('the nap to run', async () =>
+        (await client.runningStatus(created.id)).jobs.some((j) => j.name === 'nap'),
+      );
       await rm.stop('SIGTERM');
       // the chain finishes while the RM is down
       await new Promise((r) => setTimeout(r, 1500));

@@ -37,7 +37,8 @@ export function registerRoutes(app: Express, deps: ApiDeps): void {
 
   app.post('/api/v1/job-chains/resume', (req: Request, res: Response) => {
     refuseWhenDraining();
-    if (req.body === undefined) throw new BadRequestError('invalid SuspendedJobChain: body must be a JSON object');
+    if (req.body === undefined)
+      throw new BadRequestError('invalid SuspendedJobChain: body must be a JSON object');
     const valid = validateSuspendedJobChain(req.body);
     const t = registry.addResumed(valid);
     accepted(res, deps.baseUrl(), t.requestId);

@@ -4,7 +4,15 @@
  * in-process on port 0.
  */
 import { type JobFactory, loadJobFactory } from '@spincycle/jobs';
-import { createApp, finishApp, type Logger, type RunningServer, splitAddr, startServer, tlsEnabled } from '@spincycle/service-kit';
+import {
+  createApp,
+  finishApp,
+  type Logger,
+  type RunningServer,
+  splitAddr,
+  startServer,
+  tlsEnabled,
+} from '@spincycle/service-kit';
 import type { Express } from 'express';
 import { registerRoutes } from './api.js';
 import type { JrConfig } from './config.js';
@@ -67,7 +75,8 @@ export function advertisedBaseUrl(config: JrConfig, listening: string): string {
 export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJobRunner> {
   const { config, logger } = opts;
   const factory = opts.factory ?? (await loadJobFactory(config.jobsModule, process.cwd()));
-  const sink = opts.sink ?? new RmGateway(config.rmUrls, { timeoutMs: config.rmTimeoutMs, tls: config.rmTls });
+  const sink =
+    opts.sink ?? new RmGateway(config.rmUrls, { timeoutMs: config.rmTimeoutMs, tls: config.rmTls });
   const reporter = new Reporter(sink, logger.child({ component: 'reporter' }), opts.reporterOptions);
   const slots = new JobSlots(config.maxConcurrentJobs);
   const registry = new ChainRegistry({
@@ -83,7 +92,12 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
   baseUrl = advertisedBaseUrl(config, server.url);
   const progress = new ProgressReporter(registry, reporter, opts.progressIntervalMs);
   progress.start();
-  logger.info('job runner listening', { url: server.url, advertised: baseUrl, rm: config.rmUrls, maxConcurrentJobs: config.maxConcurrentJobs });
+  logger.info('job runner listening', {
+    url: server.url,
+    advertised: baseUrl,
+    rm: config.rmUrls,
+    maxConcurrentJobs: config.maxConcurrentJobs,
+  });
 
   let shuttingDown: Promise<void> | undefined;
   const shutdown = () => {
@@ -93,7 +107,10 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
       progress.stop();
       await registry.suspendAll(deadline);
       const flushed = await reporter.drain(deadline);
-      if (!flushed) logger.error('shutdown grace over with messages to the RM still undelivered', { queuedJobLogs: reporter.queued });
+      if (!flushed)
+        logger.error('shutdown grace over with messages to the RM still undelivered', {
+          queuedJobLogs: reporter.queued,
+        });
       reporter.close();
       await server.close();
     })();

@@ -3,7 +3,14 @@
  * `finishedJobs` and the three try counters. Runnability is O(1) per job: each
  * job counts its COMPLETE predecessors, kept current by `setJobState`.
  */
-import { type Job, type JobChain, type JobData, parseDurationMs, State, type SuspendedJobChain } from '@spincycle/protocol';
+import {
+  type Job,
+  type JobChain,
+  type JobData,
+  parseDurationMs,
+  State,
+  type SuspendedJobChain,
+} from '@spincycle/protocol';
 import type { ValidChain, ValidSuspendedChain } from './chain-validation.js';
 
 export interface JobNode {
@@ -63,7 +70,10 @@ export class ChainState {
   /** Times each sequence (by start job id) was started. */
   readonly sequenceTries: Counters;
 
-  constructor(valid: ValidChain, counters?: Pick<SuspendedJobChain, 'totalJobTries' | 'latestRunJobTries' | 'sequenceTries'>) {
+  constructor(
+    valid: ValidChain,
+    counters?: Pick<SuspendedJobChain, 'totalJobTries' | 'latestRunJobTries' | 'sequenceTries'>,
+  ) {
     const { chain } = valid;
     this.requestId = chain.requestId;
     this.state = chain.state;
@@ -164,7 +174,8 @@ export class ChainState {
   anyFailed(): boolean {
     for (const n of this.order) {
       const s = n.job.state;
-      if (s === State.FAIL || s === State.UNKNOWN || s === State.RESERVED || s === State.SUSPENDED) return true;
+      if (s === State.FAIL || s === State.UNKNOWN || s === State.RESERVED || s === State.SUSPENDED)
+        return true;
     }
     return false;
   }
@@ -186,7 +197,13 @@ export class ChainState {
       jobs[n.id] = job;
       if (n.succs.length > 0) adjacencyList[n.id] = n.succs.map((s) => s.id);
     }
-    return { requestId: this.requestId, jobs, adjacencyList, state: this.state, finishedJobs: this.finishedJobs };
+    return {
+      requestId: this.requestId,
+      jobs,
+      adjacencyList,
+      state: this.state,
+      finishedJobs: this.finishedJobs,
+    };
   }
 
   /** The suspended chain to hand to the RM (§7.9). */

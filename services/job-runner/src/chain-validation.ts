@@ -57,7 +57,8 @@ function checkJob(what: string, key: string, value: unknown): Job {
   if (typeof job.type !== 'string') throw bad(`${where}: field 'type' must be a string`);
   if (job.name === undefined || job.name === null) job.name = '';
   else if (typeof job.name !== 'string') throw bad(`${where}: field 'name' must be a string`);
-  if (typeof job.state !== 'number' || !Number.isInteger(job.state)) throw bad(`${where}: field 'state' must be an integer state`);
+  if (typeof job.state !== 'number' || !Number.isInteger(job.state))
+    throw bad(`${where}: field 'state' must be an integer state`);
   for (const f of ['retry', 'sequenceRetry'] as const) {
     const v = job[f];
     if (v === undefined || v === null) job[f] = 0;
@@ -93,18 +94,23 @@ function checkFields(body: unknown, what: string): JobChain {
   if (typeof chain.requestId !== 'string' || chain.requestId === '') {
     throw bad(`invalid ${what}: field 'requestId' must be a non-empty string`);
   }
-  if (!isObject(chain.jobs)) throw bad(`invalid ${what}: field 'jobs' must be a JSON object of job id to job`);
+  if (!isObject(chain.jobs))
+    throw bad(`invalid ${what}: field 'jobs' must be a JSON object of job id to job`);
   if (chain.adjacencyList === undefined || chain.adjacencyList === null) chain.adjacencyList = {};
-  else if (!isObject(chain.adjacencyList)) throw bad(`invalid ${what}: field 'adjacencyList' must be a JSON object of job id to job ids`);
+  else if (!isObject(chain.adjacencyList))
+    throw bad(`invalid ${what}: field 'adjacencyList' must be a JSON object of job id to job ids`);
   if (chain.state === undefined || chain.state === null) chain.state = State.PENDING;
-  else if (typeof chain.state !== 'number' || !Number.isInteger(chain.state)) throw bad(`invalid ${what}: field 'state' must be an integer`);
+  else if (typeof chain.state !== 'number' || !Number.isInteger(chain.state))
+    throw bad(`invalid ${what}: field 'state' must be an integer`);
   if (chain.finishedJobs === undefined || chain.finishedJobs === null) chain.finishedJobs = 0;
-  else if (!isCount(chain.finishedJobs)) throw bad(`invalid ${what}: field 'finishedJobs' must be a non-negative integer`);
+  else if (!isCount(chain.finishedJobs))
+    throw bad(`invalid ${what}: field 'finishedJobs' must be a non-negative integer`);
   for (const key in chain.jobs) checkJob(what, key, chain.jobs[key]);
   for (const key in chain.adjacencyList) {
     const next = chain.adjacencyList[key];
     if (!Array.isArray(next)) throw bad(`invalid ${what}: adjacencyList.${key} must be a list of job ids`);
-    for (const n of next) if (typeof n !== 'string') throw bad(`invalid ${what}: adjacencyList.${key} must be a list of job ids`);
+    for (const n of next)
+      if (typeof n !== 'string') throw bad(`invalid ${what}: adjacencyList.${key} must be a list of job ids`);
   }
   return chain;
 }
@@ -159,7 +165,8 @@ function checkGraph(chain: JobChain, singleEnds = true): Omit<ValidChain, 'chain
     if (indegree[i] === 0) order.push(i);
     if ((successors[i] as number[]).length === 0) ends++;
   }
-  if (singleEnds && order.length > 1) throw bad('job chain has more than one start job (job with indegree 0)');
+  if (singleEnds && order.length > 1)
+    throw bad('job chain has more than one start job (job with indegree 0)');
   if (singleEnds && ends > 1) throw bad('job chain has more than one end job (job with outdegree 0)');
   // Kahn: `order` doubles as the queue.
   for (let k = 0; k < order.length; k++) {
@@ -172,7 +179,8 @@ function checkGraph(chain: JobChain, singleEnds = true): Omit<ValidChain, 'chain
   if (order.length !== n) throw bad('chain is cyclic');
   for (let i = 0; i < n; i++) {
     const seq = (jobs[ids[i] as string] as Job).sequenceId;
-    if (seq !== '' && !index.has(seq)) throw bad(`job ${ids[i]}: sequenceId ${seq} is not a job in the chain`);
+    if (seq !== '' && !index.has(seq))
+      throw bad(`job ${ids[i]}: sequenceId ${seq} is not a job in the chain`);
   }
   return { ids, order, successors };
 }
@@ -193,7 +201,8 @@ function checkStates(chain: JobChain, kind: ChainKind): void {
       );
     }
   }
-  if (kind === 'new' && chain.finishedJobs !== 0) throw bad(`FinishedJobs = ${chain.finishedJobs}, expected 0 for new job chain`);
+  if (kind === 'new' && chain.finishedJobs !== 0)
+    throw bad(`FinishedJobs = ${chain.finishedJobs}, expected 0 for new job chain`);
   if (kind === 'existing' && chain.finishedJobs !== complete) {
     throw bad(`FinishedJobs = ${chain.finishedJobs} but there are ${complete} jobs with state = COMPLETE`);
   }
@@ -210,7 +219,8 @@ export function validateJobChain(body: unknown, kind: ChainKind, what = 'JobChai
 function checkCounters(sjc: Record<string, unknown>, field: string): Record<string, number> {
   const v = sjc[field];
   if (v === undefined || v === null) return {};
-  if (!isObject(v)) throw bad(`invalid SuspendedJobChain: field '${field}' must be a JSON object of id to count`);
+  if (!isObject(v))
+    throw bad(`invalid SuspendedJobChain: field '${field}' must be a JSON object of id to count`);
   for (const k in v) {
     if (!isCount(v[k])) throw bad(`invalid SuspendedJobChain: ${field}.${k} must be a non-negative integer`);
   }
@@ -220,16 +230,20 @@ function checkCounters(sjc: Record<string, unknown>, field: string): Record<stri
 /** Validate a suspended job chain; its chain is validated as an existing chain. */
 export function validateSuspendedJobChain(body: unknown): ValidSuspendedChain {
   if (!isObject(body)) throw bad('invalid SuspendedJobChain: body must be a JSON object');
-  if (!isObject(body.jobChain)) throw bad("invalid SuspendedJobChain: field 'jobChain' must be a job chain object");
+  if (!isObject(body.jobChain))
+    throw bad("invalid SuspendedJobChain: field 'jobChain' must be a job chain object");
   const requestId = body.requestId;
   if (requestId !== undefined && requestId !== null && typeof requestId !== 'string') {
     throw bad("invalid SuspendedJobChain: field 'requestId' must be a string");
   }
   const inner = body.jobChain as Record<string, unknown>;
-  if ((inner.requestId === undefined || inner.requestId === '') && typeof requestId === 'string') inner.requestId = requestId;
+  if ((inner.requestId === undefined || inner.requestId === '') && typeof requestId === 'string')
+    inner.requestId = requestId;
   const valid = validateJobChain(inner, 'existing', 'SuspendedJobChain.jobChain');
   if (typeof requestId === 'string' && requestId !== '' && requestId !== valid.chain.requestId) {
-    throw bad(`invalid SuspendedJobChain: requestId ${requestId} does not match jobChain.requestId ${valid.chain.requestId}`);
+    throw bad(
+      `invalid SuspendedJobChain: requestId ${requestId} does not match jobChain.requestId ${valid.chain.requestId}`,
+    );
   }
   const sjc: SuspendedJobChain = {
     requestId: valid.chain.requestId,

@@ -4,12 +4,24 @@
  * otherwise `config/<ENV>.yaml` is read when present. Unknown keys and bad
  * values stop start-up with a message naming the key.
  */
-import { type ConfigSchema, ConfigError, type ConfigValues, loadConfig, splitAddr, type TlsFiles } from '@spincycle/service-kit';
+import {
+  ConfigError,
+  type ConfigSchema,
+  type ConfigValues,
+  loadConfig,
+  splitAddr,
+  type TlsFiles,
+} from '@spincycle/service-kit';
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 
 export const JR_CONFIG_SCHEMA = {
-  'server.addr': { type: 'string', default: '127.0.0.1:32307', env: 'SPINCYCLE_SERVER_ADDR', desc: 'host:port to listen on' },
+  'server.addr': {
+    type: 'string',
+    default: '127.0.0.1:32307',
+    env: 'SPINCYCLE_SERVER_ADDR',
+    desc: 'host:port to listen on',
+  },
   'server.advertise_url': {
     type: 'string',
     env: 'SPINCYCLE_SERVER_ADVERTISE_URL',
@@ -17,25 +29,43 @@ export const JR_CONFIG_SCHEMA = {
   },
   'server.tls.cert_file': { type: 'string', env: 'SPINCYCLE_SERVER_TLS_CERT_FILE' },
   'server.tls.key_file': { type: 'string', env: 'SPINCYCLE_SERVER_TLS_KEY_FILE' },
-  'server.tls.ca_file': { type: 'string', env: 'SPINCYCLE_SERVER_TLS_CA_FILE', desc: 'when set, client certificates are required' },
+  'server.tls.ca_file': {
+    type: 'string',
+    env: 'SPINCYCLE_SERVER_TLS_CA_FILE',
+    desc: 'when set, client certificates are required',
+  },
   'rm_client.url': {
     type: 'string',
     default: 'http://127.0.0.1:32308',
     env: 'SPINCYCLE_RM_CLIENT_URL',
     desc: 'RM base URL, or a comma-separated list tried in turn when one is unreachable',
   },
-  'rm_client.timeout': { type: 'duration', default: '10s', env: 'SPINCYCLE_RM_CLIENT_TIMEOUT', desc: 'per-call timeout' },
+  'rm_client.timeout': {
+    type: 'duration',
+    default: '10s',
+    env: 'SPINCYCLE_RM_CLIENT_TIMEOUT',
+    desc: 'per-call timeout',
+  },
   'rm_client.tls.cert_file': { type: 'string', env: 'SPINCYCLE_RM_CLIENT_TLS_CERT_FILE' },
   'rm_client.tls.key_file': { type: 'string', env: 'SPINCYCLE_RM_CLIENT_TLS_KEY_FILE' },
   'rm_client.tls.ca_file': { type: 'string', env: 'SPINCYCLE_RM_CLIENT_TLS_CA_FILE' },
-  'jobs.module': { type: 'string', env: 'SPINCYCLE_JOBS_MODULE', desc: 'user job module (path or package); built-in jobs when unset' },
+  'jobs.module': {
+    type: 'string',
+    env: 'SPINCYCLE_JOBS_MODULE',
+    desc: 'user job module (path or package); built-in jobs when unset',
+  },
   'jobs.max_concurrent': {
     type: 'int',
     default: 0,
     env: 'SPINCYCLE_JOBS_MAX_CONCURRENT',
     desc: 'limit on jobs running at once in this JR (0 = unlimited)',
   },
-  'shutdown.grace': { type: 'duration', default: '20s', env: 'SPINCYCLE_SHUTDOWN_GRACE', desc: 'time to suspend chains and flush on shutdown' },
+  'shutdown.grace': {
+    type: 'duration',
+    default: '20s',
+    env: 'SPINCYCLE_SHUTDOWN_GRACE',
+    desc: 'time to suspend chains and flush on shutdown',
+  },
   'log.level': { type: 'string', default: 'info', env: 'LOG_LEVEL', oneOf: LOG_LEVELS },
   'log.format': { type: 'string', env: 'LOG_FORMAT', oneOf: ['json', 'pretty'] },
 } as const satisfies ConfigSchema;
@@ -81,7 +111,9 @@ function tlsFiles(values: JrConfigValues, prefix: 'server.tls' | 'rm_client.tls'
   const tls: TlsFiles = { certFile: get('cert_file'), keyFile: get('key_file'), caFile: get('ca_file') };
   if (Boolean(tls.certFile) !== Boolean(tls.keyFile)) {
     const missing = tls.certFile ? 'key_file' : 'cert_file';
-    throw new ConfigError(`config: '${prefix}.${missing}' must be set together with '${prefix}.${tls.certFile ? 'cert_file' : 'key_file'}'`);
+    throw new ConfigError(
+      `config: '${prefix}.${missing}' must be set together with '${prefix}.${tls.certFile ? 'cert_file' : 'key_file'}'`,
+    );
   }
   return tls;
 }
@@ -125,7 +157,11 @@ export function implicitConfigFile(env: NodeJS.ProcessEnv): string {
 }
 
 /** Load and resolve the config from CLI args and the environment. */
-export function loadJrConfig(args: readonly string[], env: NodeJS.ProcessEnv = process.env, overrides?: Record<string, unknown>): JrConfig {
+export function loadJrConfig(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  overrides?: Record<string, unknown>,
+): JrConfig {
   const file = args[0];
   const values = loadConfig(JR_CONFIG_SCHEMA, {
     file: file && file !== '' ? file : undefined,

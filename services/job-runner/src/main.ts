@@ -3,7 +3,7 @@
  * builds the JR, serves HTTP, and on SIGTERM/SIGINT suspends every chain
  * back to the RM before exiting.
  */
-import { createLogger, ConfigError, redactConfig, ShutdownManager } from '@spincycle/service-kit';
+import { ConfigError, createLogger, redactConfig, ShutdownManager } from '@spincycle/service-kit';
 import { startJobRunner } from './app.js';
 import { JR_CONFIG_SCHEMA, loadJrConfig } from './config.js';
 import { errorText } from './runner.js';
@@ -18,8 +18,12 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ service: 'job-runner', level: config.logLevel, format: config.logFormat });
   // A job must never take the process down: log what escaped and keep running the other chains.
-  process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection (a job or a library)', { error: errorText(reason) }));
-  process.on('uncaughtException', (err) => logger.error('uncaught exception (a job or a library)', { error: err?.stack ?? errorText(err) }));
+  process.on('unhandledRejection', (reason) =>
+    logger.error('unhandled promise rejection (a job or a library)', { error: errorText(reason) }),
+  );
+  process.on('uncaughtException', (err) =>
+    logger.error('uncaught exception (a job or a library)', { error: err?.stack ?? errorText(err) }),
+  );
   logger.info('config', redactConfig(JR_CONFIG_SCHEMA, config.values as Record<string, unknown>));
 
   let jr: Awaited<ReturnType<typeof startJobRunner>>;

@@ -5,7 +5,13 @@
  * request is refused. Shutdown closes intake and suspends every chain.
  */
 import type { JobFactory } from '@spincycle/jobs';
-import { ConflictError, type JobStatus, NotFoundError, ShuttingDownError, stateName } from '@spincycle/protocol';
+import {
+  ConflictError,
+  type JobStatus,
+  NotFoundError,
+  ShuttingDownError,
+  stateName,
+} from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import { ChainState } from './chain-state.js';
 import type { ValidChain, ValidSuspendedChain } from './chain-validation.js';
@@ -50,7 +56,8 @@ export class ChainRegistry {
   private add(chain: ChainState): Traverser {
     if (this.shuttingDown) throw new ShuttingDownError(SHUTTING_DOWN_MESSAGE);
     const id = chain.requestId;
-    if (this.traversers.has(id)) throw new ConflictError(`job chain ${id} is already running on this job runner`);
+    if (this.traversers.has(id))
+      throw new ConflictError(`job chain ${id} is already running on this job runner`);
     const t = new Traverser(chain, this.deps);
     this.traversers.set(id, t);
     const t0 = performance.now();
@@ -82,7 +89,10 @@ export class ChainRegistry {
   /** User stop: 404 when the chain is not here. Resolves after finalize and finish delivery. */
   async stop(requestId: string): Promise<ChainOutcome | undefined> {
     const t = this.traversers.get(requestId);
-    if (!t) throw new NotFoundError(`traverser not found: job chain ${requestId} is not running on this job runner`);
+    if (!t)
+      throw new NotFoundError(
+        `traverser not found: job chain ${requestId} is not running on this job runner`,
+      );
     return t.stop();
   }
 

@@ -119,7 +119,8 @@ export class Reporter implements ChainReporter {
     this.pending.set(entry.requestId, (this.pending.get(entry.requestId) ?? 0) + 1);
     const n = this.queue.length - this.head;
     if (n >= this.opts.batchSize) this.kick();
-    else if (!this.timer && !this.sending) this.timer = setTimeout(() => this.kick(), this.opts.flushIntervalMs);
+    else if (!this.timer && !this.sending)
+      this.timer = setTimeout(() => this.kick(), this.opts.flushIntervalMs);
     if (n > this.opts.warnQueueSize && Date.now() - this.warnedAt > 10_000) {
       this.warnedAt = Date.now();
       this.logger.warn('job-log queue is large: the RM is slow or unreachable', { queued: n });
@@ -156,7 +157,12 @@ export class Reporter implements ChainReporter {
           } else {
             failures++;
             if (failures === 1 || failures % 10 === 0) {
-              this.logger.warn('delivering job-log entries to the RM failed; retrying', { entries: batch.length, queued: this.queued, error: describe(err), failures });
+              this.logger.warn('delivering job-log entries to the RM failed; retrying', {
+                entries: batch.length,
+                queued: this.queued,
+                error: describe(err),
+                failures,
+              });
             }
             await this.sleep(delay);
             delay = Math.min(delay * 2, this.opts.retryMaxMs);
@@ -260,11 +266,19 @@ export class Reporter implements ChainReporter {
     return this.deliverFinal('suspend', body.requestId, () => this.sink.suspend(body), opts);
   }
 
-  private async deliverFinal(what: string, requestId: string, send: () => Promise<void>, opts: DeliveryOptions): Promise<Delivery> {
+  private async deliverFinal(
+    what: string,
+    requestId: string,
+    send: () => Promise<void>,
+    opts: DeliveryOptions,
+  ): Promise<Delivery> {
     this.finalsInFlight++;
     try {
       const logsOk = await this.logsDelivered(requestId, opts.deadline);
-      if (!logsOk) this.logger.warn(`sending ${what} although job-log entries are still undelivered (deadline)`, { requestId });
+      if (!logsOk)
+        this.logger.warn(`sending ${what} although job-log entries are still undelivered (deadline)`, {
+          requestId,
+        });
       let delay = this.opts.retryBaseMs;
       for (let attempt = 1; ; attempt++) {
         if (this.closed) return { delivered: false, reason: 'reporter closed', rejected: false };
@@ -280,10 +294,19 @@ export class Reporter implements ChainReporter {
             return { delivered: false, reason, rejected: true };
           }
           if (opts.deadline !== undefined && Date.now() + delay > opts.deadline) {
-            this.logger.error(`could not deliver ${what} to the RM before the deadline`, { requestId, error: reason, attempts: attempt });
+            this.logger.error(`could not deliver ${what} to the RM before the deadline`, {
+              requestId,
+              error: reason,
+              attempts: attempt,
+            });
             return { delivered: false, reason, rejected: false };
           }
-          if (attempt === 1 || attempt % 10 === 0) this.logger.warn(`${what} to the RM failed; retrying`, { requestId, error: reason, attempts: attempt });
+          if (attempt === 1 || attempt % 10 === 0)
+            this.logger.warn(`${what} to the RM failed; retrying`, {
+              requestId,
+              error: reason,
+              attempts: attempt,
+            });
           await this.sleep(delay);
           delay = Math.min(delay * 2, this.opts.retryMaxMs);
         }

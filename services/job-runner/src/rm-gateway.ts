@@ -28,7 +28,9 @@ export function clientTlsAgent(tls: TlsFiles | undefined): HttpsAgent | undefine
   if (!tls || (!tls.caFile && !tls.certFile)) return undefined;
   return new HttpsAgent({
     keepAlive: true,
-    ...(tls.certFile && tls.keyFile ? { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } : {}),
+    ...(tls.certFile && tls.keyFile
+      ? { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }
+      : {}),
     ...(tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
   });
 }
@@ -48,7 +50,13 @@ export class RmGateway implements RmSink {
     if (urls.length === 0) throw new Error('RmGateway needs at least one RM URL');
     const httpsAgent = clientTlsAgent(opts.tls);
     this.clients = urls.map(
-      (baseURL) => new RmInternalClient({ baseURL, timeoutMs: opts.timeoutMs, retry: { attempts: 1 }, ...(httpsAgent ? { httpsAgent } : {}) }),
+      (baseURL) =>
+        new RmInternalClient({
+          baseURL,
+          timeoutMs: opts.timeoutMs,
+          retry: { attempts: 1 },
+          ...(httpsAgent ? { httpsAgent } : {}),
+        }),
     );
   }
 

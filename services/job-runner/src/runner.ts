@@ -50,15 +50,28 @@ interface TryOutcome {
 export function normalizeReturn(ret: JobReturn | undefined, thrown: unknown, didThrow: boolean): TryOutcome {
   if (didThrow) return { state: State.FAIL, exit: 1, error: errorText(thrown), stdout: '', stderr: '' };
   if (typeof ret !== 'object' || ret === null) {
-    return { state: State.FAIL, exit: 1, error: `job returned ${ret === null ? 'null' : typeof ret} instead of a result with a state`, stdout: '', stderr: '' };
+    return {
+      state: State.FAIL,
+      exit: 1,
+      error: `job returned ${ret === null ? 'null' : typeof ret} instead of a result with a state`,
+      stdout: '',
+      stderr: '',
+    };
   }
   const stdout = typeof ret.stdout === 'string' ? ret.stdout : '';
   const stderr = typeof ret.stderr === 'string' ? ret.stderr : '';
   const exit = typeof ret.exit === 'number' && Number.isFinite(ret.exit) ? Math.trunc(ret.exit) : 0;
-  const own = ret.error === undefined || ret.error === null ? '' : typeof ret.error === 'string' ? ret.error : errorText(ret.error);
+  const own =
+    ret.error === undefined || ret.error === null
+      ? ''
+      : typeof ret.error === 'string'
+        ? ret.error
+        : errorText(ret.error);
   const state = ret.state;
-  if (state === State.COMPLETE || state === State.FAIL || state === State.STOPPED) return { state, exit, error: own, stdout, stderr };
-  const shown = typeof state === 'number' ? `${stateName(state)} (${state})` : JSON.stringify(state) ?? String(state);
+  if (state === State.COMPLETE || state === State.FAIL || state === State.STOPPED)
+    return { state, exit, error: own, stdout, stderr };
+  const shown =
+    typeof state === 'number' ? `${stateName(state)} (${state})` : (JSON.stringify(state) ?? String(state));
   const error = `job returned state ${shown}, which is not a final state (COMPLETE, FAIL or STOPPED): treated as FAIL${own ? `; job error: ${own}` : ''}`;
   return { state: State.FAIL, exit: exit === 0 ? 1 : exit, error, stdout, stderr };
 }
@@ -113,9 +126,16 @@ export class JobRunner {
         out = normalizeReturn(ret, thrown, didThrow);
       } catch (err) {
         // e.g. a getter on the result that throws
-        out = { state: State.FAIL, exit: 1, error: `job returned a result that cannot be read: ${errorText(err)}`, stdout: '', stderr: '' };
+        out = {
+          state: State.FAIL,
+          exit: 1,
+          error: `job returned a result that cannot be read: ${errorText(err)}`,
+          stdout: '',
+          stderr: '',
+        };
       }
-      if (this.stopRequested && out.state !== State.STOPPED && out.state !== State.COMPLETE) out.state = State.STOPPED;
+      if (this.stopRequested && out.state !== State.STOPPED && out.state !== State.COMPLETE)
+        out.state = State.STOPPED;
       this.opts.log({
         requestId,
         jobId: node.id,

@@ -16,10 +16,17 @@
  * counts busy jobs, so "done" is simply `inFlight === 0`.
  */
 import type { Job, JobFactory } from '@spincycle/jobs';
-import { type JobLog, type JobStatus, nowNanos, ShuttingDownError, State, toRfc3339 } from '@spincycle/protocol';
+import {
+  type JobLog,
+  type JobStatus,
+  nowNanos,
+  ShuttingDownError,
+  State,
+  toRfc3339,
+} from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import type { ChainState, JobNode } from './chain-state.js';
-import type { SlotTicket, JobSlots } from './job-slots.js';
+import type { JobSlots, SlotTicket } from './job-slots.js';
 import type { ChainReporter } from './reporter.js';
 import { errorText, JobRunner } from './runner.js';
 import { SequenceRetries } from './sequence-retry.js';
@@ -195,9 +202,16 @@ export class Traverser {
     const wire = node.job;
     let job: Job;
     try {
-      job = this.deps.factory.make({ type: wire.type, name: wire.name, id: node.id, requestId: this.chain.requestId });
+      job = this.deps.factory.make({
+        type: wire.type,
+        name: wire.name,
+        id: node.id,
+        requestId: this.chain.requestId,
+      });
       if (typeof job !== 'object' || job === null || typeof job.run !== 'function') {
-        throw new Error(`job factory returned ${job === null ? 'null' : typeof job} for type ${wire.type}, not a job`);
+        throw new Error(
+          `job factory returned ${job === null ? 'null' : typeof job} for type ${wire.type}, not a job`,
+        );
       }
       const r = job.deserialize(decodeBytes(wire.bytes));
       if (isPromise(r)) {
@@ -235,7 +249,11 @@ export class Traverser {
     runner.run(node.data).then(
       (r) => this.reap(node, runner, r.state, r.tries),
       (err) => {
-        this.deps.logger.error('job runner failed', { requestId: this.requestId, jobId: node.id, error: errorText(err) });
+        this.deps.logger.error('job runner failed', {
+          requestId: this.requestId,
+          jobId: node.id,
+          error: errorText(err),
+        });
         this.reap(node, runner, State.FAIL, 1);
       },
     );
@@ -304,7 +322,12 @@ export class Traverser {
     try {
       Object.assign(to.data, from.data);
     } catch (err) {
-      this.deps.logger.error('could not pass job data on', { requestId: this.requestId, from: from.id, to: to.id, error: errorText(err) });
+      this.deps.logger.error('could not pass job data on', {
+        requestId: this.requestId,
+        from: from.id,
+        to: to.id,
+        error: errorText(err),
+      });
     }
   }
 
@@ -350,7 +373,12 @@ export class Traverser {
     }
     for (const runner of this.runners.values()) {
       void runner.stop().then((err) => {
-        if (err) this.deps.logger.warn('job stop() failed', { requestId: this.requestId, jobId: runner.node.id, error: err });
+        if (err)
+          this.deps.logger.warn('job stop() failed', {
+            requestId: this.requestId,
+            jobId: runner.node.id,
+            error: err,
+          });
       });
     }
     if (this.inFlight === 0) return;
@@ -370,7 +398,8 @@ export class Traverser {
    * finish was delivered (or after a bounded wait).
    */
   async stop(): Promise<ChainOutcome | undefined> {
-    if (this.mode === 'suspending') throw new ShuttingDownError('chain not stopped because traverser is shutting down');
+    if (this.mode === 'suspending')
+      throw new ShuttingDownError('chain not stopped because traverser is shutting down');
     if (this.mode === 'idle') this.mode = 'running';
     if (this.mode === 'running') {
       this.mode = 'stopping';
@@ -424,7 +453,11 @@ export class Traverser {
     for (const p of this.retries.all()) this.retries.apply(p);
     // Jobs that did not return within the stop budget are failed and left behind.
     for (const runner of this.runners.values()) {
-      this.deps.logger.error('job did not stop in time; marking it FAIL', { requestId: this.requestId, jobId: runner.node.id, budgetMs: this.stopBudgetMs });
+      this.deps.logger.error('job did not stop in time; marking it FAIL', {
+        requestId: this.requestId,
+        jobId: runner.node.id,
+        budgetMs: this.stopBudgetMs,
+      });
       chain.setJobState(runner.node, State.FAIL);
       this.deps.slots.release();
     }
@@ -441,7 +474,10 @@ export class Traverser {
     void this.deliver(state, finishedAt).then(
       (o) => this.resolveDone(o),
       (err) => {
-        this.deps.logger.error('delivering the final state failed', { requestId: this.requestId, error: errorText(err) });
+        this.deps.logger.error('delivering the final state failed', {
+          requestId: this.requestId,
+          error: errorText(err),
+        });
         this.resolveDone({ state, delivered: false });
       },
     );
@@ -453,7 +489,10 @@ export class Traverser {
     if (state === State.SUSPENDED) {
       const r = await reporter.suspend(this.chain.toSuspended(), { deadline: this.suspendDeadline });
       if (r.delivered) return { state, delivered: true };
-      this.deps.logger.error('could not hand the suspended chain back to the RM; finishing it FAIL', { requestId, reason: r.reason });
+      this.deps.logger.error('could not hand the suspended chain back to the RM; finishing it FAIL', {
+        requestId,
+        reason: r.reason,
+      });
       state = State.FAIL;
       this.chain.state = state;
       finishedAt = toRfc3339(new Date());
@@ -462,7 +501,8 @@ export class Traverser {
       { requestId, state, finishedAt, finishedJobs: this.chain.finishedJobs },
       { deadline: this.finishDeadline },
     );
-    if (!r.delivered && !r.rejected) this.deps.logger.error('final state not delivered to the RM', { requestId, state, reason: r.reason });
+    if (!r.delivered && !r.rejected)
+      this.deps.logger.error('final state not delivered to the RM', { requestId, state, reason: r.reason });
     return { state, delivered: r.delivered };
   }
 

@@ -78,20 +78,40 @@ describe('JR config', () => {
       LOG_LEVEL: 'warn',
       LOG_FORMAT: 'json',
     });
-    expect(c).toMatchObject({ addr: '127.0.0.1:4000', rmUrls: ['http://rm:1'], jobsModule: '/x/jobs.mjs', maxConcurrentJobs: 2, shutdownGraceMs: 5000, logLevel: 'warn', logFormat: 'json' });
+    expect(c).toMatchObject({
+      addr: '127.0.0.1:4000',
+      rmUrls: ['http://rm:1'],
+      jobsModule: '/x/jobs.mjs',
+      maxConcurrentJobs: 2,
+      shutdownGraceMs: 5000,
+      logLevel: 'warn',
+      logFormat: 'json',
+    });
     // https when the server has a certificate and key
     expect(advertisedBaseUrl(c, 'https://127.0.0.1:4000')).toBe('https://127.0.0.1:4000');
   });
 
   it.each([
     ['an unknown key', 'server:\n  adr: x:1\n', "unknown key 'server.adr'"],
-    ['a bad number', 'jobs:\n  max_concurrent: lots\n', "'jobs.max_concurrent' must be a non-negative integer"],
-    ['a negative number', 'jobs:\n  max_concurrent: -1\n', "'jobs.max_concurrent' must be a non-negative integer"],
+    [
+      'a bad number',
+      'jobs:\n  max_concurrent: lots\n',
+      "'jobs.max_concurrent' must be a non-negative integer",
+    ],
+    [
+      'a negative number',
+      'jobs:\n  max_concurrent: -1\n',
+      "'jobs.max_concurrent' must be a non-negative integer",
+    ],
     ['a bad duration', 'shutdown:\n  grace: forever\n', "'shutdown.grace' must be a duration"],
     ['an empty server.addr', 'server:\n  addr: ""\n', 'server.addr not set in config'],
     ['an addr without port', 'server:\n  addr: localhost\n', "'server.addr'"],
     ['a bad RM URL', 'rm_client:\n  url: "http://ok:1,ftp://no"\n', "'rm_client.url' must be an http(s) URL"],
-    ['a cert without key', 'server:\n  tls:\n    cert_file: /c.pem\n', "'server.tls.key_file' must be set together with 'server.tls.cert_file'"],
+    [
+      'a cert without key',
+      'server:\n  tls:\n    cert_file: /c.pem\n',
+      "'server.tls.key_file' must be set together with 'server.tls.cert_file'",
+    ],
     ['a bad log level', 'log:\n  level: loud\n', "'log.level' must be one of"],
   ])('stops start-up on %s, naming the key', (_what, text, message) => {
     expect(() => loadJrConfig([file('bad.yaml', text)], {})).toThrow(message);
@@ -109,13 +129,20 @@ describe('JR config', () => {
   });
 
   it('advertises the real address when listening on port 0 or a bare :port', () => {
-    expect(advertisedBaseUrl(loadJrConfig([], { SPINCYCLE_SERVER_ADDR: '127.0.0.1:0' }), 'http://127.0.0.1:41234')).toBe('http://127.0.0.1:41234');
-    expect(advertisedBaseUrl(loadJrConfig([], { SPINCYCLE_SERVER_ADDR: ':41235' }), 'http://127.0.0.1:41235')).toBe('http://127.0.0.1:41235');
+    expect(
+      advertisedBaseUrl(loadJrConfig([], { SPINCYCLE_SERVER_ADDR: '127.0.0.1:0' }), 'http://127.0.0.1:41234'),
+    ).toBe('http://127.0.0.1:41234');
+    expect(
+      advertisedBaseUrl(loadJrConfig([], { SPINCYCLE_SERVER_ADDR: ':41235' }), 'http://127.0.0.1:41235'),
+    ).toBe('http://127.0.0.1:41235');
   });
 
   it('main.js exits 2 with the message when the config is bad', () => {
     const main = resolve(__dirname, '../dist/main.js');
-    const r = spawnSync(process.execPath, [main, file('bad2.yaml', 'jobs:\n  max_concurrent: x\n')], { encoding: 'utf8', timeout: 10_000 });
+    const r = spawnSync(process.execPath, [main, file('bad2.yaml', 'jobs:\n  max_concurrent: x\n')], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("'jobs.max_concurrent' must be a non-negative integer");
   });

@@ -31,7 +31,11 @@ export function testLogger(): Logger {
 type Op = 'logs' | 'finish' | 'suspend' | 'progress';
 
 /** What the in-memory RM saw, in order. */
-export type SinkEvent = { op: 'logs'; entries: JobLog[] } | { op: 'finish'; body: FinishRequest } | { op: 'suspend'; body: SuspendedJobChain } | { op: 'progress'; body: RequestProgress };
+export type SinkEvent =
+  | { op: 'logs'; entries: JobLog[] }
+  | { op: 'finish'; body: FinishRequest }
+  | { op: 'suspend'; body: SuspendedJobChain }
+  | { op: 'progress'; body: RequestProgress };
 
 /** An in-memory RM. `fault` may return an error to throw for a call (network errors: ApiError with no status). */
 export class RecordingSink implements RmSink {
@@ -75,7 +79,9 @@ export class RecordingSink implements RmSink {
 
   logs(requestId?: string): JobLog[] {
     const out: JobLog[] = [];
-    for (const e of this.events) if (e.op === 'logs') for (const l of e.entries) if (!requestId || l.requestId === requestId) out.push(l);
+    for (const e of this.events)
+      if (e.op === 'logs')
+        for (const l of e.entries) if (!requestId || l.requestId === requestId) out.push(l);
     return out;
   }
 
@@ -87,11 +93,15 @@ export class RecordingSink implements RmSink {
   }
 
   finishes(requestId?: string): FinishRequest[] {
-    return this.events.flatMap((e) => (e.op === 'finish' && (!requestId || e.body.requestId === requestId) ? [e.body] : []));
+    return this.events.flatMap((e) =>
+      e.op === 'finish' && (!requestId || e.body.requestId === requestId) ? [e.body] : [],
+    );
   }
 
   suspends(requestId?: string): SuspendedJobChain[] {
-    return this.events.flatMap((e) => (e.op === 'suspend' && (!requestId || e.body.requestId === requestId) ? [e.body] : []));
+    return this.events.flatMap((e) =>
+      e.op === 'suspend' && (!requestId || e.body.requestId === requestId) ? [e.body] : [],
+    );
   }
 
   /** Wait for a condition on what was recorded. */
@@ -101,7 +111,10 @@ export class RecordingSink implements RmSink {
       const v = get();
       if (v !== undefined && v !== false) return v;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(this.events.map((e) => e.op))}`);
+      if (left <= 0)
+        throw new Error(
+          `timed out waiting for ${what}; events: ${JSON.stringify(this.events.map((e) => e.op))}`,
+        );
       await new Promise<void>((r) => {
         const t = setTimeout(r, Math.min(left, 50));
         this.waiters.push(() => {
@@ -157,7 +170,12 @@ export function b64json(v: unknown): string {
 }
 
 /** A job chain from compact job specs and edges. */
-export function makeChain(requestId: string, specs: JobSpec[], edges: Record<string, string[]> = {}, extra: Partial<JobChain> = {}): JobChain {
+export function makeChain(
+  requestId: string,
+  specs: JobSpec[],
+  edges: Record<string, string[]> = {},
+  extra: Partial<JobChain> = {},
+): JobChain {
   const jobs: Record<string, Job> = {};
   const first = specs[0]?.id ?? '';
   for (const s of specs) {
@@ -197,16 +215,25 @@ export interface TestJr extends RunningJobRunner {
 
 /** An in-process JR on 127.0.0.1:0 with the test jobs module and an in-memory RM. */
 export async function startTestJr(
-  opts: { sink?: RecordingSink; maxConcurrent?: number; graceMs?: number; config?: Record<string, unknown> } & Partial<Omit<JobRunnerOptions, 'config' | 'logger' | 'sink'>> = {},
+  opts: {
+    sink?: RecordingSink;
+    maxConcurrent?: number;
+    graceMs?: number;
+    config?: Record<string, unknown>;
+  } & Partial<Omit<JobRunnerOptions, 'config' | 'logger' | 'sink'>> = {},
 ): Promise<TestJr> {
   const sink = opts.sink ?? new RecordingSink();
-  const config = loadJrConfig([], {}, {
-    'server.addr': '127.0.0.1:0',
-    'jobs.module': TEST_JOBS,
-    'jobs.max_concurrent': opts.maxConcurrent ?? 0,
-    'shutdown.grace': `${opts.graceMs ?? 5000}ms`,
-    ...opts.config,
-  });
+  const config = loadJrConfig(
+    [],
+    {},
+    {
+      'server.addr': '127.0.0.1:0',
+      'jobs.module': TEST_JOBS,
+      'jobs.max_concurrent': opts.maxConcurrent ?? 0,
+      'shutdown.grace': `${opts.graceMs ?? 5000}ms`,
+      ...opts.config,
+    },
+  );
   const jr = await startJobRunner({
     config,
     logger: testLogger(),
@@ -243,7 +270,11 @@ export async function runCount(requestId: string, jobId: string): Promise<number
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll until `cond` holds. */
-export async function waitFor<T>(cond: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  cond: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await cond();

@@ -12,10 +12,28 @@ import { RmGateway } from '../src/rm-gateway.js';
 import { httpError, networkError, RecordingSink, sleep, testLogger } from './helpers.js';
 
 function entry(requestId: string, jobId: string, tryNo = 1): JobLog {
-  return { requestId, jobId, try: tryNo, name: jobId, type: 'noop', startedAt: 1_700_000_000_123_456_789n, finishedAt: 1_700_000_000_223_456_789n, state: State.COMPLETE, exit: 0, error: '', stdout: '', stderr: '' };
+  return {
+    requestId,
+    jobId,
+    try: tryNo,
+    name: jobId,
+    type: 'noop',
+    startedAt: 1_700_000_000_123_456_789n,
+    finishedAt: 1_700_000_000_223_456_789n,
+    state: State.COMPLETE,
+    exit: 0,
+    error: '',
+    stdout: '',
+    stderr: '',
+  };
 }
 
-const finish = (requestId: string, state = State.COMPLETE) => ({ requestId, state, finishedAt: '2026-01-01T00:00:00Z', finishedJobs: 1 });
+const finish = (requestId: string, state = State.COMPLETE) => ({
+  requestId,
+  state,
+  finishedAt: '2026-01-01T00:00:00Z',
+  finishedJobs: 1,
+});
 
 const open: Reporter[] = [];
 function reporter(sink: RecordingSink, opts = {}) {
@@ -60,7 +78,8 @@ describe('job-log delivery', () => {
   it('retries failed deliveries with backoff and loses nothing, keeping order', async () => {
     const sink = new RecordingSink();
     let failures = 5;
-    sink.fault = (op) => (op === 'logs' && failures-- > 0 ? (failures % 2 ? networkError() : httpError(503)) : undefined);
+    sink.fault = (op) =>
+      op === 'logs' && failures-- > 0 ? (failures % 2 ? networkError() : httpError(503)) : undefined;
     const r = reporter(sink, { batchSize: 3, maxBatch: 3 });
     for (let i = 0; i < 10; i++) r.log(entry(i % 2 ? 'r1' : 'r2', `j${i}`));
     expect(await r.drain(Date.now() + 5000)).toBe(true);
@@ -70,7 +89,10 @@ describe('job-log delivery', () => {
 
   it('a batch the RM rejects (4xx) is logged and dropped; later entries still go', async () => {
     const sink = new RecordingSink();
-    sink.fault = (op, body) => (op === 'logs' && (body as JobLog[]).some((l) => l.jobId === 'bad') ? httpError(400, 'invalid JobLog') : undefined);
+    sink.fault = (op, body) =>
+      op === 'logs' && (body as JobLog[]).some((l) => l.jobId === 'bad')
+        ? httpError(400, 'invalid JobLog')
+        : undefined;
     const r = reporter(sink, { batchSize: 1, maxBatch: 1 });
     r.log(entry('r1', 'bad'));
     r.log(entry('r1', 'good'));
@@ -105,7 +127,7 @@ describe('final messages', () => {
     expect(sink.events.map((e) => e.op)).toEqual(['logs', 'finish']);
   });
 
-  it('finish does not wait for other chains\' logs', async () => {
+  it("finish does not wait for other chains' logs", async () => {
     const sink = new RecordingSink();
     const r = reporter(sink, { flushIntervalMs: 10_000 });
     r.log(entry('other', 'x'));
@@ -124,7 +146,8 @@ describe('final messages', () => {
 
   it('a 409 (the RM already has a final state) stops the retries', async () => {
     const sink = new RecordingSink();
-    sink.fault = (op) => (op === 'finish' ? httpError(409, 'request in state COMPLETE, expected state RUNNING') : undefined);
+    sink.fault = (op) =>
+      op === 'finish' ? httpError(409, 'request in state COMPLETE, expected state RUNNING') : undefined;
     const r = reporter(sink);
     const d = await r.finish(finish('r1'));
     expect(d).toMatchObject({ delivered: false, rejected: true });
@@ -137,7 +160,13 @@ describe('final messages', () => {
     const r = reporter(sink);
     const t0 = Date.now();
     const d = await r.suspend(
-      { requestId: 'r1', jobChain: { requestId: 'r1', jobs: {}, adjacencyList: {}, state: 7, finishedJobs: 0 }, totalJobTries: {}, latestRunJobTries: {}, sequenceTries: {} },
+      {
+        requestId: 'r1',
+        jobChain: { requestId: 'r1', jobs: {}, adjacencyList: {}, state: 7, finishedJobs: 0 },
+        totalJobTries: {},
+        latestRunJobTries: {},
+        sequenceTries: {},
+      },
       { deadline: Date.now() + 300 },
     );
     expect(d).toMatchObject({ delivered: false, rejected: false });
@@ -241,7 +270,10 @@ describe('RmGateway (rm_client.url with several RMs)', () => {
     const b = await fakeRm(() => [200, '']);
     try {
       const gw = new RmGateway([a.url, b.url], { timeoutMs: 2000 });
-      await expect(gw.finish(finish('r1'))).rejects.toMatchObject({ status: 409, message: 'request in state COMPLETE, expected state RUNNING' });
+      await expect(gw.finish(finish('r1'))).rejects.toMatchObject({
+        status: 409,
+        message: 'request in state COMPLETE, expected state RUNNING',
+      });
       expect(b.paths).toEqual([]);
     } finally {
       await a.close();

@@ -19,7 +19,9 @@ describe('job retries', () => {
   it('retries a failing job up to `retry` times, waiting retryWait between tries', async () => {
     const id = reqId();
     const t0 = Date.now();
-    await jr.client.startChain(makeChain(id, [{ id: 'a', type: 't-fail-times', args: { times: 2 }, retry: 2, retryWait: '60ms' }]));
+    await jr.client.startChain(
+      makeChain(id, [{ id: 'a', type: 't-fail-times', args: { times: 2 }, retry: 2, retryWait: '60ms' }]),
+    );
     expect(await jr.sink.finished(id)).toMatchObject({ state: State.COMPLETE, finishedJobs: 1 });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(115);
     const logs = jr.sink.jobLogs(id, 'a');
@@ -29,7 +31,9 @@ describe('job retries', () => {
 
   it('a job failing every try logs tries 1..retry+1 and fails the chain', async () => {
     const id = reqId();
-    await jr.client.startChain(makeChain(id, [{ id: 'a', type: 't-fail', retry: 2 }, { id: 'b' }], { a: ['b'] }));
+    await jr.client.startChain(
+      makeChain(id, [{ id: 'a', type: 't-fail', retry: 2 }, { id: 'b' }], { a: ['b'] }),
+    );
     expect(await jr.sink.finished(id)).toMatchObject({ state: State.FAIL, finishedJobs: 0 });
     expect(summary(jr.sink.logs(id))).toEqual(['a:1:FAIL', 'a:2:FAIL', 'a:3:FAIL']);
   });
@@ -39,7 +43,11 @@ describe('sequence retries and try numbers', () => {
   it('§7.5 example: S (sequenceRetry 1) → J (retry 0) failing twice logs J tries 1 and 2 and S tries 1 and 2', async () => {
     const id = reqId();
     await jr.client.startChain(
-      makeChain(id, [{ id: 'S', seqRetry: 1 }, { id: 'J', type: 't-fail' }, { id: 'E' }], line(['S', 'J', 'E'])),
+      makeChain(
+        id,
+        [{ id: 'S', seqRetry: 1 }, { id: 'J', type: 't-fail' }, { id: 'E' }],
+        line(['S', 'J', 'E']),
+      ),
     );
     expect(await jr.sink.finished(id)).toMatchObject({ state: State.FAIL, finishedJobs: 1 });
     expect(summary(jr.sink.logs(id))).toEqual(['S:1:COMPLETE', 'J:1:FAIL', 'S:2:COMPLETE', 'J:2:FAIL']);
@@ -72,7 +80,13 @@ describe('sequence retries and try numbers', () => {
 
   it('runner-creation failures get fresh try numbers across sequence retries (never duplicates)', async () => {
     const id = reqId();
-    await jr.client.startChain(makeChain(id, [{ id: 'S', seqRetry: 2 }, { id: 'X', type: 'nope' }, { id: 'E' }], line(['S', 'X', 'E'])));
+    await jr.client.startChain(
+      makeChain(
+        id,
+        [{ id: 'S', seqRetry: 2 }, { id: 'X', type: 'nope' }, { id: 'E' }],
+        line(['S', 'X', 'E']),
+      ),
+    );
     expect((await jr.sink.finished(id)).state).toBe(State.FAIL);
     expect(summary(jr.sink.jobLogs(id, 'X'))).toEqual(['X:1:FAIL', 'X:2:FAIL', 'X:3:FAIL']);
   });

@@ -46,18 +46,29 @@ describe('stop', () => {
   it('stops running jobs, abandons the rest, and answers after the finish (STOPPED) was sent', async () => {
     const id = reqId();
     await jr.client.startChain(
-      makeChain(id, [{ id: 's' }, { id: 'a', type: 't-sleep', args: { ms: 5000 } }, { id: 'b', type: 't-sleep', args: { ms: 5000 } }, { id: 'e' }], {
-        s: ['a', 'b'],
-        a: ['e'],
-        b: ['e'],
-      }),
+      makeChain(
+        id,
+        [
+          { id: 's' },
+          { id: 'a', type: 't-sleep', args: { ms: 5000 } },
+          { id: 'b', type: 't-sleep', args: { ms: 5000 } },
+          { id: 'e' },
+        ],
+        {
+          s: ['a', 'b'],
+          a: ['e'],
+          b: ['e'],
+        },
+      ),
     );
     await waitFor(async () => (await jr.client.running(id)).length === 2);
     const r = await stopHttp(jr.url, id);
     expect(r).toMatchObject({ status: 200, body: '' });
     expect(r.ms).toBeLessThan(2000);
     // the finish is already there when stop answers
-    expect(jr.sink.finishes(id)).toEqual([expect.objectContaining({ state: State.STOPPED, finishedJobs: 1 })]);
+    expect(jr.sink.finishes(id)).toEqual([
+      expect.objectContaining({ state: State.STOPPED, finishedJobs: 1 }),
+    ]);
     expect(summary(jr.sink.logs(id)).sort()).toEqual(['a:1:STOPPED', 'b:1:STOPPED', 's:1:COMPLETE']);
     expect(jr.sink.jobLogs(id, 'a')[0]?.error).toBe('stopped while sleeping');
     // gone afterwards
@@ -67,7 +78,11 @@ describe('stop', () => {
   it('finalizes even when nothing is running (only a sequence retry wait pending)', async () => {
     const id = reqId();
     await jr.client.startChain(
-      makeChain(id, [{ id: 'S', seqRetry: 1, seqRetryWait: '5s' }, { id: 'J', type: 't-fail' }, { id: 'E' }], line(['S', 'J', 'E'])),
+      makeChain(
+        id,
+        [{ id: 'S', seqRetry: 1, seqRetryWait: '5s' }, { id: 'J', type: 't-fail' }, { id: 'E' }],
+        line(['S', 'J', 'E']),
+      ),
     );
     await jr.sink.until(() => jr.sink.jobLogs(id, 'J').length === 1, 5000, 'J to fail');
     await sleep(20);
@@ -76,7 +91,9 @@ describe('stop', () => {
     expect(r.status).toBe(200);
     expect(r.ms).toBeLessThan(1000);
     // the sequence retry had been prepared, so nothing failed for good: STOPPED
-    expect(jr.sink.finishes(id)).toEqual([expect.objectContaining({ state: State.STOPPED, finishedJobs: 0 })]);
+    expect(jr.sink.finishes(id)).toEqual([
+      expect.objectContaining({ state: State.STOPPED, finishedJobs: 0 }),
+    ]);
   });
 
   it('abandons a job waiting between retries', async () => {
@@ -106,7 +123,9 @@ describe('stop', () => {
     await jr.client.startChain(makeChain(id, [{ id: 'a', type: 't-ignore-stop', args: { ms: 150 } }]));
     await waitFor(async () => (await jr.client.running(id)).length === 1);
     expect((await stopHttp(jr.url, id)).status).toBe(200);
-    expect(jr.sink.finishes(id)).toEqual([expect.objectContaining({ state: State.COMPLETE, finishedJobs: 1 })]);
+    expect(jr.sink.finishes(id)).toEqual([
+      expect.objectContaining({ state: State.COMPLETE, finishedJobs: 1 }),
+    ]);
   });
 
   it('a job whose stop() throws is still stopped; two stops at once both succeed with one finish', async () => {
@@ -135,11 +154,20 @@ describe('stop', () => {
     try {
       const id = reqId();
       await one.client.startChain(
-        makeChain(id, [{ id: 's' }, { id: 'a', type: 't-sleep', args: { ms: 5000 } }, { id: 'b', type: 't-sleep', args: { ms: 5000 } }, { id: 'e' }], {
-          s: ['a', 'b'],
-          a: ['e'],
-          b: ['e'],
-        }),
+        makeChain(
+          id,
+          [
+            { id: 's' },
+            { id: 'a', type: 't-sleep', args: { ms: 5000 } },
+            { id: 'b', type: 't-sleep', args: { ms: 5000 } },
+            { id: 'e' },
+          ],
+          {
+            s: ['a', 'b'],
+            a: ['e'],
+            b: ['e'],
+          },
+        ),
       );
       await waitFor(async () => (await one.client.running(id)).length === 1);
       expect(one.slots.waiting).toBe(1);
@@ -157,7 +185,12 @@ describe('stop', () => {
 async function traverserFor(chain: JobChain, sink: RecordingSink) {
   const factory = await loadJobFactory(TEST_JOBS, process.cwd());
   const reporter = new Reporter(sink, testLogger(), { retryBaseMs: 20 });
-  const t = new Traverser(new ChainState(indexJobChain(chain, false)), { factory, reporter, slots: new JobSlots(0), logger: testLogger() });
+  const t = new Traverser(new ChainState(indexJobChain(chain, false)), {
+    factory,
+    reporter,
+    slots: new JobSlots(0),
+    logger: testLogger(),
+  });
   return { t, reporter };
 }
 
@@ -179,8 +212,17 @@ describe('suspend', () => {
     const { t, reporter } = await traverserFor(chain, sink);
     try {
       t.start();
-      await waitFor(() => t.runningStatus().find((s) => s.jobId === '3' && s.try === 2 && s.status?.startsWith('waiting at gate')));
-      expect(t.runningStatus().map((s) => s.jobId).sort()).toEqual(['2', '3']);
+      await waitFor(() =>
+        t
+          .runningStatus()
+          .find((s) => s.jobId === '3' && s.try === 2 && s.status?.startsWith('waiting at gate')),
+      );
+      expect(
+        t
+          .runningStatus()
+          .map((s) => s.jobId)
+          .sort(),
+      ).toEqual(['2', '3']);
       await t.suspend(Date.now() + 5000);
       const sjc = await sink.suspended(id);
       expect(sink.finishes(id)).toEqual([]);
@@ -188,7 +230,13 @@ describe('suspend', () => {
       expect(sjc.jobChain.state).toBe(State.SUSPENDED);
       expect(sjc.jobChain.finishedJobs).toBe(2);
       const states = Object.fromEntries(Object.entries(sjc.jobChain.jobs).map(([k, j]) => [k, j.state]));
-      expect(states).toEqual({ '1': State.COMPLETE, '2': State.COMPLETE, '3': State.STOPPED, '4': State.PENDING, '5': State.PENDING });
+      expect(states).toEqual({
+        '1': State.COMPLETE,
+        '2': State.COMPLETE,
+        '3': State.STOPPED,
+        '4': State.PENDING,
+        '5': State.PENDING,
+      });
       expect(sjc.totalJobTries).toEqual({ '1': 1, '2': 1, '3': 2 });
       expect(sjc.latestRunJobTries).toEqual({ '1': 1, '2': 1, '3': 2 });
       expect(sjc.sequenceTries).toEqual({ '1': 1 });
@@ -199,7 +247,12 @@ describe('suspend', () => {
       // the SJC was sent after the job logs of the chain
       const iSuspend = sink.events.findIndex((e) => e.op === 'suspend');
       expect(sink.events.slice(iSuspend).some((e) => e.op === 'logs')).toBe(false);
-      expect(summary(sink.logs(id)).sort()).toEqual(['1:1:COMPLETE', '2:1:COMPLETE', '3:1:FAIL', '3:2:STOPPED']);
+      expect(summary(sink.logs(id)).sort()).toEqual([
+        '1:1:COMPLETE',
+        '2:1:COMPLETE',
+        '3:1:FAIL',
+        '3:2:STOPPED',
+      ]);
     } finally {
       reporter.close();
     }
@@ -208,14 +261,22 @@ describe('suspend', () => {
   it('prepares a due sequence retry in the SJC without starting it', async () => {
     const sink = new RecordingSink();
     const id = reqId();
-    const chain = makeChain(id, [{ id: 'S', seqRetry: 1, seqRetryWait: '10s' }, { id: 'J', type: 't-fail' }, { id: 'E' }], line(['S', 'J', 'E']));
+    const chain = makeChain(
+      id,
+      [{ id: 'S', seqRetry: 1, seqRetryWait: '10s' }, { id: 'J', type: 't-fail' }, { id: 'E' }],
+      line(['S', 'J', 'E']),
+    );
     const { t, reporter } = await traverserFor(chain, sink);
     try {
       t.start();
       await sink.until(() => sink.jobLogs(id, 'J').length === 1);
       await t.suspend(Date.now() + 5000);
       const sjc = await sink.suspended(id);
-      expect(Object.values(sjc.jobChain.jobs).map((j) => j.state)).toEqual([State.PENDING, State.PENDING, State.PENDING]);
+      expect(Object.values(sjc.jobChain.jobs).map((j) => j.state)).toEqual([
+        State.PENDING,
+        State.PENDING,
+        State.PENDING,
+      ]);
       expect(sjc.jobChain.finishedJobs).toBe(0);
       expect(sjc.sequenceTries).toEqual({ S: 1 });
       expect(sjc.totalJobTries).toEqual({ S: 1, J: 1 });
@@ -229,7 +290,10 @@ describe('suspend', () => {
     const sink = new RecordingSink();
     sink.fault = (op) => (op === 'suspend' ? networkError() : undefined);
     const id = reqId();
-    const { t, reporter } = await traverserFor(makeChain(id, [{ id: 'a', type: 't-sleep', args: { ms: 5000 } }]), sink);
+    const { t, reporter } = await traverserFor(
+      makeChain(id, [{ id: 'a', type: 't-sleep', args: { ms: 5000 } }]),
+      sink,
+    );
     try {
       t.start();
       await waitFor(() => t.runningStatus().length === 1);
@@ -248,7 +312,13 @@ describe('suspend', () => {
     const sink = new RecordingSink();
     const local = await startTestJr({ sink, graceMs: 5000 });
     const id = reqId();
-    await local.client.startChain(makeChain(id, [{ id: 'a' }, { id: 'b', type: 't-ignore-stop', args: { ms: 300 } }, { id: 'c' }], line(['a', 'b', 'c'])));
+    await local.client.startChain(
+      makeChain(
+        id,
+        [{ id: 'a' }, { id: 'b', type: 't-ignore-stop', args: { ms: 300 } }, { id: 'c' }],
+        line(['a', 'b', 'c']),
+      ),
+    );
     await waitFor(async () => (await local.client.running(id)).length === 1);
     const shutdown = local.shutdown();
     await sleep(30);
@@ -261,7 +331,9 @@ describe('suspend', () => {
       body: JSON.stringify(makeChain(reqId(), [{ id: 'x' }])),
     });
     expect(refused.status).toBe(503);
-    expect((await refused.json()).message).toBe('Job Runner is shutting down - no new job chains are being started');
+    expect((await refused.json()).message).toBe(
+      'Job Runner is shutting down - no new job chains are being started',
+    );
     await shutdown;
     const sjc = await sink.suspended(id);
     expect(Object.fromEntries(Object.entries(sjc.jobChain.jobs).map(([k, j]) => [k, j.state]))).toEqual({
@@ -295,7 +367,11 @@ describe('resume', () => {
       latestRunJobTries: { A: 1, J: 1 },
       sequenceTries: { A: 1 },
     };
-    const res = await fetch(`${a.url}/api/v1/job-chains/resume`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(sjc) });
+    const res = await fetch(`${a.url}/api/v1/job-chains/resume`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(sjc),
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('location')).toBe(`${a.baseUrl}/api/v1/job-chains/${id}`);
     await waitFor(async () => (await a.client.running(id)).find((s) => s.jobId === 'G'));
@@ -329,7 +405,11 @@ describe('resume', () => {
         { '1': ['2', '3'], '2': ['4'], '3': ['5'], '4': ['6'], '5': ['6'] },
       );
       await jrA.client.startChain(chain);
-      await waitFor(async () => (await jrA.client.running(id)).find((s) => s.jobId === '3' && s.try === 2 && s.status?.startsWith('waiting')));
+      await waitFor(async () =>
+        (await jrA.client.running(id)).find(
+          (s) => s.jobId === '3' && s.try === 2 && s.status?.startsWith('waiting'),
+        ),
+      );
       await jrA.shutdown();
       const sjc = await sinkA.suspended(id);
       expect(sinkA.finishes(id)).toEqual([]);
@@ -338,7 +418,12 @@ describe('resume', () => {
       expect((await jrB.client.running(id))[0]?.try).toBe(3);
       await openGate(id, '3');
       expect(await sinkB.finished(id)).toMatchObject({ state: State.COMPLETE, finishedJobs: 6 });
-      expect(summary(sinkB.logs(id)).sort()).toEqual(['3:3:COMPLETE', '4:1:COMPLETE', '5:1:COMPLETE', '6:1:COMPLETE']);
+      expect(summary(sinkB.logs(id)).sort()).toEqual([
+        '3:3:COMPLETE',
+        '4:1:COMPLETE',
+        '5:1:COMPLETE',
+        '6:1:COMPLETE',
+      ]);
       expect(JSON.parse(sinkB.jobLogs(id, '4')[0]?.stdout ?? '{}')).toEqual({ data1: 'one', data2: 'two' });
       expect(await runCount(id, '2')).toBe(1);
     } finally {
@@ -349,17 +434,45 @@ describe('resume', () => {
 
   it('a resumed chain with nothing left to do finishes at once', async () => {
     const id = reqId();
-    const chain = makeChain(id, [{ id: 'a', state: State.COMPLETE }, { id: 'b', state: State.COMPLETE }], line(['a', 'b']), { finishedJobs: 2 });
-    await jr.client.resumeChain({ requestId: id, jobChain: chain, totalJobTries: { a: 1, b: 1 }, latestRunJobTries: { a: 1, b: 1 }, sequenceTries: { a: 1 } });
+    const chain = makeChain(
+      id,
+      [
+        { id: 'a', state: State.COMPLETE },
+        { id: 'b', state: State.COMPLETE },
+      ],
+      line(['a', 'b']),
+      { finishedJobs: 2 },
+    );
+    await jr.client.resumeChain({
+      requestId: id,
+      jobChain: chain,
+      totalJobTries: { a: 1, b: 1 },
+      latestRunJobTries: { a: 1, b: 1 },
+      sequenceTries: { a: 1 },
+    });
     expect(await jr.sink.finished(id)).toMatchObject({ state: State.COMPLETE, finishedJobs: 2 });
     expect(jr.sink.logs(id)).toEqual([]);
   });
 
   it('a STOPPED sequence start gets its sequence try back', async () => {
     const id = reqId();
-    const chain = makeChain(id, [{ id: 'S', state: State.STOPPED, seqRetry: 0 }, { id: 'J', type: 't-fail' }], line(['S', 'J']), { finishedJobs: 0 });
+    const chain = makeChain(
+      id,
+      [
+        { id: 'S', state: State.STOPPED, seqRetry: 0 },
+        { id: 'J', type: 't-fail' },
+      ],
+      line(['S', 'J']),
+      { finishedJobs: 0 },
+    );
     // sequenceTries 1 with sequenceRetry 0 would forbid a retry; the resume gives the stopped try back
-    await jr.client.resumeChain({ requestId: id, jobChain: chain, totalJobTries: { S: 1 }, latestRunJobTries: { S: 1 }, sequenceTries: { S: 1 } });
+    await jr.client.resumeChain({
+      requestId: id,
+      jobChain: chain,
+      totalJobTries: { S: 1 },
+      latestRunJobTries: { S: 1 },
+      sequenceTries: { S: 1 },
+    });
     expect((await jr.sink.finished(id)).state).toBe(State.FAIL);
     expect(summary(jr.sink.logs(id))).toEqual(['S:2:COMPLETE', 'J:1:FAIL']);
   });

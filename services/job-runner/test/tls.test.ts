@@ -19,22 +19,69 @@ const f = (name: string) => join(dir, name);
 const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
 
 beforeAll(() => {
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=test-ca');
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=test-ca',
+  );
   for (const who of ['server', 'client']) {
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${who}.key`, '-out', `${who}.csr`, '-subj', `/CN=${who}`);
+    ssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${who}.key`,
+      '-out',
+      `${who}.csr`,
+      '-subj',
+      `/CN=${who}`,
+    );
     const ext = f(`${who}.ext`);
     execFileSync('sh', ['-c', `printf 'subjectAltName=IP:127.0.0.1\\n' > ${ext}`]);
-    ssl('x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${who}.pem`, '-days', '2', '-extfile', ext);
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      `${who}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${who}.pem`,
+      '-days',
+      '2',
+      '-extfile',
+      ext,
+    );
   }
 });
 
 describe('TLS', () => {
   it('serves HTTPS when a certificate and key are configured, and advertises https://', async () => {
-    const jr = await startTestJr({ config: { 'server.tls.cert_file': f('server.pem'), 'server.tls.key_file': f('server.key') } });
+    const jr = await startTestJr({
+      config: { 'server.tls.cert_file': f('server.pem'), 'server.tls.key_file': f('server.key') },
+    });
     try {
       expect(jr.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
       expect(jr.baseUrl).toBe(jr.url);
-      const client = new JrClient({ baseURL: jr.url, retry: { attempts: 1 }, httpsAgent: new https.Agent({ ca: readFileSync(f('ca.pem')) }) });
+      const client = new JrClient({
+        baseURL: jr.url,
+        retry: { attempts: 1 },
+        httpsAgent: new https.Agent({ ca: readFileSync(f('ca.pem')) }),
+      });
       const id = reqId();
       const accepted = await client.startChain(makeChain(id, [{ id: 'a' }]));
       expect(accepted.jrURL).toBe(jr.url);
@@ -50,7 +97,13 @@ describe('TLS', () => {
     const seen: string[] = [];
     beforeAll(async () => {
       server = https.createServer(
-        { cert: readFileSync(f('server.pem')), key: readFileSync(f('server.key')), ca: readFileSync(f('ca.pem')), requestCert: true, rejectUnauthorized: true },
+        {
+          cert: readFileSync(f('server.pem')),
+          key: readFileSync(f('server.key')),
+          ca: readFileSync(f('ca.pem')),
+          requestCert: true,
+          rejectUnauthorized: true,
+        },
         (req, res) => {
           seen.push(`${req.method} ${req.url}`);
           req.resume();
@@ -67,15 +120,23 @@ describe('TLS', () => {
     const body = { requestId: 'r1', finishedJobs: 1 };
 
     it('works with the client certificate and the CA', async () => {
-      const gw = new RmGateway([url], { timeoutMs: 5000, tls: { certFile: f('client.pem'), keyFile: f('client.key'), caFile: f('ca.pem') } });
+      const gw = new RmGateway([url], {
+        timeoutMs: 5000,
+        tls: { certFile: f('client.pem'), keyFile: f('client.key'), caFile: f('ca.pem') },
+      });
       await gw.progress(body);
       expect(seen).toContain('PUT /api/v1/requests/r1/progress');
     });
 
     it('fails without a client certificate, or without trusting the CA', async () => {
-      await expect(new RmGateway([url], { timeoutMs: 5000, tls: { caFile: f('ca.pem') } }).progress(body)).rejects.toMatchObject({ status: undefined });
       await expect(
-        new RmGateway([url], { timeoutMs: 5000, tls: { certFile: f('client.pem'), keyFile: f('client.key') } }).progress(body),
+        new RmGateway([url], { timeoutMs: 5000, tls: { caFile: f('ca.pem') } }).progress(body),
+      ).rejects.toMatchObject({ status: undefined });
+      await expect(
+        new RmGateway([url], {
+          timeoutMs: 5000,
+          tls: { certFile: f('client.pem'), keyFile: f('client.key') },
+        }).progress(body),
       ).rejects.toThrow(/certificate/);
     });
   });

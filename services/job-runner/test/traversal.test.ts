@@ -19,20 +19,36 @@ describe('normal traversal', () => {
   it('runs a line of jobs in order and finishes COMPLETE after delivering every job log', async () => {
     const id = reqId();
     const ids = ['a', 'b', 'c', 'd'];
-    await jr.client.startChain(makeChain(id, ids.map((j) => ({ id: j })), line(ids)));
+    await jr.client.startChain(
+      makeChain(
+        id,
+        ids.map((j) => ({ id: j })),
+        line(ids),
+      ),
+    );
     const fin = await jr.sink.finished(id);
     expect(fin).toMatchObject({ requestId: id, state: State.COMPLETE, finishedJobs: 4 });
     expect(fin.finishedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
     const logs = jr.sink.logs(id);
     expect(summary(logs)).toEqual(['a:1:COMPLETE', 'b:1:COMPLETE', 'c:1:COMPLETE', 'd:1:COMPLETE']);
     for (const l of logs) {
-      expect(l).toMatchObject({ requestId: id, name: l.jobId, type: 'noop', exit: 0, error: '', stdout: '', stderr: '' });
+      expect(l).toMatchObject({
+        requestId: id,
+        name: l.jobId,
+        type: 'noop',
+        exit: 0,
+        error: '',
+        stdout: '',
+        stderr: '',
+      });
       expect(typeof l.startedAt).toBe('bigint');
       expect(l.finishedAt >= l.startedAt).toBe(true);
     }
     // finish comes after the last log batch of the chain
     const idx = jr.sink.events.findIndex((e) => e.op === 'finish' && e.body.requestId === id);
-    const lastLog = jr.sink.events.findLastIndex((e) => e.op === 'logs' && e.entries.some((l) => l.requestId === id));
+    const lastLog = jr.sink.events.findLastIndex(
+      (e) => e.op === 'logs' && e.entries.some((l) => l.requestId === id),
+    );
     expect(idx).toBeGreaterThan(lastLog);
   });
 
@@ -43,7 +59,11 @@ describe('normal traversal', () => {
     for (const m of mids) edges[m] = ['e'];
     const t0 = Date.now();
     await jr.client.startChain(
-      makeChain(id, [{ id: 's' }, ...mids.map((m) => ({ id: m, type: 't-sleep', args: { ms: 300 } })), { id: 'e' }], edges),
+      makeChain(
+        id,
+        [{ id: 's' }, ...mids.map((m) => ({ id: m, type: 't-sleep', args: { ms: 300 } })), { id: 'e' }],
+        edges,
+      ),
     );
     const fin = await jr.sink.finished(id);
     expect(fin.state).toBe(State.COMPLETE);
@@ -98,7 +118,16 @@ describe('job data', () => {
 
   it('keeps data the chain arrived with', async () => {
     const id = reqId();
-    await jr.client.startChain(makeChain(id, [{ id: 'a', data: { given: 'yes' } }, { id: 'b', type: 't-record' }], { a: ['b'] }));
+    await jr.client.startChain(
+      makeChain(
+        id,
+        [
+          { id: 'a', data: { given: 'yes' } },
+          { id: 'b', type: 't-record' },
+        ],
+        { a: ['b'] },
+      ),
+    );
     await jr.sink.finished(id);
     expect(JSON.parse(jr.sink.jobLogs(id, 'b')[0]?.stdout ?? '{}')).toEqual({ given: 'yes' });
   });
@@ -107,7 +136,9 @@ describe('job data', () => {
 describe('job failures never escape', () => {
   it('a job that throws is FAIL with the error text, and job retries apply', async () => {
     const id = reqId();
-    await jr.client.startChain(makeChain(id, [{ id: 'a', type: 't-throw', args: { message: 'kaput' }, retry: 1 }]));
+    await jr.client.startChain(
+      makeChain(id, [{ id: 'a', type: 't-throw', args: { message: 'kaput' }, retry: 1 }]),
+    );
     expect((await jr.sink.finished(id)).state).toBe(State.FAIL);
     const logs = jr.sink.jobLogs(id, 'a');
     expect(summary(logs)).toEqual(['a:1:FAIL', 'a:2:FAIL']);
@@ -129,7 +160,11 @@ describe('job failures never escape', () => {
     [State.UNKNOWN, 'UNKNOWN (0)'],
   ])('a job returning the non-final state %i is FAIL with an explanation', async (st, shown) => {
     const id = reqId();
-    await jr.client.startChain(makeChain(id, [{ id: 'a', type: 't-state', args: { state: st, error: 'own words' } }, { id: 'b' }], { a: ['b'] }));
+    await jr.client.startChain(
+      makeChain(id, [{ id: 'a', type: 't-state', args: { state: st, error: 'own words' } }, { id: 'b' }], {
+        a: ['b'],
+      }),
+    );
     const fin = await jr.sink.finished(id);
     expect(fin).toMatchObject({ state: State.FAIL, finishedJobs: 0 });
     const log = jr.sink.jobLogs(id, 'a')[0];
@@ -151,7 +186,12 @@ describe('job failures never escape', () => {
     await jr.client.startChain(makeChain(id, [{ id: 'a' }, { id: 'b', type: 'no-such-type' }], { a: ['b'] }));
     expect((await jr.sink.finished(id)).state).toBe(State.FAIL);
     expect(jr.sink.jobLogs(id, 'b')).toEqual([
-      expect.objectContaining({ try: 1, state: State.FAIL, exit: 1, error: 'problem creating job runner: unknown job type: no-such-type' }),
+      expect.objectContaining({
+        try: 1,
+        state: State.FAIL,
+        exit: 1,
+        error: 'problem creating job runner: unknown job type: no-such-type',
+      }),
     ]);
   });
 
@@ -167,8 +207,21 @@ describe('job failures never escape', () => {
     await jr.client.startChain(
       makeChain(
         id,
-        [{ id: 's' }, { id: 'bad', type: 't-fail' }, { id: 'after-bad' }, { id: 'slow', type: 't-sleep', args: { ms: 200 } }, { id: 'after-slow' }, { id: 'end' }],
-        { s: ['bad', 'slow'], bad: ['after-bad'], slow: ['after-slow'], 'after-bad': ['end'], 'after-slow': ['end'] },
+        [
+          { id: 's' },
+          { id: 'bad', type: 't-fail' },
+          { id: 'after-bad' },
+          { id: 'slow', type: 't-sleep', args: { ms: 200 } },
+          { id: 'after-slow' },
+          { id: 'end' },
+        ],
+        {
+          s: ['bad', 'slow'],
+          bad: ['after-bad'],
+          slow: ['after-slow'],
+          'after-bad': ['end'],
+          'after-slow': ['end'],
+        },
       ),
     );
     const fin = await jr.sink.finished(id);
@@ -180,7 +233,11 @@ describe('job failures never escape', () => {
 
   it('a job returning STOPPED without a stop request fails the chain', async () => {
     const id = reqId();
-    await jr.client.startChain(makeChain(id, [{ id: 'a', type: 't-state', args: { state: State.STOPPED } }, { id: 'b' }], { a: ['b'] }));
+    await jr.client.startChain(
+      makeChain(id, [{ id: 'a', type: 't-state', args: { state: State.STOPPED } }, { id: 'b' }], {
+        a: ['b'],
+      }),
+    );
     expect((await jr.sink.finished(id)).state).toBe(State.FAIL);
     expect(summary(jr.sink.logs(id))).toEqual(['a:1:STOPPED']);
   });
@@ -195,12 +252,23 @@ describe('running status', () => {
       return l.length > 0 && l;
     });
     expect(list).toEqual([
-      expect.objectContaining({ requestId: id, jobId: 'a', type: 't-sleep', name: 'a', state: State.RUNNING, status: 'sleeping 400 ms', try: 1 }),
+      expect.objectContaining({
+        requestId: id,
+        jobId: 'a',
+        type: 't-sleep',
+        name: 'a',
+        state: State.RUNNING,
+        status: 'sleeping 400 ms',
+        try: 1,
+      }),
     ]);
     expect(typeof list[0]?.startedAt).toBe('bigint');
     const all = await jr.client.running();
     expect(all.some((s) => s.requestId === id)).toBe(true);
-    await expect(jr.client.running('not-here')).rejects.toMatchObject({ status: 404, message: 'request not-here not found' });
+    await expect(jr.client.running('not-here')).rejects.toMatchObject({
+      status: 404,
+      message: 'request not-here not found',
+    });
     await jr.sink.finished(id);
   });
 
@@ -232,7 +300,11 @@ describe('concurrency limit', () => {
         const mids = ['m1', 'm2', 'm3'];
         const edges: Record<string, string[]> = { s: mids };
         for (const m of mids) edges[m] = ['e'];
-        return makeChain(id, [{ id: 's' }, ...mids.map((m) => ({ id: m, type: 't-sleep', args: { ms: 150 } })), { id: 'e' }], edges);
+        return makeChain(
+          id,
+          [{ id: 's' }, ...mids.map((m) => ({ id: m, type: 't-sleep', args: { ms: 150 } })), { id: 'e' }],
+          edges,
+        );
       };
       const t0 = Date.now();
       await limited.client.startChain(wide(a));
@@ -249,7 +321,9 @@ describe('concurrency limit', () => {
       expect(maxSeen).toBe(2);
       // 6 sleeps of 150 ms, two at a time
       expect(Date.now() - t0).toBeGreaterThanOrEqual(440);
-      const starts = [...limited.sink.logs(a), ...limited.sink.logs(b)].filter((l) => l.type === 't-sleep').sort((x, y) => (x.startedAt < y.startedAt ? -1 : 1));
+      const starts = [...limited.sink.logs(a), ...limited.sink.logs(b)]
+        .filter((l) => l.type === 't-sleep')
+        .sort((x, y) => (x.startedAt < y.startedAt ? -1 : 1));
       // chain a's sleeps were queued first, so they start first
       expect(starts.slice(0, 3).filter((l) => l.requestId === a).length).toBeGreaterThanOrEqual(2);
     } finally {

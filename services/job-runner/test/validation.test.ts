@@ -41,13 +41,35 @@ describe('POST /api/v1/job-chains validation (new chains)', () => {
       (id: string) => makeChain(id, [{ id: 'a' }], { nope: ['a'] }),
       'invalid adjacency list: some jobs exist in chain.AdjacencyList but not chain.Jobs (nope)',
     ],
-    ['two start jobs', (id: string) => makeChain(id, [{ id: 'a' }, { id: 'b' }, { id: 'c' }], { a: ['c'], b: ['c'] }), 'job chain has more than one start job (job with indegree 0)'],
-    ['two end jobs', (id: string) => makeChain(id, [{ id: 'a' }, { id: 'b' }, { id: 'c' }], { a: ['b', 'c'] }), 'job chain has more than one end job (job with outdegree 0)'],
-    ['a cycle', (id: string) => makeChain(id, [{ id: 'a' }, { id: 'b' }, { id: 'c' }, { id: 'd' }], { a: ['b'], b: ['c'], c: ['b', 'd'] }), 'chain is cyclic'],
-    ['a chain that is all cycle (no start job)', (id: string) => makeChain(id, [{ id: 'a' }, { id: 'b' }], { a: ['b'], b: ['a'] }), 'chain is cyclic'],
+    [
+      'two start jobs',
+      (id: string) => makeChain(id, [{ id: 'a' }, { id: 'b' }, { id: 'c' }], { a: ['c'], b: ['c'] }),
+      'job chain has more than one start job (job with indegree 0)',
+    ],
+    [
+      'two end jobs',
+      (id: string) => makeChain(id, [{ id: 'a' }, { id: 'b' }, { id: 'c' }], { a: ['b', 'c'] }),
+      'job chain has more than one end job (job with outdegree 0)',
+    ],
+    [
+      'a cycle',
+      (id: string) =>
+        makeChain(id, [{ id: 'a' }, { id: 'b' }, { id: 'c' }, { id: 'd' }], {
+          a: ['b'],
+          b: ['c'],
+          c: ['b', 'd'],
+        }),
+      'chain is cyclic',
+    ],
+    [
+      'a chain that is all cycle (no start job)',
+      (id: string) => makeChain(id, [{ id: 'a' }, { id: 'b' }], { a: ['b'], b: ['a'] }),
+      'chain is cyclic',
+    ],
     [
       'a job that is not PENDING',
-      (id: string) => makeChain(id, [{ id: 'a' }, { id: 'b', name: 'bee', state: State.COMPLETE }], { a: ['b'] }),
+      (id: string) =>
+        makeChain(id, [{ id: 'a' }, { id: 'b', name: 'bee', state: State.COMPLETE }], { a: ['b'] }),
       'invalid job state for new job chain: COMPLETE (3), job bee (ID b); all job states must be PENDING',
     ],
     [
@@ -55,17 +77,41 @@ describe('POST /api/v1/job-chains validation (new chains)', () => {
       (id: string) => makeChain(id, [{ id: 'a' }], {}, { finishedJobs: 2 }),
       'FinishedJobs = 2, expected 0 for new job chain',
     ],
-    ['no request id', (_id: string) => makeChain('', [{ id: 'a' }]), "invalid JobChain: field 'requestId' must be a non-empty string"],
-    ['jobs that are not an object', (id: string) => ({ requestId: id, jobs: [], adjacencyList: {} }), "invalid JobChain: field 'jobs' must be a JSON object of job id to job"],
+    [
+      'no request id',
+      (_id: string) => makeChain('', [{ id: 'a' }]),
+      "invalid JobChain: field 'requestId' must be a non-empty string",
+    ],
+    [
+      'jobs that are not an object',
+      (id: string) => ({ requestId: id, jobs: [], adjacencyList: {} }),
+      "invalid JobChain: field 'jobs' must be a JSON object of job id to job",
+    ],
     [
       'a job whose key is not its id',
       (id: string) => ({ ...makeChain(id, [{ id: 'a' }]), jobs: { x: makeChain(id, [{ id: 'a' }]).jobs.a } }),
       'invalid JobChain: job x: key does not match its id "a"',
     ],
-    ['a negative retry', (id: string) => makeChain(id, [{ id: 'a', retry: -1 }]), "invalid JobChain: job a: field 'retry' must be a non-negative integer"],
-    ['a bad retryWait', (id: string) => makeChain(id, [{ id: 'a', retryWait: 'soon' }]), `invalid JobChain: job a: field 'retryWait': "soon" is not a duration such as 500ms or 1m30s`],
-    ['a sequence id that is not a job', (id: string) => makeChain(id, [{ id: 'a', seq: 'zz' }]), 'job a: sequenceId zz is not a job in the chain'],
-    ['an adjacency entry that is not a list', (id: string) => ({ ...makeChain(id, [{ id: 'a' }]), adjacencyList: { a: 'b' } }), 'invalid JobChain: adjacencyList.a must be a list of job ids'],
+    [
+      'a negative retry',
+      (id: string) => makeChain(id, [{ id: 'a', retry: -1 }]),
+      "invalid JobChain: job a: field 'retry' must be a non-negative integer",
+    ],
+    [
+      'a bad retryWait',
+      (id: string) => makeChain(id, [{ id: 'a', retryWait: 'soon' }]),
+      `invalid JobChain: job a: field 'retryWait': "soon" is not a duration such as 500ms or 1m30s`,
+    ],
+    [
+      'a sequence id that is not a job',
+      (id: string) => makeChain(id, [{ id: 'a', seq: 'zz' }]),
+      'job a: sequenceId zz is not a job in the chain',
+    ],
+    [
+      'an adjacency entry that is not a list',
+      (id: string) => ({ ...makeChain(id, [{ id: 'a' }]), adjacencyList: { a: 'b' } }),
+      'invalid JobChain: adjacencyList.a must be a list of job ids',
+    ],
   ])('400 for %s', async (_what, build, message) => {
     const id = reqId();
     const res = await postChain(build(id));
@@ -125,7 +171,12 @@ describe('POST /api/v1/job-chains validation (new chains)', () => {
 });
 
 describe('POST /api/v1/job-chains/resume validation (existing chains)', () => {
-  const sjc = (id: string, chain = makeChain(id, [{ id: 'a', state: State.COMPLETE }, { id: 'b' }], line(['a', 'b']), { finishedJobs: 1 })) => ({
+  const sjc = (
+    id: string,
+    chain = makeChain(id, [{ id: 'a', state: State.COMPLETE }, { id: 'b' }], line(['a', 'b']), {
+      finishedJobs: 1,
+    }),
+  ) => ({
     requestId: id,
     jobChain: chain,
     totalJobTries: { a: 1 },
@@ -135,7 +186,12 @@ describe('POST /api/v1/job-chains/resume validation (existing chains)', () => {
 
   it('accepts PENDING, COMPLETE and STOPPED jobs', async () => {
     const id = reqId();
-    const chain = makeChain(id, [{ id: 'a', state: State.COMPLETE }, { id: 'b', state: State.STOPPED }, { id: 'c' }], line(['a', 'b', 'c']), { finishedJobs: 1 });
+    const chain = makeChain(
+      id,
+      [{ id: 'a', state: State.COMPLETE }, { id: 'b', state: State.STOPPED }, { id: 'c' }],
+      line(['a', 'b', 'c']),
+      { finishedJobs: 1 },
+    );
     expect((await postResume(sjc(id, chain))).status).toBe(200);
     expect(await jr.sink.finished(id)).toMatchObject({ state: State.COMPLETE, finishedJobs: 3 });
   });
@@ -143,21 +199,47 @@ describe('POST /api/v1/job-chains/resume validation (existing chains)', () => {
   it.each([
     [
       'a RUNNING job',
-      (id: string) => sjc(id, makeChain(id, [{ id: 'a', state: State.COMPLETE }, { id: 'b', state: State.RUNNING }], line(['a', 'b']), { finishedJobs: 1 })),
+      (id: string) =>
+        sjc(
+          id,
+          makeChain(
+            id,
+            [
+              { id: 'a', state: State.COMPLETE },
+              { id: 'b', state: State.RUNNING },
+            ],
+            line(['a', 'b']),
+            { finishedJobs: 1 },
+          ),
+        ),
       'invalid job state for existing job chain: RUNNING (2), job b (ID b); all job states must be PENDING, COMPLETE, or STOPPED',
     ],
     [
       'a finishedJobs that does not match',
-      (id: string) => sjc(id, makeChain(id, [{ id: 'a', state: State.COMPLETE }, { id: 'b' }], line(['a', 'b']), { finishedJobs: 0 })),
+      (id: string) =>
+        sjc(
+          id,
+          makeChain(id, [{ id: 'a', state: State.COMPLETE }, { id: 'b' }], line(['a', 'b']), {
+            finishedJobs: 0,
+          }),
+        ),
       'FinishedJobs = 0 but there are 1 jobs with state = COMPLETE',
     ],
-    ['a missing jobChain', (id: string) => ({ requestId: id }), "invalid SuspendedJobChain: field 'jobChain' must be a job chain object"],
+    [
+      'a missing jobChain',
+      (id: string) => ({ requestId: id }),
+      "invalid SuspendedJobChain: field 'jobChain' must be a job chain object",
+    ],
     [
       'a request id that differs from its chain',
       (id: string) => ({ ...sjc(id), requestId: 'other' }),
       `invalid SuspendedJobChain: requestId other does not match jobChain.requestId ${'$ID'}`,
     ],
-    ['bad counters', (id: string) => ({ ...sjc(id), totalJobTries: { a: -1 } }), 'invalid SuspendedJobChain: totalJobTries.a must be a non-negative integer'],
+    [
+      'bad counters',
+      (id: string) => ({ ...sjc(id), totalJobTries: { a: -1 } }),
+      'invalid SuspendedJobChain: totalJobTries.a must be a non-negative integer',
+    ],
     [
       'a cyclic chain',
       (id: string) => sjc(id, makeChain(id, [{ id: 'a' }, { id: 'b' }], { a: ['b'], b: ['a'] })),
