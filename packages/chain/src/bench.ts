@@ -92,5 +92,5 @@ console.log(
   `${line(2000, 1)}   target <= ${target2} ms (${TARGET_RATIO} x ${TARGET_MS_1000} ms)   ${verdict(m2 <= target2)}`,
 );
 console.log(
-  `  ratio 2000/1000: ${ratio.toFixed(2)}   linear: target <= ${TARGET_RATIO}   ${verdict(ratio <= TARGET_RATIO)}`,
+  `  ratio 2000/1000: ${ratio.toFixed(3)}   linear: target <= ${TARGET_RATIO}   ${verdict(ratio <= TARGET_RATIO)}`,
 );
