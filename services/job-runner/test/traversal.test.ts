@@ -5,7 +5,16 @@
  */
 import { State } from '@spincycle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { line, makeChain, reqId, startTestJr, summary, type TestJr, waitFor } from './helpers.js';
+import {
+  type JobSpec,
+  line,
+  makeChain,
+  reqId,
+  startTestJr,
+  summary,
+  type TestJr,
+  waitFor,
+} from './helpers.js';
 
 let jr: TestJr;
 beforeAll(async () => {
@@ -329,5 +338,45 @@ describe('concurrency limit', () => {
     } finally {
       await limited.close();
     }
+  });
+});
+
+describe('performance (generous bounds: they catch quadratic regressions, not tune)', () => {
+  it('runs a 7,000-job wide chain and delivers every job log well within a second', async () => {
+    const id = reqId();
+    const jobs: JobSpec[] = [{ id: 'b' }, { id: 'e' }];
+    const edges: Record<string, string[]> = { b: [] };
+    for (let h = 0; h < 1000; h++) {
+      const ids = Array.from({ length: 7 }, (_, k) => `h${h}j${k}`);
+      for (const j of ids) jobs.push({ id: j, seq: ids[0] });
+      edges.b?.push(ids[0] as string);
+      Object.assign(edges, line(ids));
+      edges[ids[6] as string] = ['e'];
+    }
+    const chain = makeChain(id, jobs, edges);
+    const t0 = performance.now();
+    await jr.client.startChain(chain);
+    const fin = await jr.sink.finished(id, 20_000);
+    const ms = performance.now() - t0;
+    expect(fin).toMatchObject({ state: State.COMPLETE, finishedJobs: 7002 });
+    expect(jr.sink.logs(id)).toHaveLength(7002);
+    expect(ms).toBeLessThan(1500);
+  });
+
+  it('runs a 200-job line in well under 0.5 ms per hop', async () => {
+    const id = reqId();
+    const ids = Array.from({ length: 200 }, (_, i) => `j${i}`);
+    const t0 = performance.now();
+    await jr.client.startChain(
+      makeChain(
+        id,
+        ids.map((j) => ({ id: j })),
+        line(ids),
+      ),
+    );
+    const fin = await jr.sink.finished(id);
+    const ms = performance.now() - t0;
+    expect(fin).toMatchObject({ state: State.COMPLETE, finishedJobs: 200 });
+    expect(ms / 200).toBeLessThan(0.5);
   });
 });
