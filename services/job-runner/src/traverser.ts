@@ -230,8 +230,8 @@ export class Traverser {
   }
 
   private launch(node: JobNode, job: Job): void {
-    if (this.mode !== 'running') {
-      // Stopped while the job was being restored: it never started.
+    if (this.mode !== 'running' || this.retries.blocks(node)) {
+      // Stopped, or its sequence became due for a retry, while the job was being restored: it never started.
       this.deps.slots.release();
       this.markIdle(node);
       return;

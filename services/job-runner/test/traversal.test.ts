@@ -10,6 +10,7 @@ import {
   line,
   makeChain,
   reqId,
+  runCount,
   startTestJr,
   summary,
   type TestJr,
@@ -209,6 +210,31 @@ describe('job failures never escape', () => {
     await jr.client.startChain(makeChain(id, [{ id: 'a', type: 't-bad-bytes', args: { x: 1 } }]));
     expect((await jr.sink.finished(id)).state).toBe(State.FAIL);
     expect(jr.sink.jobLogs(id, 'a')[0]?.error).toBe('problem creating job runner: cannot decode job bytes');
+  });
+
+  it('a job restored asynchronously runs; one whose async restore rejects is FAIL', async () => {
+    const ok = reqId();
+    await jr.client.startChain(makeChain(ok, [{ id: 'a', type: 't-async-bytes', args: { delay: 30 } }]));
+    expect((await jr.sink.finished(ok)).state).toBe(State.COMPLETE);
+    const bad = reqId();
+    await jr.client.startChain(
+      makeChain(bad, [{ id: 'a', type: 't-async-bytes', args: { delay: 10, reject: true } }]),
+    );
+    expect((await jr.sink.finished(bad)).state).toBe(State.FAIL);
+    expect(jr.sink.jobLogs(bad, 'a')[0]?.error).toBe('problem creating job runner: async restore failed');
+  });
+
+  it('a job stopped while being restored never runs', async () => {
+    const id = reqId();
+    await jr.client.startChain(makeChain(id, [{ id: 'a', type: 't-async-bytes', args: { delay: 300 } }]));
+    const res = await fetch(`${jr.url}/api/v1/job-chains/${id}/stop`, { method: 'PUT' });
+    expect(res.status).toBe(200);
+    expect(jr.sink.finishes(id)).toEqual([
+      expect.objectContaining({ state: State.STOPPED, finishedJobs: 0 }),
+    ]);
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await runCount(id, 'a')).toBe(0);
+    expect(jr.sink.logs(id)).toEqual([]);
   });
 
   it('a failed job stops its own branch but independent branches run to the end first', async () => {
