@@ -42,7 +42,7 @@ import { type Authorizer, type Caller, requireAuthorized } from './auth.js';
 import type { RequestCatalog } from './catalog.js';
 import type { Db } from './db/data-source.js';
 import type { RequestRow } from './db/entities.js';
-import type { JrPool } from './jr-pool.js';
+import { type JrPool, startChainJson } from './jr-pool.js';
 import type { JobLogStore } from './stores/job-log-store.js';
 import { type FindFilter, type RequestStore, toWireRequest, withArgs } from './stores/request-store.js';
 import type { SjcStore } from './stores/sjc-store.js';
@@ -176,7 +176,7 @@ export class RequestService {
 
     let jrURL: string;
     try {
-      jrURL = await this.sendChain(chain, candidates);
+      jrURL = await this.sendChain(jobChainJson, candidates);
     } catch (err) {
       const failedAt = new Date();
       const failed = await this.d.requests.transition(id, State.RUNNING, {
@@ -215,11 +215,11 @@ export class RequestService {
    * (after the client's bounded retries) or answers 5xx is skipped for the
    * next; a 4xx means the chain itself is refused, so no other JR is tried.
    */
-  private async sendChain(chain: JobChain, candidates: JrClient[]): Promise<string> {
+  private async sendChain(chainJson: string, candidates: JrClient[]): Promise<string> {
     const problems: string[] = [];
     for (const jr of candidates) {
       try {
-        return (await jr.startChain(chain)).jrURL;
+        return (await startChainJson(jr, chainJson)).jrURL;
       } catch (err) {
         // 409: the JR already holds this chain (a retried POST whose first answer was lost).
         if (err instanceof ApiError && err.status === 409) return jr.baseURL;
@@ -268,7 +268,14 @@ export class RequestService {
   /** PUT /requests/{id}/start: a PENDING request only. If no JR takes it, it goes back to PENDING. */
   async start(caller: Caller, id: string): Promise<void> {
     this.assertAccepting();
-    const req = await this.get(id, true);
+    const full = await this.d.requests.getFull(id, true);
+    if (!full || full.jobChainJson === undefined) throw this.notFound(id);
+    const chainJson = full.jobChainJson;
+    const req = withArgs(
+      toWireRequest(full.row),
+      full.argsJson === undefined ? [] : parseStoredJson<RequestArg[]>(full.argsJson),
+    );
+    req.JobChain = parseStoredJson<JobChain>(chainJson);
     await requireAuthorized(this.d.authorizer, caller, 'start', req);
     if (req.state !== State.PENDING) throw await this.invalidState(id, 'PENDING');
     const candidates = this.d.jrs.candidates();
@@ -282,7 +289,7 @@ export class RequestService {
     if (!started) throw await this.invalidState(id, 'PENDING');
     let jrURL: string;
     try {
-      jrURL = await this.sendChain(req.JobChain as JobChain, candidates);
+      jrURL = await this.sendChain(chainJson, candidates);
     } catch (err) {
       await this.d.requests.transition(id, State.RUNNING, {
         state: State.PENDING,

@@ -23,7 +23,7 @@ import {
 } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import type { Db } from './db/data-source.js';
-import type { JrPool } from './jr-pool.js';
+import { type JrPool, resumeChainJson } from './jr-pool.js';
 import { parseStoredJson } from './request-service.js';
 import type { JobLogStore } from './stores/job-log-store.js';
 import type { RequestStore } from './stores/request-store.js';
@@ -147,7 +147,6 @@ export class Resumer {
     }
     const body = await this.d.sjcs.getClaimed(id, this.me);
     if (body === undefined) return 'not-claimed';
-    const sjc = parseStoredJson<SuspendedJobChain>(body);
     const candidates = this.d.jrs.candidates();
     const target = (candidates[0] as JrClient).baseURL;
     // RUNNING before the JR sees the chain, so its finish cannot race ahead.
@@ -159,7 +158,7 @@ export class Resumer {
     const problems: string[] = [];
     for (const jr of candidates) {
       try {
-        jrURL = (await jr.resumeChain(sjc)).jrURL;
+        jrURL = (await resumeChainJson(jr, body)).jrURL;
         break;
       } catch (err) {
         if (err instanceof ApiError && err.status === 409) {

@@ -13,12 +13,7 @@ import {
 } from '@spincycle/protocol';
 import type { EntityManager } from 'typeorm';
 import type { Db } from '../db/data-source.js';
-import {
-  RequestArchiveEntity,
-  type RequestArgRow,
-  RequestEntity,
-  type RequestRow,
-} from '../db/entities.js';
+import { RequestArchiveEntity, type RequestArgRow, RequestEntity, type RequestRow } from '../db/entities.js';
 
 /** What the find endpoint filters on (already validated). */
 export interface FindFilter {
