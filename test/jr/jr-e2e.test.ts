@@ -22,7 +22,7 @@ import {
 
 const SPECS = join(REPO_ROOT, 'test/jr/specs');
 const JOBS = join(REPO_ROOT, 'services/job-runner/test/fixtures/test-jobs.mjs');
-const FINAL = [State.COMPLETE, State.FAIL, State.STOPPED];
+const FINAL: number[] = [State.COMPLETE, State.FAIL, State.STOPPED];
 
 async function until<T>(
   what: string,

@@ -331,7 +331,7 @@ describe('suspend', () => {
       body: JSON.stringify(makeChain(reqId(), [{ id: 'x' }])),
     });
     expect(refused.status).toBe(503);
-    expect((await refused.json()).message).toBe(
+    expect(((await refused.json()) as { message: string }).message).toBe(
       'Job Runner is shutting down - no new job chains are being started',
     );
     await shutdown;
