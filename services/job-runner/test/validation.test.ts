@@ -123,7 +123,9 @@ describe('POST /api/v1/job-chains validation (new chains)', () => {
   it('400 for a missing body, malformed JSON; 415 for a non-JSON content type', async () => {
     const empty = await fetch(`${jr.url}/api/v1/job-chains`, { method: 'POST' });
     expect(empty.status).toBe(400);
-    expect(((await empty.json()) as { message: string }).message).toBe('invalid JobChain: body must be a JSON object');
+    expect(((await empty.json()) as { message: string }).message).toBe(
+      'invalid JobChain: body must be a JSON object',
+    );
     const bad = await post('/api/v1/job-chains', '{"requestId":');
     expect(bad.status).toBe(400);
     expect(bad.body.message).toMatch(/^malformed JSON body/);
