@@ -220,12 +220,14 @@ describe.each(DB_KINDS)('request API on %s', (kind) => {
       ];
       it.each(cases)('%s', async (_name, body, msg, status = 400, headers = {}) => {
         const before = await countRows(t);
+        const foundBefore = (await t.client.findRequests()).length;
         const res = await call(t.url, 'POST', '/api/v1/requests', body, headers);
         expect(res.status).toBe(status);
         expect(res.json).toMatchObject({ httpStatus: status, requestId: '' });
         expect((res.json as { message: string }).message).toMatch(msg);
         expect(res.headers.get('x-spincycle-version')).toBe('2.1.1');
         expect(await countRows(t)).toEqual(before);
+        expect((await t.client.findRequests()).length).toBe(foundBefore);
       });
     });
 
