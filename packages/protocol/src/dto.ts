@@ -255,19 +255,51 @@ export function parseRequestProgress(body: unknown): RequestProgressDto {
   return validatePayload(RequestProgressDto, body, 'RequestProgress');
 }
 
-/** Job log entry; nanosecond fields may be JSON integers (any size) or decimal strings. */
-export function parseJobLog(body: unknown): JobLogDto {
-  const dto = validatePayload(JobLogDto, body, 'JobLog');
-  for (const f of ['startedAt', 'finishedAt'] as const) {
-    if (!NANOS(dto[f])) throw new ValidationError(`invalid JobLog: field '${f}': ${f} must be Unix nanoseconds (integer)`, f);
-    dto[f] = toNanos(dto[f]);
-  }
-  if (!isStateValue(dto.state)) throw new ValidationError(`invalid JobLog: field 'state': ${dto.state} is not a state value`, 'state');
+const isStr = (v: unknown) => typeof v === 'string';
+const isOptStr = (v: unknown) => v === undefined || v === null || typeof v === 'string';
+const isNonNegInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+/**
+ * Hot-path check for a well-formed entry (the JR sends thousands per chain).
+ * Anything it does not accept goes through the class-validator DTO, which
+ * either accepts it or produces the message naming the bad field.
+ */
+function isPlainJobLog(e: Record<string, unknown>): boolean {
+  return (
+    isOptStr(e.requestId) &&
+    isStr(e.jobId) &&
+    isNonNegInt(e.try) &&
+    isStr(e.name) &&
+    isStr(e.type) &&
+    NANOS(e.startedAt) &&
+    NANOS(e.finishedAt) &&
+    isStateValue(e.state) &&
+    (e.exit === undefined || e.exit === null || typeof e.exit === 'number') &&
+    isOptStr(e.error) &&
+    isOptStr(e.stdout) &&
+    isOptStr(e.stderr)
+  );
+}
+
+function normalizeJobLog<T extends Partial<JobLog>>(dto: T): T {
+  dto.startedAt = toNanos(dto.startedAt);
+  dto.finishedAt = toNanos(dto.finishedAt);
   dto.exit ??= 0;
   dto.error ??= '';
   dto.stdout ??= '';
   dto.stderr ??= '';
   return dto;
+}
+
+/** Job log entry; nanosecond fields may be JSON integers (any size) or decimal strings. */
+export function parseJobLog(body: unknown): JobLogDto {
+  if (isPlainObject(body) && isPlainJobLog(body)) return normalizeJobLog(Object.assign(new JobLogDto(), body));
+  const dto = validatePayload(JobLogDto, body, 'JobLog');
+  for (const f of ['startedAt', 'finishedAt'] as const) {
+    if (!NANOS(dto[f])) throw new ValidationError(`invalid JobLog: field '${f}': ${f} must be Unix nanoseconds (integer)`, f);
+  }
+  if (!isStateValue(dto.state)) throw new ValidationError(`invalid JobLog: field 'state': ${dto.state} is not a state value`, 'state');
+  return normalizeJobLog(dto);
 }
 
 /** A list of job log entries (the JR's batched delivery). */
@@ -283,6 +315,25 @@ export function parseJobLogs(body: unknown): JobLogDto[] {
   });
 }
 
+/** Hot-path check for a well-formed job; anything else goes through the DTO for its message. */
+function isPlainJob(j: Record<string, unknown>): boolean {
+  return (
+    isStr(j.id) &&
+    isStr(j.name) &&
+    isStr(j.type) &&
+    (j.bytes === undefined || isStr(j.bytes)) &&
+    typeof j.state === 'number' &&
+    Number.isInteger(j.state) &&
+    (j.args === undefined || isPlainObject(j.args)) &&
+    (j.data === undefined || isPlainObject(j.data)) &&
+    isNonNegInt(j.retry) &&
+    (j.retryWait === undefined || isStr(j.retryWait)) &&
+    isStr(j.sequenceId) &&
+    isNonNegInt(j.sequenceRetry) &&
+    (j.sequenceRetryWait === undefined || isStr(j.sequenceRetryWait))
+  );
+}
+
 const JOB_PROTO = new JobDto();
 
 /** Job chain: the envelope and every job are validated; errors name the job id. */
@@ -293,9 +344,7 @@ export function parseJobChain(body: unknown, what = 'JobChain'): JobChainDto {
   chain.state ??= 1;
   for (const [id, job] of Object.entries(chain.jobs)) {
     if (!isPlainObject(job)) throw new ValidationError(`invalid ${what}: job ${id} must be a JSON object`, `jobs.${id}`);
-    const dto = Object.assign(Object.create(JOB_PROTO) as JobDto, job);
-    const errors = validateSync(dto, { forbidUnknownValues: false, stopAtFirstError: true });
-    const first = firstMessage(errors);
+    const first = isPlainJob(job) ? undefined : firstMessage(validateSync(Object.assign(Object.create(JOB_PROTO) as JobDto, job), { forbidUnknownValues: false, stopAtFirstError: true }));
     if (first) throw new ValidationError(`invalid ${what}: job ${id}: field '${first.field}': ${first.message}`, `jobs.${id}.${first.field}`);
     if (job.id !== id) throw new ValidationError(`invalid ${what}: job key ${id} does not match its id ${String(job.id)}`, `jobs.${id}.id`);
     for (const f of ['retryWait', 'sequenceRetryWait'] as const) {
