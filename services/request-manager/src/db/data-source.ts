@@ -152,6 +152,14 @@ export function sqlValue(v: unknown): unknown {
   return v;
 }
 
+/** A datetime column as read by either driver (mysql2: Date; better-sqlite3: `YYYY-MM-DD HH:MM:SS.mmm` UTC text). */
+export function dbDate(v: unknown): Date | null {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return v;
+  const text = String(v);
+  return new Date(/[zZ]|[+-]\d\d:\d\d$/.test(text) ? text : `${text.replace(' ', 'T')}Z`);
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class Db {
@@ -267,6 +275,22 @@ export class Db {
     } finally {
       if (!m.queryRunner && this.kind === 'mysql') await qr.release();
     }
+  }
+
+  /** A hand-written statement; returns the affected row count. Inside `run`/`tx` (pass their manager). */
+  async exec(m: EntityManager, sql: string, params: unknown[]): Promise<number> {
+    const qr = m.queryRunner ?? this.ds.createQueryRunner();
+    try {
+      const res = (await qr.query(sql, params.map(sqlValue), true)) as { affected?: number };
+      return res.affected ?? 0;
+    } finally {
+      if (!m.queryRunner && this.kind === 'mysql') await qr.release();
+    }
+  }
+
+  /** A hand-written SELECT (rows as the driver returns them). Inside `run`/`tx`. */
+  async select<T>(m: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
+    return (await m.query(sql, params.map(sqlValue))) as T[];
   }
 
   /**

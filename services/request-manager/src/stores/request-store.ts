@@ -12,7 +12,7 @@ import {
   toRfc3339OrNull,
 } from '@spincycle/protocol';
 import type { EntityManager } from 'typeorm';
-import type { Db } from '../db/data-source.js';
+import { type Db, dbDate } from '../db/data-source.js';
 import { RequestArchiveEntity, type RequestArgRow, RequestEntity, type RequestRow } from '../db/entities.js';
 
 /** What the find endpoint filters on (already validated). */
@@ -105,6 +105,36 @@ export function withArgs(req: Request, args: RequestArg[] | undefined): Request 
   return out;
 }
 
+/** A `requests` row as either driver returns it from plain SQL. */
+type RawRequest = Record<keyof RequestRow, unknown>;
+
+const REQUEST_SELECT_LIST = REQUEST_COLUMNS.map((c) => `r.\`${c}\``).join(', ');
+const SELECT_REQUEST = `SELECT ${REQUEST_SELECT_LIST} FROM \`requests\` r`;
+
+function toRequestRow(r: RawRequest): RequestRow {
+  return {
+    request_id: String(r.request_id),
+    type: String(r.type),
+    state: Number(r.state),
+    user: r.user === null || r.user === undefined ? null : String(r.user),
+    created_at: dbDate(r.created_at) as Date,
+    started_at: dbDate(r.started_at),
+    finished_at: dbDate(r.finished_at),
+    total_jobs: Number(r.total_jobs),
+    finished_jobs: Number(r.finished_jobs),
+    jr_url: r.jr_url === null || r.jr_url === undefined ? null : String(r.jr_url),
+  };
+}
+
+const PATCHABLE = new Set(['state', 'started_at', 'finished_at', 'finished_jobs', 'jr_url']);
+
+/** `a = ?, b = ?` and its values, for the columns a patch sets. */
+function setClause(patch: RequestPatch): [string, unknown[]] {
+  const cols = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
+  for (const c of cols) if (!PATCHABLE.has(c)) throw new Error(`cannot patch column ${c}`);
+  return [cols.map((c) => `\`${c}\` = ?`).join(', '), cols.map((c) => (patch as Record<string, unknown>)[c])];
+}
+
 export type RequestPatch = Partial<
   Omit<RequestRow, 'request_id' | 'type' | 'user' | 'created_at' | 'total_jobs'>
 >;
@@ -152,12 +182,11 @@ export class RequestStore {
     await this.db.txStatements(statements);
   }
 
-  get(id: string): Promise<RequestRow | undefined> {
-    return this.db.run(
-      async (m) =>
-        (await m.createQueryBuilder(RequestEntity, 'r').where('r.request_id = :id', { id }).getOne()) ??
-        undefined,
+  async get(id: string): Promise<RequestRow | undefined> {
+    const rows = await this.db.run((m) =>
+      this.db.select<RawRequest>(m, `${SELECT_REQUEST} WHERE r.\`request_id\` = ?`, [id]),
     );
+    return rows[0] ? toRequestRow(rows[0]) : undefined;
   }
 
   /** The archived RequestArg list (JSON text), or undefined when there is no archive. */
@@ -175,19 +204,19 @@ export class RequestStore {
     id: string,
     withChain: boolean,
   ): Promise<{ row: RequestRow; argsJson?: string; jobChainJson?: string } | undefined> {
-    return this.db.run(async (m) => {
-      const qb = m
-        .createQueryBuilder(RequestEntity, 'r')
-        .leftJoin(RequestArchiveEntity.options.name, 'a', 'a.request_id = r.request_id')
-        .addSelect('a.args', 'archive_args')
-        .where('r.request_id = :id', { id });
-      if (withChain) qb.addSelect('a.job_chain', 'archive_chain');
-      const { entities, raw } = await qb.getRawAndEntities();
-      const row = entities[0];
-      if (!row) return undefined;
-      const r = raw[0] as { archive_args?: string | null; archive_chain?: string | null };
-      return { row, argsJson: r.archive_args ?? undefined, jobChainJson: r.archive_chain ?? undefined };
-    });
+    const sql = `SELECT ${REQUEST_SELECT_LIST}, a.\`args\` AS archive_args${withChain ? ', a.`job_chain` AS archive_chain' : ''} FROM \`requests\` r LEFT JOIN \`request_archives\` a ON a.\`request_id\` = r.\`request_id\` WHERE r.\`request_id\` = ?`;
+    const rows = await this.db.run((m) =>
+      this.db.select<RawRequest & { archive_args?: string | null; archive_chain?: string | null }>(m, sql, [
+        id,
+      ]),
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      row: toRequestRow(r),
+      argsJson: r.archive_args ?? undefined,
+      jobChainJson: r.archive_chain ?? undefined,
+    };
   }
 
   private archiveColumn(id: string, column: 'args' | 'job_chain'): Promise<string | undefined> {
@@ -212,18 +241,9 @@ export class RequestStore {
     m?: EntityManager,
   ): Promise<boolean> {
     const states = Array.isArray(from) ? [...from] : [from as number];
-    const run = async (mm: EntityManager) => {
-      const res = await mm
-        .createQueryBuilder()
-        .update(RequestEntity)
-        .set(patch)
-        .where('request_id = :id', { id })
-        .andWhere('state IN (:...states)', { states })
-        .updateEntity(false)
-        .callListeners(false)
-        .execute();
-      return (res.affected ?? 0) > 0;
-    };
+    const [set, values] = setClause(patch);
+    const sql = `UPDATE \`requests\` SET ${set} WHERE \`request_id\` = ? AND \`state\` IN (${states.map(() => '?').join(',')})`;
+    const run = async (mm: EntityManager) => (await this.db.exec(mm, sql, [...values, id, ...states])) > 0;
     return m ? run(m) : this.db.run(run);
   }
 
@@ -234,17 +254,14 @@ export class RequestStore {
     patch: RequestPatch,
     cond: { jrUrl?: string } = {},
   ): Promise<boolean> {
-    return this.db.run(async (m) => {
-      const qb = m
-        .createQueryBuilder()
-        .update(RequestEntity)
-        .set(patch)
-        .where('request_id = :id', { id })
-        .andWhere('state = :state', { state });
-      if (cond.jrUrl !== undefined) qb.andWhere('jr_url = :jrUrl', { jrUrl: cond.jrUrl });
-      const res = await qb.updateEntity(false).callListeners(false).execute();
-      return (res.affected ?? 0) > 0;
-    });
+    const [set, values] = setClause(patch);
+    let sql = `UPDATE \`requests\` SET ${set} WHERE \`request_id\` = ? AND \`state\` = ?`;
+    const params = [...values, id, state];
+    if (cond.jrUrl !== undefined) {
+      sql += ' AND `jr_url` = ?';
+      params.push(cond.jrUrl);
+    }
+    return this.db.run(async (m) => (await this.db.exec(m, sql, params)) > 0);
   }
 
   find(f: FindFilter): Promise<RequestRow[]> {
@@ -274,11 +291,10 @@ export class RequestStore {
     });
   }
 
-  getMany(ids: string[]): Promise<RequestRow[]> {
-    if (ids.length === 0) return Promise.resolve([]);
-    return this.db.run((m) =>
-      m.createQueryBuilder(RequestEntity, 'r').where('r.request_id IN (:...ids)', { ids }).getMany(),
-    );
+  async getMany(ids: string[]): Promise<RequestRow[]> {
+    if (ids.length === 0) return [];
+    const sql = `${SELECT_REQUEST} WHERE r.\`request_id\` IN (${ids.map(() => '?').join(',')})`;
+    return (await this.db.run((m) => this.db.select<RawRequest>(m, sql, ids))).map(toRequestRow);
   }
 
   /** Distinct JR URLs of RUNNING requests (optionally of one request). */
