@@ -61,7 +61,7 @@ export const RM_CONFIG_SCHEMA = {
   },
   'jr_client.timeout': {
     type: 'duration',
-    default: '30s',
+    default: '10s',
     env: 'SPINCYCLE_JR_CLIENT_TIMEOUT',
     desc: 'per-attempt timeout of RM→JR calls',
   },

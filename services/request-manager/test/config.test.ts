@@ -28,7 +28,7 @@ describe('RM config', () => {
     expect(sqliteFile(cfg)).toMatch(/\.data\/spincycle\.sqlite$/);
     expect(cfg['specs.dir']).toBe('specs/');
     expect(cfg['jr_client.url']).toBe('http://127.0.0.1:32307');
-    expect(cfg['jr_client.timeout']).toBe(30_000);
+    expect(cfg['jr_client.timeout']).toBe(10_000);
     expect(cfg['auth.admin_roles']).toEqual([]);
     expect(cfg['auth.strict']).toBe(false);
     expect(cfg['resumer.interval']).toBe(10_000);
