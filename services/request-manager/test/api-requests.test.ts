@@ -167,6 +167,28 @@ describe.each(DB_KINDS)('request API on %s', (kind) => {
       }
     });
 
+    it('when the JR accepts the connection but never answers, then create gives up in bounded time: 502 and FAIL', async () => {
+      const hung = await new FakeJr().start();
+      hung.mode = 'hang';
+      const t2 = await startTestRm({
+        db: kind,
+        jrUrl: hung.url,
+        overrides: { 'jr_client.timeout': '300ms' },
+      });
+      try {
+        const t0 = Date.now();
+        const res = await call(t2.url, 'POST', '/api/v1/requests', { type: 'no-args' });
+        expect(res.status).toBe(502);
+        expect((res.json as { message: string }).message).toMatch(/timeout/i);
+        expect(Date.now() - t0).toBeLessThan(5000);
+        const [req] = await t2.client.findRequests();
+        expect(req?.state).toBe(State.FAIL);
+      } finally {
+        await t2.close();
+        await hung.close();
+      }
+    });
+
     it('when the JR refuses the chain (4xx), then 502 with its message and the request is FAIL', async () => {
       jr.mode = 'refuse-400';
       const res = await call(t.url, 'POST', '/api/v1/requests', { type: 'no-args' });

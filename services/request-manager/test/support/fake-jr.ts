@@ -14,7 +14,7 @@ import {
 } from '@spincycle/protocol';
 import express from 'express';
 
-export type FakeJrMode = 'accept' | 'refuse-400' | 'busy-503' | 'conflict-409';
+export type FakeJrMode = 'accept' | 'refuse-400' | 'busy-503' | 'conflict-409' | 'hang';
 
 export class FakeJr {
   url = '';
@@ -42,6 +42,8 @@ export class FakeJr {
           .status(503)
           .json({ message: 'Job Runner is shutting down - no new job chains are being started' });
       else if (this.mode === 'conflict-409') res.status(409).json({ message: 'chain already exists' });
+      else if (this.mode === 'hang')
+        return true; // never answers
       else return false;
       return true;
     };
