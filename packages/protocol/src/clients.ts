@@ -3,6 +3,7 @@
  * use these; none of them calls axios directly.
  */
 import { type CallOptions, type ClientOptions, HttpClient } from './http.js';
+import type { RawJson } from './json.js';
 import type {
   FinishRequest,
   JobChain,
@@ -156,12 +157,13 @@ export class JrClient {
     return this.http.options.baseURL;
   }
 
-  async startChain(chain: JobChain): Promise<ChainAccepted> {
+  /** Send a new chain (or its JSON text as RawJson). */
+  async startChain(chain: JobChain | RawJson): Promise<ChainAccepted> {
     const res = await this.http.call('POST', '/api/v1/job-chains', chain);
     return { jrURL: baseOfLocation(res.headers.location, this.baseURL) };
   }
 
-  async resumeChain(sjc: SuspendedJobChain): Promise<ChainAccepted> {
+  async resumeChain(sjc: SuspendedJobChain | RawJson): Promise<ChainAccepted> {
     const res = await this.http.call('POST', '/api/v1/job-chains/resume', sjc);
     return { jrURL: baseOfLocation(res.headers.location, this.baseURL) };
   }

@@ -71,7 +71,7 @@ export class HttpClient {
       validateStatus: () => true,
       responseType: 'text',
       transformResponse: [(data: unknown) => data],
-      transformRequest: [(data: unknown) => (data === undefined ? undefined : stringifyJson(data))],
+      transformRequest: [(data: unknown) => data],
       maxBodyLength: Number.POSITIVE_INFINITY,
       maxContentLength: Number.POSITIVE_INFINITY,
     });
@@ -81,10 +81,12 @@ export class HttpClient {
   async call<T = unknown>(method: string, path: string, body?: unknown, opts: CallOptions = {}): Promise<{ status: number; data: T; headers: AxiosResponse['headers'] }> {
     const policy = { ...this.retry, ...opts.retry };
     const idempotent = opts.idempotent ?? true;
+    // Serialise once, before axios sees the body: axios deep-merges config objects,
+    // which would copy a multi-megabyte chain on every attempt.
     const config: AxiosRequestConfig = {
       method,
       url: path + toQueryString(opts.query),
-      data: body,
+      data: body === undefined ? undefined : stringifyJson(body),
       headers: body === undefined ? opts.headers : { 'Content-Type': 'application/json', ...opts.headers },
     };
     let lastError: ApiError | undefined;

@@ -10,3 +10,11 @@ describe('lossless JSON', () => {
     expect(stringifyJson(v)).toBe(text);
   });
 });
+
+describe('stringifyJson', () => {
+  it('passes RawJson text through untouched and writes bigints as integers', async () => {
+    const { RawJson } = await import('../src/json.js');
+    expect(stringifyJson(new RawJson('{"a":1}'))).toBe('{"a":1}');
+    expect(stringifyJson({ a: [1n, 2], b: 'x' })).toBe('{"a":[1,2],"b":"x"}');
+  });
+});

@@ -4,7 +4,7 @@
  * where typed errors become status codes and the standard error body
  * `{"message","requestId","httpStatus"}`. No stack trace ever leaves the server.
  */
-import express, { type ErrorRequestHandler, type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type ErrorRequestHandler, type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import {
   BadRequestError,
   ShuttingDownError,
@@ -20,8 +20,8 @@ export interface AppOptions {
   logger: Logger;
   /** Largest accepted body (default 64 MiB: big chains and log batches). */
   bodyLimit?: string;
-  /** Returns true while the service drains; such calls to `drainingGuard` routes get 503. */
-  isDraining?: () => boolean;
+  /** Middleware run before the body is read (e.g. a 503 guard while draining, so no body is parsed for nothing). */
+  beforeBody?: RequestHandler[];
 }
 
 /** Standard error body. */
@@ -70,13 +70,17 @@ export function createApp(opts: AppOptions): Express {
   app.set('etag', false);
   app.use((req, res, next) => {
     res.setHeader(VERSION_HEADER, SPINCYCLE_VERSION);
-    const start = process.hrtime.bigint();
-    res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      opts.logger.debug('http', { method: req.method, path: req.originalUrl, status: res.statusCode, ms: +ms.toFixed(2) });
-    });
+    // Access log only at debug level; checked first because winston does the work even for filtered entries.
+    if (opts.logger.isDebugEnabled()) {
+      const start = process.hrtime.bigint();
+      res.on('finish', () => {
+        const ms = Number(process.hrtime.bigint() - start) / 1e6;
+        opts.logger.debug('http', { method: req.method, path: req.originalUrl, status: res.statusCode, ms: +ms.toFixed(2) });
+      });
+    }
     next();
   });
+  for (const mw of opts.beforeBody ?? []) app.use(mw);
   app.use(jsonBody(opts.bodyLimit ?? '64mb'));
   app.get('/version', (_req, res) => {
     res.type('text/plain').send(SPINCYCLE_VERSION);
@@ -87,10 +91,13 @@ export function createApp(opts: AppOptions): Express {
   return app;
 }
 
-/** Middleware: 503 while draining (create/start endpoints). */
-export function drainingGuard(isDraining: () => boolean, message: string) {
-  return (_req: Request, _res: Response, next: NextFunction) => {
-    if (isDraining()) return next(new ShuttingDownError(message));
+/**
+ * Middleware: 503 while draining. With `matches`, only for the calls it selects
+ * (create/start), so it can run before the body is read.
+ */
+export function drainingGuard(isDraining: () => boolean, message: string, matches?: (req: Request) => boolean) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    if (isDraining() && (!matches || matches(req))) return next(new ShuttingDownError(message));
     next();
   };
 }

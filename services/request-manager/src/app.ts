@@ -4,14 +4,17 @@
  * (service-kit's finishApp).
  */
 
-import { createApp, finishApp, type Logger } from '@spincycle/service-kit';
-import type { Express } from 'express';
+import { createApp, drainingGuard, finishApp, type Logger } from '@spincycle/service-kit';
+import type { Express, Request } from 'express';
 import { registerJobLogRoutes } from './api/job-logs.js';
 import { registerMetaRoutes } from './api/meta.js';
 import { registerRequestRoutes } from './api/requests.js';
 import type { Authenticator } from './auth.js';
 import type { RequestCatalog } from './catalog.js';
-import type { RequestService } from './request-service.js';
+import { type RequestService, SHUTTING_DOWN_MESSAGE } from './request-service.js';
+
+const isCreateOrStart = (req: Request) =>
+  (req.method === 'POST' && req.path === '/api/v1/requests') || (req.method === 'PUT' && /^\/api\/v1\/requests\/[^/]+\/start$/.test(req.path));
 
 export interface AppDeps {
   service: RequestService;
@@ -28,7 +31,8 @@ export function buildApp(deps: AppDeps): Express {
   const app = createApp({
     logger: deps.logger.child({ component: 'http' }),
     bodyLimit: deps.bodyLimit,
-    isDraining: deps.isDraining,
+    // Create and start get 503 while draining before their body is even read.
+    beforeBody: [drainingGuard(deps.isDraining, SHUTTING_DOWN_MESSAGE, isCreateOrStart)],
   });
   // Authenticate every API call (reference §2.1); a rejection is a 401.
   app.use('/api', async (req, res, next) => {

@@ -6,40 +6,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
-import { type JobChain, JrClient, type SuspendedJobChain } from '@spincycle/protocol';
+import { JrClient, RawJson } from '@spincycle/protocol';
 
-/**
- * A request body that is already JSON text (the archived chain, the stored
- * SJC). Sent as is: no second serialisation and no deep copy of a
- * multi-megabyte object by axios' config merge.
- *
- * Local shim: the protocol's HttpClient has no raw-body option yet, so the
- * JR clients made here get a transformRequest that passes RawJson through.
- */
-export class RawJson {
-  constructor(readonly json: string) {}
-}
-
-type Transform = (data: unknown, headers: unknown) => unknown;
-
-function acceptRawJson(c: JrClient): JrClient {
-  const defaults = c.http.http.defaults;
-  const previous = ([] as Transform[]).concat((defaults.transformRequest ?? []) as Transform | Transform[]);
-  defaults.transformRequest = [
-    (data: unknown, headers: unknown) =>
-      data instanceof RawJson ? data.json : previous.reduce((d, t) => t(d, headers), data),
-  ] as typeof defaults.transformRequest;
-  return c;
-}
-
-/** Send a chain given as JSON text. */
+/** Send a chain given as JSON text (no second serialisation). */
 export function startChainJson(jr: JrClient, chainJson: string) {
-  return jr.startChain(new RawJson(chainJson) as unknown as JobChain);
+  return jr.startChain(new RawJson(chainJson));
 }
 
 /** Send a suspended job chain given as JSON text. */
 export function resumeChainJson(jr: JrClient, sjcJson: string) {
-  return jr.resumeChain(new RawJson(sjcJson) as unknown as SuspendedJobChain);
+  return jr.resumeChain(new RawJson(sjcJson));
 }
 
 export interface JrPoolOptions {
@@ -87,14 +63,12 @@ export class JrPool {
   client(url: string): JrClient {
     let c = this.clients.get(url);
     if (!c) {
-      c = acceptRawJson(
-        new JrClient({
-          baseURL: url,
-          timeoutMs: this.opts.timeoutMs,
-          httpsAgent: this.agent,
-          retry: { attempts: this.opts.attempts ?? 3 },
-        }),
-      );
+      c = new JrClient({
+        baseURL: url,
+        timeoutMs: this.opts.timeoutMs,
+        httpsAgent: this.agent,
+        retry: { attempts: this.opts.attempts ?? 3 },
+      });
       this.clients.set(url, c);
     }
     return c;
