@@ -76,7 +76,12 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
   const { config, logger } = opts;
   const factory = opts.factory ?? (await loadJobFactory(config.jobsModule, process.cwd()));
   const sink =
-    opts.sink ?? new RmGateway(config.rmUrls, { timeoutMs: config.rmTimeoutMs, tls: config.rmTls });
+    opts.sink ??
+    new RmGateway(config.rmUrls, {
+      timeoutMs: config.rmTimeoutMs,
+      tls: config.rmTls,
+      internalToken: config.rmInternalToken,
+    });
   const reporter = new Reporter(sink, logger.child({ component: 'reporter' }), opts.reporterOptions);
   const slots = new JobSlots(config.maxConcurrentJobs);
   const registry = new ChainRegistry({

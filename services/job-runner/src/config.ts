@@ -4,6 +4,7 @@
  * otherwise `config/<ENV>.yaml` is read when present. Unknown keys and bad
  * values stop start-up with a message naming the key.
  */
+import { readFileSync } from 'node:fs';
 import {
   ConfigError,
   type ConfigSchema,
@@ -49,6 +50,11 @@ export const JR_CONFIG_SCHEMA = {
   'rm_client.tls.cert_file': { type: 'string', env: 'SPINCYCLE_RM_CLIENT_TLS_CERT_FILE' },
   'rm_client.tls.key_file': { type: 'string', env: 'SPINCYCLE_RM_CLIENT_TLS_KEY_FILE' },
   'rm_client.tls.ca_file': { type: 'string', env: 'SPINCYCLE_RM_CLIENT_TLS_CA_FILE' },
+  'rm_client.internal_token_file': {
+    type: 'string',
+    env: 'SPINCYCLE_RM_CLIENT_INTERNAL_TOKEN_FILE',
+    desc: "file with the RM's internal token (sent as X-Spincycle-Internal-Token)",
+  },
   'jobs.module': {
     type: 'string',
     env: 'SPINCYCLE_JOBS_MODULE',
@@ -81,6 +87,8 @@ export interface JrConfig {
   rmUrls: string[];
   rmTimeoutMs: number;
   rmTls: TlsFiles;
+  /** Shared internal token sent to the RM (from `rm_client.internal_token_file`). */
+  rmInternalToken: string | undefined;
   jobsModule: string | undefined;
   maxConcurrentJobs: number;
   shutdownGraceMs: number;
@@ -118,6 +126,19 @@ function tlsFiles(values: JrConfigValues, prefix: 'server.tls' | 'rm_client.tls'
   return tls;
 }
 
+/** The internal token file's text without surrounding whitespace (as the RM reads its copy). */
+function readInternalToken(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`config: 'rm_client.internal_token_file': cannot read ${file}: ${(err as Error).message}`);
+  }
+  const token = text.trim();
+  if (token === '') throw new ConfigError(`config: 'rm_client.internal_token_file': ${file} is empty`);
+  return token;
+}
+
 /** Turn the flat values into a JrConfig; throws ConfigError naming the key. */
 export function resolveConfig(values: JrConfigValues): JrConfig {
   const addr = values['server.addr'].trim();
@@ -141,6 +162,9 @@ export function resolveConfig(values: JrConfigValues): JrConfig {
     rmUrls,
     rmTimeoutMs: values['rm_client.timeout'] > 0 ? values['rm_client.timeout'] : 10_000,
     rmTls: tlsFiles(values, 'rm_client.tls'),
+    rmInternalToken: values['rm_client.internal_token_file']
+      ? readInternalToken(values['rm_client.internal_token_file'])
+      : undefined,
     jobsModule: values['jobs.module']?.trim() || undefined,
     maxConcurrentJobs: values['jobs.max_concurrent'],
     shutdownGraceMs: values['shutdown.grace'],

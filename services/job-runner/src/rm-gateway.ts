@@ -21,7 +21,12 @@ import type { RmSink } from './reporter.js';
 export interface RmGatewayOptions {
   timeoutMs: number;
   tls?: TlsFiles;
+  /** Shared internal token the RM requires on its internal endpoints. */
+  internalToken?: string;
 }
+
+/** Header carrying the internal token (the RM's auth.internal_token_file). */
+export const INTERNAL_TOKEN_HEADER = 'X-Spincycle-Internal-Token';
 
 /** An https agent presenting the client certificate and trusting the CA, when configured. */
 export function clientTlsAgent(tls: TlsFiles | undefined): HttpsAgent | undefined {
@@ -56,6 +61,7 @@ export class RmGateway implements RmSink {
           timeoutMs: opts.timeoutMs,
           retry: { attempts: 1 },
           ...(httpsAgent ? { httpsAgent } : {}),
+          ...(opts.internalToken ? { headers: { [INTERNAL_TOKEN_HEADER]: opts.internalToken } } : {}),
         }),
     );
   }

@@ -10,6 +10,8 @@ import { registerJobLogRoutes } from './api/job-logs.js';
 import { registerMetaRoutes } from './api/meta.js';
 import { registerRequestRoutes } from './api/requests.js';
 import type { Authenticator } from './auth.js';
+import { InternalAuth } from './auth/internal.js';
+import { authMiddleware } from './auth/middleware.js';
 import type { RequestCatalog } from './catalog.js';
 import { type RequestService, SHUTTING_DOWN_MESSAGE } from './request-service.js';
 
@@ -21,6 +23,8 @@ export interface AppDeps {
   catalog: RequestCatalog;
   running: (requestId?: string) => Promise<unknown>;
   authenticator: Authenticator;
+  /** Job Runner credentials on the internal routes (default: none required). */
+  internalAuth?: InternalAuth;
   logger: Logger;
   isDraining: () => boolean;
   /** Largest accepted body, e.g. `64mb`. */
@@ -32,16 +36,12 @@ export function buildApp(deps: AppDeps): Express {
     logger: deps.logger.child({ component: 'http' }),
     bodyLimit: deps.bodyLimit,
     // Create and start get 503 while draining before their body is even read.
-    beforeBody: [drainingGuard(deps.isDraining, SHUTTING_DOWN_MESSAGE, isCreateOrStart)],
-  });
-  // Authenticate every API call (reference §2.1); a rejection is a 401.
-  app.use('/api', async (req, res, next) => {
-    try {
-      res.locals.caller = await deps.authenticator.authenticate(req);
-      next();
-    } catch (err) {
-      next(err);
-    }
+    // Then every API call is authenticated (401), also before its body is read: Job
+    // Runner credentials on the internal routes (api/internal-routes.ts), users elsewhere.
+    beforeBody: [
+      drainingGuard(deps.isDraining, SHUTTING_DOWN_MESSAGE, isCreateOrStart),
+      authMiddleware({ authenticator: deps.authenticator, internal: deps.internalAuth ?? new InternalAuth() }),
+    ],
   });
   registerRequestRoutes(app, deps.service, deps.isDraining);
   registerJobLogRoutes(app, deps.service);

@@ -68,8 +68,63 @@ export const RM_CONFIG_SCHEMA = {
   'jr_client.tls.cert_file': { type: 'string', env: 'SPINCYCLE_JR_CLIENT_TLS_CERT_FILE' },
   'jr_client.tls.key_file': { type: 'string', env: 'SPINCYCLE_JR_CLIENT_TLS_KEY_FILE' },
   'jr_client.tls.ca_file': { type: 'string', env: 'SPINCYCLE_JR_CLIENT_TLS_CA_FILE' },
-  'auth.admin_roles': { type: 'string[]', default: [] },
-  'auth.strict': { type: 'boolean', default: false },
+  'auth.admin_roles': {
+    type: 'string[]',
+    default: [],
+    env: 'SPINCYCLE_AUTH_ADMIN_ROLES',
+    desc: 'callers with one of these roles may start/stop anything',
+  },
+  'auth.strict': {
+    type: 'boolean',
+    default: false,
+    env: 'SPINCYCLE_AUTH_STRICT',
+    desc: 'deny request types that have no ACLs',
+  },
+  'auth.module': {
+    type: 'string',
+    env: 'SPINCYCLE_AUTH_MODULE',
+    desc: 'auth plugin module exporting authenticate(request) and/or authorize(caller, op, request)',
+  },
+  'auth.tokens_file': {
+    type: 'string',
+    env: 'SPINCYCLE_AUTH_TOKENS_FILE',
+    desc: 'YAML/JSON map of token SHA-256 (hex) to {user, roles}',
+  },
+  'auth.jwt.secret_file': {
+    type: 'string',
+    env: 'SPINCYCLE_AUTH_JWT_SECRET_FILE',
+    desc: 'JWT HS256 shared secret (>= 32 bytes)',
+  },
+  'auth.jwt.public_key_file': {
+    type: 'string',
+    env: 'SPINCYCLE_AUTH_JWT_PUBLIC_KEY_FILE',
+    desc: 'JWT RS256 PEM public key or certificate',
+  },
+  'auth.jwt.jwks_file': { type: 'string', env: 'SPINCYCLE_AUTH_JWT_JWKS_FILE', desc: 'JWT keys as a JWKS file' },
+  'auth.jwt.algorithms': {
+    type: 'string[]',
+    default: [],
+    desc: 'accepted alg values (default HS256 with a secret, RS256 with a key or JWKS)',
+  },
+  'auth.jwt.issuer': { type: 'string', env: 'SPINCYCLE_AUTH_JWT_ISSUER', desc: 'required iss, when set' },
+  'auth.jwt.audience': { type: 'string', env: 'SPINCYCLE_AUTH_JWT_AUDIENCE', desc: 'required aud, when set' },
+  'auth.jwt.name_claim': { type: 'string', default: 'sub', desc: 'claim holding the user name' },
+  'auth.jwt.roles_claim': {
+    type: 'string',
+    default: 'roles',
+    desc: 'claim holding the roles (dotted path; list or space-separated string)',
+  },
+  'auth.jwt.clock_tolerance': { type: 'duration', default: '0s', desc: 'leeway for exp/nbf' },
+  'auth.internal_token_file': {
+    type: 'string',
+    env: 'SPINCYCLE_AUTH_INTERNAL_TOKEN_FILE',
+    desc: 'shared token Job Runners send on internal endpoints (X-Spincycle-Internal-Token)',
+  },
+  'auth.internal_client_names': {
+    type: 'string[]',
+    default: [],
+    desc: 'client certificate names (CN/SAN) accepted as Job Runners; empty = any verified certificate',
+  },
   'resumer.interval': {
     type: 'duration',
     default: '10s',
@@ -125,8 +180,9 @@ export function loadRmConfig(
     if (!/^https?:\/\/[^/]+/.test(u))
       throw new ConfigError(`config: 'jr_client.url' entry '${u}' must be an http(s):// URL`);
   }
-  if (Boolean(cfg['server.tls.cert_file']) !== Boolean(cfg['server.tls.key_file'])) {
-    throw new ConfigError("config: 'server.tls.cert_file' and 'server.tls.key_file' must be set together");
+  for (const p of ['server.tls', 'jr_client.tls'] as const) {
+    if (Boolean(cfg[`${p}.cert_file`]) !== Boolean(cfg[`${p}.key_file`]))
+      throw new ConfigError(`config: '${p}.cert_file' and '${p}.key_file' must be set together`);
   }
   return cfg;
 }

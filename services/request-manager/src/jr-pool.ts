@@ -40,13 +40,13 @@ export class JrPool {
   ) {
     if (urls.length === 0) throw new Error('no Job Runner URL configured');
     const t = opts.tls;
-    // Client TLS only when all three files are set (reference §11.4).
+    // A CA alone trusts a private CA; cert+key present a client certificate (the
+    // original needed all three files). Neither: system roots for https:// URLs.
     this.agent =
-      t?.certFile && t.keyFile && t.caFile
+      t?.caFile || (t?.certFile && t.keyFile)
         ? new HttpsAgent({
-            cert: readFileSync(t.certFile),
-            key: readFileSync(t.keyFile),
-            ca: readFileSync(t.caFile),
+            ...(t.certFile && t.keyFile ? { cert: readFileSync(t.certFile), key: readFileSync(t.keyFile) } : {}),
+            ...(t.caFile ? { ca: readFileSync(t.caFile) } : {}),
             keepAlive: true,
           })
         : undefined;

@@ -4,22 +4,48 @@
  *   node dist/main.js [serve] [configFile]   run the RM
  *   node dist/main.js migrate [configFile]   apply pending database migrations and exit
  *   node dist/main.js help                   list every config key
+ *   node dist/main.js hash-token [token]     SHA-256 of a token for auth.tokens_file (token from stdin when omitted)
+ *   node dist/main.js hash-token --new       a new random token and its hash
  */
 import 'reflect-metadata';
 import { ConfigError, createLogger, describeConfig, ShutdownManager } from '@spincycle/service-kit';
+import { hashToken, newToken } from './auth/tokens.js';
 import { SpecsError } from './catalog.js';
 import { loadRmConfig, RM_CONFIG_SCHEMA, type RmConfig, redactRmConfig } from './config.js';
 import { dbTargetFromConfig, migrate, openDataSource } from './db/data-source.js';
 import { createRequestManager } from './rm.js';
 
-const COMMANDS = new Set(['serve', 'migrate', 'help']);
+const COMMANDS = new Set(['serve', 'migrate', 'help', 'hash-token']);
+
+/** `hash-token`: print the line to put in `auth.tokens_file` (the token itself is never stored). */
+async function hashTokenCommand(arg: string | undefined): Promise<number> {
+  let token: string;
+  if (arg === '--new') {
+    token = newToken();
+    process.stdout.write(`token: ${token}\n`);
+  } else if (arg !== undefined && arg !== '-') {
+    token = arg;
+  } else {
+    if (process.stdin.isTTY) process.stderr.write('token: ');
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    token = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0]?.trim() ?? '';
+  }
+  if (token === '') {
+    process.stderr.write('hash-token: empty token\n');
+    return 2;
+  }
+  process.stdout.write(`${hashToken(token)}\n`);
+  return 0;
+}
 
 async function main(argv: string[]): Promise<number> {
   const command = argv[0] && COMMANDS.has(argv[0]) ? argv[0] : 'serve';
   const file = command === argv[0] ? argv[1] : argv[0];
+  if (command === 'hash-token') return hashTokenCommand(file);
   if (command === 'help' || file === '--help' || file === '-h') {
     process.stdout.write(
-      `usage: main.js [serve|migrate] [configFile]\n\nconfig keys (YAML key, env var, type, default):\n${describeConfig(RM_CONFIG_SCHEMA)}\n`,
+      `usage: main.js [serve|migrate] [configFile]\n       main.js hash-token [token|--new]\n\nconfig keys (YAML key, env var, type, default):\n${describeConfig(RM_CONFIG_SCHEMA)}\n`,
     );
     return 0;
   }
@@ -59,6 +85,9 @@ async function main(argv: string[]): Promise<number> {
         errors: err.errors.length,
       });
       process.stderr.write(`${err.message}\n`);
+    } else if (err instanceof ConfigError) {
+      logger.error(err.message);
+      return 2;
     } else {
       logger.error('refusing to start', { error: (err as Error).stack ?? String(err) });
     }
@@ -77,6 +106,7 @@ async function main(argv: string[]): Promise<number> {
     requestTypes: rm.catalog.requestList().length,
     jobRunners: rm.jrs.urls,
     resumer: rm.resumer.me,
+    auth: rm.auth.summary,
   });
   return -1; // keep running
 }

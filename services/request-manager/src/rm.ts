@@ -7,7 +7,9 @@
 import { type Logger, type RunningServer, silentLogger, startServer } from '@spincycle/service-kit';
 import type { Express } from 'express';
 import { buildApp } from './app.js';
-import { type Authenticator, type Authorizer, allowAllAuthorizer, anonymousAuthenticator } from './auth.js';
+import type { Authenticator, Authorizer } from './auth.js';
+import type { InternalAuth } from './auth/internal.js';
+import { type AuthSetup, authFromConfig } from './auth/setup.js';
 import { RequestCatalog } from './catalog.js';
 import { jrUrls, type RmConfig } from './config.js';
 import { Db, dbTargetFromConfig, migrate, openDataSource } from './db/data-source.js';
@@ -23,6 +25,8 @@ export interface RequestManagerOptions {
   logger?: Logger;
   authenticator?: Authenticator;
   authorizer?: Authorizer;
+  /** Job Runner credentials on internal endpoints (default: from `auth.internal_token_file` / client certificates). */
+  internalAuth?: InternalAuth;
   /** Use these specs/jobs instead of loading `specs.dir` / `jobs.module`. */
   catalog?: RequestCatalog;
   /** Where a relative `jobs.module` is resolved from (default: the working directory). */
@@ -39,6 +43,8 @@ export interface RequestManager {
   service: RequestService;
   resumer: Resumer;
   jrs: JrPool;
+  /** Auth as configured (`auth.*`); overridden parts come from the options. */
+  auth: AuthSetup;
   /** True once draining started: create/start answer 503. */
   readonly draining: boolean;
   beginDrain(): void;
@@ -61,6 +67,12 @@ export async function createRequestManager(
       opts.baseDir ?? process.cwd(),
       logger.child({ component: 'specs' }),
     ));
+  // Auth config problems stop start-up before the database is touched.
+  const auth = await authFromConfig(
+    config,
+    (type) => catalog.specs.sequences.get(type)?.acl,
+    opts.baseDir ?? process.cwd(),
+  );
   const ds = await openDataSource(dbTargetFromConfig(config));
   const db = new Db(ds, logger.child({ component: 'db' }));
   try {
@@ -89,7 +101,7 @@ export async function createRequestManager(
     sjcs,
     catalog,
     jrs,
-    authorizer: opts.authorizer ?? allowAllAuthorizer,
+    authorizer: opts.authorizer ?? auth.authorizer,
     logger,
     isDraining,
   });
@@ -106,7 +118,8 @@ export async function createRequestManager(
     service,
     catalog,
     running: (requestId) => runningStatus({ requests, jrs, logger: statusLogger }, { requestId }),
-    authenticator: opts.authenticator ?? anonymousAuthenticator,
+    authenticator: opts.authenticator ?? auth.authenticator,
+    internalAuth: opts.internalAuth ?? auth.internal,
     logger,
     isDraining,
     bodyLimit: config['server.body_limit'],
@@ -122,6 +135,7 @@ export async function createRequestManager(
     service,
     resumer,
     jrs,
+    auth,
     get draining() {
       return draining;
     },

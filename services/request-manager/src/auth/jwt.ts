@@ -1,0 +1,152 @@
+/**
+ * JWT bearer tokens (`auth.jwt.*`), verified with `jose`: HS256 with a shared
+ * secret file, or RS256 (and other asymmetric algorithms) with a PEM public
+ * key/certificate file or a JWKS file. The signature, `exp` (required),
+ * `nbf`, and the optional issuer/audience are checked; the caller's name and
+ * roles come from configurable claims (dotted paths such as
+ * `realm_access.roles` reach into nested objects).
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { UnauthorizedError } from '@spincycle/protocol';
+import { ConfigError } from '@spincycle/service-kit';
+import type { Request as HttpRequest } from 'express';
+import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import type { Authenticator, Caller } from '../auth.js';
+import { bearerToken, MISSING_CREDENTIALS } from './tokens.js';
+
+export interface JwtOptions {
+  /** HS*: file holding the shared secret (trailing newline ignored; at least 32 bytes). */
+  secretFile?: string;
+  /** RS256 and other asymmetric algorithms: PEM public key (SPKI or PKCS#1) or X.509 certificate. */
+  publicKeyFile?: string;
+  /** A JWKS document (`{"keys": [...]}`); the token's `kid`/`alg` pick the key. */
+  jwksFile?: string;
+  /** Accepted `alg` values (default HS256 with a secret, RS256 otherwise). */
+  algorithms?: readonly string[];
+  issuer?: string;
+  audience?: string;
+  /** Claim giving the user name (default `sub`). */
+  nameClaim?: string;
+  /** Claim giving the roles: a list of strings, or a space/comma separated string (default `roles`). */
+  rolesClaim?: string;
+  /** Leeway for exp/nbf, seconds. */
+  clockToleranceSec?: number;
+}
+
+const HMAC_ALGS = ['HS256', 'HS384', 'HS512'];
+const ASYM_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+
+function readKeyFile(key: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new ConfigError(`${key}: cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** A value at a dotted path of the payload (`a.b.c`); a key with dots that exists as such wins. */
+export function claimAt(payload: Record<string, unknown>, path: string): unknown {
+  if (path in payload) return payload[path];
+  let cur: unknown = payload;
+  for (const part of path.split('.')) {
+    if (typeof cur !== 'object' || cur === null || Array.isArray(cur)) return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+export class JwtAuthenticator implements Authenticator {
+  private readonly key: Uint8Array | KeyObject | JWTVerifyGetKey;
+  private readonly algorithms: string[];
+  private readonly nameClaim: string;
+  private readonly rolesClaim: string;
+
+  constructor(private readonly opts: JwtOptions) {
+    const sources = [opts.secretFile, opts.publicKeyFile, opts.jwksFile].filter(Boolean).length;
+    if (sources !== 1)
+      throw new ConfigError(
+        'auth.jwt: set exactly one of auth.jwt.secret_file, auth.jwt.public_key_file, auth.jwt.jwks_file',
+      );
+    const given = opts.algorithms && opts.algorithms.length > 0 ? [...opts.algorithms] : undefined;
+    if (opts.secretFile) {
+      const secret = readKeyFile('auth.jwt.secret_file', opts.secretFile)
+        .toString('utf8')
+        .replace(/[\r\n]+$/, '');
+      if (Buffer.byteLength(secret) < 32)
+        throw new ConfigError('auth.jwt.secret_file: the secret must be at least 32 bytes');
+      this.key = new TextEncoder().encode(secret);
+      this.algorithms = given ?? ['HS256'];
+      const bad = this.algorithms.find((a) => !HMAC_ALGS.includes(a));
+      if (bad) throw new ConfigError(`auth.jwt.algorithms: '${bad}' cannot be used with a secret (use ${HMAC_ALGS.join(', ')})`);
+    } else {
+      if (opts.publicKeyFile) {
+        try {
+          this.key = createPublicKey(readKeyFile('auth.jwt.public_key_file', opts.publicKeyFile));
+        } catch (err) {
+          if (err instanceof ConfigError) throw err;
+          throw new ConfigError(`auth.jwt.public_key_file: not a PEM public key or certificate: ${(err as Error).message}`);
+        }
+      } else {
+        let jwks: JSONWebKeySet;
+        try {
+          jwks = JSON.parse(readKeyFile('auth.jwt.jwks_file', opts.jwksFile as string).toString('utf8'));
+          this.key = createLocalJWKSet(jwks);
+        } catch (err) {
+          if (err instanceof ConfigError) throw err;
+          throw new ConfigError(`auth.jwt.jwks_file: not a JWKS document: ${(err as Error).message}`);
+        }
+      }
+      this.algorithms = given ?? ['RS256'];
+      const bad = this.algorithms.find((a) => !ASYM_ALGS.includes(a));
+      if (bad) throw new ConfigError(`auth.jwt.algorithms: '${bad}' cannot be used with a public key (use ${ASYM_ALGS.join(', ')})`);
+    }
+    this.nameClaim = opts.nameClaim || 'sub';
+    this.rolesClaim = opts.rolesClaim || 'roles';
+  }
+
+  /** Verify a token and map its claims to a caller; throws UnauthorizedError. */
+  async verify(token: string): Promise<Caller> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.key as Uint8Array, {
+        algorithms: this.algorithms,
+        issuer: this.opts.issuer || undefined,
+        audience: this.opts.audience || undefined,
+        clockTolerance: this.opts.clockToleranceSec ?? 0,
+        requiredClaims: ['exp'],
+      }));
+    } catch (err) {
+      throw new UnauthorizedError(describeJoseError(err));
+    }
+    const name = claimAt(payload, this.nameClaim);
+    if (typeof name !== 'string' || name === '')
+      throw new UnauthorizedError(`invalid token: no '${this.nameClaim}' claim with the user name`);
+    const raw = claimAt(payload, this.rolesClaim);
+    let roles: string[];
+    if (raw === undefined || raw === null) roles = [];
+    else if (typeof raw === 'string') roles = raw.split(/[\s,]+/).filter(Boolean);
+    else if (Array.isArray(raw) && raw.every((r) => typeof r === 'string')) roles = raw as string[];
+    else throw new UnauthorizedError(`invalid token: claim '${this.rolesClaim}' must be a list of role names`);
+    return { name, roles };
+  }
+
+  async authenticate(req: HttpRequest): Promise<Caller> {
+    const token = bearerToken(req);
+    if (token === undefined) throw new UnauthorizedError(MISSING_CREDENTIALS);
+    return this.verify(token);
+  }
+}
+
+/** A short, safe 401 message for a jose failure (no token contents). */
+function describeJoseError(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'token expired';
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === 'exp') return "invalid token: it has no 'exp' (expiry) claim";
+    return `invalid token: claim '${err.claim}' ${err.reason === 'missing' ? 'is missing' : 'check failed'}`;
+  }
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'invalid token: signing algorithm not allowed';
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'invalid token: bad signature';
+  if (err instanceof errors.JWKSNoMatchingKey) return 'invalid token: no matching key';
+  return 'invalid token';
+}

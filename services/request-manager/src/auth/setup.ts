@@ -1,0 +1,136 @@
+/**
+ * Auth from config alone: the plugin module (`auth.module`), the built-in
+ * authenticators (`auth.tokens_file`, `auth.jwt.*`), the ACL authorizer
+ * (`auth.admin_roles`, `auth.strict`, the specs' ACLs) and the Job Runner
+ * credentials (`auth.internal_token_file`, client certificates).
+ */
+import { ConfigError } from '@spincycle/service-kit';
+import type { Request as HttpRequest } from 'express';
+import { allowAllAuthorizer, anonymousAuthenticator, type Authenticator, type Authorizer, type Caller } from '../auth.js';
+import type { RmConfig } from '../config.js';
+import { AclAuthorizer, type AclEntry } from './acl.js';
+import { InternalAuth, readTokenFile } from './internal.js';
+import { JwtAuthenticator } from './jwt.js';
+import { loadAuthPlugin } from './plugin.js';
+import { bearerToken, MISSING_CREDENTIALS, StaticTokenAuthenticator } from './tokens.js';
+
+export interface AuthSetup {
+  authenticator: Authenticator;
+  authorizer: Authorizer;
+  internal: InternalAuth;
+  /** What is on, for the start-up log. */
+  summary: { authentication: string; internal: string[]; adminRoles: string[]; strict: boolean };
+}
+
+const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+
+/** Static tokens and JWTs side by side: a token shaped like a JWT goes to the JWT verifier. */
+class EitherAuthenticator implements Authenticator {
+  constructor(
+    private readonly tokens: StaticTokenAuthenticator,
+    private readonly jwt: JwtAuthenticator,
+  ) {}
+  async authenticate(req: HttpRequest): Promise<Caller> {
+    const token = bearerToken(req);
+    if (token === undefined) return this.tokens.authenticate(req);
+    return JWT_SHAPE.test(token) ? this.jwt.verify(token) : this.tokens.authenticate(req);
+  }
+}
+
+export { MISSING_CREDENTIALS };
+
+/** The ACLs of a sequence from the specs. */
+export type AclLookup = (type: string) => readonly AclEntry[] | undefined;
+
+export async function authFromConfig(
+  config: RmConfig,
+  acls: AclLookup,
+  baseDir: string = process.cwd(),
+): Promise<AuthSetup> {
+  const plugin = config['auth.module'] ? await loadAuthPlugin(config['auth.module'], baseDir) : undefined;
+
+  const tokens = config['auth.tokens_file'] ? StaticTokenAuthenticator.fromFile(config['auth.tokens_file']) : undefined;
+  const jwtOn = Boolean(
+    config['auth.jwt.secret_file'] || config['auth.jwt.public_key_file'] || config['auth.jwt.jwks_file'],
+  );
+  const jwt = jwtOn
+    ? new JwtAuthenticator({
+        secretFile: config['auth.jwt.secret_file'],
+        publicKeyFile: config['auth.jwt.public_key_file'],
+        jwksFile: config['auth.jwt.jwks_file'],
+        algorithms: config['auth.jwt.algorithms'],
+        issuer: config['auth.jwt.issuer'],
+        audience: config['auth.jwt.audience'],
+        nameClaim: config['auth.jwt.name_claim'],
+        rolesClaim: config['auth.jwt.roles_claim'],
+        clockToleranceSec: config['auth.jwt.clock_tolerance'] / 1000,
+      })
+    : undefined;
+
+  let authenticator: Authenticator = anonymousAuthenticator;
+  const kinds: string[] = [];
+  if (plugin?.authenticate) {
+    if (tokens || jwt)
+      throw new ConfigError(
+        "config: 'auth.module' exports authenticate(): do not also set 'auth.tokens_file' or 'auth.jwt.*'",
+      );
+    const fn = plugin.authenticate;
+    authenticator = { authenticate: (req) => fn(req) };
+    kinds.push(`plugin ${config['auth.module']}`);
+  } else if (tokens && jwt) {
+    authenticator = new EitherAuthenticator(tokens, jwt);
+    kinds.push('static tokens', 'jwt');
+  } else if (tokens) {
+    authenticator = tokens;
+    kinds.push('static tokens');
+  } else if (jwt) {
+    authenticator = jwt;
+    kinds.push('jwt');
+  }
+  const anonymous = authenticator === anonymousAuthenticator;
+
+  // With everyone anonymous (no roles) ACLs could never be met: allow all, as the original's default plugin.
+  const authorizer: Authorizer = anonymous && !plugin?.authorize
+    ? allowAllAuthorizer
+    : new AclAuthorizer({
+        adminRoles: config['auth.admin_roles'],
+        strict: config['auth.strict'],
+        acls,
+        plugin: plugin?.authorize,
+      });
+
+  const clientCerts = Boolean(
+    config['server.tls.cert_file'] && config['server.tls.key_file'] && config['server.tls.ca_file'],
+  );
+  const internalToken = config['auth.internal_token_file']
+    ? readTokenFile('auth.internal_token_file', config['auth.internal_token_file'])
+    : undefined;
+  const internal = new InternalAuth({
+    token: internalToken,
+    clientCerts,
+    certNames: config['auth.internal_client_names'],
+  });
+  if (!anonymous && !internal.enabled)
+    throw new ConfigError(
+      "config: users must authenticate but Job Runners have no credential: set 'auth.internal_token_file' (or 'server.tls.ca_file' to verify client certificates)",
+    );
+  if (config['auth.internal_client_names'].length > 0 && !clientCerts)
+    throw new ConfigError(
+      "config: 'auth.internal_client_names' needs client certificates: set 'server.tls.cert_file', 'key_file' and 'ca_file'",
+    );
+
+  return {
+    authenticator,
+    authorizer,
+    internal,
+    summary: {
+      authentication: anonymous ? 'none (everyone is the anonymous user "")' : kinds.join(' + '),
+      internal: [
+        ...(internalToken ? ['internal token'] : []),
+        ...(clientCerts ? ['client certificate'] : []),
+      ],
+      adminRoles: config['auth.admin_roles'],
+      strict: config['auth.strict'],
+    },
+  };
+}
