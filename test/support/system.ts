@@ -4,7 +4,8 @@
  * SQLite file. Everything talks over real HTTP.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { Agent as HttpsAgent, get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -77,13 +78,38 @@ export class ServiceProcess {
   }
 }
 
-async function waitHealthy(svc: ServiceProcess, timeoutMs = 30_000): Promise<void> {
+/** How the harness reaches a service over HTTPS: the CA to trust and, when it verifies clients, a client certificate. */
+export interface HarnessTls {
+  ca: string;
+  cert?: string;
+  key?: string;
+}
+
+/** An https agent for a HarnessTls (files read now). */
+export function harnessAgent(tls: HarnessTls): HttpsAgent {
+  return new HttpsAgent({
+    ca: readFileSync(tls.ca),
+    ...(tls.cert && tls.key ? { cert: readFileSync(tls.cert), key: readFileSync(tls.key) } : {}),
+  });
+}
+
+function httpsOk(url: string, agent: HttpsAgent): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const req = httpsGet(url, { agent }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', reject);
+  });
+}
+
+async function waitHealthy(svc: ServiceProcess, timeoutMs = 30_000, tls?: HarnessTls): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const agent = tls ? harnessAgent(tls) : undefined;
   for (;;) {
     if (svc.proc.exitCode !== null) throw new Error(`${svc.name} exited with ${svc.proc.exitCode}:\n${svc.log}`);
     try {
-      const res = await fetch(`${svc.url}/health`);
-      if (res.ok) return;
+      if (agent ? await httpsOk(`${svc.url}/health`, agent) : (await fetch(`${svc.url}/health`)).ok) return;
     } catch {
       // not listening yet
     }
@@ -98,6 +124,8 @@ export interface SpawnOptions {
   /** Config file passed as the first argument. */
   configFile?: string;
   waitHealthy?: boolean;
+  /** The service serves HTTPS (its TLS config comes through `env`/`configFile`): the URL is https and the health check uses this. */
+  tls?: HarnessTls;
 }
 
 function spawnService(name: string, main: string, url: string, opts: SpawnOptions, env: Record<string, string | undefined>): ServiceProcess {
@@ -123,7 +151,7 @@ export interface RmOptions extends SpawnOptions {
 
 export async function startRm(opts: RmOptions): Promise<ServiceProcess> {
   const port = opts.port ?? (await freePort());
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const env: Record<string, string | undefined> = {
     SPINCYCLE_SERVER_ADDR: `127.0.0.1:${port}`,
     SPINCYCLE_SPECS_DIR: opts.specsDir,
@@ -133,7 +161,7 @@ export async function startRm(opts: RmOptions): Promise<ServiceProcess> {
   if (opts.db === 'mysql') env.SPINCYCLE_MYSQL_DSN = opts.mysqlUrl ?? (await newMysqlDatabase());
   else env.SPINCYCLE_DATA_DIR = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'spincycle-rm-'));
   const svc = spawnService('request-manager', RM_MAIN, url, opts, env);
-  if (opts.waitHealthy !== false) await waitHealthy(svc);
+  if (opts.waitHealthy !== false) await waitHealthy(svc, undefined, opts.tls);
   return svc;
 }
 
@@ -145,14 +173,14 @@ export interface JrOptions extends SpawnOptions {
 
 export async function startJr(opts: JrOptions): Promise<ServiceProcess> {
   const port = opts.port ?? (await freePort());
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const svc = spawnService('job-runner', JR_MAIN, url, opts, {
     SPINCYCLE_SERVER_ADDR: `127.0.0.1:${port}`,
     SPINCYCLE_RM_CLIENT_URL: opts.rmUrl,
     SPINCYCLE_JOBS_MODULE: opts.jobsModule,
     SPINCYCLE_JOBS_MAX_CONCURRENT: opts.maxConcurrentJobs === undefined ? undefined : String(opts.maxConcurrentJobs),
   });
-  if (opts.waitHealthy !== false) await waitHealthy(svc);
+  if (opts.waitHealthy !== false) await waitHealthy(svc, undefined, opts.tls);
   return svc;
 }
 

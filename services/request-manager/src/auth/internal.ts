@@ -37,7 +37,10 @@ export function readTokenFile(key: string, file: string): string {
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
 /** Names a client certificate carries: subject CN and subjectAltName DNS/IP/URI entries. */
-export function certificateNames(cert: { subject?: { CN?: string | string[] }; subjectaltname?: string }): string[] {
+export function certificateNames(cert: {
+  subject?: { CN?: string | string[] };
+  subjectaltname?: string;
+}): string[] {
   const names: string[] = [];
   const cn = cert.subject?.CN;
   if (typeof cn === 'string') names.push(cn);

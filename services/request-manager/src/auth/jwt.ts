@@ -11,7 +11,14 @@ import { readFileSync } from 'node:fs';
 import { UnauthorizedError } from '@spincycle/protocol';
 import { ConfigError } from '@spincycle/service-kit';
 import type { Request as HttpRequest } from 'express';
-import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import {
+  createLocalJWKSet,
+  errors,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from 'jose';
 import type { Authenticator, Caller } from '../auth.js';
 import { bearerToken, MISSING_CREDENTIALS } from './tokens.js';
 
@@ -35,7 +42,19 @@ export interface JwtOptions {
 }
 
 const HMAC_ALGS = ['HS256', 'HS384', 'HS512'];
-const ASYM_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+const ASYM_ALGS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
 
 function readKeyFile(key: string, file: string): Buffer {
   try {
@@ -78,14 +97,19 @@ export class JwtAuthenticator implements Authenticator {
       this.key = new TextEncoder().encode(secret);
       this.algorithms = given ?? ['HS256'];
       const bad = this.algorithms.find((a) => !HMAC_ALGS.includes(a));
-      if (bad) throw new ConfigError(`auth.jwt.algorithms: '${bad}' cannot be used with a secret (use ${HMAC_ALGS.join(', ')})`);
+      if (bad)
+        throw new ConfigError(
+          `auth.jwt.algorithms: '${bad}' cannot be used with a secret (use ${HMAC_ALGS.join(', ')})`,
+        );
     } else {
       if (opts.publicKeyFile) {
         try {
           this.key = createPublicKey(readKeyFile('auth.jwt.public_key_file', opts.publicKeyFile));
         } catch (err) {
           if (err instanceof ConfigError) throw err;
-          throw new ConfigError(`auth.jwt.public_key_file: not a PEM public key or certificate: ${(err as Error).message}`);
+          throw new ConfigError(
+            `auth.jwt.public_key_file: not a PEM public key or certificate: ${(err as Error).message}`,
+          );
         }
       } else {
         let jwks: JSONWebKeySet;
@@ -99,7 +123,10 @@ export class JwtAuthenticator implements Authenticator {
       }
       this.algorithms = given ?? ['RS256'];
       const bad = this.algorithms.find((a) => !ASYM_ALGS.includes(a));
-      if (bad) throw new ConfigError(`auth.jwt.algorithms: '${bad}' cannot be used with a public key (use ${ASYM_ALGS.join(', ')})`);
+      if (bad)
+        throw new ConfigError(
+          `auth.jwt.algorithms: '${bad}' cannot be used with a public key (use ${ASYM_ALGS.join(', ')})`,
+        );
     }
     this.nameClaim = opts.nameClaim || 'sub';
     this.rolesClaim = opts.rolesClaim || 'roles';
@@ -127,7 +154,8 @@ export class JwtAuthenticator implements Authenticator {
     if (raw === undefined || raw === null) roles = [];
     else if (typeof raw === 'string') roles = raw.split(/[\s,]+/).filter(Boolean);
     else if (Array.isArray(raw) && raw.every((r) => typeof r === 'string')) roles = raw as string[];
-    else throw new UnauthorizedError(`invalid token: claim '${this.rolesClaim}' must be a list of role names`);
+    else
+      throw new UnauthorizedError(`invalid token: claim '${this.rolesClaim}' must be a list of role names`);
     return { name, roles };
   }
 

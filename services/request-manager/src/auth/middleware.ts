@@ -8,7 +8,7 @@
  *  - `/version` and `/health` stay open (load balancers, probes).
  * The caller is left in `res.locals.caller`. Failures are 401.
  */
-import { SpinCycleError, UnauthorizedError } from '@spincycle/protocol';
+import { type SpinCycleError, UnauthorizedError } from '@spincycle/protocol';
 import { type RequestHandler, Router } from 'express';
 import { INTERNAL_ROUTES, type InternalMethod } from '../api/internal-routes.js';
 import type { Authenticator, Caller } from '../auth.js';

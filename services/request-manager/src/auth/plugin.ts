@@ -44,12 +44,19 @@ export async function loadAuthPlugin(spec: string, baseDir: string): Promise<Aut
     throw new ConfigError(`auth.module: cannot load ${where}: ${(err as Error).message}`);
   }
   const def = (mod.default ?? {}) as Record<string, unknown>;
-  const pick = (name: string) => (typeof mod[name] === 'function' ? mod[name] : typeof def[name] === 'function' ? (def[name] as (...a: unknown[]) => unknown).bind(def) : undefined);
+  const pick = (name: string) =>
+    typeof mod[name] === 'function'
+      ? mod[name]
+      : typeof def[name] === 'function'
+        ? (def[name] as (...a: unknown[]) => unknown).bind(def)
+        : undefined;
   const plugin: AuthPlugin = {
     authenticate: pick('authenticate') as AuthPlugin['authenticate'],
     authorize: pick('authorize') as AuthPlugin['authorize'],
   };
   if (!plugin.authenticate && !plugin.authorize)
-    throw new ConfigError(`auth.module: ${spec} exports neither authenticate(request) nor authorize(caller, op, request)`);
+    throw new ConfigError(
+      `auth.module: ${spec} exports neither authenticate(request) nor authorize(caller, op, request)`,
+    );
   return plugin;
 }

@@ -6,7 +6,13 @@
  */
 import { ConfigError } from '@spincycle/service-kit';
 import type { Request as HttpRequest } from 'express';
-import { allowAllAuthorizer, anonymousAuthenticator, type Authenticator, type Authorizer, type Caller } from '../auth.js';
+import {
+  type Authenticator,
+  type Authorizer,
+  allowAllAuthorizer,
+  anonymousAuthenticator,
+  type Caller,
+} from '../auth.js';
 import type { RmConfig } from '../config.js';
 import { AclAuthorizer, type AclEntry } from './acl.js';
 import { InternalAuth, readTokenFile } from './internal.js';
@@ -49,7 +55,9 @@ export async function authFromConfig(
 ): Promise<AuthSetup> {
   const plugin = config['auth.module'] ? await loadAuthPlugin(config['auth.module'], baseDir) : undefined;
 
-  const tokens = config['auth.tokens_file'] ? StaticTokenAuthenticator.fromFile(config['auth.tokens_file']) : undefined;
+  const tokens = config['auth.tokens_file']
+    ? StaticTokenAuthenticator.fromFile(config['auth.tokens_file'])
+    : undefined;
   const jwtOn = Boolean(
     config['auth.jwt.secret_file'] || config['auth.jwt.public_key_file'] || config['auth.jwt.jwks_file'],
   );
@@ -90,14 +98,15 @@ export async function authFromConfig(
   const anonymous = authenticator === anonymousAuthenticator;
 
   // With everyone anonymous (no roles) ACLs could never be met: allow all, as the original's default plugin.
-  const authorizer: Authorizer = anonymous && !plugin?.authorize
-    ? allowAllAuthorizer
-    : new AclAuthorizer({
-        adminRoles: config['auth.admin_roles'],
-        strict: config['auth.strict'],
-        acls,
-        plugin: plugin?.authorize,
-      });
+  const authorizer: Authorizer =
+    anonymous && !plugin?.authorize
+      ? allowAllAuthorizer
+      : new AclAuthorizer({
+          adminRoles: config['auth.admin_roles'],
+          strict: config['auth.strict'],
+          acls,
+          plugin: plugin?.authorize,
+        });
 
   const clientCerts = Boolean(
     config['server.tls.cert_file'] && config['server.tls.key_file'] && config['server.tls.ca_file'],

@@ -48,7 +48,8 @@ export function parseTokensFile(text: string, file: string): Map<string, Caller>
     throw bad(`invalid YAML/JSON: ${(err as Error).message.split('\n')[0]}`);
   }
   if (doc === null || doc === undefined) doc = {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw bad('expected a map of token SHA-256 (hex) to {user, roles}');
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw bad('expected a map of token SHA-256 (hex) to {user, roles}');
   const out = new Map<string, Caller>();
   for (const [rawKey, value] of Object.entries(doc as Record<string, unknown>)) {
     const key = rawKey.replace(/^sha256:/i, '').toLowerCase();
@@ -59,7 +60,8 @@ export function parseTokensFile(text: string, file: string): Map<string, Caller>
     const { user, roles = [], ...rest } = value as Record<string, unknown>;
     const unknown = Object.keys(rest);
     if (unknown.length > 0) throw bad(`entry '${rawKey}': unknown key '${unknown[0]}' (known: user, roles)`);
-    if (typeof user !== 'string' || user === '') throw bad(`entry '${rawKey}': 'user' must be a non-empty string`);
+    if (typeof user !== 'string' || user === '')
+      throw bad(`entry '${rawKey}': 'user' must be a non-empty string`);
     if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string' && r !== ''))
       throw bad(`entry '${rawKey}': 'roles' must be a list of non-empty strings`);
     if (out.has(key)) throw bad(`token hash ${key} is listed twice`);

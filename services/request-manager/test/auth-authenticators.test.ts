@@ -1,0 +1,293 @@
+/**
+ * The built-in authenticators with good, bad, expired and missing credentials:
+ * static tokens (hashed file), JWT (HS256 secret, RS256 PEM key, JWKS), the
+ * Job Runner credential check, and auth config errors.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UnauthorizedError } from '@spincycle/protocol';
+import { ConfigError } from '@spincycle/service-kit';
+import type { Request as HttpRequest } from 'express';
+import { exportJWK, SignJWT } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { certificateNames, InternalAuth } from '../src/auth/internal.js';
+import { JwtAuthenticator } from '../src/auth/jwt.js';
+import { authFromConfig } from '../src/auth/setup.js';
+import { hashToken, parseTokensFile, StaticTokenAuthenticator } from '../src/auth/tokens.js';
+import { anonymousAuthenticator } from '../src/auth.js';
+import { loadRmConfig } from '../src/config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rm-auth-'));
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+const withHeaders = (headers: Record<string, string>) => ({ headers, socket: {} }) as unknown as HttpRequest;
+const bearer = (t: string) => withHeaders({ authorization: `Bearer ${t}` });
+const now = () => Math.floor(Date.now() / 1000);
+
+async function rejects401(p: Promise<unknown> | (() => unknown), message: string | RegExp) {
+  const run = typeof p === 'function' ? Promise.resolve().then(p) : p;
+  const err = await run.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(UnauthorizedError);
+  expect((err as Error).message).toMatch(message);
+}
+
+describe('static tokens', () => {
+  const tokensFile = () =>
+    file(
+      'tokens.yaml',
+      `${hashToken('alice-secret-token')}:\n  user: alice\n  roles: [deployer, ops]\nsha256:${hashToken('bob-token-123456').toUpperCase()}: { user: bob }\n`,
+    );
+
+  it('hashToken is the hex SHA-256', () => {
+    expect(hashToken('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
+  it('good token → its user and roles; bad → 401; missing → 401; malformed header → 401', async () => {
+    const a = StaticTokenAuthenticator.fromFile(tokensFile());
+    expect(a.authenticate(bearer('alice-secret-token'))).toEqual({
+      name: 'alice',
+      roles: ['deployer', 'ops'],
+    });
+    expect(a.authenticate(withHeaders({ authorization: 'bearer bob-token-123456' }))).toEqual({
+      name: 'bob',
+      roles: [],
+    });
+    await rejects401(() => a.authenticate(bearer('alice-secret-token2')), /^invalid token$/);
+    await rejects401(() => a.authenticate(withHeaders({})), /^missing credentials/);
+    await rejects401(
+      () => a.authenticate(withHeaders({ authorization: 'Basic YWxpY2U6eA==' })),
+      /malformed Authorization/,
+    );
+  });
+
+  it('JSON works too; the file never holds tokens, only hashes', () => {
+    const m = parseTokensFile(JSON.stringify({ [hashToken('t')]: { user: 'ci', roles: ['ci'] } }), 'x.json');
+    expect([...m.values()]).toEqual([{ name: 'ci', roles: ['ci'] }]);
+  });
+
+  it('bad files are config errors naming the problem', () => {
+    const bad = (text: string) => () => parseTokensFile(text, 'f.yaml');
+    expect(bad('alice-secret: {user: alice}')).toThrow(/key 'alice-secret' is not a SHA-256/);
+    expect(bad(`${hashToken('x')}: {roles: [a]}`)).toThrow(/'user' must be a non-empty string/);
+    expect(bad(`${hashToken('x')}: {user: a, roles: a}`)).toThrow(/'roles' must be a list/);
+    expect(bad(`${hashToken('x')}: {user: a, role: [a]}`)).toThrow(/unknown key 'role'/);
+    expect(bad('[1, 2]')).toThrow(ConfigError);
+    expect(bad(`${hashToken('x')}: {user: a}\nsha256:${hashToken('x')}: {user: b}`)).toThrow(/listed twice/);
+    expect(() => StaticTokenAuthenticator.fromFile(join(dir, 'nope.yaml'))).toThrow(/cannot read/);
+  });
+});
+
+describe('JWT', () => {
+  const secret = 'a-shared-secret-of-at-least-32-bytes!!';
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  let pemFile: string;
+  let jwksFile: string;
+
+  beforeAll(async () => {
+    pemFile = file('rs.pem', rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string);
+    const jwk = { ...(await exportJWK(rsa.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    jwksFile = file('jwks.json', JSON.stringify({ keys: [jwk] }));
+  });
+
+  const hs = (claims: Record<string, unknown>, exp: number | null = now() + 60, key = secret) => {
+    let j = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt();
+    if (exp !== null) j = j.setExpirationTime(exp);
+    return j.sign(new TextEncoder().encode(key));
+  };
+  const rs = (claims: Record<string, unknown>, exp = now() + 60, key = rsa.privateKey, kid = 'k1') =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid }).setExpirationTime(exp).sign(key);
+
+  it('HS256: good, bad signature, expired, no exp, missing, wrong algorithm', async () => {
+    const a = new JwtAuthenticator({ secretFile: file('secret', `${secret}\n`) });
+    expect(await a.authenticate(bearer(await hs({ sub: 'alice', roles: ['ops'] })))).toEqual({
+      name: 'alice',
+      roles: ['ops'],
+    });
+    await rejects401(
+      a.authenticate(bearer(await hs({ sub: 'alice' }, undefined, `${secret}x`))),
+      'invalid token: bad signature',
+    );
+    await rejects401(a.authenticate(bearer(await hs({ sub: 'alice' }, now() - 10))), /^token expired$/);
+    await rejects401(a.authenticate(bearer(await hs({ sub: 'alice' }, null))), /no 'exp'/);
+    await rejects401(a.authenticate(withHeaders({})), /^missing credentials/);
+    await rejects401(a.authenticate(bearer('not.a.jwt')), /^invalid token/);
+    await rejects401(a.authenticate(bearer(await rs({ sub: 'alice' }))), /algorithm not allowed/);
+  });
+
+  it('a clock tolerance accepts a token that just expired', async () => {
+    const a = new JwtAuthenticator({ secretFile: file('secret2', secret), clockToleranceSec: 60 });
+    expect((await a.authenticate(bearer(await hs({ sub: 'a' }, now() - 10)))).name).toBe('a');
+  });
+
+  it('RS256 with a PEM key: good, signed by another key, expired; issuer and audience', async () => {
+    const a = new JwtAuthenticator({ publicKeyFile: pemFile, issuer: 'https://idp', audience: 'spincycle' });
+    const good = { sub: 'bob', roles: ['deployer'], iss: 'https://idp', aud: 'spincycle' };
+    expect(await a.authenticate(bearer(await rs(good)))).toEqual({ name: 'bob', roles: ['deployer'] });
+    await rejects401(a.authenticate(bearer(await rs(good, undefined, other.privateKey))), /bad signature/);
+    await rejects401(a.authenticate(bearer(await rs(good, now() - 5))), /^token expired$/);
+    await rejects401(a.authenticate(bearer(await rs({ ...good, iss: 'https://evil' }))), /claim 'iss'/);
+    await rejects401(a.authenticate(bearer(await rs({ ...good, aud: 'other' }))), /claim 'aud'/);
+    // An HS256 token "signed" with the public key text must not pass (algorithm confusion).
+    await rejects401(
+      a.authenticate(
+        bearer(await hs(good, undefined, rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string)),
+      ),
+      /algorithm not allowed/,
+    );
+  });
+
+  it('RS256 with a JWKS file: the kid picks the key', async () => {
+    const a = new JwtAuthenticator({ jwksFile });
+    expect((await a.authenticate(bearer(await rs({ sub: 'carol' })))).name).toBe('carol');
+    await rejects401(
+      a.authenticate(bearer(await rs({ sub: 'carol' }, undefined, other.privateKey, 'k2'))),
+      /no matching key/,
+    );
+    await rejects401(a.authenticate(bearer(await rs({ sub: 'carol' }, now() - 1))), /^token expired$/);
+  });
+
+  it('name and roles claims are configurable (dotted paths, space-separated strings)', async () => {
+    const a = new JwtAuthenticator({
+      secretFile: file('secret3', secret),
+      nameClaim: 'preferred_username',
+      rolesClaim: 'realm_access.roles',
+    });
+    const t = await hs({ sub: 'id-1', preferred_username: 'dave', realm_access: { roles: ['a', 'b'] } });
+    expect(await a.authenticate(bearer(t))).toEqual({ name: 'dave', roles: ['a', 'b'] });
+    await rejects401(a.authenticate(bearer(await hs({ sub: 'id-1' }))), /no 'preferred_username' claim/);
+    const s = new JwtAuthenticator({ secretFile: file('secret4', secret), rolesClaim: 'scope' });
+    expect(await s.authenticate(bearer(await hs({ sub: 'e', scope: 'read deploy' })))).toEqual({
+      name: 'e',
+      roles: ['read', 'deploy'],
+    });
+    await rejects401(
+      s.authenticate(bearer(await hs({ sub: 'e', scope: 5 }))),
+      /must be a list of role names/,
+    );
+  });
+
+  it('key config errors', () => {
+    expect(() => new JwtAuthenticator({})).toThrow(/exactly one of/);
+    expect(() => new JwtAuthenticator({ secretFile: file('short', 'short') })).toThrow(/at least 32 bytes/);
+    expect(() => new JwtAuthenticator({ secretFile: file('s5', secret), algorithms: ['RS256'] })).toThrow(
+      /cannot be used with a secret/,
+    );
+    expect(() => new JwtAuthenticator({ publicKeyFile: file('junk.pem', 'junk') })).toThrow(
+      /not a PEM public key/,
+    );
+    expect(() => new JwtAuthenticator({ jwksFile: file('junk.json', '{') })).toThrow(/not a JWKS/);
+  });
+});
+
+describe('Job Runner credentials', () => {
+  const token = 'internal-token-0123456789';
+  it('the internal token header: right → the JR, wrong → 401, missing → 401', async () => {
+    const i = new InternalAuth({ token });
+    expect(i.enabled).toBe(true);
+    expect(i.verify(withHeaders({ 'x-spincycle-internal-token': token })).name).toBe('job-runner');
+    await rejects401(
+      () => i.verify(withHeaders({ 'x-spincycle-internal-token': `${token}x` })),
+      /^invalid internal token$/,
+    );
+    await rejects401(() => i.verify(withHeaders({ authorization: `Bearer ${token}` })), /for Job Runners/);
+    expect(new InternalAuth().enabled).toBe(false);
+  });
+
+  it('client certificates: any verified one, or only listed names', async () => {
+    const sock = (authorized: boolean, cn: string) => ({
+      headers: {},
+      socket: {
+        authorized,
+        getPeerCertificate: () => ({
+          subject: { CN: cn },
+          subjectaltname: 'DNS:jr1.example, IP Address:10.0.0.1',
+        }),
+      },
+    });
+    const any = new InternalAuth({ clientCerts: true });
+    expect(any.verify(sock(true, 'anyone') as unknown as HttpRequest).name).toBe('anyone');
+    await rejects401(() => any.verify(sock(false, 'anyone') as unknown as HttpRequest), /for Job Runners/);
+    const named = new InternalAuth({ clientCerts: true, certNames: ['jr1.example'] });
+    expect(named.verify(sock(true, 'x') as unknown as HttpRequest).name).toBe('x');
+    const other = new InternalAuth({ clientCerts: true, certNames: ['jr2.example'] });
+    await rejects401(() => other.verify(sock(true, 'x') as unknown as HttpRequest), /for Job Runners/);
+    expect(
+      certificateNames({ subject: { CN: 'a' }, subjectaltname: 'DNS:b, IP Address:1.2.3.4, URI:spiffe://x' }),
+    ).toEqual(['a', 'b', '1.2.3.4', 'spiffe://x']);
+  });
+});
+
+describe('auth from config', () => {
+  const acls = () => [];
+  const cfg = (overrides: Record<string, unknown>) => loadRmConfig({ env: {}, overrides });
+  const tokens = () => file('t.yaml', `${hashToken('tok')}: {user: u}\n`);
+  const internal = () => file('internal', 'internal-token-0123456789\n');
+
+  it('default: everyone anonymous, everything allowed, internal routes open', async () => {
+    const a = await authFromConfig(cfg({}), acls);
+    expect(a.authenticator).toBe(anonymousAuthenticator);
+    expect(a.internal.enabled).toBe(false);
+    expect(await a.authorizer.authorize({ name: '', roles: [] }, 'start', { type: 'x' } as never)).toEqual({
+      allowed: true,
+    });
+  });
+
+  it('users must authenticate → Job Runners need a credential', async () => {
+    await expect(authFromConfig(cfg({ 'auth.tokens_file': tokens() }), acls)).rejects.toThrow(
+      /set 'auth.internal_token_file'/,
+    );
+    const a = await authFromConfig(
+      cfg({ 'auth.tokens_file': tokens(), 'auth.internal_token_file': internal() }),
+      acls,
+    );
+    expect(a.summary).toMatchObject({ authentication: 'static tokens', internal: ['internal token'] });
+  });
+
+  it('internal token file checks', async () => {
+    await expect(
+      authFromConfig(cfg({ 'auth.internal_token_file': file('short-int', 'abc\n') }), acls),
+    ).rejects.toThrow(/at least 16/);
+    await expect(
+      authFromConfig(cfg({ 'auth.internal_token_file': join(dir, 'missing') }), acls),
+    ).rejects.toThrow(/cannot read/);
+  });
+
+  it('a plugin authenticate excludes the built-ins; internal_client_names needs client certificates', async () => {
+    const plugin = file(
+      'plugin.mjs',
+      'export function authenticate() { return { name: "p", roles: [] }; }\n',
+    );
+    await expect(
+      authFromConfig(
+        cfg({ 'auth.module': plugin, 'auth.tokens_file': tokens(), 'auth.internal_token_file': internal() }),
+        acls,
+      ),
+    ).rejects.toThrow(/do not also set/);
+    const a = await authFromConfig(
+      cfg({ 'auth.module': plugin, 'auth.internal_token_file': internal() }),
+      acls,
+    );
+    expect(await a.authenticator.authenticate(withHeaders({}))).toEqual({ name: 'p', roles: [] });
+    await expect(
+      authFromConfig(
+        cfg({ 'auth.internal_client_names': ['jr'], 'auth.internal_token_file': internal() }),
+        acls,
+      ),
+    ).rejects.toThrow(/needs client certificates/);
+    await expect(
+      authFromConfig(cfg({ 'auth.module': file('empty.mjs', 'export const x = 1;\n') }), acls),
+    ).rejects.toThrow(/exports neither/);
+    await expect(authFromConfig(cfg({ 'auth.module': join(dir, 'none.mjs') }), acls)).rejects.toThrow(
+      /file not found/,
+    );
+  });
+});
