@@ -2,9 +2,12 @@
  * What a command runs with: the streams (injectable, so tests can run spinc
  * in-process), the resolved options, its arguments and a lazily made client.
  */
+import { readFileSync } from 'node:fs';
+import { Agent as HttpsAgent } from 'node:https';
+import { homedir } from 'node:os';
 import { ApiError, RmClient } from '@spincycle/protocol';
-import { describeApiError } from './errors.js';
-import type { SpincOptions } from './options.js';
+import { describeApiError, UsageError } from './errors.js';
+import { expandHome, type SpincOptions } from './options.js';
 import { toJson } from './output.js';
 
 export interface OutStream {
@@ -72,6 +75,7 @@ export class Context {
         // A few quick retries ride over an RM restart without making an unreachable RM slow to report.
         retry: { attempts: 3, baseDelayMs: 200, maxDelayMs: 1000 },
         headers: this.opts.token ? { Authorization: `Bearer ${this.opts.token}` } : {},
+        httpsAgent: this.httpsAgent(),
       });
       if (this.opts.debug) {
         const started = new WeakMap<object, number>();
@@ -98,6 +102,27 @@ export class Context {
       }
     }
     return this.rm;
+  }
+
+  /** An https agent for --ca/--cert/--key (undefined: system roots, no client certificate). */
+  private httpsAgent(): HttpsAgent | undefined {
+    const { ca, cert, key } = this.opts.tls;
+    if (!ca && !cert) return undefined;
+    const home = this.io.homeDir ?? this.io.env.HOME ?? homedir();
+    const read = (what: 'ca' | 'cert' | 'key', path: string) => {
+      try {
+        return readFileSync(expandHome(path, home));
+      } catch (err) {
+        throw new UsageError(
+          `cannot read the ${what} file ${path} (from ${this.opts.sources[what]}): ${(err as Error).message}`,
+        );
+      }
+    };
+    return new HttpsAgent({
+      keepAlive: true,
+      ...(ca ? { ca: read('ca', ca) } : {}),
+      ...(cert && key ? { cert: read('cert', cert), key: read('key', key) } : {}),
+    });
   }
 
   /** Run an API call, turning an ApiError into the user-facing SpincError. */

@@ -62,6 +62,20 @@ export function isUnreachable(err: unknown): boolean {
   return err instanceof ApiError && err.status === undefined;
 }
 
+/** What went wrong in a TLS handshake, and which option fixes it; undefined when `code` is no TLS error. */
+export function describeTlsFailure(code: string, detail: string): string | undefined {
+  if (!/CERT|SSL|TLS|EPROTO|SELF_SIGNED|UNABLE_TO_|HOSTNAME|IP_MISMATCH/i.test(code)) return undefined;
+  // OpenSSL's texts look like `8000...:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert ...:../deps/...`.
+  const clean = detail.replace(/^[0-9A-F]+:error:[0-9A-F]+:[^:]*:[^:]*:/, '').replace(/:\.\.?\/.*$/, '');
+  if (/CERTIFICATE_REQUIRED/i.test(code))
+    return 'it requires a client certificate (set --cert and --key, or SPINC_CERT and SPINC_KEY)';
+  if (/SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|CERT_UNTRUSTED/i.test(code))
+    return `cannot verify its certificate: ${clean} (set --ca or SPINC_CA to the CA that signed it)`;
+  if (/ALTNAME|HOSTNAME|IP_MISMATCH/i.test(code))
+    return `its certificate does not match the address: ${clean} (check --addr)`;
+  return `${clean} (check --ca, --cert and --key, or SPINC_CA, SPINC_CERT and SPINC_KEY)`;
+}
+
 /**
  * The message for an API failure, as the original spinc words it (§12 "Client
  * error reporting"), and our exit code: 3 when there was no HTTP answer at all.
@@ -70,6 +84,11 @@ export function describeApiError(err: ApiError, addr: string, timeoutMs: number)
   if (err.status === undefined) {
     const code = causeCode(err.cause);
     const detail = (err.cause as Error | undefined)?.message ?? err.message;
+    const tls = code === undefined ? undefined : describeTlsFailure(code, detail);
+    if (tls !== undefined)
+      return new SpincError(`TLS with the Request Manager at ${addr} failed: ${tls}`, ExitCode.UNREACHABLE, {
+        cause: err,
+      });
     if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(detail)) {
       return new SpincError(
         `Request Manager at ${addr} did not answer within ${timeoutMs} ms (raise it with --timeout or SPINC_TIMEOUT)`,

@@ -24,6 +24,9 @@ export interface Flags {
   version?: boolean;
   wait?: boolean;
   yes?: boolean;
+  ca?: string;
+  cert?: string;
+  key?: string;
 }
 
 export interface CommandLine {
@@ -43,6 +46,9 @@ const FLAG_SPEC = {
   version: { type: 'boolean' },
   wait: { type: 'boolean' },
   yes: { type: 'boolean', short: 'y' },
+  ca: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
 } as const;
 
 /** Flag names for help texts and for telling flags apart from request args. */
@@ -75,7 +81,14 @@ export interface ConfigValues {
   debug?: boolean;
   env?: string;
   token?: string;
+  /** TLS files (paths; `~/` is expanded when they are read). */
+  ca?: string;
+  cert?: string;
+  key?: string;
 }
+
+/** Keys a config file may hold. */
+const CONFIG_KEYS = 'addr, timeout, debug, env, token, ca, cert, key';
 
 export interface LoadedConfig {
   file: string;
@@ -170,7 +183,7 @@ export function parseConfigText(text: string, file: string): { values: ConfigVal
   if (typeof doc !== 'object' || Array.isArray(doc)) {
     return {
       values,
-      warnings: [`ignoring config file ${file}: expected a map of keys (addr, timeout, debug, env, token)`],
+      warnings: [`ignoring config file ${file}: expected a map of keys (${CONFIG_KEYS})`],
     };
   }
   for (const [key, raw] of Object.entries(doc as Record<string, unknown>)) {
@@ -211,8 +224,14 @@ export function parseConfigText(text: string, file: string): { values: ConfigVal
           warnings.push(`${file}: ignoring token: expected a non-empty string`);
         else values.token = str;
         break;
+      case 'ca':
+      case 'cert':
+      case 'key':
+        if (str === undefined || str === '') warnings.push(`${file}: ignoring ${key}: expected a file path`);
+        else values[key] = str;
+        break;
       default:
-        warnings.push(`${file}: ignoring unknown key '${key}' (known: addr, timeout, debug, env, token)`);
+        warnings.push(`${file}: ignoring unknown key '${key}' (known: ${CONFIG_KEYS})`);
     }
   }
   return { values, warnings };
@@ -262,12 +281,14 @@ export interface SpincOptions {
   json: boolean;
   /** Sent as `Authorization: Bearer <token>` when set. */
   token: string | undefined;
+  /** TLS: CA to trust for an https RM, and a client certificate + key to present. */
+  tls: { ca?: string; cert?: string; key?: string };
   help: boolean;
   version: boolean;
   wait: boolean;
   yes: boolean;
   /** Where each of addr/timeout/debug came from, for --debug. */
-  sources: Record<'addr' | 'timeout' | 'debug' | 'env' | 'token', string>;
+  sources: Record<'addr' | 'timeout' | 'debug' | 'env' | 'token' | 'ca' | 'cert' | 'key', string>;
   /**
    * Options to repeat in commands spinc prints (`spinc status <options><id>`):
    * only those the user set on the command line, as the original does.
@@ -281,7 +302,17 @@ export function resolveOptions(
   env: Record<string, string | undefined>,
   configs: readonly LoadedConfig[],
 ): SpincOptions {
-  const sources = { addr: 'default', timeout: 'default', debug: 'default', env: 'default', token: 'none' };
+  const sources = {
+    addr: 'default',
+    timeout: 'default',
+    debug: 'default',
+    env: 'default',
+    token: 'none',
+    ca: 'none',
+    cert: 'none',
+    key: 'none',
+  };
+  const tls: SpincOptions['tls'] = {};
   let addr = DEFAULT_ADDR;
   let timeoutMs = DEFAULT_TIMEOUT_MS;
   let debug = false;
@@ -294,6 +325,8 @@ export function resolveOptions(
     if (values.debug !== undefined) [debug, sources.debug] = [values.debug, file];
     if (values.env !== undefined) [envName, sources.env] = [values.env, file];
     if (values.token !== undefined) [token, sources.token] = [values.token, file];
+    for (const k of ['ca', 'cert', 'key'] as const)
+      if (values[k] !== undefined) [tls[k], sources[k]] = [values[k], file];
   }
 
   const fromEnv = (name: string) => {
@@ -326,6 +359,20 @@ export function resolveOptions(
   }
   if (e.env !== undefined) [envName, sources.env] = [e.env, 'SPINC_ENV'];
   if (e.token !== undefined) [token, sources.token] = [e.token, 'SPINC_TOKEN'];
+  for (const k of ['ca', 'cert', 'key'] as const) {
+    const name = `SPINC_${k.toUpperCase()}`;
+    const v = fromEnv(name);
+    if (v !== undefined) [tls[k], sources[k]] = [v, name];
+    const flag = flags[k];
+    if (flag !== undefined) {
+      if (flag.trim() === '') throw new UsageError(`invalid --${k} '': expected a file path`);
+      [tls[k], sources[k]] = [flag, `--${k}`];
+    }
+  }
+  if (Boolean(tls.cert) !== Boolean(tls.key))
+    throw new UsageError(
+      `a client certificate needs both cert and key: got only ${tls.cert ? `cert (from ${sources.cert})` : `key (from ${sources.key})`}`,
+    );
 
   if (flags.addr !== undefined) {
     const a = normalizeAddr(flags.addr);
@@ -346,6 +393,10 @@ export function resolveOptions(
   if (flags.env !== undefined) repeat.push(`--env ${quoteValue(flags.env)}`);
   if (flags.addr !== undefined) repeat.push(`--addr ${quoteValue(flags.addr)}`);
   if (flags.config !== undefined) repeat.push(`--config ${quoteValue(flags.config)}`);
+  for (const k of ['ca', 'cert', 'key'] as const) {
+    const flag = flags[k];
+    if (flag !== undefined) repeat.push(`--${k} ${quoteValue(flag)}`);
+  }
 
   return {
     addr,
@@ -354,6 +405,7 @@ export function resolveOptions(
     env: envName,
     json: flags.json ?? false,
     token,
+    tls,
     help: flags.help ?? false,
     version: flags.version ?? false,
     wait: flags.wait ?? false,
