@@ -72,6 +72,8 @@ export class HttpClient {
       responseType: 'text',
       transformResponse: [(data: unknown) => data],
       transformRequest: [(data: unknown) => data],
+      // No redirects in this API; 0 also makes axios use node:http directly instead of follow-redirects.
+      maxRedirects: 0,
       maxBodyLength: Number.POSITIVE_INFINITY,
       maxContentLength: Number.POSITIVE_INFINITY,
     });
