@@ -89,6 +89,8 @@ describe('RM process', () => {
     const tables = (rows as Array<Record<string, string>>).map((r) => Object.values(r)[0]).sort();
     expect(tables).toEqual([
       'job_log',
+      'job_runners',
+      'leases',
       'request_archives',
       'request_args',
       'requests',

@@ -7,6 +7,9 @@ import type { RawJson } from './json.js';
 import type {
   FinishRequest,
   JobChain,
+  JobRunnerHeartbeat,
+  JobRunnerHeartbeatReply,
+  JobRunnerInfo,
   JobLog,
   JobStatus,
   Request,
@@ -96,6 +99,11 @@ export class RmClient {
   async version(): Promise<string> {
     return String((await this.http.call<string>('GET', '/version')).data);
   }
+
+  /** Our addition: the Job Runners the RMs heard from, with their last heartbeat. */
+  async jobRunners(): Promise<JobRunnerInfo[]> {
+    return (await this.http.call<JobRunnerInfo[]>('GET', '/api/v1/job-runners')).data ?? [];
+  }
 }
 
 /** The RM's internal API: what a JR calls back. */
@@ -128,6 +136,12 @@ export class RmInternalClient {
    */
   async postJobLogs(entries: JobLog[]): Promise<void> {
     if (entries.length > 0) await this.http.call('POST', '/api/v1/job-logs', entries);
+  }
+
+  /** Our addition: liveness report; the answer names chains the JR must drop. */
+  async heartbeat(body: JobRunnerHeartbeat): Promise<JobRunnerHeartbeatReply> {
+    const data = (await this.http.call<JobRunnerHeartbeatReply>('PUT', '/api/v1/job-runners/heartbeat', body)).data;
+    return { drop: Array.isArray(data?.drop) ? data.drop : [], leaseMs: Number(data?.leaseMs) || 0 };
   }
 }
 

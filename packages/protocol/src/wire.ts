@@ -146,6 +146,51 @@ export interface UnreachableRunner {
   error: string;
 }
 
+/**
+ * Our addition: a Job Runner's liveness report (`PUT /api/v1/job-runners/heartbeat`),
+ * sent every few seconds. The RM stores it; a JR silent past the lease has its
+ * RUNNING requests finalized as lost.
+ */
+export interface JobRunnerHeartbeat {
+  /** The JR's advertised base URL (what its `Location` answers carry). */
+  jrURL: string;
+  /** Random id of this JR process (a restart on the same URL gets a new one). */
+  instance: string;
+  /** When this JR process started. */
+  startedAt: Rfc3339;
+  /** True once the JR is shutting down (it takes no new chains). */
+  draining: boolean;
+  /** Every chain the JR holds, with the jobs running in it. */
+  requests: HeldChain[];
+}
+
+export interface HeldChain {
+  requestId: string;
+  /** Jobs with an active runner: id, name, type and the try they are on (their job-log number). */
+  jobs: Array<{ jobId: string; name: string; type: string; try: number }>;
+}
+
+/** The RM's answer to a heartbeat. */
+export interface JobRunnerHeartbeatReply {
+  /** Request ids the JR must drop at once (stop their jobs, send nothing more): they are no longer RUNNING on it. */
+  drop: string[];
+  /** The lease (ms): silent longer than this, the JR is considered lost. */
+  leaseMs: number;
+}
+
+/** A Job Runner as the RM knows it from its heartbeats (`GET /api/v1/job-runners`). */
+export interface JobRunnerInfo {
+  jrURL: string;
+  instance: string;
+  startedAt: Rfc3339 | null;
+  lastSeen: Rfc3339;
+  /** Chains it held at its last heartbeat. */
+  chains: number;
+  draining: boolean;
+  /** Heard from within the lease. */
+  live: boolean;
+}
+
 /** Error body of handled RM errors. */
 export interface ErrorBody {
   message: string;

@@ -16,6 +16,7 @@ import {
 import type { Express } from 'express';
 import { registerRoutes } from './api.js';
 import type { JrConfig } from './config.js';
+import { Heartbeat, type HeartbeatSink } from './heartbeat.js';
 import { JobSlots } from './job-slots.js';
 import { ProgressReporter } from './progress.js';
 import { ChainRegistry } from './registry.js';
@@ -44,6 +45,8 @@ export interface JobRunnerOptions {
   factory?: JobFactory;
   /** Where RM calls go. Default: HTTP to `rm_client.url`. */
   sink?: RmSink;
+  /** Where heartbeats go. Default: the sink when it takes heartbeats (the HTTP one does); false: none. */
+  heartbeat?: HeartbeatSink | false;
   reporterOptions?: ReporterOptions;
   /** Stop/suspend budget for running jobs (default 10 s). */
   stopBudgetMs?: number;
@@ -60,6 +63,8 @@ export interface RunningJobRunner {
   reporter: Reporter;
   slots: JobSlots;
   server: RunningServer;
+  /** Liveness reports to the RM (undefined when disabled). */
+  heartbeat: Heartbeat | undefined;
   /** Graceful shutdown (§7.9): refuse chains, suspend all, flush to the RM, close. */
   shutdown(): Promise<void>;
 }
@@ -97,6 +102,17 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
   baseUrl = advertisedBaseUrl(config, server.url);
   const progress = new ProgressReporter(registry, reporter, opts.progressIntervalMs);
   progress.start();
+  const hbSink =
+    opts.heartbeat === false
+      ? undefined
+      : (opts.heartbeat ?? (typeof (sink as Partial<HeartbeatSink>).heartbeat === 'function' ? (sink as unknown as HeartbeatSink) : undefined));
+  const heartbeat = hbSink
+    ? new Heartbeat(hbSink, registry, reporter, logger.child({ component: 'heartbeat' }), {
+        intervalMs: config.heartbeatIntervalMs,
+        baseUrl: () => baseUrl,
+      })
+    : undefined;
+  heartbeat?.start();
   logger.info('job runner listening', {
     url: server.url,
     advertised: baseUrl,
@@ -110,8 +126,11 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
       const deadline = Date.now() + config.shutdownGraceMs;
       registry.beginShutdown();
       progress.stop();
+      // Tell the RMs at once that this JR takes no new chains; beats go on while chains are handed back.
+      void heartbeat?.beat();
       await registry.suspendAll(deadline);
       const flushed = await reporter.drain(deadline);
+      heartbeat?.stop();
       if (!flushed)
         logger.error('shutdown grace over with messages to the RM still undelivered', {
           queuedJobLogs: reporter.queued,
@@ -121,5 +140,5 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
     })();
     return shuttingDown;
   };
-  return { url: server.url, baseUrl, registry, reporter, slots, server, shutdown };
+  return { url: server.url, baseUrl, registry, reporter, slots, server, heartbeat, shutdown };
 }

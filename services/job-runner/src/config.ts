@@ -66,6 +66,12 @@ export const JR_CONFIG_SCHEMA = {
     env: 'SPINCYCLE_JOBS_MAX_CONCURRENT',
     desc: 'limit on jobs running at once in this JR (0 = unlimited)',
   },
+  'heartbeat.interval': {
+    type: 'duration',
+    default: '5s',
+    env: 'SPINCYCLE_HEARTBEAT_INTERVAL',
+    desc: "how often the JR reports liveness and its chains to the RM (at most a third of the RM's jr.lease is used)",
+  },
   'shutdown.grace': {
     type: 'duration',
     default: '20s',
@@ -92,6 +98,8 @@ export interface JrConfig {
   jobsModule: string | undefined;
   maxConcurrentJobs: number;
   shutdownGraceMs: number;
+  /** Heartbeat period (ms); the RM's lease may shorten it. */
+  heartbeatIntervalMs: number;
   logLevel: string;
   logFormat: 'json' | 'pretty' | undefined;
   /** The flat values, for logging the effective config. */
@@ -168,6 +176,7 @@ export function resolveConfig(values: JrConfigValues): JrConfig {
     jobsModule: values['jobs.module']?.trim() || undefined,
     maxConcurrentJobs: values['jobs.max_concurrent'],
     shutdownGraceMs: values['shutdown.grace'],
+    heartbeatIntervalMs: values['heartbeat.interval'] > 0 ? values['heartbeat.interval'] : 5000,
     logLevel: values['log.level'],
     logFormat: values['log.format'] as JrConfig['logFormat'],
     values,

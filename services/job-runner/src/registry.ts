@@ -7,6 +7,7 @@
 import type { JobFactory } from '@spincycle/jobs';
 import {
   ConflictError,
+  type HeldChain,
   type JobStatus,
   NotFoundError,
   ShuttingDownError,
@@ -106,6 +107,23 @@ export class ChainRegistry {
     const out: JobStatus[] = [];
     for (const t of this.traversers.values()) for (const s of t.runningStatus()) out.push(s);
     return out;
+  }
+
+  /** Every chain held (running, or finalized with its final message not yet delivered), for the heartbeat. */
+  held(): HeldChain[] {
+    const out: HeldChain[] = [];
+    for (const t of this.traversers.values())
+      if (!t.isAbandoned) out.push({ requestId: t.requestId, jobs: t.heldJobs() });
+    return out;
+  }
+
+  /** The RM no longer counts `requestId` as running here: stop it and send nothing more for it. */
+  drop(requestId: string, reason: string): boolean {
+    const t = this.traversers.get(requestId);
+    if (!t) return false;
+    t.abandon(reason);
+    this.traversers.delete(requestId);
+    return true;
   }
 
   /** Refuse new chains from now on. */

@@ -88,6 +88,8 @@ export class Reporter implements ChainReporter {
   private readonly progressNext = new Map<string, RequestProgress>();
   private closed = false;
   private warnedAt = 0;
+  /** Requests the RM no longer takes anything for (dropped chains), with when they were dropped. */
+  private readonly forgotten = new Map<string, number>();
   private readonly opts: Required<ReporterOptions>;
   /** Entries delivered so far (for tests and stats). */
   delivered = 0;
@@ -115,6 +117,7 @@ export class Reporter implements ChainReporter {
 
   /** Queue one job-log entry. Never blocks, never throws. */
   log(entry: JobLog): void {
+    if (this.forgotten.has(entry.requestId)) return;
     this.queue.push(entry);
     this.pending.set(entry.requestId, (this.pending.get(entry.requestId) ?? 0) + 1);
     const n = this.queue.length - this.head;
@@ -142,9 +145,11 @@ export class Reporter implements ChainReporter {
     let failures = 0;
     try {
       while (this.head < this.queue.length && !this.closed) {
-        const batch = this.nextBatch();
+        const span = this.nextBatch();
+        // Entries of chains dropped meanwhile are skipped, not sent.
+        const batch = this.forgotten.size > 0 ? span.filter((e) => !this.forgotten.has(e.requestId)) : span;
         try {
-          await this.sink.postJobLogs(batch);
+          if (batch.length > 0) await this.sink.postJobLogs(batch);
         } catch (err) {
           if (isRejection(err)) {
             // The RM will never take this batch; keep the entries in our log rather than block every chain behind it.
@@ -171,7 +176,7 @@ export class Reporter implements ChainReporter {
         }
         failures = 0;
         delay = this.opts.retryBaseMs;
-        this.head += batch.length;
+        this.head += span.length;
         this.delivered += batch.length;
         this.settle(batch);
         if (this.head === this.queue.length) {
@@ -282,6 +287,8 @@ export class Reporter implements ChainReporter {
       let delay = this.opts.retryBaseMs;
       for (let attempt = 1; ; attempt++) {
         if (this.closed) return { delivered: false, reason: 'reporter closed', rejected: false };
+        if (this.forgotten.has(requestId))
+          return { delivered: false, reason: 'the RM dropped this chain', rejected: true };
         try {
           await send();
           if (attempt > 1) this.logger.info(`${what} delivered to the RM`, { requestId, attempts: attempt });
@@ -317,9 +324,28 @@ export class Reporter implements ChainReporter {
     }
   }
 
+  /**
+   * Deliver nothing more for `requestId` (the RM told us to drop the chain):
+   * its queued entries are skipped, new ones ignored, and a finish or suspend
+   * still being retried gives up.
+   */
+  forget(requestId: string): void {
+    const now = Date.now();
+    this.forgotten.set(requestId, now);
+    // Remembered for an hour: long enough for every straggler of that chain.
+    if (this.forgotten.size > 1000)
+      for (const [id, at] of this.forgotten) if (now - at > 3_600_000) this.forgotten.delete(id);
+    this.progressNext.delete(requestId);
+    if (this.pending.delete(requestId)) {
+      const ws = this.waiters.get(requestId);
+      this.waiters.delete(requestId);
+      for (const w of ws ?? []) w();
+    }
+  }
+
   /** Best-effort progress; one call in flight per chain, newer values replace queued ones. */
   progress(body: RequestProgress): void {
-    if (this.closed) return;
+    if (this.closed || this.forgotten.has(body.requestId)) return;
     if (this.progressInFlight.has(body.requestId)) {
       this.progressNext.set(body.requestId, body);
       return;

@@ -11,11 +11,14 @@ import {
   ApiError,
   type FinishRequest,
   type JobLog,
+  type JobRunnerHeartbeat,
+  type JobRunnerHeartbeatReply,
   type RequestProgress,
   RmInternalClient,
   type SuspendedJobChain,
 } from '@spincycle/protocol';
 import type { TlsFiles } from '@spincycle/service-kit';
+import type { HeartbeatSink } from './heartbeat.js';
 import type { RmSink } from './reporter.js';
 
 export interface RmGatewayOptions {
@@ -44,7 +47,7 @@ function unreachable(err: unknown): boolean {
   return err instanceof ApiError && err.status === undefined;
 }
 
-export class RmGateway implements RmSink {
+export class RmGateway implements RmSink, HeartbeatSink {
   private readonly clients: RmInternalClient[];
   private current = 0;
 
@@ -104,5 +107,13 @@ export class RmGateway implements RmSink {
 
   progress(body: RequestProgress): Promise<void> {
     return this.call((c) => c.progress(body));
+  }
+
+  async heartbeat(body: JobRunnerHeartbeat): Promise<JobRunnerHeartbeatReply> {
+    let reply: JobRunnerHeartbeatReply | undefined;
+    await this.call(async (c) => {
+      reply = await c.heartbeat(body);
+    });
+    return reply as JobRunnerHeartbeatReply;
   }
 }

@@ -17,6 +17,7 @@
  */
 import type { Job, JobFactory } from '@spincycle/jobs';
 import {
+  type HeldChain,
   type JobLog,
   type JobStatus,
   nowNanos,
@@ -428,6 +429,47 @@ export class Traverser {
     return withTimeout(this.done, deadline - Date.now());
   }
 
+  /** Set once the RM told this JR to drop the chain. */
+  private abandoned = false;
+
+  get isAbandoned(): boolean {
+    return this.abandoned;
+  }
+
+  /**
+   * The RM no longer counts this chain as running here (it finalized it, for
+   * instance as lost while this JR was cut off, or it is not RUNNING any
+   * more): stop its jobs at once and end it without sending the RM anything
+   * more. The caller also tells the reporter to forget the request.
+   */
+  abandon(reason: string): void {
+    if (this.abandoned) return;
+    this.abandoned = true;
+    const was = this.mode;
+    this.deps.logger.warn('dropping the chain: the RM no longer counts it as running here', {
+      requestId: this.requestId,
+      mode: was,
+      reason,
+      runningJobs: this.runners.size,
+    });
+    for (const ticket of this.queued.values()) this.deps.slots.cancel(ticket);
+    this.queued.clear();
+    for (const timer of this.waits.values()) clearTimeout(timer);
+    this.waits.clear();
+    for (const runner of this.runners.values()) {
+      void runner.stop();
+      this.deps.slots.release();
+    }
+    this.runners.clear();
+    for (const n of this.chain.order) n.busy = false;
+    this.inFlight = 0;
+    this.mode = 'finalized';
+    this.chain.state = State.FAIL;
+    // A stop or suspend waiting for jobs to return: they will not be waited for.
+    this.idleWaiter?.();
+    this.resolveDone({ state: State.FAIL, delivered: false });
+  }
+
   /** When traversal started and when the chain was finalized (performance.now() ms), for logs. */
   startedMs = 0;
   finalizedMs = 0;
@@ -504,6 +546,16 @@ export class Traverser {
     if (!r.delivered && !r.rejected)
       this.deps.logger.error('final state not delivered to the RM', { requestId, state, reason: r.reason });
     return { state, delivered: r.delivered };
+  }
+
+  /** Jobs with an active runner and the try each is on, for the heartbeat (no calls into jobs). */
+  heldJobs(): HeldChain['jobs'] {
+    const out: HeldChain['jobs'] = [];
+    for (const runner of this.runners.values()) {
+      const wire = runner.node.job;
+      out.push({ jobId: wire.id, name: wire.name, type: wire.type, try: runner.globalTry });
+    }
+    return out;
   }
 
   /** Status of every job with an active runner (§3.4). */

@@ -241,6 +241,7 @@ export async function startTestJr(
     stopBudgetMs: opts.stopBudgetMs,
     progressIntervalMs: opts.progressIntervalMs,
     reporterOptions: opts.reporterOptions ?? { retryBaseMs: 20, retryMaxMs: 200 },
+    heartbeat: opts.heartbeat,
   });
   const client = new JrClient({ baseURL: jr.url, retry: { attempts: 1 } });
   return {

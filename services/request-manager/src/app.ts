@@ -7,12 +7,14 @@
 import { createApp, drainingGuard, finishApp, type Logger } from '@spincycle/service-kit';
 import type { Express, Request } from 'express';
 import { registerJobLogRoutes } from './api/job-logs.js';
+import { registerJobRunnerRoutes } from './api/job-runners.js';
 import { registerMetaRoutes } from './api/meta.js';
 import { registerRequestRoutes } from './api/requests.js';
 import type { Authenticator } from './auth.js';
 import { InternalAuth } from './auth/internal.js';
 import { authMiddleware } from './auth/middleware.js';
 import type { RequestCatalog } from './catalog.js';
+import type { JobRunnerLiveness } from './jr-liveness.js';
 import { type RequestService, SHUTTING_DOWN_MESSAGE } from './request-service.js';
 
 const isCreateOrStart = (req: Request) =>
@@ -22,6 +24,8 @@ export interface AppDeps {
   service: RequestService;
   catalog: RequestCatalog;
   running: (requestId?: string) => Promise<unknown>;
+  /** Job Runner heartbeats (`/api/v1/job-runners…`); absent: those routes are not served. */
+  liveness?: JobRunnerLiveness;
   authenticator: Authenticator;
   /** Job Runner credentials on the internal routes (default: none required). */
   internalAuth?: InternalAuth;
@@ -46,6 +50,7 @@ export function buildApp(deps: AppDeps): Express {
   registerRequestRoutes(app, deps.service, deps.isDraining);
   registerJobLogRoutes(app, deps.service);
   registerMetaRoutes(app, deps.catalog, deps.running);
+  if (deps.liveness) registerJobRunnerRoutes(app, deps.liveness);
   finishApp(app, deps.logger.child({ component: 'http' }));
   return app;
 }

@@ -125,6 +125,18 @@ export const RM_CONFIG_SCHEMA = {
     default: [],
     desc: 'client certificate names (CN/SAN) accepted as Job Runners; empty = any verified certificate',
   },
+  'jr.lease': {
+    type: 'duration',
+    default: '30s',
+    env: 'SPINCYCLE_JR_LEASE',
+    desc: 'a Job Runner silent (no heartbeat) longer than this is lost: its RUNNING requests FAIL',
+  },
+  'jr.sweep_interval': {
+    type: 'duration',
+    default: '5s',
+    env: 'SPINCYCLE_JR_SWEEP_INTERVAL',
+    desc: 'how often the sweeper (one RM at a time) looks for lost Job Runners',
+  },
   'resumer.interval': {
     type: 'duration',
     default: '10s',

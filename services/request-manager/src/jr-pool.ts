@@ -2,11 +2,13 @@
  * The Job Runners this RM sends chains to (`jr_client.url`, one URL or a
  * comma-separated list) and clients for any JR a request is running on.
  * New chains go round-robin; a JR that cannot be reached is skipped for the
- * next one in the list. (The HA work refines the choice.)
+ * next one in the list; with heartbeats, live JRs with the fewest chains
+ * come first.
  */
 import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import { JrClient, RawJson } from '@spincycle/protocol';
+import type { LiveSnapshot } from './jr-liveness.js';
 
 /** Send a chain given as JSON text (no second serialisation). */
 export function startChainJson(jr: JrClient, chainJson: string) {
@@ -52,11 +54,70 @@ export class JrPool {
         : undefined;
   }
 
-  /** The JRs to try for a new chain, starting with the next one in round-robin order. */
+  /**
+   * The JRs to try for a new chain, best first. With several configured URLs
+   * and heartbeats known (`useLiveness`): live JRs that take chains, fewest
+   * chains first (counting what this RM sent since the last look), then JRs
+   * never heard from, then silent or draining ones as a last resort; ties in
+   * round-robin order. Without heartbeats: plain round-robin.
+   */
   candidates(): JrClient[] {
     const start = this.next;
     this.next = (this.next + 1) % this.urls.length;
-    return this.urls.map((_, i) => this.client(this.urls[(start + i) % this.urls.length] as string));
+    let order = this.urls.map((_, i) => this.urls[(start + i) % this.urls.length] as string);
+    if (this.urls.length > 1 && this.liveness) {
+      this.refreshLiveness();
+      const snap = this.live;
+      if (snap) {
+        const rank = (u: string) => {
+          const s = snap.get(u);
+          if (!s) return 1;
+          return s.live && !s.draining ? 0 : 2;
+        };
+        const load = (u: string) => (snap.get(u)?.chains ?? 0) + (this.sentSince.get(u) ?? 0);
+        order = order
+          .map((u, i) => ({ u, i, r: rank(u), l: load(u) }))
+          .sort((a, b) => a.r - b.r || (a.r === 0 ? a.l - b.l : 0) || a.i - b.i)
+          .map((x) => x.u);
+        const first = order[0] as string;
+        this.sentSince.set(first, (this.sentSince.get(first) ?? 0) + 1);
+      }
+    }
+    return order.map((u) => this.client(u));
+  }
+
+  private liveness: (() => Promise<LiveSnapshot>) | undefined;
+  private live: LiveSnapshot | undefined;
+  private liveAt = 0;
+  private refreshing = false;
+  /** Chains this RM sent to each JR since the snapshot was taken. */
+  private readonly sentSince = new Map<string, number>();
+
+  /** Rank candidates by the JRs' heartbeats (read at most every `maxAgeMs`). */
+  useLiveness(snapshot: () => Promise<LiveSnapshot>, maxAgeMs = 1000): void {
+    this.liveness = snapshot;
+    this.liveMaxAgeMs = maxAgeMs;
+    this.refreshLiveness();
+  }
+
+  private liveMaxAgeMs = 1000;
+
+  private refreshLiveness(): void {
+    if (!this.liveness || this.refreshing || Date.now() - this.liveAt < this.liveMaxAgeMs) return;
+    this.refreshing = true;
+    this.liveness().then(
+      (snap) => {
+        this.live = snap;
+        this.liveAt = Date.now();
+        this.sentSince.clear();
+        this.refreshing = false;
+      },
+      () => {
+        // Keep the last view; try again on the next pick.
+        this.liveAt = Date.now();
+        this.refreshing = false;
+      },
+    );
   }
 
   /** A client for the JR at `url` (where a request runs). */

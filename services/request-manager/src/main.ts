@@ -96,6 +96,7 @@ async function main(argv: string[]): Promise<number> {
   const shutdown = new ShutdownManager(logger.child({ component: 'shutdown' }));
   shutdown.register('stop intake (503 for create/start)', () => rm.beginDrain());
   shutdown.register('stop resumer', () => rm.resumer.stop());
+  shutdown.register('stop sweeper (hand its lease on)', () => rm.sweeper.stop());
   const server = await rm.listen();
   shutdown.register('close http server', () => server.close());
   shutdown.register('close database', () => rm.db.close());

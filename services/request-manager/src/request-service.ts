@@ -15,6 +15,7 @@ import {
   ApiError,
   ConflictError,
   InvalidStateError,
+  type HeldChain,
   type JobChain,
   type JobLog,
   type JrClient,
@@ -43,7 +44,9 @@ import type { RequestCatalog } from './catalog.js';
 import type { Db } from './db/data-source.js';
 import type { RequestRow } from './db/entities.js';
 import { type JrPool, startChainJson } from './jr-pool.js';
+import { lostJobEntries } from './lost.js';
 import type { JobLogStore } from './stores/job-log-store.js';
+import type { JrStore } from './stores/jr-store.js';
 import { type FindFilter, type RequestStore, toWireRequest, withArgs } from './stores/request-store.js';
 import type { SjcStore } from './stores/sjc-store.js';
 
@@ -60,6 +63,20 @@ export interface RequestServiceDeps {
   logger: Logger;
   /** True while the RM drains: create and start answer 503. */
   isDraining: () => boolean;
+  /** Job Runner heartbeats: a stop for a request whose JR is known dead finalizes at once. */
+  jrStore?: JrStore;
+  /** A JR silent longer than this (ms) is lost (`jr.lease`). */
+  jrLeaseMs?: number;
+}
+
+/** Options of `finalizeLost`. */
+export interface FinalizeLostOptions {
+  /** Write a FAIL job-log entry on each job that was running, saying why (only when finalizing FAIL). */
+  explain?: boolean;
+  /** The jobs running there at the JR's last heartbeat (else derived from the chain and the job log). */
+  held?: HeldChain['jobs'];
+  /** Only if the JR has not sent a heartbeat since this time (a late heartbeat wins). */
+  silentSince?: Date;
 }
 
 /** JSON text stored by us: JSON.parse unless it holds integers too big for a double. */
@@ -314,7 +331,9 @@ export class RequestService {
     const req = await this.get(id, false);
     await requireAuthorized(this.d.authorizer, caller, 'stop', req);
     let row: RequestRow | undefined;
-    for (let round = 0; round < 5; round++) {
+    // Bounded in time: a JR that is suspending the chain answers 503 until the chain is SUSPENDED here.
+    const deadline = Date.now() + 30_000;
+    for (let round = 0; round === 0 || Date.now() < deadline; round++) {
       row = round === 0 ? undefined : await this.d.requests.get(id);
       const state = round === 0 ? req.state : row?.state;
       if (state === undefined) throw this.notFound(id);
@@ -365,6 +384,17 @@ export class RequestService {
   /** Stop a RUNNING request on its JR; false when its state changed under us (caller re-reads). */
   private async stopRunning(id: string, jrUrl: string | null): Promise<boolean> {
     if (!jrUrl) return this.finalizeLost(id, null, State.STOPPED, 'no Job Runner recorded for it');
+    const lease = this.d.jrLeaseMs;
+    const hb = this.d.jrStore && lease ? await this.d.jrStore.get(jrUrl) : undefined;
+    if (hb && lease && Date.now() - hb.last_seen.getTime() > lease) {
+      // Known dead: no point waiting for timeouts.
+      const reason = `Job Runner ${jrUrl} was lost: no heartbeat since ${hb.last_seen.toISOString()} (lease ${lease / 1000}s); request stopped by the user`;
+      return this.finalizeLost(id, jrUrl, State.FAIL, reason, {
+        explain: true,
+        held: hb.held.find((h) => h.requestId === id)?.jobs,
+        silentSince: new Date(Date.now() - lease),
+      });
+    }
     try {
       await this.d.jrs.client(jrUrl).stopChain(id);
       // The JR reports the final state (STOPPED) through finish.
@@ -380,8 +410,14 @@ export class RequestService {
           id,
           jrUrl,
           State.FAIL,
-          `Job Runner ${jrUrl} is unreachable: ${message(err)}`,
+          `Job Runner ${jrUrl} was lost: unreachable when the request was stopped: ${message(err)}`,
+          { explain: true, held: hb?.held.find((h) => h.requestId === id)?.jobs },
         );
+      }
+      if (err instanceof ApiError && err.status === 503) {
+        // The JR is shutting down and suspending the chain: wait, then stop the SUSPENDED request.
+        await new Promise((r) => setTimeout(r, 250));
+        return false;
       }
       throw new UpstreamError(`error stopping request ${id} in Job Runner ${jrUrl}: ${message(err)}`, {
         cause: err,
@@ -395,14 +431,36 @@ export class RequestService {
    * landed meanwhile wins. This is the seam where the HA work (leases, dead
    * JR detection) finalizes requests of lost Job Runners.
    */
-  async finalizeLost(id: string, jrUrl: string | null, state: number, reason: string): Promise<boolean> {
-    const patch = { state, finished_at: new Date(), jr_url: null };
-    const done =
-      jrUrl === null
-        ? await this.d.requests.transition(id, State.RUNNING, patch)
-        : await this.d.requests.patchIf(id, State.RUNNING, patch, { jrUrl });
+  async finalizeLost(
+    id: string,
+    jrUrl: string | null,
+    state: number,
+    reason: string,
+    opts: FinalizeLostOptions = {},
+  ): Promise<boolean> {
+    let entries: JobLog[] = [];
+    if (opts.explain && state === State.FAIL) {
+      const lost = await lostJobEntries(this.d, id, opts.held, (_job, running) =>
+        running ? `${reason} (the job was running there)` : `${reason} (the job had not finished)`,
+      );
+      // Every job had completed and been logged: only the finish was lost, so the request did complete.
+      if (lost.allComplete) state = State.COMPLETE;
+      entries = lost.entries;
+    }
+    const finishedAt = new Date();
+    const done = await this.d.db.tx(async (m) => {
+      const ok = await this.d.requests.failLost(m, id, jrUrl, state, finishedAt, opts.silentSince);
+      if (ok && entries.length > 0) await this.d.logs.insertManyIn(m, entries);
+      return ok;
+    });
     if (done)
-      this.log.warn('request finalized by the RM', { requestId: id, state: stateName(state), reason });
+      this.log.warn('request finalized by the RM', {
+        requestId: id,
+        jrURL: jrUrl,
+        state: stateName(state),
+        reason,
+        jobsExplained: entries.length,
+      });
     return done;
   }
 
@@ -480,6 +538,16 @@ export class RequestService {
   async postLog(id: string, body: unknown): Promise<JobLog> {
     const entry = parseJobLog(body) as JobLog;
     entry.requestId = id;
+    const st = (await this.d.requests.statesOf([id])).get(id);
+    if (!st) throw this.notFound(id);
+    if (st.state !== State.RUNNING) {
+      // Finished or lost (its JR was given up on): no new entries, but a re-sent stored one is fine.
+      const latest = await this.d.logs.tryStates(id);
+      if (!latest.some((t) => t.jobId === entry.jobId && t.try === entry.try))
+        throw new InvalidStateError(
+          `request ${id} in state ${stateName(st.state)}, expected state RUNNING: job log entries are taken only while it runs`,
+        );
+    }
     const { conflict } = await this.d.logs.insertOne(entry);
     if (conflict)
       throw new ConflictError(
@@ -488,8 +556,13 @@ export class RequestService {
     return entry;
   }
 
-  /** POST /job-logs: entries of any requests; existing (request, job, try) keys are skipped. */
-  async postLogs(body: unknown): Promise<number> {
+  /**
+   * POST /job-logs: entries of any requests; existing (request, job, try) keys
+   * are skipped, and so are entries of requests that are not RUNNING (finished,
+   * or finalized because their JR was lost): those ids come back in `refused`,
+   * so one dead chain cannot block a JR's whole queue.
+   */
+  async postLogs(body: unknown): Promise<{ inserted: number; refused?: string[] }> {
     const entries = parseJobLogs(body) as JobLog[];
     for (const [i, e] of entries.entries()) {
       if (!e.requestId)
@@ -498,7 +571,18 @@ export class RequestService {
           'requestId',
         );
     }
-    return this.d.logs.insertMany(entries);
+    if (entries.length === 0) return { inserted: 0 };
+    const ids = [...new Set(entries.map((e) => e.requestId))];
+    const states = await this.d.requests.statesOf(ids);
+    const refused = ids.filter((id) => states.get(id)?.state !== State.RUNNING);
+    if (refused.length === 0) return { inserted: await this.d.logs.insertMany(entries) };
+    const no = new Set(refused);
+    const inserted = await this.d.logs.insertMany(entries.filter((e) => !no.has(e.requestId)));
+    this.log.warn('job log entries of requests that are not RUNNING were refused', {
+      requestIds: refused.slice(0, 20),
+      entries: entries.length - entries.filter((e) => !no.has(e.requestId)).length,
+    });
+    return { inserted, refused };
   }
 
   async listLogs(id: string): Promise<JobLog[]> {

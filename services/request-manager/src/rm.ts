@@ -13,13 +13,17 @@ import { type AuthSetup, authFromConfig } from './auth/setup.js';
 import { RequestCatalog } from './catalog.js';
 import { jrUrls, type RmConfig } from './config.js';
 import { Db, dbTargetFromConfig, migrate, openDataSource } from './db/data-source.js';
+import { JobRunnerLiveness } from './jr-liveness.js';
 import { JrPool } from './jr-pool.js';
 import { RequestService } from './request-service.js';
-import { Resumer } from './resumer.js';
+import { defaultInstanceId, Resumer } from './resumer.js';
 import { runningStatus } from './running-status.js';
 import { JobLogStore } from './stores/job-log-store.js';
+import { JrStore } from './stores/jr-store.js';
+import { LeaseStore } from './stores/lease-store.js';
 import { RequestStore } from './stores/request-store.js';
 import { SjcStore } from './stores/sjc-store.js';
+import { Sweeper } from './sweeper.js';
 
 export interface RequestManagerOptions {
   logger?: Logger;
@@ -42,13 +46,16 @@ export interface RequestManager {
   catalog: RequestCatalog;
   service: RequestService;
   resumer: Resumer;
+  /** Finds requests of lost Job Runners (runs on one RM at a time). */
+  sweeper: Sweeper;
+  liveness: JobRunnerLiveness;
   jrs: JrPool;
   /** Auth as configured (`auth.*`); overridden parts come from the options. */
   auth: AuthSetup;
   /** True once draining started: create/start answer 503. */
   readonly draining: boolean;
   beginDrain(): void;
-  /** Start the resumer and serve on `server.addr`. */
+  /** Start the resumer and the sweeper and serve on `server.addr`. */
   listen(): Promise<RunningServer>;
   /** Drain, stop the resumer, close the server (when listening) and the database. */
   close(): Promise<void>;
@@ -84,6 +91,9 @@ export async function createRequestManager(
   const requests = new RequestStore(db);
   const logs = new JobLogStore(db);
   const sjcs = new SjcStore(db);
+  const jrStore = new JrStore(db);
+  // One id per RM process: resumer claims, sweeper lease, heartbeat bookkeeping.
+  const instanceId = defaultInstanceId();
   const jrs = new JrPool(jrUrls(config), {
     timeoutMs: config['jr_client.timeout'],
     tls: {
@@ -104,13 +114,23 @@ export async function createRequestManager(
     authorizer: opts.authorizer ?? auth.authorizer,
     logger,
     isDraining,
+    jrStore,
+    jrLeaseMs: config['jr.lease'],
   });
+  const liveness = new JobRunnerLiveness({ requests, jrStore, logger, rmHost: instanceId }, config['jr.lease']);
+  // Several JR URLs: send new chains to live JRs with the fewest chains.
+  jrs.useLiveness(() => liveness.snapshot());
+  const sweeper = new Sweeper(
+    { requests, jrStore, leases: new LeaseStore(db), service, logger },
+    { intervalMs: config['jr.sweep_interval'], leaseMs: config['jr.lease'], instanceId },
+  );
   const resumer = new Resumer(
     { db, requests, sjcs, logs, jrs, logger },
     {
       intervalMs: config['resumer.interval'],
       ttlMs: config['resumer.ttl'],
       claimTimeoutMs: config['resumer.claim_timeout'],
+      instanceId,
     },
   );
   const statusLogger = logger.child({ component: 'status' });
@@ -118,6 +138,7 @@ export async function createRequestManager(
     service,
     catalog,
     running: (requestId) => runningStatus({ requests, jrs, logger: statusLogger }, { requestId }),
+    liveness,
     authenticator: opts.authenticator ?? auth.authenticator,
     internalAuth: opts.internalAuth ?? auth.internal,
     logger,
@@ -134,6 +155,8 @@ export async function createRequestManager(
     catalog,
     service,
     resumer,
+    sweeper,
+    liveness,
     jrs,
     auth,
     get draining() {
@@ -150,12 +173,13 @@ export async function createRequestManager(
         caFile: config['server.tls.ca_file'],
       });
       resumer.start();
+      sweeper.start();
       return server;
     },
     close() {
       closed ??= (async () => {
         draining = true;
-        await resumer.stop();
+        await Promise.all([resumer.stop(), sweeper.stop()]);
         await server?.close();
         await db.close();
       })();

@@ -23,6 +23,6 @@ export function registerJobLogRoutes(app: Express, service: RequestService): voi
 
   // Our addition: entries of any requests in one call; existing (request, job, try) keys are skipped.
   r.post('/api/v1/job-logs', async (req, res) => {
-    sendJson(res, 201, { inserted: await service.postLogs(req.body) });
+    sendJson(res, 201, await service.postLogs(req.body));
   });
 }

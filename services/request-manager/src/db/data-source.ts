@@ -18,10 +18,11 @@ import {
 import { parseMysqlDsn, type RmConfig, sqliteFile } from '../config.js';
 import { ENTITIES } from './entities.js';
 import { InitialSchema1764400000000 } from './migrations/1764400000000-initial-schema.js';
+import { JobRunners1764500000000 } from './migrations/1764500000000-job-runners.js';
 
 export type DbKind = 'mysql' | 'sqlite';
 
-export const MIGRATIONS = [InitialSchema1764400000000];
+export const MIGRATIONS = [InitialSchema1764400000000, JobRunners1764500000000];
 export const MIGRATIONS_TABLE = 'spincycle_migrations';
 
 export interface DbTarget {

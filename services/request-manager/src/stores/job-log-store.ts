@@ -162,6 +162,14 @@ export class JobLogStore {
     return rows.map(toWireJobLog);
   }
 
+  /** (job, try, state) of every entry of a request: the cheap view for deciding what a lost request's jobs were doing. */
+  async tryStates(requestId: string): Promise<Array<{ jobId: string; try: number; state: number }>> {
+    const rows = (await this.db.run((m) =>
+      m.query('SELECT `job_id`, `try`, `state` FROM `job_log` WHERE `request_id` = ?', [requestId]),
+    )) as Array<{ job_id: string; try: unknown; state: unknown }>;
+    return rows.map((r) => ({ jobId: String(r.job_id), try: Number(r.try), state: Number(r.state) }));
+  }
+
   /** The latest try of one job, or undefined. */
   async latest(requestId: string, jobId: string): Promise<JobLog | undefined> {
     const rows = (await this.db.run((m) =>

@@ -297,6 +297,72 @@ export class RequestStore {
     return (await this.db.run((m) => this.db.select<RawRequest>(m, sql, ids))).map(toRequestRow);
   }
 
+  /** State of each of `ids` that exists (one indexed query per 500 ids). */
+  async statesOf(ids: string[]): Promise<Map<string, { state: number; jrUrl: string | null }>> {
+    const out = new Map<string, { state: number; jrUrl: string | null }>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = await this.db.run((m) =>
+        this.db.select<{ request_id: string; state: unknown; jr_url: unknown }>(
+          m,
+          `SELECT \`request_id\`, \`state\`, \`jr_url\` FROM \`requests\` WHERE \`request_id\` IN (${chunk.map(() => '?').join(',')})`,
+          chunk,
+        ),
+      );
+      for (const r of rows)
+        out.set(String(r.request_id), {
+          state: Number(r.state),
+          jrUrl: r.jr_url === null || r.jr_url === undefined ? null : String(r.jr_url),
+        });
+    }
+    return out;
+  }
+
+  /** Every RUNNING request: id, JR and start time (the lost-JR sweeper's view). */
+  async running(): Promise<Array<{ id: string; jrUrl: string | null; startedAt: Date | null }>> {
+    const rows = await this.db.run((m) =>
+      this.db.select<{ request_id: string; jr_url: unknown; started_at: unknown }>(
+        m,
+        'SELECT `request_id`, `jr_url`, `started_at` FROM `requests` WHERE `state` = ?',
+        [2],
+      ),
+    );
+    return rows.map((r) => ({
+      id: String(r.request_id),
+      jrUrl: r.jr_url === null || r.jr_url === undefined ? null : String(r.jr_url),
+      startedAt: dbDate(r.started_at),
+    }));
+  }
+
+  /**
+   * RUNNING → `state` for a request whose Job Runner was lost, only while it is
+   * still RUNNING on `jrUrl` and (with `silentSince`) that JR has not been heard
+   * from since then: a heartbeat that lands meanwhile wins.
+   */
+  failLost(
+    m: EntityManager,
+    id: string,
+    jrUrl: string | null,
+    state: number,
+    finishedAt: Date,
+    silentSince?: Date,
+  ): Promise<boolean> {
+    // A request whose every job completed (only its finish was lost) counts them all.
+    const jobs = state === 3 ? ', `finished_jobs` = `total_jobs`' : '';
+    let sql = `UPDATE \`requests\` SET \`state\` = ?, \`finished_at\` = ?, \`jr_url\` = NULL${jobs} WHERE \`request_id\` = ? AND \`state\` = ?`;
+    const params: unknown[] = [state, finishedAt, id, 2];
+    if (jrUrl === null) sql += ' AND `jr_url` IS NULL';
+    else {
+      sql += ' AND `jr_url` = ?';
+      params.push(jrUrl);
+      if (silentSince) {
+        sql += ' AND NOT EXISTS (SELECT 1 FROM `job_runners` j WHERE j.`jr_url` = ? AND j.`last_seen` >= ?)';
+        params.push(jrUrl, silentSince);
+      }
+    }
+    return this.db.exec(m, sql, params).then((n) => n > 0);
+  }
+
   /** Distinct JR URLs of RUNNING requests (optionally of one request). */
   async runningJrUrls(requestId?: string): Promise<string[]> {
     return this.db.run(async (m) => {

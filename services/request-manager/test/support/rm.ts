@@ -59,6 +59,8 @@ export async function startTestRm(opts: TestRmOptions): Promise<TestRm> {
   });
   const server = await rm.listen();
   await rm.resumer.stop();
+  // Driven by hand in tests, like the resumer.
+  await rm.sweeper.stop();
   return {
     rm,
     server,

@@ -7,14 +7,14 @@
 import { type MigrationInterface, type QueryRunner, Table, TableIndex } from 'typeorm';
 import type { TableColumnOptions } from 'typeorm/schema-builder/options/TableColumnOptions.js';
 
-type Kind = 'mysql' | 'sqlite';
+export type Kind = 'mysql' | 'sqlite';
 
-function kindOf(qr: QueryRunner): Kind {
+export function kindOf(qr: QueryRunner): Kind {
   return qr.connection.options.type === 'mysql' ? 'mysql' : 'sqlite';
 }
 
 /** Column builders: identical logical columns, per-driver physical details. */
-function phys(kind: Kind) {
+export function phys(kind: Kind) {
   const my = kind === 'mysql';
   // Exact, case-sensitive matching for ids, names and arg values (MySQL's default collation is not).
   const bin = my ? { charset: 'utf8mb4', collation: 'utf8mb4_bin' } : {};

@@ -1,0 +1,163 @@
+/**
+ * Job Runner liveness, shared through the database so that any RM can serve
+ * any JR: every JR sends a heartbeat every few seconds (`PUT
+ * /api/v1/job-runners/heartbeat`) naming its advertised URL and the chains it
+ * holds; the RM that receives it stores it in `job_runners` and answers with
+ * the chains the JR must drop because they are no longer RUNNING there (for
+ * instance finalized as lost while the JR was cut off). The sweeper
+ * (sweeper.ts) reads these rows to find lost JRs; the JR pool reads them to
+ * send new chains to live JRs.
+ */
+import {
+  type HeldChain,
+  type JobRunnerHeartbeat,
+  type JobRunnerHeartbeatReply,
+  type JobRunnerInfo,
+  parseRfc3339,
+  State,
+  stringifyJson,
+  toRfc3339,
+  toRfc3339OrNull,
+  ValidationError,
+} from '@spincycle/protocol';
+import type { Logger } from '@spincycle/service-kit';
+import type { JrStore } from './stores/jr-store.js';
+import type { RequestStore } from './stores/request-store.js';
+
+export interface LivenessDeps {
+  requests: RequestStore;
+  jrStore: JrStore;
+  logger: Logger;
+  /** This RM's instance id (recorded with the heartbeat, for operators). */
+  rmHost: string;
+}
+
+/** Live JRs as the pool sees them: URL → chains held and whether it takes new ones. */
+export type LiveSnapshot = Map<string, { live: boolean; draining: boolean; chains: number }>;
+
+const bad = (why: string, field?: string) => new ValidationError(`invalid JobRunnerHeartbeat: ${why}`, field);
+
+/** Validate a heartbeat body (hand-written: it is small and sent often). */
+export function parseHeartbeat(body: unknown): JobRunnerHeartbeat {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bad('body must be a JSON object');
+  const b = body as Record<string, unknown>;
+  if (typeof b.jrURL !== 'string' || !/^https?:\/\/[^/]+/.test(b.jrURL))
+    throw bad("'jrURL' must be the JR's http(s) base URL", 'jrURL');
+  const instance = typeof b.instance === 'string' ? b.instance.slice(0, 64) : '';
+  const startedAt = typeof b.startedAt === 'string' ? b.startedAt : '';
+  if (startedAt !== '' && !parseRfc3339(startedAt)) throw bad("'startedAt' must be an RFC 3339 time", 'startedAt');
+  if (b.requests !== undefined && !Array.isArray(b.requests)) throw bad("'requests' must be a list", 'requests');
+  const requests: HeldChain[] = [];
+  for (const [i, r] of ((b.requests as unknown[]) ?? []).entries()) {
+    const h = r as Record<string, unknown>;
+    if (typeof h?.requestId !== 'string' || h.requestId === '')
+      throw bad(`requests[${i}].requestId must be a request id`, 'requests');
+    const jobs: HeldChain['jobs'] = [];
+    for (const j of Array.isArray(h.jobs) ? h.jobs : []) {
+      const job = j as Record<string, unknown>;
+      if (typeof job?.jobId !== 'string') throw bad(`requests[${i}].jobs[].jobId must be a string`, 'requests');
+      jobs.push({
+        jobId: job.jobId,
+        name: typeof job.name === 'string' ? job.name : '',
+        type: typeof job.type === 'string' ? job.type : '',
+        try: Number.isInteger(job.try) ? (job.try as number) : 0,
+      });
+    }
+    requests.push({ requestId: h.requestId, jobs });
+  }
+  return {
+    jrURL: b.jrURL.replace(/\/+$/, ''),
+    instance,
+    startedAt,
+    draining: b.draining === true,
+    requests,
+  };
+}
+
+export class JobRunnerLiveness {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly d: LivenessDeps,
+    readonly leaseMs: number,
+  ) {
+    this.log = d.logger.child({ component: 'liveness' });
+  }
+
+  /** Store a heartbeat; answer with the chains the JR must drop. */
+  async heartbeat(body: unknown): Promise<JobRunnerHeartbeatReply> {
+    const hb = parseHeartbeat(body);
+    const me = hb.jrURL;
+    const ids = hb.requests.map((r) => r.requestId);
+    const states = await this.d.requests.statesOf(ids);
+    const drop: string[] = [];
+    const foreign: Array<{ id: string; jrUrl: string }> = [];
+    for (const id of ids) {
+      const st = states.get(id);
+      // Finished, stopped, failed as lost, suspended or back to PENDING: the JR must not keep running it.
+      if (!st || st.state !== State.RUNNING) drop.push(id);
+      else if (st.jrUrl !== me && st.jrUrl !== null) foreign.push({ id, jrUrl: st.jrUrl });
+    }
+    if (foreign.length > 0) {
+      // Recorded under a URL that is no JR (a load balancer's): record the JR that really runs it.
+      const known = await this.d.jrStore.known([...new Set(foreign.map((f) => f.jrUrl))]);
+      for (const f of foreign) {
+        if (known.has(f.jrUrl)) {
+          this.log.warn('a Job Runner holds a chain recorded on another Job Runner', {
+            requestId: f.id,
+            jrURL: me,
+            recorded: f.jrUrl,
+          });
+          continue;
+        }
+        await this.d.requests.patchIf(f.id, State.RUNNING, { jr_url: me }, { jrUrl: f.jrUrl });
+      }
+    }
+    const dropped = new Set(drop);
+    const held = hb.requests.filter((r) => !dropped.has(r.requestId));
+    await this.d.jrStore.put({
+      jr_url: me,
+      instance: hb.instance,
+      started_at: hb.startedAt ? (parseRfc3339(hb.startedAt) ?? null) : null,
+      last_seen: new Date(),
+      chains: held.length,
+      draining: hb.draining,
+      heldJson: stringifyJson(held),
+      rm_host: this.d.rmHost,
+    });
+    if (drop.length > 0)
+      this.log.warn('told a Job Runner to drop chains that are no longer RUNNING on it', {
+        jrURL: me,
+        requestIds: drop.slice(0, 20),
+        count: drop.length,
+      });
+    return { drop, leaseMs: this.leaseMs };
+  }
+
+  /** GET /api/v1/job-runners. */
+  async list(): Promise<JobRunnerInfo[]> {
+    const now = Date.now();
+    return (await this.d.jrStore.list()).map((r) => ({
+      jrURL: r.jr_url,
+      instance: r.instance,
+      startedAt: toRfc3339OrNull(r.started_at),
+      lastSeen: toRfc3339(r.last_seen),
+      chains: r.chains,
+      draining: r.draining,
+      live: now - r.last_seen.getTime() <= this.leaseMs,
+    }));
+  }
+
+  /** For the JR pool: which JRs are live and how loaded. */
+  async snapshot(): Promise<LiveSnapshot> {
+    const now = Date.now();
+    const out: LiveSnapshot = new Map();
+    for (const r of await this.d.jrStore.list())
+      out.set(r.jr_url, {
+        live: now - r.last_seen.getTime() <= this.leaseMs,
+        draining: r.draining,
+        chains: r.chains,
+      });
+    return out;
+  }
+}
