@@ -122,6 +122,30 @@ describe('RM and JR with tokens', () => {
     expect(await finalState(id)).toBe(State.STOPPED);
   });
 
+  it('the JR takes calls only from the RM: a chain posted without the internal token is refused', async () => {
+    const chain = {
+      requestId: 'x'.repeat(20),
+      jobs: {},
+      adjacencyList: {},
+      state: State.PENDING,
+      finishedJobs: 0,
+    };
+    for (const headers of [{}, as('root')]) {
+      const post = await http(jr.url, 'POST', '/api/v1/job-chains', chain, headers);
+      expect([post.status, messageOf(post)]).toEqual([
+        401,
+        'this Job Runner takes calls from Request Managers only: internal token required',
+      ]);
+    }
+    const status = await http(jr.url, 'GET', '/api/v1/status/running', undefined, {
+      'X-Spincycle-Internal-Token': INTERNAL_TOKEN,
+    });
+    expect(status.status).toBe(200);
+    // The RM sends it: status/running through the RM reaches the JR.
+    const viaRm = (await get('/api/v1/status/running')).json as { unreachable?: unknown[] };
+    expect(viaRm.unreachable ?? []).toEqual([]);
+  });
+
   it('JWT users: good token, bad signature, expired, no credentials', async () => {
     const good = jwt({ sub: 'jwt-user', roles: ['deployer'], exp: nowSec() + 60 });
     const res = await http(

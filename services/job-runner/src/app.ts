@@ -15,6 +15,7 @@ import {
 } from '@spincycle/service-kit';
 import type { Express } from 'express';
 import { registerRoutes } from './api.js';
+import { requireInternalToken } from './auth.js';
 import type { JrConfig } from './config.js';
 import { Heartbeat, type HeartbeatSink } from './heartbeat.js';
 import { JobSlots } from './job-slots.js';
@@ -28,11 +29,17 @@ export interface AppDeps {
   logger: Logger;
   /** Base URL reported to the RM in `Location`. */
   baseUrl: () => string;
+  /** When set, `/api` calls must carry this token (X-Spincycle-Internal-Token), else 401. */
+  internalToken?: string;
 }
 
 /** The JR's express app: common edge (version header, JSON, 404/405, error mapping) plus the JR routes. */
 export function buildApp(deps: AppDeps): Express {
-  const app = createApp({ logger: deps.logger });
+  const app = createApp({
+    logger: deps.logger,
+    // Checked before the body is read.
+    beforeBody: deps.internalToken ? [requireInternalToken(deps.internalToken)] : [],
+  });
   registerRoutes(app, deps);
   finishApp(app, deps.logger);
   return app;
@@ -97,7 +104,12 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
     stopBudgetMs: opts.stopBudgetMs,
   });
   let baseUrl = '';
-  const app = buildApp({ registry, logger: logger.child({ component: 'api' }), baseUrl: () => baseUrl });
+  const app = buildApp({
+    registry,
+    logger: logger.child({ component: 'api' }),
+    baseUrl: () => baseUrl,
+    internalToken: config.apiInternalToken,
+  });
   const server = await startServer(app, config.addr, config.serverTls);
   baseUrl = advertisedBaseUrl(config, server.url);
   const progress = new ProgressReporter(registry, reporter, opts.progressIntervalMs);

@@ -50,6 +50,11 @@ export const JR_CONFIG_SCHEMA = {
   'rm_client.tls.cert_file': { type: 'string', env: 'SPINCYCLE_RM_CLIENT_TLS_CERT_FILE' },
   'rm_client.tls.key_file': { type: 'string', env: 'SPINCYCLE_RM_CLIENT_TLS_KEY_FILE' },
   'rm_client.tls.ca_file': { type: 'string', env: 'SPINCYCLE_RM_CLIENT_TLS_CA_FILE' },
+  'auth.internal_token_file': {
+    type: 'string',
+    env: 'SPINCYCLE_AUTH_INTERNAL_TOKEN_FILE',
+    desc: 'token every /api caller (the RM) must send (X-Spincycle-Internal-Token); default: rm_client.internal_token_file',
+  },
   'rm_client.internal_token_file': {
     type: 'string',
     env: 'SPINCYCLE_RM_CLIENT_INTERNAL_TOKEN_FILE',
@@ -95,6 +100,8 @@ export interface JrConfig {
   rmTls: TlsFiles;
   /** Shared internal token sent to the RM (from `rm_client.internal_token_file`). */
   rmInternalToken: string | undefined;
+  /** Token callers of this JR's API must send (`auth.internal_token_file`, default the RM one); undefined: open. */
+  apiInternalToken: string | undefined;
   jobsModule: string | undefined;
   maxConcurrentJobs: number;
   shutdownGraceMs: number;
@@ -135,15 +142,15 @@ function tlsFiles(values: JrConfigValues, prefix: 'server.tls' | 'rm_client.tls'
 }
 
 /** The internal token file's text without surrounding whitespace (as the RM reads its copy). */
-function readInternalToken(file: string): string {
+function readInternalToken(file: string, key = 'rm_client.internal_token_file'): string {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`config: 'rm_client.internal_token_file': cannot read ${file}: ${(err as Error).message}`);
+    throw new ConfigError(`config: '${key}': cannot read ${file}: ${(err as Error).message}`);
   }
   const token = text.trim();
-  if (token === '') throw new ConfigError(`config: 'rm_client.internal_token_file': ${file} is empty`);
+  if (token === '') throw new ConfigError(`config: '${key}': ${file} is empty`);
   return token;
 }
 
@@ -173,6 +180,11 @@ export function resolveConfig(values: JrConfigValues): JrConfig {
     rmInternalToken: values['rm_client.internal_token_file']
       ? readInternalToken(values['rm_client.internal_token_file'])
       : undefined,
+    apiInternalToken: values['auth.internal_token_file']
+      ? readInternalToken(values['auth.internal_token_file'], 'auth.internal_token_file')
+      : values['rm_client.internal_token_file']
+        ? readInternalToken(values['rm_client.internal_token_file'])
+        : undefined,
     jobsModule: values['jobs.module']?.trim() || undefined,
     maxConcurrentJobs: values['jobs.max_concurrent'],
     shutdownGraceMs: values['shutdown.grace'],

@@ -68,6 +68,11 @@ export const RM_CONFIG_SCHEMA = {
   'jr_client.tls.cert_file': { type: 'string', env: 'SPINCYCLE_JR_CLIENT_TLS_CERT_FILE' },
   'jr_client.tls.key_file': { type: 'string', env: 'SPINCYCLE_JR_CLIENT_TLS_KEY_FILE' },
   'jr_client.tls.ca_file': { type: 'string', env: 'SPINCYCLE_JR_CLIENT_TLS_CA_FILE' },
+  'jr_client.internal_token_file': {
+    type: 'string',
+    env: 'SPINCYCLE_JR_CLIENT_INTERNAL_TOKEN_FILE',
+    desc: 'token sent to Job Runners (X-Spincycle-Internal-Token); default: auth.internal_token_file',
+  },
   'auth.admin_roles': {
     type: 'string[]',
     default: [],
@@ -100,7 +105,11 @@ export const RM_CONFIG_SCHEMA = {
     env: 'SPINCYCLE_AUTH_JWT_PUBLIC_KEY_FILE',
     desc: 'JWT RS256 PEM public key or certificate',
   },
-  'auth.jwt.jwks_file': { type: 'string', env: 'SPINCYCLE_AUTH_JWT_JWKS_FILE', desc: 'JWT keys as a JWKS file' },
+  'auth.jwt.jwks_file': {
+    type: 'string',
+    env: 'SPINCYCLE_AUTH_JWT_JWKS_FILE',
+    desc: 'JWT keys as a JWKS file',
+  },
   'auth.jwt.algorithms': {
     type: 'string[]',
     default: [],

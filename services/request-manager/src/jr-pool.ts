@@ -28,6 +28,8 @@ export interface JrPoolOptions {
   tls?: { certFile?: string; keyFile?: string; caFile?: string };
   /** Attempts per call (client retries with backoff on network errors and 5xx). */
   attempts?: number;
+  /** Shared internal token the JRs require (sent as X-Spincycle-Internal-Token). */
+  internalToken?: string;
 }
 
 export class JrPool {
@@ -47,11 +49,17 @@ export class JrPool {
     this.agent =
       t?.caFile || (t?.certFile && t.keyFile)
         ? new HttpsAgent({
-            ...(t.certFile && t.keyFile ? { cert: readFileSync(t.certFile), key: readFileSync(t.keyFile) } : {}),
+            ...(t.certFile && t.keyFile
+              ? { cert: readFileSync(t.certFile), key: readFileSync(t.keyFile) }
+              : {}),
             ...(t.caFile ? { ca: readFileSync(t.caFile) } : {}),
             keepAlive: true,
           })
         : undefined;
+  }
+
+  private headers(): Record<string, string> {
+    return this.opts.internalToken ? { 'X-Spincycle-Internal-Token': this.opts.internalToken } : {};
   }
 
   /**
@@ -129,6 +137,7 @@ export class JrPool {
         timeoutMs: this.opts.timeoutMs,
         httpsAgent: this.agent,
         retry: { attempts: this.opts.attempts ?? 3 },
+        headers: this.headers(),
       });
       this.clients.set(url, c);
     }
@@ -144,6 +153,7 @@ export class JrPool {
         timeoutMs: this.opts.statusTimeoutMs ?? 3000,
         httpsAgent: this.agent,
         retry: { attempts: 1 },
+        headers: this.headers(),
       });
       this.statusClients.set(url, c);
     }

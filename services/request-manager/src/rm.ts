@@ -7,9 +7,9 @@
 import { type Logger, type RunningServer, silentLogger, startServer } from '@spincycle/service-kit';
 import type { Express } from 'express';
 import { buildApp } from './app.js';
-import type { Authenticator, Authorizer } from './auth.js';
 import type { InternalAuth } from './auth/internal.js';
 import { type AuthSetup, authFromConfig } from './auth/setup.js';
+import type { Authenticator, Authorizer } from './auth.js';
 import { RequestCatalog } from './catalog.js';
 import { jrUrls, type RmConfig } from './config.js';
 import { Db, dbTargetFromConfig, migrate, openDataSource } from './db/data-source.js';
@@ -101,6 +101,7 @@ export async function createRequestManager(
       keyFile: config['jr_client.tls.key_file'],
       caFile: config['jr_client.tls.ca_file'],
     },
+    internalToken: auth.jrClientToken,
   });
   let draining = false;
   const isDraining = () => draining;

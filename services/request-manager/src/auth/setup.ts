@@ -24,6 +24,8 @@ export interface AuthSetup {
   authenticator: Authenticator;
   authorizer: Authorizer;
   internal: InternalAuth;
+  /** Token the RM sends to Job Runners (`jr_client.internal_token_file`, default the internal token). */
+  jrClientToken: string | undefined;
   /** What is on, for the start-up log. */
   summary: { authentication: string; internal: string[]; adminRoles: string[]; strict: boolean };
 }
@@ -128,10 +130,15 @@ export async function authFromConfig(
       "config: 'auth.internal_client_names' needs client certificates: set 'server.tls.cert_file', 'key_file' and 'ca_file'",
     );
 
+  const jrClientToken = config['jr_client.internal_token_file']
+    ? readTokenFile('jr_client.internal_token_file', config['jr_client.internal_token_file'])
+    : internalToken;
+
   return {
     authenticator,
     authorizer,
     internal,
+    jrClientToken,
     summary: {
       authentication: anonymous ? 'none (everyone is the anonymous user "")' : kinds.join(' + '),
       internal: [

@@ -1,0 +1,30 @@
+/**
+ * The JR's API is for Request Managers only: with `auth.internal_token_file`
+ * set (by default the same file as `rm_client.internal_token_file`), every
+ * `/api` call must carry the shared token in `X-Spincycle-Internal-Token`,
+ * checked before the body is read; otherwise 401. `/version` and `/health`
+ * stay open. Client certificates (`server.tls.ca_file`) are the other way to
+ * keep callers out.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { UnauthorizedError } from '@spincycle/protocol';
+import type { RequestHandler } from 'express';
+
+export const INTERNAL_TOKEN_HEADER = 'x-spincycle-internal-token';
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+export function requireInternalToken(token: string): RequestHandler {
+  const want = digest(token);
+  return (req, _res, next) => {
+    if (!/^\/api(\/|$)/i.test(req.path)) return next();
+    const given = req.headers[INTERNAL_TOKEN_HEADER];
+    if (typeof given !== 'string' || given === '')
+      return next(
+        new UnauthorizedError(
+          'this Job Runner takes calls from Request Managers only: internal token required',
+        ),
+      );
+    if (!timingSafeEqual(digest(given), want)) return next(new UnauthorizedError('invalid internal token'));
+    next();
+  };
+}
