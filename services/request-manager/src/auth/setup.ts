@@ -27,7 +27,7 @@ export interface AuthSetup {
   /** Token the RM sends to Job Runners (`jr_client.internal_token_file`, default the internal token). */
   jrClientToken: string | undefined;
   /** What is on, for the start-up log. */
-  summary: { authentication: string; internal: string[]; adminRoles: string[]; strict: boolean };
+  summary: { authentication: string; acls: string; internal: string[]; adminRoles: string[]; strict: boolean };
 }
 
 const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
@@ -100,8 +100,9 @@ export async function authFromConfig(
   const anonymous = authenticator === anonymousAuthenticator;
 
   // With everyone anonymous (no roles) ACLs could never be met: allow all, as the original's default plugin.
+  const aclsOff = anonymous && !plugin?.authorize;
   const authorizer: Authorizer =
-    anonymous && !plugin?.authorize
+    aclsOff
       ? allowAllAuthorizer
       : new AclAuthorizer({
           adminRoles: config['auth.admin_roles'],
@@ -141,6 +142,8 @@ export async function authFromConfig(
     jrClientToken,
     summary: {
       authentication: anonymous ? 'none (everyone is the anonymous user "")' : kinds.join(' + '),
+      // Logged at start so an operator who wrote ACLs sees they need authentication to take effect.
+      acls: aclsOff ? 'NOT enforced: no authentication is configured' : 'enforced',
       internal: [
         ...(internalToken ? ['internal token'] : []),
         ...(clientCerts ? ['client certificate'] : []),
