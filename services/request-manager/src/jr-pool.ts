@@ -101,17 +101,32 @@ export class JrPool {
   /** Chains this RM sent to each JR since the snapshot was taken. */
   private readonly sentSince = new Map<string, number>();
 
-  /** Rank candidates by the JRs' heartbeats (read at most every `maxAgeMs`). */
+  /**
+   * Rank candidates by the JRs' heartbeats, read every `maxAgeMs` in the
+   * background (only with several URLs), so a pick never waits for the
+   * database and never uses a view much older than that.
+   */
   useLiveness(snapshot: () => Promise<LiveSnapshot>, maxAgeMs = 1000): void {
     this.liveness = snapshot;
     this.liveMaxAgeMs = maxAgeMs;
+    if (this.urls.length < 2) return;
     this.refreshLiveness();
+    this.liveTimer = setInterval(() => this.refreshLiveness(), maxAgeMs);
+    this.liveTimer.unref();
+  }
+
+  /** Stop the background reads (the RM is closing). */
+  close(): void {
+    if (this.liveTimer) clearInterval(this.liveTimer);
+    this.liveTimer = undefined;
+    this.liveness = undefined;
   }
 
   private liveMaxAgeMs = 1000;
+  private liveTimer: NodeJS.Timeout | undefined;
 
   private refreshLiveness(): void {
-    if (!this.liveness || this.refreshing || Date.now() - this.liveAt < this.liveMaxAgeMs) return;
+    if (!this.liveness || this.refreshing || Date.now() - this.liveAt < this.liveMaxAgeMs * 0.9) return;
     this.refreshing = true;
     this.liveness().then(
       (snap) => {

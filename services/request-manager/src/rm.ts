@@ -181,6 +181,7 @@ export async function createRequestManager(
       closed ??= (async () => {
         draining = true;
         await Promise.all([resumer.stop(), sweeper.stop()]);
+        jrs.close();
         await server?.close();
         await db.close();
       })();

@@ -42,7 +42,7 @@ export interface SweeperDeps {
   logger: Logger;
 }
 
-type Suspicion = { jrUrl: string; kind: 'unheld' | 'unknown'; since: number };
+type Suspicion = { jrUrl: string; kind: 'unheld' | 'unknown' | 'silent'; since: number };
 
 export interface SweepResult {
   /** Whether this RM holds the sweeper lease. */
@@ -162,8 +162,10 @@ export class Sweeper {
       if (this.closing) break;
       seen.add(r.id);
       const jr = r.jrUrl === null ? undefined : jrs.get(r.jrUrl);
-      if (jr && now - jr.row.last_seen.getTime() > lease) {
-        // Silent JR: only after watching for a whole lease ourselves.
+      const alive = jr !== undefined && now - jr.row.last_seen.getTime() <= lease;
+      const held = jr?.held.has(r.id) ?? false;
+      if (jr && held && !alive) {
+        // Silent JR that held the chain: lost, once we watched for a whole lease ourselves.
         this.suspects.delete(r.id);
         if (watched < lease) continue;
         const since = jr.row.last_seen.toISOString();
@@ -174,12 +176,14 @@ export class Sweeper {
         if (ok) finalized++;
         continue;
       }
-      if (jr?.held.has(r.id)) {
+      if (held) {
         this.suspects.delete(r.id);
         continue;
       }
-      // Alive but not holding it, or never heard of: lost once that lasts a whole lease.
-      const kind = jr ? 'unheld' : 'unknown';
+      // Not held by a live JR: lost once that lasts a whole lease. (A request is recorded on
+      // its JR just before the chain is sent, so a fresh one is not held yet, and a send that
+      // fails over to another JR changes its JR.)
+      const kind = !jr ? 'unknown' : alive ? 'unheld' : 'silent';
       const s = this.suspects.get(r.id);
       if (!s || s.jrUrl !== r.jrUrl || s.kind !== kind) {
         this.suspects.set(r.id, { jrUrl: r.jrUrl ?? '', kind, since: now });
@@ -197,10 +201,12 @@ export class Sweeper {
       const reason =
         kind === 'unheld'
           ? `Job Runner ${r.jrUrl} was lost: it is up but has not held the request's chain for ${lease / 1000}s (it restarted or dropped the chain)`
-          : r.jrUrl === null
-            ? 'Job Runner was lost: no Job Runner is recorded for the request'
-            : `Job Runner ${r.jrUrl} was lost: it sent no heartbeat for ${lease / 1000}s`;
-      const ok = await this.finalize(r.id, r.jrUrl, reason, {});
+          : kind === 'silent'
+            ? `Job Runner ${r.jrUrl} was lost: no heartbeat since ${jr?.row.last_seen.toISOString()} (lease ${lease / 1000}s)`
+            : r.jrUrl === null
+              ? 'Job Runner was lost: no Job Runner is recorded for the request'
+              : `Job Runner ${r.jrUrl} was lost: it sent no heartbeat for ${lease / 1000}s`;
+      const ok = await this.finalize(r.id, r.jrUrl, reason, kind === 'silent' ? { silentSince: new Date(now - lease) } : {});
       this.suspects.delete(r.id);
       if (ok) finalized++;
     }
