@@ -10,7 +10,18 @@
 import { type JobLog, RmClient, State } from '@spincycle/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, type ServiceProcess } from '../support/system.js';
-import { FINAL, logProblems, newLedger, pidOf, readLedger, sleep, startHaJr, startHaRm, tries, until } from './support.js';
+import {
+  FINAL,
+  logProblems,
+  newLedger,
+  pidOf,
+  readLedger,
+  sleep,
+  startHaJr,
+  startHaRm,
+  tries,
+  until,
+} from './support.js';
 
 const procs: ServiceProcess[] = [];
 afterEach(async () => {
@@ -21,7 +32,10 @@ describe('hand-off on SIGTERM', () => {
   it('the chain is suspended with a job running, one waiting between tries and a sequence waiting for its retry; the other JR resumes and completes it; nothing completed runs twice; try numbers continue', async () => {
     const [p1, p2] = [await freePort(), await freePort()];
     const ledger = newLedger();
-    const rm = await startHaRm({ jrUrl: `http://127.0.0.1:${p1},http://127.0.0.1:${p2}`, env: { LOG_LEVEL: 'info' } });
+    const rm = await startHaRm({
+      jrUrl: `http://127.0.0.1:${p1},http://127.0.0.1:${p2}`,
+      env: { LOG_LEVEL: 'info' },
+    });
     procs.push(rm);
     const client = new RmClient({ baseURL: rm.url, retry: { attempts: 1 } });
     const jr1 = await startHaJr({ rmUrl: rm.url, ledger, port: p1 });
@@ -48,10 +62,14 @@ describe('hand-off on SIGTERM', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(jr1.log).not.toMatch(/"level":"error"/);
 
-    const done = await until('the request to finish', async () => {
-      const r = await client.getRequest(req.id);
-      return FINAL.includes(r.state) ? r : undefined;
-    }, 30_000);
+    const done = await until(
+      'the request to finish',
+      async () => {
+        const r = await client.getRequest(req.id);
+        return FINAL.includes(r.state) ? r : undefined;
+      },
+      30_000,
+    );
     expect(done.state).toBe(State.COMPLETE);
     expect(done.finishedJobs).toBe(done.totalJobs);
     expect(await logProblems(client, done)).toEqual([]);
@@ -66,7 +84,9 @@ describe('hand-off on SIGTERM', () => {
     // Completed before the hand-off: never run again.
     expect(tries(logs, 'done1')).toEqual(['1:COMPLETE']);
     expect(ran('done1').map(where)).toEqual(['jr1']);
-    expect(readLedger(ledger).filter((e) => e.jobId === idOf('done1') && e.event === 'start')).toHaveLength(1);
+    expect(readLedger(ledger).filter((e) => e.jobId === idOf('done1') && e.event === 'start')).toHaveLength(
+      1,
+    );
     // Running at the hand-off: stopped on JR 1 as try 1, re-run on JR 2 as try 2.
     expect(tries(logs, 'long')).toEqual(['1:STOPPED', '2:COMPLETE']);
     expect(ran('long').map(where)).toEqual(['jr1', 'jr2']);
@@ -82,12 +102,15 @@ describe('hand-off on SIGTERM', () => {
     // Nothing that had completed on JR 1 before the SIGTERM started again on JR 2, except the sequence
     // the retry had already reset.
     const completedBefore = new Set(before.filter((e) => e.event === 'complete').map((e) => e.jobId));
-    const rerun = readLedger(ledger).filter((e) => e.requestId === req.id && e.event === 'start' && e.pid === pid2 && completedBefore.has(e.jobId));
+    const rerun = readLedger(ledger).filter(
+      (e) => e.requestId === req.id && e.event === 'start' && e.pid === pid2 && completedBefore.has(e.jobId),
+    );
     expect(rerun.map((e) => e.jobId)).toEqual([idOf('s1')]);
     // Try numbers only grow with time.
     for (const name of ['long', 'flaky', 's1', 's2']) {
       const r = ran(name);
-      for (let i = 1; i < r.length; i++) expect((r[i] as JobLog).startedAt > (r[i - 1] as JobLog).startedAt).toBe(true);
+      for (let i = 1; i < r.length; i++)
+        expect((r[i] as JobLog).startedAt > (r[i - 1] as JobLog).startedAt).toBe(true);
     }
   }, 60_000);
 });
@@ -97,7 +120,10 @@ describe('stop without a running job', () => {
     const port = await freePort();
     const ledger = newLedger();
     // The resumer waits long, so the request stays SUSPENDED.
-    const rm = await startHaRm({ jrUrl: `http://127.0.0.1:${port}`, env: { SPINCYCLE_RESUMER_INTERVAL: '1h' } });
+    const rm = await startHaRm({
+      jrUrl: `http://127.0.0.1:${port}`,
+      env: { SPINCYCLE_RESUMER_INTERVAL: '1h' },
+    });
     procs.push(rm);
     const client = new RmClient({ baseURL: rm.url, retry: { attempts: 1 } });
     const jr = await startHaJr({ rmUrl: rm.url, ledger, port });
@@ -133,7 +159,9 @@ describe('stop without a running job', () => {
     for (const type of ['ha-retry-wait', 'ha-seq-wait']) {
       const req = await client.createRequest(type, {});
       // The failing job failed; now only a 60 s wait is pending.
-      await until(`${type}: the first failure`, async () => (await client.getJobLogs(req.id)).some((l) => l.state === State.FAIL));
+      await until(`${type}: the first failure`, async () =>
+        (await client.getJobLogs(req.id)).some((l) => l.state === State.FAIL),
+      );
       await sleep(300);
       // Nothing runs: a job sleeping before its retry at most.
       const running = (await client.runningStatus(req.id)).jobs;
@@ -141,10 +169,14 @@ describe('stop without a running job', () => {
       expect(running.length).toBe(type === 'ha-retry-wait' ? 1 : 0);
       const t0 = Date.now();
       await client.stopRequest(req.id);
-      const r = await until(`${type}: the request to be final`, async () => {
-        const x = await client.getRequest(req.id);
-        return FINAL.includes(x.state) ? x : undefined;
-      }, 5000);
+      const r = await until(
+        `${type}: the request to be final`,
+        async () => {
+          const x = await client.getRequest(req.id);
+          return FINAL.includes(x.state) ? x : undefined;
+        },
+        5000,
+      );
       expect(Date.now() - t0).toBeLessThan(3000);
       expect(r.state, type).toBe(State.STOPPED);
       expect(r.finishedAt).not.toBeNull();

@@ -37,7 +37,10 @@ describe('a Job Runner that dies', () => {
     const jr = jrs[0] as ServiceProcess;
     const a = await client.createRequest('ha-nap', { ms: '60000' });
     const b = await client.createRequest('ha-nap', { ms: '60000' });
-    await until('both naps to run', async () => (await client.runningStatus()).jobs.filter((j) => j.name === 'nap').length === 2);
+    await until(
+      'both naps to run',
+      async () => (await client.runningStatus()).jobs.filter((j) => j.name === 'nap').length === 2,
+    );
     // The RM knows the JR and its chains from its heartbeats.
     await until('a heartbeat naming both chains', async () =>
       (await client.jobRunners()).some((j) => j.jrURL === jr.url && j.live && j.chains === 2),
@@ -59,10 +62,15 @@ describe('a Job Runner that dies', () => {
     expect(bLogs.find((l) => l.name === 'nap')?.error).toContain(`Job Runner ${jr.url} was lost`);
 
     // The other request: FAIL within the lease plus a sweep or two.
-    const failed = await until('the sweeper to fail the request', async () => {
-      const r = await client.getRequest(a.id);
-      return r.state === State.FAIL ? r : undefined;
-    }, LEASE_MS + 10_000, 50);
+    const failed = await until(
+      'the sweeper to fail the request',
+      async () => {
+        const r = await client.getRequest(a.id);
+        return r.state === State.FAIL ? r : undefined;
+      },
+      LEASE_MS + 10_000,
+      50,
+    );
     const took = Date.now() - killedAt;
     expect(took).toBeLessThan(LEASE_MS + 2 * SWEEP_MS + 2000);
     expect(failed.finishedAt).not.toBeNull();
@@ -71,7 +79,9 @@ describe('a Job Runner that dies', () => {
     const lost = logs.filter((l) => l.name === 'nap') as JobLog[];
     expect(lost).toHaveLength(1);
     expect(lost[0]).toMatchObject({ try: 1, state: State.FAIL });
-    expect(lost[0]?.error).toMatch(new RegExp(`^Job Runner ${jr.url} was lost: no heartbeat since .* \\(lease 3s\\)`));
+    expect(lost[0]?.error).toMatch(
+      new RegExp(`^Job Runner ${jr.url} was lost: no heartbeat since .* \\(lease 3s\\)`),
+    );
     expect(logs.filter((l) => l.name === 'after')).toEqual([]); // it never ran
     expect(await logProblems(client, failed)).toEqual([]);
 
@@ -91,21 +101,31 @@ describe('a Job Runner that dies', () => {
     {
       const c2 = client;
       const req = await c2.createRequest('ha-nap', { ms: '1500', afterMs: '4000' });
-      await until('the nap to run', async () => (await c2.runningStatus(req.id)).jobs.some((j) => j.name === 'nap'));
+      await until('the nap to run', async () =>
+        (await c2.runningStatus(req.id)).jobs.some((j) => j.name === 'nap'),
+      );
       jr.proc.kill('SIGSTOP');
-      const failed = await until('the request to FAIL', async () => {
-        const r = await c2.getRequest(req.id);
-        return FINAL.includes(r.state) ? r : undefined;
-      }, LEASE_MS + 10_000);
+      const failed = await until(
+        'the request to FAIL',
+        async () => {
+          const r = await c2.getRequest(req.id);
+          return FINAL.includes(r.state) ? r : undefined;
+        },
+        LEASE_MS + 10_000,
+      );
       expect(failed.state).toBe(State.FAIL);
       const logsAtFail = await c2.getJobLogs(req.id);
       jr.proc.kill('SIGCONT');
       // Back: the nap's timer is overdue, so it completes at once and `after` starts; the
       // heartbeat's answer makes the JR drop the chain, stopping `after`.
-      await until('the JR to drop the chain', async () => {
-        const res = await fetch(`${jr.url}/api/v1/status/running?requestId=${req.id}`);
-        return res.status === 404;
-      }, 10_000);
+      await until(
+        'the JR to drop the chain',
+        async () => {
+          const res = await fetch(`${jr.url}/api/v1/status/running?requestId=${req.id}`);
+          return res.status === 404;
+        },
+        10_000,
+      );
       await sleep(1000);
       const events = readLedger(ledger).filter((e) => e.requestId === req.id);
       // `after` never completed, and nothing the nap or `after` did after the FAIL reached the RM.
@@ -115,7 +135,9 @@ describe('a Job Runner that dies', () => {
       const now = await c2.getRequest(req.id);
       expect(now).toMatchObject({ state: State.FAIL, finishedAt: failed.finishedAt });
       expect(await c2.getJobLogs(req.id)).toEqual(logsAtFail);
-      expect(logsAtFail.some((l) => l.state === State.FAIL && l.error.startsWith(`Job Runner ${jr.url} was lost`))).toBe(true);
+      expect(
+        logsAtFail.some((l) => l.state === State.FAIL && l.error.startsWith(`Job Runner ${jr.url} was lost`)),
+      ).toBe(true);
       expect(req.jrURL).toBe(jr.url);
       expect(jr.log).toContain('dropping the chain');
     }

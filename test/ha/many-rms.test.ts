@@ -24,16 +24,25 @@ describe('two RMs, one killed in the middle of requests', () => {
     const rm1 = await startHaRm({ jrUrl, mysqlUrl, env: { LOG_LEVEL: 'info' } });
     const rm2 = await startHaRm({ jrUrl, mysqlUrl, env: { LOG_LEVEL: 'info' } });
     procs.push(rm1, rm2);
-    const jr = await startHaJr({ rmUrl: `${rm1.url},${rm2.url}`, ledger, port: jrPort, env: { LOG_LEVEL: 'info' } });
+    const jr = await startHaJr({
+      rmUrl: `${rm1.url},${rm2.url}`,
+      ledger,
+      port: jrPort,
+      env: { LOG_LEVEL: 'info' },
+    });
     procs.push(jr);
     const c1 = new RmClient({ baseURL: rm1.url, retry: { attempts: 1 } });
     const c2 = new RmClient({ baseURL: rm2.url, retry: { attempts: 1 } });
 
     const created: Request[] = [];
-    for (let i = 0; i < 12; i++) created.push(await (i % 2 ? c2 : c1).createRequest('ha-steps', { ms: '600' }));
+    for (let i = 0; i < 12; i++)
+      created.push(await (i % 2 ? c2 : c1).createRequest('ha-steps', { ms: '600' }));
     // Any RM serves any request.
     expect((await c2.getRequest(created[0]?.id as string)).state).toBe(State.RUNNING);
-    await until('jobs to have run', async () => readLedger(ledger).filter((e) => e.event === 'complete').length >= 12);
+    await until(
+      'jobs to have run',
+      async () => readLedger(ledger).filter((e) => e.event === 'complete').length >= 12,
+    );
     await sleep(200);
 
     await rm1.stop('SIGKILL');
@@ -43,10 +52,14 @@ describe('two RMs, one killed in the middle of requests', () => {
     const done: Request[] = [];
     for (const r of created)
       done.push(
-        await until(`request ${r.id} to finish`, async () => {
-          const x = await c2.getRequest(r.id);
-          return FINAL.includes(x.state) ? x : undefined;
-        }, 30_000),
+        await until(
+          `request ${r.id} to finish`,
+          async () => {
+            const x = await c2.getRequest(r.id);
+            return FINAL.includes(x.state) ? x : undefined;
+          },
+          30_000,
+        ),
       );
     expect(done.map((r) => r.state)).toEqual(created.map(() => State.COMPLETE));
 
@@ -65,10 +78,14 @@ describe('two RMs, one killed in the middle of requests', () => {
     const rm2Id = (JSON.parse(line) as { resumer: string }).resumer;
     const db = await mysql.createConnection(mysqlUrl);
     try {
-      await until('the surviving RM to hold the sweeper lease', async () => {
-        const [rows] = await db.query("SELECT holder FROM leases WHERE name = 'jr-sweeper'");
-        return (rows as Array<{ holder: string }>)[0]?.holder === rm2Id;
-      }, 15_000);
+      await until(
+        'the surviving RM to hold the sweeper lease',
+        async () => {
+          const [rows] = await db.query("SELECT holder FROM leases WHERE name = 'jr-sweeper'");
+          return (rows as Array<{ holder: string }>)[0]?.holder === rm2Id;
+        },
+        15_000,
+      );
     } finally {
       await db.end();
     }

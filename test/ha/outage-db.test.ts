@@ -9,7 +9,17 @@
 import { type Request, RmClient, State } from '@spincycle/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, type ServiceProcess } from '../support/system.js';
-import { FINAL, logProblems, newLedger, PrivateMariaDb, readLedger, sleep, startHaJr, startHaRm, until } from './support.js';
+import {
+  FINAL,
+  logProblems,
+  newLedger,
+  PrivateMariaDb,
+  readLedger,
+  sleep,
+  startHaJr,
+  startHaRm,
+  until,
+} from './support.js';
 
 const procs: ServiceProcess[] = [];
 let db: PrivateMariaDb | undefined;
@@ -24,7 +34,11 @@ describe('MariaDB restarts in the middle of requests', () => {
     const mysqlUrl = await db.createDatabase('spincycle_ha');
     const ledger = newLedger();
     const jrPort = await freePort();
-    const rm = await startHaRm({ jrUrl: `http://127.0.0.1:${jrPort}`, mysqlUrl, env: { SPINCYCLE_JR_LEASE: '4s' } });
+    const rm = await startHaRm({
+      jrUrl: `http://127.0.0.1:${jrPort}`,
+      mysqlUrl,
+      env: { SPINCYCLE_JR_LEASE: '4s' },
+    });
     procs.push(rm);
     const jr = await startHaJr({ rmUrl: rm.url, ledger, port: jrPort });
     procs.push(jr);
@@ -32,7 +46,10 @@ describe('MariaDB restarts in the middle of requests', () => {
 
     const created: Request[] = [];
     for (let i = 0; i < 6; i++) created.push(await client.createRequest('ha-steps', { ms: '700' }));
-    await until('some jobs to complete', async () => readLedger(ledger).filter((e) => e.event === 'complete').length >= 6);
+    await until(
+      'some jobs to complete',
+      async () => readLedger(ledger).filter((e) => e.event === 'complete').length >= 6,
+    );
 
     const completes = () => readLedger(ledger).filter((e) => e.event === 'complete').length;
     await db.kill();
@@ -50,17 +67,23 @@ describe('MariaDB restarts in the middle of requests', () => {
     const done: Request[] = [];
     for (const r of created)
       done.push(
-        await until(`request ${r.id} to finish`, async () => {
-          const x = await client.getRequest(r.id);
-          return FINAL.includes(x.state) ? x : undefined;
-        }, 40_000),
+        await until(
+          `request ${r.id} to finish`,
+          async () => {
+            const x = await client.getRequest(r.id);
+            return FINAL.includes(x.state) ? x : undefined;
+          },
+          40_000,
+        ),
       );
     expect(done.map((r) => r.state)).toEqual(created.map(() => State.COMPLETE));
     const events = readLedger(ledger);
     for (const r of done) {
       expect(await logProblems(client, r)).toEqual([]);
       const logs = await client.getJobLogs(r.id);
-      expect(logs.filter((l) => l.type === 'h-nap')).toHaveLength(events.filter((e) => e.requestId === r.id && e.event === 'start').length);
+      expect(logs.filter((l) => l.type === 'h-nap')).toHaveLength(
+        events.filter((e) => e.requestId === r.id && e.event === 'start').length,
+      );
       expect(logs).toHaveLength(r.totalJobs);
     }
     // The JR saw the outage (its deliveries failed and were retried).

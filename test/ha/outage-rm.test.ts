@@ -24,7 +24,12 @@ describe('the RM is unreachable for 20 s', () => {
     const jrPort = await freePort();
     const rm = await startHaRm({ jrUrl: `http://127.0.0.1:${jrPort}`, env: { SPINCYCLE_JR_LEASE: '5s' } });
     procs.push(rm);
-    const jr = await startHaJr({ rmUrl: rm.url, ledger, port: jrPort, env: { SPINCYCLE_RM_CLIENT_TIMEOUT: '2s' } });
+    const jr = await startHaJr({
+      rmUrl: rm.url,
+      ledger,
+      port: jrPort,
+      env: { SPINCYCLE_RM_CLIENT_TIMEOUT: '2s' },
+    });
     procs.push(jr);
     const client = new RmClient({ baseURL: rm.url, retry: { attempts: 1 } });
     // a → (b, c) → d → e → f, 2 s each: about 10 s of work.
@@ -39,10 +44,14 @@ describe('the RM is unreachable for 20 s', () => {
     expect(mine().filter((e) => e.event === 'complete')).toHaveLength(6);
     rm.proc.kill('SIGCONT');
 
-    const done = await until('the request to finish', async () => {
-      const x = await client.getRequest(req.id);
-      return FINAL.includes(x.state) ? x : undefined;
-    }, 30_000);
+    const done = await until(
+      'the request to finish',
+      async () => {
+        const x = await client.getRequest(req.id);
+        return FINAL.includes(x.state) ? x : undefined;
+      },
+      30_000,
+    );
     expect(done.state).toBe(State.COMPLETE);
     expect(done.finishedJobs).toBe(done.totalJobs);
     expect(await logProblems(client, done)).toEqual([]);

@@ -23,12 +23,26 @@ import {
 export const HA_SPECS = join(REPO_ROOT, 'test/ha/specs');
 export const HA_JOBS = join(REPO_ROOT, 'test/ha/fixtures/ha-jobs.mjs');
 export const FINAL: number[] = [State.COMPLETE, State.FAIL, State.STOPPED];
-export const NAMES = ['UNKNOWN', 'PENDING', 'RUNNING', 'COMPLETE', 'FAIL', 'RESERVED', 'STOPPED', 'SUSPENDED'];
+export const NAMES = [
+  'UNKNOWN',
+  'PENDING',
+  'RUNNING',
+  'COMPLETE',
+  'FAIL',
+  'RESERVED',
+  'STOPPED',
+  'SUSPENDED',
+];
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll `fn` until it returns something (not undefined/false) or time runs out. */
-export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let v: T | undefined | false;
@@ -77,7 +91,9 @@ export function haRmEnv(over: Record<string, string> = {}): Record<string, strin
   };
 }
 
-export function startHaRm(opts: Partial<RmOptions> & { jrUrl: string; env?: Record<string, string> }): Promise<ServiceProcess> {
+export function startHaRm(
+  opts: Partial<RmOptions> & { jrUrl: string; env?: Record<string, string> },
+): Promise<ServiceProcess> {
   return startRm({
     db: 'mysql',
     specsDir: HA_SPECS,
@@ -87,11 +103,18 @@ export function startHaRm(opts: Partial<RmOptions> & { jrUrl: string; env?: Reco
   });
 }
 
-export function startHaJr(opts: Partial<JrOptions> & { rmUrl: string; ledger: string; env?: Record<string, string> }): Promise<ServiceProcess> {
+export function startHaJr(
+  opts: Partial<JrOptions> & { rmUrl: string; ledger: string; env?: Record<string, string> },
+): Promise<ServiceProcess> {
   return startJr({
     jobsModule: HA_JOBS,
     ...opts,
-    env: { SPINCYCLE_HA_LEDGER: opts.ledger, SPINCYCLE_RM_CLIENT_TIMEOUT: '3s', SPINCYCLE_SHUTDOWN_GRACE: '15s', ...opts.env },
+    env: {
+      SPINCYCLE_HA_LEDGER: opts.ledger,
+      SPINCYCLE_RM_CLIENT_TIMEOUT: '3s',
+      SPINCYCLE_SHUTDOWN_GRACE: '15s',
+      ...opts.env,
+    },
   });
 }
 
@@ -134,9 +157,11 @@ export async function logProblems(client: RmClient, req: Request): Promise<strin
   if (req.state === State.COMPLETE) {
     for (const id of Object.keys(chain.jobs)) {
       const n = complete.get(id) ?? 0;
-      if (retried(id) ? n < 1 : n !== 1) problems.push(`${req.id}: COMPLETE request, job ${id} has ${n} COMPLETE entries`);
+      if (retried(id) ? n < 1 : n !== 1)
+        problems.push(`${req.id}: COMPLETE request, job ${id} has ${n} COMPLETE entries`);
     }
-    if (req.finishedJobs !== req.totalJobs) problems.push(`${req.id}: COMPLETE with finishedJobs ${req.finishedJobs}/${req.totalJobs}`);
+    if (req.finishedJobs !== req.totalJobs)
+      problems.push(`${req.id}: COMPLETE with finishedJobs ${req.finishedJobs}/${req.totalJobs}`);
   }
   return problems;
 }
@@ -159,7 +184,13 @@ export class PrivateMariaDb {
     this.port = await freePort();
     const r = spawnSync(
       'mariadb-install-db',
-      ['--no-defaults', `--datadir=${this.dir}/data`, '--auth-root-authentication-method=normal', '--user=root', '--skip-test-db'],
+      [
+        '--no-defaults',
+        `--datadir=${this.dir}/data`,
+        '--auth-root-authentication-method=normal',
+        '--user=root',
+        '--skip-test-db',
+      ],
       { encoding: 'utf8' },
     );
     if (r.status !== 0) throw new Error(`mariadb-install-db failed: ${r.stdout}${r.stderr}`);

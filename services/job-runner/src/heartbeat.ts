@@ -11,7 +11,12 @@
  * configured one, shortened to a third of the lease the RM announces.
  */
 import { randomBytes } from 'node:crypto';
-import { ApiError, type JobRunnerHeartbeat, type JobRunnerHeartbeatReply, toRfc3339 } from '@spincycle/protocol';
+import {
+  ApiError,
+  type JobRunnerHeartbeat,
+  type JobRunnerHeartbeatReply,
+  toRfc3339,
+} from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import type { ChainRegistry } from './registry.js';
 import type { Reporter } from './reporter.js';
@@ -37,7 +42,6 @@ export class Heartbeat {
   private readonly startedAt = toRfc3339(new Date());
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
-  private inFlight: Promise<void> | undefined;
   private failures = 0;
   private leaseMs = 0;
   /** Beats answered so far (for tests). */
@@ -53,7 +57,9 @@ export class Heartbeat {
 
   /** The period in use: the configured one, at most a third of the RM's lease. */
   get intervalMs(): number {
-    return this.leaseMs > 0 ? Math.max(100, Math.min(this.opts.intervalMs, Math.floor(this.leaseMs / 3))) : this.opts.intervalMs;
+    return this.leaseMs > 0
+      ? Math.max(100, Math.min(this.opts.intervalMs, Math.floor(this.leaseMs / 3)))
+      : this.opts.intervalMs;
   }
 
   /** First beat at once, then every interval. */
@@ -66,10 +72,7 @@ export class Heartbeat {
   private schedule(delay: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.inFlight = this.beat().finally(() => {
-        this.inFlight = undefined;
-        this.schedule(this.intervalMs);
-      });
+      void this.beat().finally(() => this.schedule(this.intervalMs));
     }, delay);
     this.timer.unref();
   }
@@ -99,7 +102,10 @@ export class Heartbeat {
     for (const id of reply.drop) {
       // Forget first, so nothing the stopping jobs log is sent.
       this.reporter.forget(id);
-      this.registry.drop(id, 'the RM no longer counts the request as running on this Job Runner (finalized, e.g. as lost)');
+      this.registry.drop(
+        id,
+        'the RM no longer counts the request as running on this Job Runner (finalized, e.g. as lost)',
+      );
     }
   }
 

@@ -18,7 +18,10 @@ class FakeRmHeartbeats implements HeartbeatSink {
   async heartbeat(body: JobRunnerHeartbeat): Promise<JobRunnerHeartbeatReply> {
     if (this.fail) throw new Error('connect ECONNREFUSED');
     this.beats.push(structuredClone(body));
-    return { drop: body.requests.map((r) => r.requestId).filter((id) => this.drop.has(id)), leaseMs: this.leaseMs };
+    return {
+      drop: body.requests.map((r) => r.requestId).filter((id) => this.drop.has(id)),
+      leaseMs: this.leaseMs,
+    };
   }
   last(): JobRunnerHeartbeat | undefined {
     return this.beats[this.beats.length - 1];
@@ -41,12 +44,20 @@ describe('heartbeat', () => {
     expect(jr.heartbeat?.intervalMs).toBe(300);
     const id = reqId();
     await jr.client.startChain(
-      makeChain(id, [{ id: 'a' }, { id: 'b', type: 't-fail-then-sleep', args: { times: 1, ms: 5000 }, retry: 2 }], line(['a', 'b'])),
+      makeChain(
+        id,
+        [{ id: 'a' }, { id: 'b', type: 't-fail-then-sleep', args: { times: 1, ms: 5000 }, retry: 2 }],
+        line(['a', 'b']),
+      ),
     );
     const seen = await waitFor(() =>
-      rm.beats.find((b) => b.requests.some((r) => r.requestId === id && r.jobs.some((j) => j.jobId === 'b' && j.try === 2))),
+      rm.beats.find((b) =>
+        b.requests.some((r) => r.requestId === id && r.jobs.some((j) => j.jobId === 'b' && j.try === 2)),
+      ),
     );
-    expect(seen.requests.find((r) => r.requestId === id)?.jobs).toEqual([{ jobId: 'b', name: 'b', type: 't-fail-then-sleep', try: 2 }]);
+    expect(seen.requests.find((r) => r.requestId === id)?.jobs).toEqual([
+      { jobId: 'b', name: 'b', type: 't-fail-then-sleep', try: 2 },
+    ]);
     await jr.client.stopChain(id);
   });
 
@@ -55,7 +66,11 @@ describe('heartbeat', () => {
     const kept = reqId();
     for (const id of [gone, kept])
       await jr.client.startChain(
-        makeChain(id, [{ id: 'a' }, { id: 'n', type: 't-sleep', args: { ms: 1500 } }, { id: 'z' }], line(['a', 'n', 'z'])),
+        makeChain(
+          id,
+          [{ id: 'a' }, { id: 'n', type: 't-sleep', args: { ms: 1500 } }, { id: 'z' }],
+          line(['a', 'n', 'z']),
+        ),
       );
     await waitFor(() => jr.registry.get(gone)?.busyJobs === 1 && jr.sink.jobLogs(gone, 'a').length === 1);
     const logsBefore = jr.sink.logs(gone).length;
@@ -78,7 +93,9 @@ describe('heartbeat', () => {
   it('when the RM cannot be reached, the JR keeps running its chains and beats again later', async () => {
     rm.fail = true;
     const id = reqId();
-    await jr.client.startChain(makeChain(id, [{ id: 'a' }, { id: 'n', type: 't-sleep', args: { ms: 700 } }], line(['a', 'n'])));
+    await jr.client.startChain(
+      makeChain(id, [{ id: 'a' }, { id: 'n', type: 't-sleep', args: { ms: 700 } }], line(['a', 'n'])),
+    );
     await sleep(800);
     const before = rm.beats.length;
     rm.fail = false;

@@ -39,14 +39,17 @@ const bad = (why: string, field?: string) => new ValidationError(`invalid JobRun
 
 /** Validate a heartbeat body (hand-written: it is small and sent often). */
 export function parseHeartbeat(body: unknown): JobRunnerHeartbeat {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bad('body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw bad('body must be a JSON object');
   const b = body as Record<string, unknown>;
   if (typeof b.jrURL !== 'string' || !/^https?:\/\/[^/]+/.test(b.jrURL))
     throw bad("'jrURL' must be the JR's http(s) base URL", 'jrURL');
   const instance = typeof b.instance === 'string' ? b.instance.slice(0, 64) : '';
   const startedAt = typeof b.startedAt === 'string' ? b.startedAt : '';
-  if (startedAt !== '' && !parseRfc3339(startedAt)) throw bad("'startedAt' must be an RFC 3339 time", 'startedAt');
-  if (b.requests !== undefined && !Array.isArray(b.requests)) throw bad("'requests' must be a list", 'requests');
+  if (startedAt !== '' && !parseRfc3339(startedAt))
+    throw bad("'startedAt' must be an RFC 3339 time", 'startedAt');
+  if (b.requests !== undefined && !Array.isArray(b.requests))
+    throw bad("'requests' must be a list", 'requests');
   const requests: HeldChain[] = [];
   for (const [i, r] of ((b.requests as unknown[]) ?? []).entries()) {
     const h = r as Record<string, unknown>;
@@ -55,7 +58,8 @@ export function parseHeartbeat(body: unknown): JobRunnerHeartbeat {
     const jobs: HeldChain['jobs'] = [];
     for (const j of Array.isArray(h.jobs) ? h.jobs : []) {
       const job = j as Record<string, unknown>;
-      if (typeof job?.jobId !== 'string') throw bad(`requests[${i}].jobs[].jobId must be a string`, 'requests');
+      if (typeof job?.jobId !== 'string')
+        throw bad(`requests[${i}].jobs[].jobId must be a string`, 'requests');
       jobs.push({
         jobId: job.jobId,
         name: typeof job.name === 'string' ? job.name : '',

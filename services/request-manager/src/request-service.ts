@@ -14,8 +14,8 @@ import { randomBytes } from 'node:crypto';
 import {
   ApiError,
   ConflictError,
-  InvalidStateError,
   type HeldChain,
+  InvalidStateError,
   type JobChain,
   type JobLog,
   type JrClient,

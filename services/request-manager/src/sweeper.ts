@@ -123,7 +123,12 @@ export class Sweeper {
   /** One sweep (if this RM holds, or can take, the lease). */
   async runOnce(now = Date.now()): Promise<SweepResult> {
     const began = Date.now();
-    const got = await this.d.leases.acquire(SWEEPER_LEASE, this.opts.instanceId, this.leaseTtlMs, new Date(now));
+    const got = await this.d.leases.acquire(
+      SWEEPER_LEASE,
+      this.opts.instanceId,
+      this.leaseTtlMs,
+      new Date(now),
+    );
     if (!got) {
       if (this.watchingSince !== undefined) this.log.info('another Request Manager sweeps now');
       this.reset();
@@ -132,7 +137,10 @@ export class Sweeper {
     // A gap in our own watching (stalled process, failed sweeps, lease just taken): start watching afresh.
     const gap = this.lastRun !== undefined && now - this.lastRun > 2 * this.opts.intervalMs + 2000;
     if (got === 'acquired' || this.watchingSince === undefined || gap) {
-      if (gap) this.log.warn('sweeper was paused; watching Job Runners afresh', { pausedMs: now - (this.lastRun ?? now) });
+      if (gap)
+        this.log.warn('sweeper was paused; watching Job Runners afresh', {
+          pausedMs: now - (this.lastRun ?? now),
+        });
       else this.log.info('this Request Manager sweeps for lost Job Runners');
       this.reset();
       this.watchingSince = now;
@@ -169,10 +177,15 @@ export class Sweeper {
         this.suspects.delete(r.id);
         if (watched < lease) continue;
         const since = jr.row.last_seen.toISOString();
-        const ok = await this.finalize(r.id, r.jrUrl, `Job Runner ${r.jrUrl} was lost: no heartbeat since ${since} (lease ${lease / 1000}s)`, {
-          held: jr.row.held.find((h) => h.requestId === r.id)?.jobs,
-          silentSince: new Date(now - lease),
-        });
+        const ok = await this.finalize(
+          r.id,
+          r.jrUrl,
+          `Job Runner ${r.jrUrl} was lost: no heartbeat since ${since} (lease ${lease / 1000}s)`,
+          {
+            held: jr.row.held.find((h) => h.requestId === r.id)?.jobs,
+            silentSince: new Date(now - lease),
+          },
+        );
         if (ok) finalized++;
         continue;
       }
@@ -206,7 +219,12 @@ export class Sweeper {
             : r.jrUrl === null
               ? 'Job Runner was lost: no Job Runner is recorded for the request'
               : `Job Runner ${r.jrUrl} was lost: it sent no heartbeat for ${lease / 1000}s`;
-      const ok = await this.finalize(r.id, r.jrUrl, reason, kind === 'silent' ? { silentSince: new Date(now - lease) } : {});
+      const ok = await this.finalize(
+        r.id,
+        r.jrUrl,
+        reason,
+        kind === 'silent' ? { silentSince: new Date(now - lease) } : {},
+      );
       this.suspects.delete(r.id);
       if (ok) finalized++;
     }
@@ -224,7 +242,10 @@ export class Sweeper {
     try {
       return await this.d.service.finalizeLost(id, jrUrl, State.FAIL, reason, { explain: true, ...opts });
     } catch (err) {
-      this.log.error('finalizing a request of a lost Job Runner failed', { requestId: id, error: message(err) });
+      this.log.error('finalizing a request of a lost Job Runner failed', {
+        requestId: id,
+        error: message(err),
+      });
       return false;
     }
   }

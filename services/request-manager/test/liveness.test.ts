@@ -65,7 +65,15 @@ describe.each(DB_KINDS)('Job Runner liveness on %s', (kind) => {
 
   const sweeper = (instanceId = 'rm-a', leaseMs = LEASE) => {
     const s = new Sweeper(
-      { requests, jrStore, leases: new LeaseStore(t.rm.db), service: t.rm.service, logger: process.env.DEBUG_SWEEP ? createLogger({ service: "t", level: "debug", format: "json" }) : silentLogger() },
+      {
+        requests,
+        jrStore,
+        leases: new LeaseStore(t.rm.db),
+        service: t.rm.service,
+        logger: process.env.DEBUG_SWEEP
+          ? createLogger({ service: 't', level: 'debug', format: 'json' })
+          : silentLogger(),
+      },
       { intervalMs: 200, leaseMs, instanceId },
     );
     sweepers.push(s);
@@ -85,7 +93,10 @@ describe.each(DB_KINDS)('Job Runner liveness on %s', (kind) => {
   /** Make the JR look silent since `agoMs`. */
   const silence = (url: string, agoMs: number) =>
     t.rm.db.run((m) =>
-      t.rm.db.exec(m, 'UPDATE `job_runners` SET `last_seen` = ? WHERE `jr_url` = ?', [new Date(Date.now() - agoMs), url]),
+      t.rm.db.exec(m, 'UPDATE `job_runners` SET `last_seen` = ? WHERE `jr_url` = ?', [
+        new Date(Date.now() - agoMs),
+        url,
+      ]),
     );
 
   /** The JR's last heartbeat at (synthetic) time `at`. */
@@ -95,7 +106,12 @@ describe.each(DB_KINDS)('Job Runner liveness on %s', (kind) => {
     );
 
   /** Sweep at synthetic times from `from` to `to` in steps shorter than the sweeper's lease row lives; returns the total finalized. */
-  const sweepUntil = async (s: Sweeper, from: number, to: number, beforeEach?: (at: number) => Promise<unknown>) => {
+  const sweepUntil = async (
+    s: Sweeper,
+    from: number,
+    to: number,
+    beforeEach?: (at: number) => Promise<unknown>,
+  ) => {
     let n = 0;
     for (let at = from; ; at = Math.min(to, at + 400)) {
       await beforeEach?.(at);
@@ -143,7 +159,12 @@ describe.each(DB_KINDS)('Job Runner liveness on %s', (kind) => {
     it('is stored and listed; the answer names held chains that are not RUNNING (drop) and the lease', async () => {
       const live = await running();
       const done = await running();
-      await t.internal.finish({ requestId: done, state: State.COMPLETE, finishedAt: new Date().toISOString(), finishedJobs: 2 });
+      await t.internal.finish({
+        requestId: done,
+        state: State.COMPLETE,
+        finishedAt: new Date().toISOString(),
+        finishedJobs: 2,
+      });
       const reply = await heartbeat({
         requests: [
           { requestId: live, jobs: [{ jobId: 'j1', name: 'first', type: 'noop', try: 1 }] },
@@ -153,7 +174,9 @@ describe.each(DB_KINDS)('Job Runner liveness on %s', (kind) => {
       });
       expect(reply).toEqual({ drop: [done, 'no-such-request'], leaseMs: LEASE });
       const list = await t.client.jobRunners();
-      expect(list).toContainEqual(expect.objectContaining({ jrURL: jr.url, instance: 'jr-1', chains: 1, live: true, draining: false }));
+      expect(list).toContainEqual(
+        expect.objectContaining({ jrURL: jr.url, instance: 'jr-1', chains: 1, live: true, draining: false }),
+      );
       const row = await jrStore.get(jr.url);
       expect(row?.held.map((h) => h.requestId)).toEqual([live]);
     });
@@ -175,7 +198,9 @@ describe.each(DB_KINDS)('Job Runner liveness on %s', (kind) => {
   describe('sweeper', () => {
     it('when the JR is silent past the lease, its requests FAIL with finishedAt and a log entry on each running job', async () => {
       const id = await running();
-      await heartbeat({ requests: [{ requestId: id, jobs: [{ jobId: 'j1', name: 'first', type: 'noop', try: 2 }] }] });
+      await heartbeat({
+        requests: [{ requestId: id, jobs: [{ jobId: 'j1', name: 'first', type: 'noop', try: 2 }] }],
+      });
       await t.internal.postJobLogs([entry(id, 'j1', 1, { state: State.FAIL })]);
       await silence(jr.url, 5000);
       const s = sweeper();
@@ -199,9 +224,16 @@ describe.each(DB_KINDS)('Job Runner liveness on %s', (kind) => {
       const late = await call(t.url, 'POST', '/api/v1/job-logs', [entry(id, 'j1', 3)]);
       expect(late.json).toEqual({ inserted: 0, refused: [id] });
       await expect(
-        t.internal.finish({ requestId: id, state: State.COMPLETE, finishedAt: new Date().toISOString(), finishedJobs: 2 }),
+        t.internal.finish({
+          requestId: id,
+          state: State.COMPLETE,
+          finishedAt: new Date().toISOString(),
+          finishedJobs: 2,
+        }),
       ).rejects.toMatchObject({ status: 409 });
-      await expect(t.internal.progress({ requestId: id, finishedJobs: 1 })).rejects.toMatchObject({ status: 409 });
+      await expect(t.internal.progress({ requestId: id, finishedJobs: 1 })).rejects.toMatchObject({
+        status: 409,
+      });
     });
 
     it('when a heartbeat arrives in time, nothing is finalized', async () => {
@@ -276,7 +308,9 @@ describe.each(DB_KINDS)('Job Runner liveness on %s', (kind) => {
       const t0 = Date.now();
       expect(await sweepUntil(s, t0, t0 + 400)).toBe(0);
       // No sweep for a while (the lease row still ours): the silence it sees now may be its own.
-      await t.rm.db.run((m) => t.rm.db.exec(m, 'UPDATE `leases` SET `expires_at` = ?', [new Date(t0 + 60_000)]));
+      await t.rm.db.run((m) =>
+        t.rm.db.exec(m, 'UPDATE `leases` SET `expires_at` = ?', [new Date(t0 + 60_000)]),
+      );
       expect((await s.runOnce(t0 + 20_000)).finalized).toBe(0);
       expect((await t.client.getRequest(id)).state).toBe(State.RUNNING);
       // The JR reports again during the new watch: nothing happens.
@@ -307,7 +341,9 @@ describe.each(DB_KINDS)('Job Runner liveness on %s', (kind) => {
   describe('stop', () => {
     it('when the JR is known dead (silent past the lease), stop finalizes at once: FAIL with the reason in the log', async () => {
       const id = await running();
-      await heartbeat({ requests: [{ requestId: id, jobs: [{ jobId: 'j9', name: 'first', type: 'noop', try: 1 }] }] });
+      await heartbeat({
+        requests: [{ requestId: id, jobs: [{ jobId: 'j9', name: 'first', type: 'noop', try: 1 }] }],
+      });
       await silence(jr.url, 5000);
       const stopsBefore = jr.stops.length;
       await t.client.stopRequest(id);

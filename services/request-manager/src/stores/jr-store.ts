@@ -17,7 +17,16 @@ export interface JobRunnerRow {
   rm_host: string | null;
 }
 
-const COLUMNS = ['jr_url', 'instance', 'started_at', 'last_seen', 'chains', 'draining', 'held', 'rm_host'] as const;
+const COLUMNS = [
+  'jr_url',
+  'instance',
+  'started_at',
+  'last_seen',
+  'chains',
+  'draining',
+  'held',
+  'rm_host',
+] as const;
 
 function parseHeld(text: unknown): HeldChain[] {
   if (typeof text !== 'string' || text === '') return [];
@@ -47,15 +56,24 @@ export class JrStore {
 
   /** Store a heartbeat (insert or replace the JR's row). */
   async put(row: Omit<JobRunnerRow, 'held'> & { heldJson: string }): Promise<void> {
-    const set = [row.instance, row.started_at, row.last_seen, row.chains, row.draining, row.heldJson, row.rm_host];
+    const set = [
+      row.instance,
+      row.started_at,
+      row.last_seen,
+      row.chains,
+      row.draining,
+      row.heldJson,
+      row.rm_host,
+    ];
     const update = `UPDATE \`job_runners\` SET \`instance\` = ?, \`started_at\` = ?, \`last_seen\` = ?, \`chains\` = ?, \`draining\` = ?, \`held\` = ?, \`rm_host\` = ? WHERE \`jr_url\` = ?`;
     // Portable upsert: update, else insert; a concurrent insert of the same JR makes ours a no-op, then update again.
     await this.db.run(async (m) => {
       if ((await this.db.exec(m, update, [...set, row.jr_url])) > 0) return;
-      const inserted = await this.db.exec(m, this.db.insertSql('job_runners', COLUMNS, 1, { ignoreDuplicates: true }), [
-        row.jr_url,
-        ...set,
-      ]);
+      const inserted = await this.db.exec(
+        m,
+        this.db.insertSql('job_runners', COLUMNS, 1, { ignoreDuplicates: true }),
+        [row.jr_url, ...set],
+      );
       if (inserted === 0) await this.db.exec(m, update, [...set, row.jr_url]);
     });
   }
@@ -64,7 +82,11 @@ export class JrStore {
   async list(withHeld = false): Promise<JobRunnerRow[]> {
     const cols = (withHeld ? COLUMNS : COLUMNS.filter((c) => c !== 'held')).map((c) => `\`${c}\``).join(', ');
     const rows = await this.db.run((m) =>
-      this.db.select<Record<string, unknown>>(m, `SELECT ${cols} FROM \`job_runners\` ORDER BY \`jr_url\``, []),
+      this.db.select<Record<string, unknown>>(
+        m,
+        `SELECT ${cols} FROM \`job_runners\` ORDER BY \`jr_url\``,
+        [],
+      ),
     );
     return rows.map((r) => toRow(r, withHeld));
   }
@@ -72,7 +94,9 @@ export class JrStore {
   async get(jrUrl: string): Promise<JobRunnerRow | undefined> {
     const cols = COLUMNS.map((c) => `\`${c}\``).join(', ');
     const rows = await this.db.run((m) =>
-      this.db.select<Record<string, unknown>>(m, `SELECT ${cols} FROM \`job_runners\` WHERE \`jr_url\` = ?`, [jrUrl]),
+      this.db.select<Record<string, unknown>>(m, `SELECT ${cols} FROM \`job_runners\` WHERE \`jr_url\` = ?`, [
+        jrUrl,
+      ]),
     );
     return rows[0] ? toRow(rows[0], true) : undefined;
   }
