@@ -118,7 +118,10 @@ export async function createRequestManager(
     jrStore,
     jrLeaseMs: config['jr.lease'],
   });
-  const liveness = new JobRunnerLiveness({ requests, jrStore, logger, rmHost: instanceId }, config['jr.lease']);
+  const liveness = new JobRunnerLiveness(
+    { requests, jrStore, logger, rmHost: instanceId },
+    config['jr.lease'],
+  );
   // Several JR URLs: send new chains to live JRs with the fewest chains.
   jrs.useLiveness(() => liveness.snapshot());
   const sweeper = new Sweeper(
@@ -138,7 +141,11 @@ export async function createRequestManager(
   const app = buildApp({
     service,
     catalog,
-    running: (requestId) => runningStatus({ requests, jrs, logger: statusLogger }, { requestId }),
+    running: (requestId) =>
+      runningStatus(
+        { requests, jrs, logger: statusLogger, liveness: { jrStore, leaseMs: config['jr.lease'] } },
+        { requestId },
+      ),
     liveness,
     authenticator: opts.authenticator ?? auth.authenticator,
     internalAuth: opts.internalAuth ?? auth.internal,

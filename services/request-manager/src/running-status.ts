@@ -14,18 +14,40 @@ import {
 } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import type { JrPool } from './jr-pool.js';
+import type { JrStore } from './stores/jr-store.js';
 import { type RequestStore, toWireRequest } from './stores/request-store.js';
 
 export async function runningStatus(
-  deps: { requests: RequestStore; jrs: JrPool; logger: Logger },
+  deps: {
+    requests: RequestStore;
+    jrs: JrPool;
+    logger: Logger;
+    /** Heartbeats: a JR silent past the lease is listed as unreachable without being called. */
+    liveness?: { jrStore: JrStore; leaseMs: number };
+  },
   query: { requestId?: string },
 ): Promise<RunningStatus> {
   const requestId = query.requestId || undefined;
   const urls = await deps.requests.runningJrUrls(requestId);
   const jobs: JobStatus[] = [];
   const unreachable: UnreachableRunner[] = [];
+  const silent = new Map<string, Date>();
+  if (deps.liveness && urls.length > 0) {
+    const now = Date.now();
+    for (const r of await deps.liveness.jrStore.list())
+      if (now - r.last_seen.getTime() > deps.liveness.leaseMs) silent.set(r.jr_url, r.last_seen);
+  }
   await Promise.all(
     urls.map(async (url) => {
+      const lastSeen = silent.get(url);
+      if (lastSeen) {
+        // Known lost: the sweeper is about to fail its requests; do not wait for timeouts.
+        unreachable.push({
+          jrURL: url,
+          error: `Job Runner lost: no heartbeat since ${lastSeen.toISOString()}`,
+        });
+        return;
+      }
       try {
         const list = await deps.jrs.statusClient(url).running(requestId);
         jobs.push(...(Array.isArray(list) ? list : []));
