@@ -103,18 +103,30 @@ export class JobRunnerLiveness {
       else if (st.jrUrl !== me && st.jrUrl !== null) foreign.push({ id, jrUrl: st.jrUrl });
     }
     if (foreign.length > 0) {
-      // Recorded under a URL that is no JR (a load balancer's): record the JR that really runs it.
       const known = await this.d.jrStore.known([...new Set(foreign.map((f) => f.jrUrl))]);
+      const heldThere = new Map<string, Set<string>>();
       for (const f of foreign) {
-        if (known.has(f.jrUrl)) {
-          this.log.warn('a Job Runner holds a chain recorded on another Job Runner', {
+        if (!known.has(f.jrUrl)) {
+          // Recorded under a URL that is no JR (a load balancer's): record the JR that really runs it.
+          await this.d.requests.patchIf(f.id, State.RUNNING, { jr_url: me }, { jrUrl: f.jrUrl });
+          continue;
+        }
+        // Recorded on another JR. If that JR holds it too, this is a duplicate (a send whose answer
+        // was lost, then sent elsewhere): this copy goes. If not, the record is just being moved
+        // here (a send that failed over to this JR), so nothing happens.
+        let there = heldThere.get(f.jrUrl);
+        if (!there) {
+          there = new Set((await this.d.jrStore.get(f.jrUrl))?.held.map((h) => h.requestId) ?? []);
+          heldThere.set(f.jrUrl, there);
+        }
+        if (there.has(f.id)) {
+          drop.push(f.id);
+          this.log.warn('a Job Runner holds a chain that runs on another Job Runner: dropping this copy', {
             requestId: f.id,
             jrURL: me,
             recorded: f.jrUrl,
           });
-          continue;
         }
-        await this.d.requests.patchIf(f.id, State.RUNNING, { jr_url: me }, { jrUrl: f.jrUrl });
       }
     }
     const dropped = new Set(drop);

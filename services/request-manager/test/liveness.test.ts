@@ -188,6 +188,18 @@ describe.each(DB_KINDS)('Job Runner liveness on %s', (kind) => {
       expect((await requests.get(id))?.jr_url).toBe(jr.url);
     });
 
+    it('when the request runs on another JR that holds it, this copy is dropped; when that JR does not hold it (a send that failed over), nothing happens', async () => {
+      const id = await running();
+      const other = 'http://127.0.0.1:9/other-jr';
+      await heartbeat({ jrURL: other, requests: [] });
+      await requests.patchIf(id, State.RUNNING, { jr_url: other });
+      expect((await heartbeat({ requests: [{ requestId: id, jobs: [] }] })).drop).toEqual([]);
+      expect((await requests.get(id))?.jr_url).toBe(other);
+      await heartbeat({ jrURL: other, requests: [{ requestId: id, jobs: [] }] });
+      expect((await heartbeat({ requests: [{ requestId: id, jobs: [] }] })).drop).toEqual([id]);
+      expect((await requests.get(id))?.jr_url).toBe(other);
+    });
+
     it('a bad heartbeat is a 400', async () => {
       const res = await call(t.url, 'PUT', '/api/v1/job-runners/heartbeat', { jrURL: 'not a url' });
       expect(res.status).toBe(400);
