@@ -29,10 +29,7 @@ const rm = run('request-manager', 'services/request-manager/dist/main.js', {
   SPINCYCLE_DATA_DIR: process.env.SPINCYCLE_DATA_DIR ?? join(root, '.data'),
   SPINCYCLE_JR_CLIENT_URL: `http://${jrAddr}`,
 });
-const jr = run('job-runner', 'services/job-runner/dist/main.js', {
-  SPINCYCLE_SERVER_ADDR: jrAddr,
-  SPINCYCLE_RM_CLIENT_URL: `http://${rmAddr}`,
-});
+let jr;
 
 async function waitUp(url) {
   for (let i = 0; i < 200; i++) {
@@ -48,8 +45,10 @@ async function stop(code = 0) {
   if (stopping) return;
   stopping = true;
   const gone = (c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', r)));
-  jr.kill('SIGTERM');
-  await gone(jr);
+  if (jr) {
+    jr.kill('SIGTERM');
+    await gone(jr);
+  }
   rm.kill('SIGTERM');
   await gone(rm);
   process.exit(code);
@@ -57,7 +56,14 @@ async function stop(code = 0) {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
-if ((await waitUp(`http://${rmAddr}`)) && (await waitUp(`http://${jrAddr}`))) {
+// The JR starts once the RM answers, so its first heartbeat reaches it.
+if (await waitUp(`http://${rmAddr}`)) {
+  jr = run('job-runner', 'services/job-runner/dist/main.js', {
+    SPINCYCLE_SERVER_ADDR: jrAddr,
+    SPINCYCLE_RM_CLIENT_URL: `http://${rmAddr}`,
+  });
+}
+if (jr && (await waitUp(`http://${jrAddr}`))) {
   console.log(`
 Spin Cycle is running.
   Request Manager: http://${rmAddr}   (SQLite in .data/, specs from specs/)
