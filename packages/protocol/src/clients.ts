@@ -7,10 +7,10 @@ import type { RawJson } from './json.js';
 import type {
   FinishRequest,
   JobChain,
+  JobLog,
   JobRunnerHeartbeat,
   JobRunnerHeartbeatReply,
   JobRunnerInfo,
-  JobLog,
   JobStatus,
   Request,
   RequestProgress,
