@@ -140,7 +140,8 @@ export class RmInternalClient {
 
   /** Our addition: liveness report; the answer names chains the JR must drop. */
   async heartbeat(body: JobRunnerHeartbeat): Promise<JobRunnerHeartbeatReply> {
-    const data = (await this.http.call<JobRunnerHeartbeatReply>('PUT', '/api/v1/job-runners/heartbeat', body)).data;
+    const res = await this.http.call<JobRunnerHeartbeatReply>('PUT', '/api/v1/job-runners/heartbeat', body);
+    const data = res.data;
     return { drop: Array.isArray(data?.drop) ? data.drop : [], leaseMs: Number(data?.leaseMs) || 0 };
   }
 }

@@ -116,7 +116,9 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
   progress.start();
   const sinkBeats = typeof (sink as Partial<HeartbeatSink>).heartbeat === 'function';
   const hbSink =
-    opts.heartbeat === false ? undefined : (opts.heartbeat ?? (sinkBeats ? (sink as unknown as HeartbeatSink) : undefined));
+    opts.heartbeat === false
+      ? undefined
+      : (opts.heartbeat ?? (sinkBeats ? (sink as unknown as HeartbeatSink) : undefined));
   const heartbeat = hbSink
     ? new Heartbeat(hbSink, registry, reporter, logger.child({ component: 'heartbeat' }), {
         intervalMs: config.heartbeatIntervalMs,
