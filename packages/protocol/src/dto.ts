@@ -242,6 +242,10 @@ export function parseCreateRequest(body: unknown): CreateRequestDto {
     throw new ValidationError('Type is empty, must be a request name', 'type');
   }
   if (folded.args === null) folded.args = undefined;
+  // Hot path (every create): a well-formed body needs no class-validator pass.
+  if (typeof folded.type === 'string' && (folded.args === undefined || isPlainObject(folded.args))) {
+    return Object.assign(new CreateRequestDto(), { type: folded.type, args: folded.args ?? {} });
+  }
   const dto = validatePayload(CreateRequestDto, folded, 'CreateRequest');
   dto.args ??= {};
   return dto;
