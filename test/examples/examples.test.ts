@@ -43,18 +43,29 @@ describe.each(['sqlite', 'mysql'] as const)('example specs on %s', (db) => {
   });
 
   it('upgrade-fleet dry run: every host drained and undrained, nothing installed', async () => {
-    const req = await sys.client.createRequest('upgrade-fleet', { hosts: 'web1, web2,web3', version: '1.2.3' });
+    const req = await sys.client.createRequest('upgrade-fleet', {
+      hosts: 'web1, web2,web3',
+      version: '1.2.3',
+    });
     const done = await waitForState(sys.client, req.id);
     expect(done.state).toBe(State.COMPLETE);
     const logs = await sys.client.getJobLogs(req.id);
-    expect(byName(logs, 'drain').map((l) => l.stdout.trim()).sort()).toEqual(['web1', 'web2', 'web3']);
+    expect(
+      byName(logs, 'drain')
+        .map((l) => l.stdout.trim())
+        .sort(),
+    ).toEqual(['web1', 'web2', 'web3']);
     expect(byName(logs, 'undrain')).toHaveLength(3);
     expect(byName(logs, 'install')).toHaveLength(0);
     expect(byName(logs, 'report')[0]?.stdout.trim()).toBe('1.2.3');
   });
 
   it('upgrade-fleet for real: the conditional installs the version on each host', async () => {
-    const req = await sys.client.createRequest('upgrade-fleet', { hosts: 'db1,db2', version: '2.0', dryRun: 'no' });
+    const req = await sys.client.createRequest('upgrade-fleet', {
+      hosts: 'db1,db2',
+      version: '2.0',
+      dryRun: 'no',
+    });
     const done = await waitForState(sys.client, req.id);
     expect(done.state).toBe(State.COMPLETE);
     const logs = await sys.client.getJobLogs(req.id);
@@ -63,7 +74,9 @@ describe.each(['sqlite', 'mysql'] as const)('example specs on %s', (db) => {
 
   it('upgrade-fleet rejects a caller setting a static arg, storing nothing', async () => {
     const before = (await sys.client.findRequests({ type: 'upgrade-fleet' })).length;
-    await expect(sys.client.createRequest('upgrade-fleet', { hosts: 'a', version: '1', reportCmd: '/bin/rm' })).rejects.toMatchObject({ status: 400 });
+    await expect(
+      sys.client.createRequest('upgrade-fleet', { hosts: 'a', version: '1', reportCmd: '/bin/rm' }),
+    ).rejects.toMatchObject({ status: 400 });
     expect((await sys.client.findRequests({ type: 'upgrade-fleet' })).length).toBe(before);
   });
 
@@ -72,14 +85,21 @@ describe.each(['sqlite', 'mysql'] as const)('example specs on %s', (db) => {
     const host = `host-${db}-${Date.now()}`;
     rmSync(join(archive, host), { force: true });
     const graceful = await sys.client.createRequest('decommission-hosts', { hosts: host });
-    const forced = await sys.client.createRequest('decommission-hosts', { hosts: `${host}-b,${host}-c`, force: 'yes' });
+    const forced = await sys.client.createRequest('decommission-hosts', {
+      hosts: `${host}-b,${host}-c`,
+      force: 'yes',
+    });
     const [g, f] = [await waitForState(sys.client, graceful.id), await waitForState(sys.client, forced.id)];
     expect([g.state, f.state]).toEqual([State.COMPLETE, State.COMPLETE]);
     const gl = await sys.client.getJobLogs(graceful.id);
     expect(byName(gl, 'drain-connections')).toHaveLength(1);
     expect(byName(gl, 'kill')).toHaveLength(0);
     const fl = await sys.client.getJobLogs(forced.id);
-    expect(byName(fl, 'kill').map((l) => l.stdout.trim()).sort()).toEqual([`${host}-b`, `${host}-c`]);
+    expect(
+      byName(fl, 'kill')
+        .map((l) => l.stdout.trim())
+        .sort(),
+    ).toEqual([`${host}-b`, `${host}-c`]);
     expect(byName(fl, 'drain-connections')).toHaveLength(0);
     for (const h of [host, `${host}-b`, `${host}-c`]) {
       expect(existsSync(join(archive, h))).toBe(true);
@@ -87,4 +107,3 @@ describe.each(['sqlite', 'mysql'] as const)('example specs on %s', (db) => {
     }
   });
 });
-

@@ -25,7 +25,9 @@ async function connectOrStart(): Promise<mysql.Connection> {
     return await mysql.createConnection(SERVER_URL);
   } catch (first) {
     if (!existsSync(MARIADBD)) throw unreachable(first);
-    spawnSync('start-stop-daemon', ['--start', '--oknodo', '--background', '--exec', MARIADBD], { stdio: 'ignore' });
+    spawnSync('start-stop-daemon', ['--start', '--oknodo', '--background', '--exec', MARIADBD], {
+      stdio: 'ignore',
+    });
     for (let i = 0; i < 60; i++) {
       await new Promise((r) => setTimeout(r, 1000));
       try {
@@ -39,7 +41,9 @@ async function connectOrStart(): Promise<mysql.Connection> {
 }
 
 function unreachable(err: unknown): Error {
-  return new Error(`tests need MySQL/MariaDB at ${SERVER_URL} (set SPINCYCLE_TEST_MYSQL_SERVER): ${(err as Error).message}`);
+  return new Error(
+    `tests need MySQL/MariaDB at ${SERVER_URL} (set SPINCYCLE_TEST_MYSQL_SERVER): ${(err as Error).message}`,
+  );
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

@@ -10,8 +10,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import mysql from 'mysql2/promise';
 import { RmClient } from '@spincycle/protocol';
+import mysql from 'mysql2/promise';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const RM_MAIN = join(REPO_ROOT, 'services/request-manager/dist/main.js');
@@ -107,7 +107,8 @@ async function waitHealthy(svc: ServiceProcess, timeoutMs = 30_000, tls?: Harnes
   const deadline = Date.now() + timeoutMs;
   const agent = tls ? harnessAgent(tls) : undefined;
   for (;;) {
-    if (svc.proc.exitCode !== null) throw new Error(`${svc.name} exited with ${svc.proc.exitCode}:\n${svc.log}`);
+    if (svc.proc.exitCode !== null)
+      throw new Error(`${svc.name} exited with ${svc.proc.exitCode}:\n${svc.log}`);
     try {
       if (agent ? await httpsOk(`${svc.url}/health`, agent) : (await fetch(`${svc.url}/health`)).ok) return;
     } catch {
@@ -128,10 +129,22 @@ export interface SpawnOptions {
   tls?: HarnessTls;
 }
 
-function spawnService(name: string, main: string, url: string, opts: SpawnOptions, env: Record<string, string | undefined>): ServiceProcess {
+function spawnService(
+  name: string,
+  main: string,
+  url: string,
+  opts: SpawnOptions,
+  env: Record<string, string | undefined>,
+): ServiceProcess {
   const proc = spawn(process.execPath, [main, ...(opts.configFile ? [opts.configFile] : [])], {
     cwd: REPO_ROOT,
-    env: { ...process.env, LOG_FORMAT: 'json', LOG_LEVEL: process.env.SPINCYCLE_TEST_LOG_LEVEL ?? 'warn', ...env, ...opts.env },
+    env: {
+      ...process.env,
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: process.env.SPINCYCLE_TEST_LOG_LEVEL ?? 'warn',
+      ...env,
+      ...opts.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new ServiceProcess(name, url, proc);
@@ -178,7 +191,8 @@ export async function startJr(opts: JrOptions): Promise<ServiceProcess> {
     SPINCYCLE_SERVER_ADDR: `127.0.0.1:${port}`,
     SPINCYCLE_RM_CLIENT_URL: opts.rmUrl,
     SPINCYCLE_JOBS_MODULE: opts.jobsModule,
-    SPINCYCLE_JOBS_MAX_CONCURRENT: opts.maxConcurrentJobs === undefined ? undefined : String(opts.maxConcurrentJobs),
+    SPINCYCLE_JOBS_MAX_CONCURRENT:
+      opts.maxConcurrentJobs === undefined ? undefined : String(opts.maxConcurrentJobs),
   });
   if (opts.waitHealthy !== false) await waitHealthy(svc, undefined, opts.tls);
   return svc;
@@ -192,11 +206,31 @@ export interface System {
 }
 
 /** One RM and one JR wired to each other. */
-export async function startSystem(opts: { db: DbKind; specsDir: string; jobsModule?: string; rmEnv?: Record<string, string>; jrEnv?: Record<string, string>; maxConcurrentJobs?: number }): Promise<System> {
+export async function startSystem(opts: {
+  db: DbKind;
+  specsDir: string;
+  jobsModule?: string;
+  rmEnv?: Record<string, string>;
+  jrEnv?: Record<string, string>;
+  maxConcurrentJobs?: number;
+}): Promise<System> {
   const [rmPort, jrPort] = [await freePort(), await freePort()];
   const jrUrl = `http://127.0.0.1:${jrPort}`;
-  const rm = await startRm({ db: opts.db, specsDir: opts.specsDir, jrUrl, jobsModule: opts.jobsModule, port: rmPort, env: opts.rmEnv });
-  const jr = await startJr({ rmUrl: rm.url, port: jrPort, jobsModule: opts.jobsModule, env: opts.jrEnv, maxConcurrentJobs: opts.maxConcurrentJobs });
+  const rm = await startRm({
+    db: opts.db,
+    specsDir: opts.specsDir,
+    jrUrl,
+    jobsModule: opts.jobsModule,
+    port: rmPort,
+    env: opts.rmEnv,
+  });
+  const jr = await startJr({
+    rmUrl: rm.url,
+    port: jrPort,
+    jobsModule: opts.jobsModule,
+    env: opts.jrEnv,
+    maxConcurrentJobs: opts.maxConcurrentJobs,
+  });
   const client = new RmClient({ baseURL: rm.url, retry: { attempts: 1 } });
   return {
     rm,
@@ -210,12 +244,18 @@ export async function startSystem(opts: { db: DbKind; specsDir: string; jobsModu
 }
 
 /** Poll until the request reaches a final state (or `timeoutMs`). */
-export async function waitForState(client: RmClient, id: string, states: number[] = [3, 4, 6], timeoutMs = 30_000) {
+export async function waitForState(
+  client: RmClient,
+  id: string,
+  states: number[] = [3, 4, 6],
+  timeoutMs = 30_000,
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const req = await client.getRequest(id);
     if (states.includes(req.state)) return req;
-    if (Date.now() > deadline) throw new Error(`request ${id} still in state ${req.state} after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`request ${id} still in state ${req.state} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }

@@ -35,7 +35,9 @@ export type ConfigSchema = Record<string, FieldSpec>;
 
 /** Flat, dotted-key result: durations are milliseconds. */
 export type ConfigValues<S extends ConfigSchema> = {
-  [K in keyof S]: S[K] extends { default: unknown } ? ValueOf<S[K]['type']> : ValueOf<S[K]['type']> | undefined;
+  [K in keyof S]: S[K] extends { default: unknown }
+    ? ValueOf<S[K]['type']>
+    : ValueOf<S[K]['type']> | undefined;
 };
 
 /** Thrown when the config file or an environment variable is unusable; names the key. */
@@ -83,7 +85,11 @@ function coerce(key: string, spec: FieldSpec, raw: unknown, from: string): unkno
       throw bad('true or false');
     }
     case 'string[]': {
-      if (typeof raw === 'string') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+      if (typeof raw === 'string')
+        return raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
       if (Array.isArray(raw) && raw.every((x) => typeof x === 'string')) return raw;
       throw bad('a list of strings');
     }
@@ -111,7 +117,8 @@ export function loadConfig<S extends ConfigSchema>(schema: S, opts: LoadOptions 
   for (const [key, spec] of Object.entries(schema)) {
     if (spec.default !== undefined) out[key] = coerce(key, spec, spec.default, 'default');
   }
-  const file = opts.file ?? (opts.optionalFile && existsSync(opts.optionalFile) ? opts.optionalFile : undefined);
+  const file =
+    opts.file ?? (opts.optionalFile && existsSync(opts.optionalFile) ? opts.optionalFile : undefined);
   if (file) {
     let text: string;
     try {
@@ -155,7 +162,10 @@ export function redactConfig(schema: ConfigSchema, values: Record<string, unknow
   for (const [key, value] of Object.entries(values)) {
     if (value === undefined) continue;
     if (schema[key]?.secret) out[key] = '*****';
-    else if (typeof value === 'string') out[key] = value.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1*****@').replace(/^([^:/@]+:)[^@]+@(?=tcp|unix)/, '$1*****@');
+    else if (typeof value === 'string')
+      out[key] = value
+        .replace(/(\/\/[^:/@]+:)[^@]*@/, '$1*****@')
+        .replace(/^([^:/@]+:)[^@]+@(?=tcp|unix)/, '$1*****@');
     else out[key] = value;
   }
   return out;
@@ -164,6 +174,9 @@ export function redactConfig(schema: ConfigSchema, values: Record<string, unknow
 /** Text for `--help`: every key, its env var, type and default. */
 export function describeConfig(schema: ConfigSchema): string {
   return Object.entries(schema)
-    .map(([k, s]) => `  ${k.padEnd(28)} ${(s.env ?? '').padEnd(34)} ${s.type.padEnd(9)} ${s.default === undefined ? '' : JSON.stringify(s.default)}${s.desc ? `  ${s.desc}` : ''}`)
+    .map(
+      ([k, s]) =>
+        `  ${k.padEnd(28)} ${(s.env ?? '').padEnd(34)} ${s.type.padEnd(9)} ${s.default === undefined ? '' : JSON.stringify(s.default)}${s.desc ? `  ${s.desc}` : ''}`,
+    )
     .join('\n');
 }

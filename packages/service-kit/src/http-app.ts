@@ -4,16 +4,24 @@
  * where typed errors become status codes and the standard error body
  * `{"message","requestId","httpStatus"}`. No stack trace ever leaves the server.
  */
-import express, { type ErrorRequestHandler, type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+
 import {
   BadRequestError,
+  parseJson,
   ShuttingDownError,
   SPINCYCLE_VERSION,
   SpinCycleError,
   stringifyJson,
-  parseJson,
   VERSION_HEADER,
 } from '@spincycle/protocol';
+import express, {
+  type ErrorRequestHandler,
+  type Express,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import type { Logger } from './logger.js';
 
 export interface AppOptions {
@@ -39,11 +47,18 @@ const BIG_INT_RE = /\d{16}/;
 function jsonBody(limit: string) {
   const raw = express.text({ type: () => true, limit });
   return (req: Request, res: Response, next: NextFunction) => {
-    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+    const hasBody =
+      req.headers['content-length'] !== undefined
+        ? req.headers['content-length'] !== '0'
+        : req.headers['transfer-encoding'] !== undefined;
     if (!hasBody) return next();
     const type = req.headers['content-type'] ?? '';
     if (!/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
-      return sendJson(res, 415, errorBody(`unsupported Content-Type '${type || '(none)'}': send application/json`, 415));
+      return sendJson(
+        res,
+        415,
+        errorBody(`unsupported Content-Type '${type || '(none)'}': send application/json`, 415),
+      );
     }
     raw(req, res, (err?: unknown) => {
       if (err) return next(err);
@@ -75,7 +90,12 @@ export function createApp(opts: AppOptions): Express {
       const start = process.hrtime.bigint();
       res.on('finish', () => {
         const ms = Number(process.hrtime.bigint() - start) / 1e6;
-        opts.logger.debug('http', { method: req.method, path: req.originalUrl, status: res.statusCode, ms: +ms.toFixed(2) });
+        opts.logger.debug('http', {
+          method: req.method,
+          path: req.originalUrl,
+          status: res.statusCode,
+          ms: +ms.toFixed(2),
+        });
       });
     }
     next();
@@ -95,7 +115,11 @@ export function createApp(opts: AppOptions): Express {
  * Middleware: 503 while draining. With `matches`, only for the calls it selects
  * (create/start), so it can run before the body is read.
  */
-export function drainingGuard(isDraining: () => boolean, message: string, matches?: (req: Request) => boolean) {
+export function drainingGuard(
+  isDraining: () => boolean,
+  message: string,
+  matches?: (req: Request) => boolean,
+) {
   return (req: Request, _res: Response, next: NextFunction) => {
     if (isDraining() && (!matches || matches(req))) return next(new ShuttingDownError(message));
     next();
@@ -119,14 +143,25 @@ export function finishApp(app: Express, logger: Logger): void {
     if (res.headersSent) return;
     const e = err as { status?: number; type?: string; message?: string; expose?: boolean };
     if (err instanceof SpinCycleError) {
-      if (err.httpStatus >= 500) logger.error('request failed', { method: req.method, path: req.originalUrl, error: err.message, cause: String((err as Error).cause ?? '') });
+      if (err.httpStatus >= 500)
+        logger.error('request failed', {
+          method: req.method,
+          path: req.originalUrl,
+          error: err.message,
+          cause: String((err as Error).cause ?? ''),
+        });
       return sendJson(res, err.httpStatus, errorBody(err.message, err.httpStatus));
     }
-    if (e.type === 'entity.too.large') return sendJson(res, 413, errorBody(`request body too large: ${e.message}`, 413));
+    if (e.type === 'entity.too.large')
+      return sendJson(res, 413, errorBody(`request body too large: ${e.message}`, 413));
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose) {
       return sendJson(res, e.status, errorBody(e.message ?? 'bad request', e.status));
     }
-    logger.error('unhandled error', { method: req.method, path: req.originalUrl, error: (err as Error)?.stack ?? String(err) });
+    logger.error('unhandled error', {
+      method: req.method,
+      path: req.originalUrl,
+      error: (err as Error)?.stack ?? String(err),
+    });
     sendJson(res, 500, errorBody('Internal Server Error', 500));
   };
   app.use(handler);
@@ -134,12 +169,23 @@ export function finishApp(app: Express, logger: Logger): void {
 
 function allowedMethods(app: Express, path: string): string[] {
   const methods = new Set<string>();
-  const router = (app as unknown as { router?: { stack: Array<{ route?: { path: string; methods: Record<string, boolean> }; match?: (p: string) => boolean; matchers?: Array<(p: string) => unknown> }> } }).router;
+  const router = (
+    app as unknown as {
+      router?: {
+        stack: Array<{
+          route?: { path: string; methods: Record<string, boolean> };
+          match?: (p: string) => boolean;
+          matchers?: Array<(p: string) => unknown>;
+        }>;
+      };
+    }
+  ).router;
   for (const layer of router?.stack ?? []) {
     if (!layer.route) continue;
     const matches = layer.matchers ? layer.matchers.some((m) => m(path)) : layer.match?.(path);
     if (!matches) continue;
-    for (const [m, on] of Object.entries(layer.route.methods)) if (on && m !== '_all') methods.add(m.toUpperCase());
+    for (const [m, on] of Object.entries(layer.route.methods))
+      if (on && m !== '_all') methods.add(m.toUpperCase());
   }
   return [...methods];
 }

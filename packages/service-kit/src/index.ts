@@ -1,5 +1,5 @@
-export * from './logger.js';
 export * from './config.js';
 export * from './http-app.js';
+export * from './logger.js';
 export * from './server.js';
 export * from './shutdown.js';

@@ -16,7 +16,9 @@ export interface LoggerOptions {
 
 export function createLogger(opts: LoggerOptions): Logger {
   const envFormat = process.env.LOG_FORMAT;
-  const format = opts.format ?? (envFormat === 'json' || envFormat === 'pretty' ? envFormat : process.stdout.isTTY ? 'pretty' : 'json');
+  const format =
+    opts.format ??
+    (envFormat === 'json' || envFormat === 'pretty' ? envFormat : process.stdout.isTTY ? 'pretty' : 'json');
   const level = opts.level ?? process.env.LOG_LEVEL ?? 'info';
   const pretty = winston.format.printf(({ level: lvl, message, timestamp, service, component, ...rest }) => {
     const fields = Object.keys(rest).length ? ` ${JSON.stringify(rest, bigintSafe)}` : '';
@@ -28,7 +30,9 @@ export function createLogger(opts: LoggerOptions): Logger {
     format: winston.format.combine(
       winston.format.timestamp(),
       winston.format.errors({ stack: true }),
-      format === 'pretty' ? winston.format.combine(winston.format.colorize(), pretty) : winston.format.json({ replacer: bigintSafe }),
+      format === 'pretty'
+        ? winston.format.combine(winston.format.colorize(), pretty)
+        : winston.format.json({ replacer: bigintSafe }),
     ),
     transports: [new winston.transports.Console({ stderrLevels: [] })],
   });
@@ -40,5 +44,8 @@ function bigintSafe(_k: string, v: unknown): unknown {
 
 /** A logger that discards everything (library code given no logger). */
 export function silentLogger(): Logger {
-  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+  return winston.createLogger({
+    silent: true,
+    transports: [new winston.transports.Console({ silent: true })],
+  });
 }

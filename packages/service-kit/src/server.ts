@@ -37,7 +37,9 @@ export async function startServer(app: Express, addr: string, tls?: TlsFiles): P
         {
           cert: readFileSync(tls?.certFile as string),
           key: readFileSync(tls?.keyFile as string),
-          ...(tls?.caFile ? { ca: readFileSync(tls.caFile), requestCert: true, rejectUnauthorized: true } : {}),
+          ...(tls?.caFile
+            ? { ca: readFileSync(tls.caFile), requestCert: true, rejectUnauthorized: true }
+            : {}),
         },
         app,
       )

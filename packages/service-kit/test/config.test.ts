@@ -31,15 +31,23 @@ describe('loadConfig', () => {
     expect(cfg['db.dsn']).toBeUndefined();
   });
   it('stops on unknown keys and bad values, naming the key', () => {
-    expect(() => loadConfig(schema, { file: file('server:\n  adr: x\n'), env: {} })).toThrow(/unknown key 'server.adr'/);
+    expect(() => loadConfig(schema, { file: file('server:\n  adr: x\n'), env: {} })).toThrow(
+      /unknown key 'server.adr'/,
+    );
     expect(() => loadConfig(schema, { file: file('jobs:\n  limit: lots\n'), env: {} })).toThrow(ConfigError);
-    expect(() => loadConfig(schema, { env: { SPINCYCLE_JOBS_LIMIT: '-1' } })).toThrow(/'jobs.limit' must be a non-negative integer/);
-    expect(() => loadConfig(schema, { file: file('lease:\n  ttl: soon\n'), env: {} })).toThrow(/'lease.ttl' must be a duration/);
+    expect(() => loadConfig(schema, { env: { SPINCYCLE_JOBS_LIMIT: '-1' } })).toThrow(
+      /'jobs.limit' must be a non-negative integer/,
+    );
+    expect(() => loadConfig(schema, { file: file('lease:\n  ttl: soon\n'), env: {} })).toThrow(
+      /'lease.ttl' must be a duration/,
+    );
   });
   it('requires an explicitly named file to exist', () => {
     expect(() => loadConfig(schema, { file: '/nonexistent/x.yaml', env: {} })).toThrow(/nonexistent/);
   });
   it('redacts passwords in DSNs', () => {
-    expect(redactConfig(schema, { 'db.dsn': 'mysql://root:hunter2@h:3306/db' })['db.dsn']).toBe('mysql://root:*****@h:3306/db');
+    expect(redactConfig(schema, { 'db.dsn': 'mysql://root:hunter2@h:3306/db' })['db.dsn']).toBe(
+      'mysql://root:*****@h:3306/db',
+    );
   });
 });

@@ -1,6 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError, parseJson } from '@spincycle/protocol';
-import { createApp, finishApp, sendJson, silentLogger, startServer, type RunningServer } from '../src/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createApp,
+  finishApp,
+  type RunningServer,
+  sendJson,
+  silentLogger,
+  startServer,
+} from '../src/index.js';
 
 let srv: RunningServer;
 beforeAll(async () => {
@@ -37,16 +44,32 @@ describe('service-kit HTTP edge', () => {
     expect((await call('/nope')).status).toBe(404);
   });
   it('rejects malformed JSON, wrong content type and oversized bodies', async () => {
-    const bad = await call('/things', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":' });
+    const bad = await call('/things', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"a":',
+    });
     expect(bad.status).toBe(400);
     expect((await bad.json()).message).toMatch(/malformed JSON/);
-    const type = await call('/things', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' });
+    const type = await call('/things', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hi',
+    });
     expect(type.status).toBe(415);
-    const big = await call('/things', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: 'x'.repeat(5000) }) });
+    const big = await call('/things', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ a: 'x'.repeat(5000) }),
+    });
     expect(big.status).toBe(413);
   });
   it('keeps nanosecond integers exact through a round trip', async () => {
-    const res = await call('/things', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"startedAt":1554230366094196501}' });
+    const res = await call('/things', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"startedAt":1554230366094196501}',
+    });
     expect(res.status).toBe(201);
     expect((parseJson(await res.text()) as { startedAt: bigint }).startedAt).toBe(1554230366094196501n);
   });
