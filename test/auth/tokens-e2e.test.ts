@@ -34,7 +34,7 @@ const stateOf = async (id: string) => ((await get(`/api/v1/requests/${id}`)).jso
 const finalState = (id: string) =>
   until(`request ${id} to end`, async () => {
     const s = await stateOf(id);
-    return [State.COMPLETE, State.FAIL, State.STOPPED].includes(s) ? s : undefined;
+    return ([State.COMPLETE, State.FAIL, State.STOPPED] as number[]).includes(s) ? s : undefined;
   });
 
 beforeAll(async () => {
