@@ -13,6 +13,9 @@ import type {
   JobRunnerInfo,
   JobStatus,
   Request,
+  FinishOutcome,
+  ReportBatch,
+  ReportResult,
   RequestProgress,
   RequestSpec,
   RunningStatus,
@@ -136,6 +139,25 @@ export class RmInternalClient {
    */
   async postJobLogs(entries: JobLog[]): Promise<void> {
     if (entries.length > 0) await this.http.call('POST', '/api/v1/job-logs', entries);
+  }
+
+  /**
+   * Our addition: job-log entries, progress and finishes of any requests in
+   * one call. The RM stores the entries first (duplicates ignored), then
+   * applies the progress, then each finish; the answer settles every finish.
+   */
+  async report(batch: ReportBatch): Promise<ReportResult> {
+    const res = await this.http.call<Partial<ReportResult>>('POST', '/api/v1/internal/reports', batch);
+    const data = res.data ?? {};
+    const finishes: Record<string, FinishOutcome> = {};
+    if (data.finishes && typeof data.finishes === 'object')
+      for (const [id, v] of Object.entries(data.finishes))
+        if (v === 'ok' || v === 'not_running' || v === 'not_found' || v === 'invalid') finishes[id] = v;
+    return {
+      inserted: Number(data.inserted) || 0,
+      refused: Array.isArray(data.refused) ? data.refused.filter((x): x is string => typeof x === 'string') : [],
+      finishes,
+    };
   }
 
   /** Our addition: liveness report; the answer names chains the JR must drop. */

@@ -20,7 +20,7 @@ import {
 import { ValidationError } from './errors.js';
 import { toNanos } from './json.js';
 import { FINAL_STATES, isStateValue } from './states.js';
-import { isDuration } from './time.js';
+import { isDuration, parseRfc3339 } from './time.js';
 import type {
   CreateRequest,
   FinishRequest,
@@ -370,4 +370,80 @@ export function parseSuspendedJobChain(body: unknown): SuspendedJobChainDto {
   const sjc = validatePayload(SuspendedJobChainDto, body, 'SuspendedJobChain');
   sjc.jobChain = parseJobChain(sjc.jobChain, 'SuspendedJobChain.jobChain');
   return sjc;
+}
+
+/** A ReportBatch as the RM works with it: validated parts, bad finishes set aside by request id. */
+export interface ParsedReportBatch {
+  logs: JobLogDto[];
+  progress: RequestProgressDto[];
+  /** Well-formed finishes, in batch order. */
+  finishes: FinishRequestDto[];
+  /** Finishes that are not (each is answered `invalid`), with the reason. */
+  invalidFinishes: Array<{ requestId: string; message: string }>;
+}
+
+const isNonEmptyStr = (v: unknown): v is string => typeof v === 'string' && v !== '';
+
+function listField(body: Record<string, unknown>, key: string, what: string): unknown[] {
+  const v = body[key];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new ValidationError(`invalid ReportBatch: field '${key}': ${key} must be a list of ${what}`, key);
+  return v;
+}
+
+function reportItemError(key: string, i: number, err: unknown): ValidationError {
+  const e = err as ValidationError;
+  return new ValidationError(`invalid ReportBatch: ${key}[${i}]: ${e.message}`, `${key}[${i}]${e.field ? `.${e.field}` : ''}`);
+}
+
+/**
+ * Body of `POST /api/v1/internal/reports`. A bad job-log entry or progress
+ * value, or a finish without a request id, makes the whole batch a 400 whose
+ * message names the item; any other bad finish is set aside in
+ * `invalidFinishes` so the rest of the batch still applies. Well-formed items
+ * (all of them, in practice) take a fast path without class-validator.
+ */
+export function parseReportBatch(body: unknown): ParsedReportBatch {
+  if (!isPlainObject(body)) throw new ValidationError('invalid ReportBatch: body must be a JSON object');
+  const logs = listField(body, 'logs', 'JobLog').map((entry, i) => {
+    let e: JobLogDto;
+    try {
+      e = parseJobLog(entry);
+    } catch (err) {
+      throw reportItemError('logs', i, err);
+    }
+    if (!isNonEmptyStr(e.requestId))
+      throw new ValidationError(`invalid ReportBatch: logs[${i}]: invalid JobLog: field 'requestId': requestId must be set`, `logs[${i}].requestId`);
+    return e;
+  });
+  const progress = listField(body, 'progress', 'RequestProgress').map((p, i) => {
+    if (isPlainObject(p) && isNonEmptyStr(p.requestId) && isNonNegInt(p.finishedJobs))
+      return Object.assign(new RequestProgressDto(), { requestId: p.requestId, finishedJobs: p.finishedJobs });
+    try {
+      parseRequestProgress(p);
+    } catch (err) {
+      throw reportItemError('progress', i, err);
+    }
+    // Well-formed but for an empty id.
+    throw new ValidationError(`invalid ReportBatch: progress[${i}]: invalid RequestProgress: field 'requestId': requestId must be set`, `progress[${i}].requestId`);
+  });
+  const finishes: FinishRequestDto[] = [];
+  const invalidFinishes: ParsedReportBatch['invalidFinishes'] = [];
+  listField(body, 'finishes', 'FinishRequest').forEach((f, i) => {
+    if (!isPlainObject(f) || !isNonEmptyStr(f.requestId))
+      throw new ValidationError(`invalid ReportBatch: finishes[${i}]: invalid FinishRequest: field 'requestId': requestId must be set`, `finishes[${i}].requestId`);
+    if (FINAL_STATES.has(f.state as number) && isNonNegInt(f.finishedJobs) && typeof f.finishedAt === 'string' && parseRfc3339(f.finishedAt)) {
+      finishes.push(Object.assign(new FinishRequestDto(), { requestId: f.requestId, state: f.state, finishedAt: f.finishedAt, finishedJobs: f.finishedJobs }));
+      return;
+    }
+    try {
+      const dto = parseFinishRequest(f);
+      // The DTO's pattern takes a few impossible dates (month 13); they are not times.
+      if (!parseRfc3339(dto.finishedAt)) throw new ValidationError(`invalid FinishRequest: field 'finishedAt': finishedAt must be an RFC 3339 time`, 'finishedAt');
+      finishes.push(dto);
+    } catch (err) {
+      invalidFinishes.push({ requestId: f.requestId, message: (err as Error).message });
+    }
+  });
+  return { logs, progress, finishes, invalidFinishes };
 }

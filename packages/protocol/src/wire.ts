@@ -97,6 +97,35 @@ export interface RequestProgress {
   finishedJobs: number;
 }
 
+/**
+ * Our addition: everything a JR reports in one call (`POST /api/v1/internal/reports`).
+ * The RM inserts the logs first, then applies the progress, then each finish,
+ * so a finish may travel in the same batch as its chain's last entries.
+ */
+export interface ReportBatch {
+  logs: JobLog[];
+  progress: RequestProgress[];
+  finishes: FinishRequest[];
+}
+
+/**
+ * Fate of one finish of a ReportBatch. `ok`: applied (or the identical final
+ * state was already stored); `not_running`: the request has another state;
+ * `not_found`: no such request; `invalid`: the finish itself is bad. All four
+ * are settled: a JR retries a batch only on a network error or a 5xx.
+ */
+export type FinishOutcome = 'ok' | 'not_running' | 'not_found' | 'invalid';
+
+/** The RM's answer to a ReportBatch. */
+export interface ReportResult {
+  /** Job-log entries stored (re-sent ones are not counted). */
+  inserted: number;
+  /** Requests whose entries were refused because they are not RUNNING. */
+  refused: string[];
+  /** One outcome per finish, by request id. */
+  finishes: Record<string, FinishOutcome>;
+}
+
 /** A partly run chain handed from a JR to the RM (reference §7.9). */
 export interface SuspendedJobChain {
   requestId: string;

@@ -5,6 +5,7 @@ import {
   parseJobChain,
   parseJobLog,
   parseJobLogs,
+  parseReportBatch,
   parseRequestProgress,
   parseSuspendedJobChain,
 } from '../src/dto.js';
@@ -46,5 +47,27 @@ describe('payload DTOs', () => {
     expect(() => parseJobChain({ ...chain, jobs: { x: job } })).toThrow(/job key x does not match its id a/);
     expect(parseJobChain({ requestId: 'r', jobs: { a: job } }).adjacencyList).toEqual({});
     expect(() => parseSuspendedJobChain({ requestId: 'r', jobChain: { requestId: 'r', jobs: { a: { ...job, id: 3 } } }, totalJobTries: {}, latestRunJobTries: {}, sequenceTries: {} })).toThrow(/SuspendedJobChain.jobChain/);
+  });
+  it('parses a report batch: parts default to empty, bad finishes are set aside by id, anything else bad is a 400 naming the item', () => {
+    const fin = { requestId: 'f', state: 3, finishedAt: '2019-04-02T18:39:26.5Z', finishedJobs: 2 };
+    const b = parseReportBatch({ logs: [log], progress: [{ requestId: 'p', finishedJobs: 4 }], finishes: [fin] });
+    expect(b.logs[0]?.finishedAt).toBe(1554230367094791700n);
+    expect(b.progress).toEqual([{ requestId: 'p', finishedJobs: 4 }]);
+    expect(b.finishes).toEqual([fin]);
+    expect(b.invalidFinishes).toEqual([]);
+    expect(parseReportBatch({})).toEqual({ logs: [], progress: [], finishes: [], invalidFinishes: [] });
+    const bad = parseReportBatch({
+      finishes: [fin, { ...fin, requestId: 'running', state: 2 }, { ...fin, requestId: 'when', finishedAt: '2019-13-45T00:00:00Z' }, { ...fin, requestId: 'n', finishedJobs: -1 }],
+    });
+    expect(bad.finishes.map((f) => f.requestId)).toEqual(['f']);
+    expect(bad.invalidFinishes.map((f) => f.requestId)).toEqual(['running', 'when', 'n']);
+    expect(bad.invalidFinishes[0]?.message).toMatch(/field 'state': state must be a final state/);
+    expect(() => parseReportBatch([])).toThrow(/invalid ReportBatch: body must be a JSON object/);
+    expect(() => parseReportBatch({ logs: {} })).toThrow(/field 'logs': logs must be a list/);
+    expect(() => parseReportBatch({ logs: [log, { ...log, try: -1 }] })).toThrow(/^invalid ReportBatch: logs\[1\]: invalid JobLog: field 'try'/);
+    expect(() => parseReportBatch({ logs: [{ ...log, requestId: '' }] })).toThrow(/logs\[0\]: invalid JobLog: field 'requestId': requestId must be set/);
+    expect(() => parseReportBatch({ progress: [{ requestId: 'p', finishedJobs: 'x' }] })).toThrow(/progress\[0\]: invalid RequestProgress: field 'finishedJobs'/);
+    expect(() => parseReportBatch({ progress: [{ requestId: '', finishedJobs: 1 }] })).toThrow(/progress\[0\]: .*requestId must be set/);
+    expect(() => parseReportBatch({ finishes: [{ ...fin, requestId: '' }] })).toThrow(/finishes\[0\]: .*requestId must be set/);
   });
 });
