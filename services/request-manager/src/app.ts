@@ -9,6 +9,7 @@ import type { Express, Request } from 'express';
 import { registerJobLogRoutes } from './api/job-logs.js';
 import { registerJobRunnerRoutes } from './api/job-runners.js';
 import { registerMetaRoutes } from './api/meta.js';
+import { registerReportRoutes } from './api/reports.js';
 import { registerRequestRoutes } from './api/requests.js';
 import { InternalAuth } from './auth/internal.js';
 import { authMiddleware } from './auth/middleware.js';
@@ -49,6 +50,7 @@ export function buildApp(deps: AppDeps): Express {
   });
   registerRequestRoutes(app, deps.service, deps.isDraining);
   registerJobLogRoutes(app, deps.service);
+  registerReportRoutes(app, deps.service);
   registerMetaRoutes(app, deps.catalog, deps.running);
   if (deps.liveness) registerJobRunnerRoutes(app, deps.liveness);
   finishApp(app, deps.logger.child({ component: 'http' }));

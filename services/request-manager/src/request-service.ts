@@ -14,6 +14,8 @@ import { randomBytes } from 'node:crypto';
 import {
   ApiError,
   ConflictError,
+  type FinishOutcome,
+  type FinishRequest,
   type HeldChain,
   InvalidStateError,
   type JobChain,
@@ -25,9 +27,11 @@ import {
   parseJobLog,
   parseJobLogs,
   parseJson,
+  parseReportBatch,
   parseRequestProgress,
   parseRfc3339,
   parseSuspendedJobChain,
+  type ReportResult,
   type Request,
   type RequestArg,
   ShuttingDownError,
@@ -583,6 +587,134 @@ export class RequestService {
       entries: entries.length - entries.filter((e) => !no.has(e.requestId)).length,
     });
     return { inserted, refused };
+  }
+
+  // ---------------------------------------------------------------- batched JR reports
+
+  /**
+   * POST /internal/reports: a JR's job-log entries, progress and finishes in
+   * one call, applied in that order, so a finish riding in the same batch as
+   * its chain's last entries lands after them. Entries: as POST /job-logs
+   * (duplicates skipped, requests that are not RUNNING refused and named).
+   * Progress: RUNNING requests only. Finishes: as PUT finish (final states
+   * only, RUNNING requests only, an identical repeat is fine), each answered
+   * with its outcome. Round trips: one state read for every request named,
+   * one INSERT of the entries, one UPDATE for the progress and one for the
+   * finishes (per 500 requests), plus a re-read only if a request changed
+   * state meanwhile.
+   */
+  async report(body: unknown): Promise<ReportResult> {
+    const batch = parseReportBatch(body);
+    const finishes: Record<string, FinishOutcome> = {};
+    for (const bad of batch.invalidFinishes) {
+      finishes[bad.requestId] = 'invalid';
+      this.log.warn('invalid finish refused', { requestId: bad.requestId, error: bad.message });
+    }
+    const ids = new Set<string>();
+    for (const e of batch.logs) ids.add(e.requestId);
+    for (const p of batch.progress) ids.add(p.requestId);
+    for (const f of batch.finishes) ids.add(f.requestId);
+    if (ids.size === 0) return { inserted: 0, refused: [], finishes };
+    const states = await this.d.requests.statesOf([...ids]);
+    const running = (id: string) => states.get(id)?.state === State.RUNNING;
+
+    // 1. Job-log entries.
+    let inserted = 0;
+    let refused: string[] = [];
+    if (batch.logs.length > 0) {
+      const logIds = new Set<string>();
+      for (const e of batch.logs) logIds.add(e.requestId);
+      refused = [...logIds].filter((id) => !running(id));
+      let accepted: JobLog[] = batch.logs;
+      if (refused.length > 0) {
+        const no = new Set(refused);
+        accepted = batch.logs.filter((e) => !no.has(e.requestId));
+        this.log.warn('job log entries of requests that are not RUNNING were refused', {
+          requestIds: refused.slice(0, 20),
+          entries: batch.logs.length - accepted.length,
+        });
+      }
+      inserted = await this.d.logs.insertMany(accepted);
+    }
+
+    // 2. Progress of requests that are not also finished here (the finish carries the count); the last value wins.
+    const finishing = new Set(batch.finishes.map((f) => f.requestId));
+    const progress = new Map<string, number>();
+    for (const p of batch.progress)
+      if (running(p.requestId) && !finishing.has(p.requestId)) progress.set(p.requestId, p.finishedJobs);
+    if (progress.size > 0)
+      await this.d.requests.setProgressMany(
+        [...progress].map(([id, finishedJobs]) => ({ id, finishedJobs })),
+      );
+
+    // 3. Finishes.
+    if (batch.finishes.length > 0) await this.finishBatch(batch.finishes, states, finishes);
+    return { inserted, refused, finishes };
+  }
+
+  private async finishBatch(
+    list: FinishRequest[],
+    states: Map<string, { state: number }>,
+    out: Record<string, FinishOutcome>,
+  ): Promise<void> {
+    // Several finishes of one request in a batch (no JR sends that): one at a time, in order.
+    if (new Set(list.map((f) => f.requestId)).size !== list.length) {
+      for (const f of list) out[f.requestId] = await this.finishOne(f);
+      return;
+    }
+    const toUpdate: FinishRequest[] = [];
+    for (const f of list) {
+      const st = states.get(f.requestId);
+      if (!st) out[f.requestId] = 'not_found';
+      else if (st.state === State.RUNNING) toUpdate.push(f);
+      // A JR retrying a finish whose answer it lost.
+      else out[f.requestId] = st.state === f.state ? 'ok' : 'not_running';
+    }
+    if (toUpdate.length === 0) return;
+    const changed = await this.d.requests.finishMany(
+      toUpdate.map((f) => ({
+        id: f.requestId,
+        state: f.state,
+        finishedAt: parseRfc3339(f.finishedAt) as Date,
+        finishedJobs: f.finishedJobs,
+      })),
+    );
+    if (changed === toUpdate.length) {
+      // Only rows of these requests that were RUNNING can have changed, so each of them was finished here.
+      for (const f of toUpdate) out[f.requestId] = 'ok';
+    } else {
+      // Some changed state between the read and the update: look again.
+      const now = await this.d.requests.statesOf(toUpdate.map((f) => f.requestId));
+      for (const f of toUpdate) {
+        const st = now.get(f.requestId);
+        if (!st) out[f.requestId] = 'not_found';
+        else if (st.state === f.state) out[f.requestId] = 'ok';
+        else if (st.state === State.RUNNING) out[f.requestId] = await this.finishOne(f);
+        else out[f.requestId] = 'not_running';
+      }
+    }
+    if (this.log.isInfoEnabled())
+      for (const f of toUpdate)
+        if (out[f.requestId] === 'ok')
+          this.log.info('request finished', {
+            requestId: f.requestId,
+            state: stateName(f.state),
+            finishedJobs: f.finishedJobs,
+          });
+  }
+
+  /** One finish, as PUT finish decides it, as an outcome. */
+  private async finishOne(f: FinishRequest): Promise<FinishOutcome> {
+    const ok = await this.d.requests.transition(f.requestId, State.RUNNING, {
+      state: f.state,
+      finished_at: parseRfc3339(f.finishedAt) as Date,
+      finished_jobs: f.finishedJobs,
+      jr_url: null,
+    });
+    if (ok) return 'ok';
+    const row = await this.d.requests.get(f.requestId);
+    if (!row) return 'not_found';
+    return row.state === f.state ? 'ok' : 'not_running';
   }
 
   async listLogs(id: string): Promise<JobLog[]> {

@@ -394,6 +394,148 @@ describe.each(DB_KINDS)('life cycle on %s', (kind) => {
     });
   });
 
+  describe("POST /internal/reports (a JR's entries, progress and finishes in one call)", () => {
+    const report = (body: unknown) => call(t.url, 'POST', '/api/v1/internal/reports', stringifyJson(body));
+
+    it('stores the entries, then the progress, then each finish, and answers every finish', async () => {
+      const [a, b, c, done, other] = [
+        await create(),
+        await create(),
+        await create(),
+        await create(),
+        await create(),
+      ];
+      const pending = await insertPending(t);
+      await t.internal.finish(finishBody(done, State.FAIL));
+      await t.internal.finish(finishBody(other, State.FAIL));
+      const batch = {
+        // a's last entries travel with its finish: they are stored first.
+        logs: [entry(a, 'x', 1), entry(b, 'x', 1), entry(a, 'y', 1), entry(done, 'late', 1)],
+        progress: [
+          { requestId: b, finishedJobs: 5 },
+          { requestId: a, finishedJobs: 7 },
+          { requestId: done, finishedJobs: 9 },
+        ],
+        finishes: [
+          finishBody(a, State.COMPLETE, 2),
+          finishBody(done, State.FAIL), // a JR retrying: the same final state is stored already
+          finishBody(other, State.COMPLETE), // another final state is stored
+          finishBody(pending),
+          finishBody('nosuchrequest0000000'),
+          { ...finishBody(c), state: State.RUNNING },
+        ],
+      };
+      const res = await report(batch);
+      expect(res.status).toBe(200);
+      expect(res.json).toMatchObject({ inserted: 3, refused: [done] });
+      expect((res.json as { finishes: unknown }).finishes).toEqual({
+        [a]: 'ok',
+        [done]: 'ok',
+        [other]: 'not_running',
+        [pending]: 'not_running',
+        nosuchrequest0000000: 'not_found',
+        [c]: 'invalid',
+      });
+      const ra = await t.client.getRequest(a);
+      expect(ra).toMatchObject({
+        state: State.COMPLETE,
+        finishedJobs: 2,
+        finishedAt: '2030-01-02T03:04:05.678Z',
+      });
+      expect(ra.jrURL).toBeUndefined();
+      expect((await t.client.getJobLogs(a)).map((l) => l.jobId)).toEqual(['x', 'y']);
+      expect(await t.client.getRequest(b)).toMatchObject({ state: State.RUNNING, finishedJobs: 5 });
+      expect(await t.client.getRequest(c)).toMatchObject({ state: State.RUNNING, finishedAt: null });
+      expect(await t.client.getRequest(other)).toMatchObject({ state: State.FAIL });
+      expect(await t.client.getRequest(pending)).toMatchObject({ state: State.PENDING });
+      expect(await t.client.getJobLogs(done)).toEqual([]);
+
+      // The same batch again (its answer was lost): nothing is stored twice, every finish is still settled.
+      const again = await report(batch);
+      expect(again.json).toMatchObject({ inserted: 0, finishes: { [a]: 'ok', [done]: 'ok' } });
+      expect((await t.client.getJobLogs(a)).length).toBe(2);
+      expect(await t.internal.report({ logs: [], progress: [], finishes: [] })).toEqual({
+        inserted: 0,
+        refused: [],
+        finishes: {},
+      });
+    });
+
+    it('a finish whose request changed state between the read and the update is answered by its new state', async () => {
+      const [a, b, c] = [await create(), await create(), await create()];
+      const requests = (t.rm.service as unknown as { d: { requests: RequestStore } }).d.requests;
+      const real = requests.finishMany.bind(requests);
+      requests.finishMany = async (items) => {
+        // Meanwhile b was failed (say, as lost) and c stopped with the state its JR reports.
+        await requests.transition(b, State.RUNNING, {
+          state: State.FAIL,
+          finished_at: new Date(),
+          jr_url: null,
+        });
+        await requests.transition(c, State.RUNNING, {
+          state: State.STOPPED,
+          finished_at: new Date(),
+          jr_url: null,
+        });
+        return real(items);
+      };
+      try {
+        const res = await t.internal.report({
+          logs: [],
+          progress: [],
+          finishes: [finishBody(a), finishBody(b), finishBody(c, State.STOPPED)],
+        });
+        expect(res.finishes).toEqual({ [a]: 'ok', [b]: 'not_running', [c]: 'ok' });
+      } finally {
+        requests.finishMany = real;
+      }
+      expect((await t.client.getRequest(a)).state).toBe(State.COMPLETE);
+      expect((await t.client.getRequest(b)).state).toBe(State.FAIL);
+    });
+
+    it('finishes many requests at once (several statements), each exactly once', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 12; i++) ids.push(await create());
+      const res = await t.internal.report({
+        logs: ids.map((id) => entry(id, 'a', 1)),
+        progress: [],
+        finishes: [
+          ...ids.map((id, i) => finishBody(id, i % 2 ? State.FAIL : State.COMPLETE, i)),
+          ...Array.from({ length: 600 }, (_, i) => finishBody(`missing${i}`)),
+        ],
+      });
+      expect(res.inserted).toBe(12);
+      expect(Object.values(res.finishes).filter((v) => v === 'ok')).toHaveLength(12);
+      expect(Object.values(res.finishes).filter((v) => v === 'not_found')).toHaveLength(600);
+      for (const [i, id] of ids.entries())
+        expect(await t.client.getRequest(id)).toMatchObject({
+          state: i % 2 ? State.FAIL : State.COMPLETE,
+          finishedJobs: i,
+        });
+    });
+
+    it('a bad entry or progress value is a 400 naming it, and nothing of the batch is applied', async () => {
+      const a = await create();
+      const bad = await report({
+        logs: [entry(a, 'x', 1), { ...entry(a, 'y', 1), startedAt: 'soon' }],
+        finishes: [finishBody(a)],
+      });
+      expect(bad.status).toBe(400);
+      expect((bad.json as { message: string }).message).toMatch(
+        /^invalid ReportBatch: logs\[1\]: invalid JobLog: field 'startedAt'/,
+      );
+      const badProgress = await report({
+        progress: [{ requestId: a, finishedJobs: -1 }],
+        finishes: [finishBody(a)],
+      });
+      expect(badProgress.status).toBe(400);
+      expect((await report([])).status).toBe(400);
+      expect((await report({ finishes: [{ state: 3 }] })).status).toBe(400);
+      expect(await t.client.getRequest(a)).toMatchObject({ state: State.RUNNING });
+      expect(await t.client.getJobLogs(a)).toEqual([]);
+    });
+  });
+
   describe('GET status/running', () => {
     it('when nothing runs, then {"jobs":[],"requests":{}}', async () => {
       const t2 = await startTestRm({ db: kind, jrUrl: jr.url });

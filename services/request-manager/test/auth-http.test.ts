@@ -227,6 +227,8 @@ describe.each(DB_KINDS)('auth over HTTP on %s', (kind) => {
       ['POST', '/api/v1/Job-Logs/', [log]],
       ['PUT', '/api/v1/job-runners/heartbeat', {}],
       ['GET', '/api/v1/internal/anything', undefined],
+      ['POST', '/api/v1/internal/reports', { logs: [log], progress: [progress], finishes: [finish] }],
+      ['POST', '/API/V1/Internal/Reports/', { logs: [log], progress: [progress], finishes: [finish] }],
     ];
     for (const [method, path, body] of attempts) {
       for (const headers of [
@@ -243,6 +245,12 @@ describe.each(DB_KINDS)('auth over HTTP on %s', (kind) => {
     ).toEqual([]);
     // The JR's credential works, and only on internal routes.
     expect((await call(t.url, 'POST', `/api/v1/requests/${id}/log`, log, jrCreds)).status).toBe(201);
+    const report = { logs: [{ ...log, jobId: 'j2' }], progress: [progress], finishes: [] };
+    expect((await call(t.url, 'POST', '/api/v1/internal/reports', report, jrCreds)).json).toEqual({
+      inserted: 1,
+      refused: [],
+      finishes: {},
+    });
     expect((await call(t.url, 'PUT', `/api/v1/requests/${id}/progress`, progress, jrCreds)).status).toBe(200);
     expect((await call(t.url, 'PUT', `/API/v1/requests/${id}/finish/`, finish, jrCreds)).status).toBe(200);
     expect((await call(t.url, 'GET', `/api/v1/requests/${id}`, undefined, jrCreds)).status).toBe(401);

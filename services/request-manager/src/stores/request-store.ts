@@ -318,6 +318,52 @@ export class RequestStore {
     return out;
   }
 
+  /**
+   * `finished_jobs` of each request that is RUNNING (others are left alone):
+   * one UPDATE per 500 requests. Returns how many rows it set.
+   */
+  async setProgressMany(items: ReadonlyArray<{ id: string; finishedJobs: number }>): Promise<number> {
+    let n = 0;
+    for (let i = 0; i < items.length; i += 500) {
+      const chunk = items.slice(i, i + 500);
+      const params: unknown[] = [];
+      for (const p of chunk) params.push(p.id, p.finishedJobs);
+      for (const p of chunk) params.push(p.id);
+      const sql = `UPDATE \`requests\` SET \`finished_jobs\` = CASE \`request_id\` ${chunk.map(() => 'WHEN ? THEN ?').join(' ')} ELSE \`finished_jobs\` END WHERE \`request_id\` IN (${chunk.map(() => '?').join(',')}) AND \`state\` = 2`;
+      n += await this.db.run((m) => this.db.exec(m, sql, params));
+    }
+    return n;
+  }
+
+  /**
+   * RUNNING → its final state for each request, with `finished_at`,
+   * `finished_jobs` and `jr_url` NULL, in one conditional UPDATE per 500
+   * requests. Returns how many rows changed: rows that were not RUNNING any
+   * more are untouched, so a count equal to `items.length` means every one of
+   * them was finished by this call. Ids must be distinct.
+   */
+  async finishMany(
+    items: ReadonlyArray<{ id: string; state: number; finishedAt: Date; finishedJobs: number }>,
+  ): Promise<number> {
+    let n = 0;
+    for (let i = 0; i < items.length; i += 500) {
+      const chunk = items.slice(i, i + 500);
+      const whens = chunk.map(() => 'WHEN ? THEN ?').join(' ');
+      const params: unknown[] = [];
+      for (const f of chunk) params.push(f.id, f.state);
+      for (const f of chunk) params.push(f.id, f.finishedAt);
+      for (const f of chunk) params.push(f.id, f.finishedJobs);
+      for (const f of chunk) params.push(f.id);
+      const sql =
+        `UPDATE \`requests\` SET \`state\` = CASE \`request_id\` ${whens} END, ` +
+        `\`finished_at\` = CASE \`request_id\` ${whens} END, ` +
+        `\`finished_jobs\` = CASE \`request_id\` ${whens} END, \`jr_url\` = NULL ` +
+        `WHERE \`request_id\` IN (${chunk.map(() => '?').join(',')}) AND \`state\` = 2`;
+      n += await this.db.run((m) => this.db.exec(m, sql, params));
+    }
+    return n;
+  }
+
   /** Every RUNNING request: id, JR and start time (the lost-JR sweeper's view). */
   async running(): Promise<Array<{ id: string; jrUrl: string | null; startedAt: Date | null }>> {
     const rows = await this.db.run((m) =>

@@ -1,0 +1,14 @@
+/**
+ * Our addition: a Job Runner's job-log entries, progress and finishes in one
+ * call. Under /api/v1/internal/, so only Job Runners may call it (see
+ * internal-routes.ts).
+ */
+import { sendJson } from '@spincycle/service-kit';
+import type { Express } from 'express';
+import type { RequestService } from '../request-service.js';
+
+export function registerReportRoutes(app: Express, service: RequestService): void {
+  app.post('/api/v1/internal/reports', async (req, res) => {
+    sendJson(res, 200, await service.report(req.body));
+  });
+}
