@@ -102,6 +102,7 @@ describe('RM and JR with tokens', () => {
         ['PUT', `/api/v1/requests/${id}/suspend`, { requestId: id }],
         ['POST', `/api/v1/requests/${id}/log`, {}],
         ['POST', '/api/v1/job-logs', []],
+        ['POST', '/api/v1/internal/reports', { logs: [], progress: [], finishes: [finish] }],
       ] as const) {
         const a = await http(rm.url, method, path, body, as(user));
         expect([user, path, a.status, messageOf(a)]).toEqual([
