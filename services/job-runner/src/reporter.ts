@@ -1,24 +1,34 @@
 /**
  * Everything the JR tells the RM goes through here (reference §7.4 step 5,
- * §7.7, §7.9, §7.10), with the original's silent drops fixed:
+ * §7.7, §7.9, §7.10), with the original's silent drops fixed. Job-log
+ * entries, progress and finishes share ONE outbound pipeline: each flush is a
+ * single `POST /api/v1/internal/reports` carrying
  *
- * - Job-log entries go into one outbound queue, sent in batches
- *   (`POST /api/v1/job-logs`) a few tens of milliseconds after the first
- *   entry, or at once when a batch is full. One batch is in flight at a time,
- *   so entries arrive in the order they were made. A failed batch is retried
- *   with backoff for as long as the process lives; the RM ignores exact
- *   duplicates, so re-sending is safe.
- * - A chain's final message (finish or suspend) is sent only after every
- *   job-log entry of that chain was delivered, and is retried with backoff
- *   until delivered, rejected (4xx: the RM will never take it) or past its
- *   deadline.
- * - Progress is best effort: at most one call in flight per chain, later
- *   values coalesced.
+ * - the queued job-log entries, in the order they were made (one call in
+ *   flight at a time, so they arrive in that order);
+ * - the latest progress of each chain whose count moved (best effort);
+ * - the finishes whose chain's entries are all delivered or in this very
+ *   batch: the RM stores a batch's entries before it applies its finishes, so
+ *   a finish is never applied before its chain's job log.
+ *
+ * A flush happens ~25 ms after the first queued entry or progress, at once
+ * when a batch is full, and for a finish at once unless a call went out in the
+ * last `minIntervalMs` (then when that is over), so bursts of finishes share
+ * calls while a lone finish reaches the RM within milliseconds. A call that
+ * fails (network error, timeout, 5xx) is retried with backoff for as long as
+ * the process lives (re-sending is safe: the RM ignores exact duplicates and
+ * answers a repeated identical finish `ok`). The RM answers each finish
+ * `ok`, `not_running`, `not_found` or `invalid`: all settle it. Suspended
+ * chains go separately (`PUT …/suspend`, big and rare), after their chain's
+ * entries, retried the same way.
  */
 import {
   ApiError,
+  type FinishOutcome,
   type FinishRequest,
   type JobLog,
+  type ReportBatch,
+  type ReportResult,
   type RequestProgress,
   type SuspendedJobChain,
 } from '@spincycle/protocol';
@@ -27,10 +37,9 @@ import { errorText } from './runner.js';
 
 /** The RM calls the JR makes (implemented over HTTP by RmGateway; in memory in tests). */
 export interface RmSink {
-  postJobLogs(entries: JobLog[]): Promise<void>;
-  finish(body: FinishRequest): Promise<void>;
+  /** Job-log entries, then progress, then finishes, applied by the RM in that order. */
+  report(batch: ReportBatch): Promise<ReportResult>;
   suspend(body: SuspendedJobChain): Promise<void>;
-  progress(body: RequestProgress): Promise<void>;
 }
 
 export interface DeliveryOptions {
@@ -48,11 +57,13 @@ export interface ChainReporter {
 }
 
 export interface ReporterOptions {
-  /** Delay between the first queued entry and its batch being sent (default 25 ms). */
+  /** Longest wait between the first queued entry (or progress) and its flush (default 25 ms). */
   flushIntervalMs?: number;
-  /** Send at once when this many entries are queued (default 256). */
+  /** Least time between two calls when only finishes wait (default 10 ms; 0: no wait). */
+  minIntervalMs?: number;
+  /** Flush at once when this many entries are queued (default 256). */
   batchSize?: number;
-  /** Most entries in one call (default 1000). */
+  /** Most entries (and most finishes) in one call (default 1000). */
   maxBatch?: number;
   /** Rough upper bound of one call's body in bytes (default 4 MiB; a single larger entry still goes alone). */
   maxBatchBytes?: number;
@@ -74,17 +85,51 @@ function describe(err: unknown): string {
   return errorText(err);
 }
 
+/** A finish waiting for delivery. */
+interface PendingFinish {
+  body: FinishRequest;
+  resolve: (d: Delivery) => void;
+  settled: boolean;
+  /** Part of the call in flight. */
+  inFlight: boolean;
+  attempts: number;
+  timer?: NodeJS.Timeout;
+}
+
+/** One call's worth: what was taken from the queues. */
+interface Outgoing {
+  /** Entries taken from the queue (`head` moves past them once the call is settled). */
+  span: number;
+  /** The entries sent (the span less those of dropped chains). */
+  logs: JobLog[];
+  progress: RequestProgress[];
+  finishes: PendingFinish[];
+}
+
+const FINISH_REASONS: Record<Exclude<FinishOutcome, 'ok'>, string> = {
+  not_running: 'the request is not RUNNING at the RM',
+  not_found: 'the RM does not know the request',
+  invalid: 'the RM found the finish invalid',
+};
+
 export class Reporter implements ChainReporter {
   private queue: JobLog[] = [];
   private head = 0;
   private sending = false;
   private timer: NodeJS.Timeout | undefined;
+  private timerAt = 0;
+  /** When the oldest unsent entry or progress was queued (0: none waits). */
+  private oldestAt = 0;
+  /** When the last call went out. */
+  private lastSendAt = 0;
+  /** Set by drain: send everything without waiting. */
+  private draining = false;
   private readonly pending = new Map<string, number>();
   private readonly waiters = new Map<string, Array<() => void>>();
+  private readonly finishes = new Map<string, PendingFinish>();
   private readonly sleeps = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   private finalsInFlight = 0;
   private readonly idleWaiters: Array<() => void> = [];
-  private readonly progressInFlight = new Set<string>();
   private readonly progressNext = new Map<string, RequestProgress>();
   private closed = false;
   private warnedAt = 0;
@@ -93,6 +138,8 @@ export class Reporter implements ChainReporter {
   private readonly opts: Required<ReporterOptions>;
   /** Entries delivered so far (for tests and stats). */
   delivered = 0;
+  /** Calls made to the RM's report endpoint (for tests and stats). */
+  calls = 0;
 
   constructor(
     private readonly sink: RmSink,
@@ -101,6 +148,7 @@ export class Reporter implements ChainReporter {
   ) {
     this.opts = {
       flushIntervalMs: opts.flushIntervalMs ?? 25,
+      minIntervalMs: opts.minIntervalMs ?? 10,
       batchSize: opts.batchSize ?? 256,
       maxBatch: opts.maxBatch ?? 1000,
       maxBatchBytes: opts.maxBatchBytes ?? 4 * 1024 * 1024,
@@ -120,16 +168,69 @@ export class Reporter implements ChainReporter {
     if (this.forgotten.has(entry.requestId)) return;
     this.queue.push(entry);
     this.pending.set(entry.requestId, (this.pending.get(entry.requestId) ?? 0) + 1);
+    if (this.oldestAt === 0) this.oldestAt = Date.now();
     const n = this.queue.length - this.head;
-    if (n >= this.opts.batchSize) this.kick();
-    else if (!this.timer && !this.sending)
-      this.timer = setTimeout(() => this.kick(), this.opts.flushIntervalMs);
     if (n > this.opts.warnQueueSize && Date.now() - this.warnedAt > 10_000) {
       this.warnedAt = Date.now();
       this.logger.warn('job-log queue is large: the RM is slow or unreachable', { queued: n });
     }
+    // Cheap for the common case: a flush is already due no later than this entry needs one.
+    if (this.sending || (this.timer && n < this.opts.batchSize)) return;
+    this.schedule();
   }
 
+  /** Best-effort progress: the latest value per chain goes with the next flush. */
+  progress(body: RequestProgress): void {
+    if (this.closed || this.forgotten.has(body.requestId)) return;
+    this.progressNext.set(body.requestId, body);
+    if (this.oldestAt === 0) this.oldestAt = Date.now();
+    this.schedule();
+  }
+
+  // ---------------------------------------------------------------- scheduling
+
+  /** When the next call should go out (epoch ms), or undefined when nothing waits. */
+  private dueAt(): number | undefined {
+    const logs = this.queued > 0;
+    if (!logs && this.finishes.size === 0 && this.progressNext.size === 0) return undefined;
+    const now = Date.now();
+    if (this.draining || (logs && (this.queued >= this.opts.batchSize || this.waiters.size > 0))) return now;
+    let due: number | undefined;
+    if (this.finishes.size > 0) due = Math.max(now, this.lastSendAt + this.opts.minIntervalMs);
+    if (this.oldestAt !== 0 && (this.queued > 0 || this.progressNext.size > 0)) {
+      const t = this.oldestAt + this.opts.flushIntervalMs;
+      due = due === undefined ? t : Math.min(due, t);
+    }
+    return due;
+  }
+
+  /** Start a flush now, or set the timer for when one is due. */
+  private schedule(): void {
+    if (this.sending || this.closed) return;
+    const due = this.dueAt();
+    if (due === undefined) return;
+    const wait = due - Date.now();
+    if (wait <= 0) {
+      this.kick();
+      return;
+    }
+    this.setTimer(due);
+  }
+
+  private setTimer(due: number): void {
+    if (this.timer && this.timerAt <= due) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = due;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.kick();
+      },
+      Math.max(0, due - Date.now()),
+    );
+  }
+
+  /** Flush now (unless a call is in flight: the loop goes on after it). */
   private kick(): void {
     if (this.timer) {
       clearTimeout(this.timer);
@@ -140,57 +241,101 @@ export class Reporter implements ChainReporter {
     void this.sendLoop();
   }
 
+  // ---------------------------------------------------------------- the call
+
   private async sendLoop(): Promise<void> {
     let delay = this.opts.retryBaseMs;
     let failures = 0;
     try {
-      while (this.head < this.queue.length && !this.closed) {
-        const span = this.nextBatch();
-        // Entries of chains dropped meanwhile are skipped, not sent.
-        const batch = this.forgotten.size > 0 ? span.filter((e) => !this.forgotten.has(e.requestId)) : span;
+      while (!this.closed) {
+        const out = this.take();
+        if (!out) break;
+        this.lastSendAt = Date.now();
+        this.calls++;
+        let result: ReportResult;
         try {
-          if (batch.length > 0) await this.sink.postJobLogs(batch);
+          result = await this.sink.report({
+            logs: out.logs,
+            progress: out.progress,
+            finishes: out.finishes.map((f) => f.body),
+          });
         } catch (err) {
           if (isRejection(err)) {
-            // The RM will never take this batch; keep the entries in our log rather than block every chain behind it.
-            this.logger.error('RM rejected a batch of job-log entries; they are dropped', {
-              entries: batch.length,
-              error: describe(err),
-              requestIds: [...new Set(batch.map((e) => e.requestId))].slice(0, 10),
-              first: batch[0] && { requestId: batch[0].requestId, jobId: batch[0].jobId, try: batch[0].try },
-            });
-          } else {
-            failures++;
-            if (failures === 1 || failures % 10 === 0) {
-              this.logger.warn('delivering job-log entries to the RM failed; retrying', {
-                entries: batch.length,
-                queued: this.queued,
-                error: describe(err),
-                failures,
-              });
-            }
-            await this.sleep(delay);
-            delay = Math.min(delay * 2, this.opts.retryMaxMs);
+            this.rejected(out, err);
+            failures = 0;
+            delay = this.opts.retryBaseMs;
             continue;
           }
+          this.putBack(out);
+          failures++;
+          if (failures === 1 || failures % 10 === 0) {
+            this.logger.warn('reporting to the RM failed; retrying', {
+              entries: out.logs.length,
+              finishes: out.finishes.length,
+              queued: this.queued,
+              error: describe(err),
+              failures,
+            });
+          }
+          await this.sleep(delay);
+          delay = Math.min(delay * 2, this.opts.retryMaxMs);
+          continue;
+        }
+        if (failures > 0) this.logger.info('reporting to the RM works again', { failures });
+        const unanswered = this.accepted(out, result);
+        if (unanswered > 0) {
+          // A 200 that does not settle every finish: do not hammer that RM.
+          failures++;
+          this.logger.warn('the RM did not answer for every finish; retrying them', { unanswered, failures });
+          await this.sleep(delay);
+          delay = Math.min(delay * 2, this.opts.retryMaxMs);
+          continue;
         }
         failures = 0;
         delay = this.opts.retryBaseMs;
-        this.head += span.length;
-        this.delivered += batch.length;
-        this.settle(batch);
-        if (this.head === this.queue.length) {
-          this.queue = [];
-          this.head = 0;
-        } else if (this.head > 4096 && this.head * 2 > this.queue.length) {
-          this.queue = this.queue.slice(this.head);
-          this.head = 0;
-        }
+        const due = this.dueAt();
+        if (due === undefined || due > Date.now()) break;
       }
     } finally {
       this.sending = false;
+      // Through a timer even when due now: never a synchronous loop back into sendLoop.
+      const due = this.closed ? undefined : this.dueAt();
+      if (due !== undefined) this.setTimer(due);
       this.notifyIdle();
     }
+  }
+
+  /** Take the next call's worth from the queues; undefined when nothing is to be sent. */
+  private take(): Outgoing | undefined {
+    let span = this.nextBatch();
+    let logs = this.forgotten.size > 0 ? span.filter((e) => !this.forgotten.has(e.requestId)) : span;
+    // Entries only of dropped chains: skipped without a call.
+    while (span.length > 0 && logs.length === 0) {
+      this.advance({ span: span.length, logs, progress: [], finishes: [] });
+      span = this.nextBatch();
+      logs = this.forgotten.size > 0 ? span.filter((e) => !this.forgotten.has(e.requestId)) : span;
+    }
+    // Entries of each chain in this call, to tell which finishes may ride along.
+    const inCall = new Map<string, number>();
+    for (const e of logs) inCall.set(e.requestId, (inCall.get(e.requestId) ?? 0) + 1);
+    const finishes: PendingFinish[] = [];
+    for (const [id, f] of this.finishes) {
+      if (finishes.length >= this.opts.maxBatch) break;
+      if ((this.pending.get(id) ?? 0) !== (inCall.get(id) ?? 0)) continue;
+      f.inFlight = true;
+      f.attempts++;
+      finishes.push(f);
+    }
+    const progress: RequestProgress[] = [];
+    for (const [id, p] of this.progressNext) {
+      // A finish carries the final count.
+      if (this.finishes.has(id) || this.forgotten.has(id)) continue;
+      progress.push(p);
+    }
+    this.progressNext.clear();
+    if (span.length === this.queued) this.oldestAt = 0;
+    if (span.length === 0 && finishes.length === 0 && progress.length === 0) return undefined;
+    return { span: span.length, logs, progress, finishes };
   }
 
   /** The next entries to send: up to maxBatch entries and about maxBatchBytes of text. */
@@ -206,8 +351,92 @@ export class Reporter implements ChainReporter {
     return this.queue.slice(this.head, i);
   }
 
+  /** The call will be made again: progress not superseded meanwhile goes back to the queue. */
+  private putBack(out: Outgoing): void {
+    for (const p of out.progress)
+      if (!this.progressNext.has(p.requestId) && !this.forgotten.has(p.requestId))
+        this.progressNext.set(p.requestId, p);
+    if (out.progress.length > 0 && this.oldestAt === 0) this.oldestAt = Date.now();
+    for (const f of out.finishes) f.inFlight = false;
+  }
+
+  /** The entries of a call are off the queue (delivered, or refused for good). */
+  private advance(out: Outgoing): void {
+    this.head += out.span;
+    this.settleLogs(out.logs);
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** A 200: entries delivered, finishes settled by their outcome. Returns how many finishes got no outcome. */
+  private accepted(out: Outgoing, result: ReportResult): number {
+    this.advance(out);
+    this.delivered += out.logs.length;
+    let unanswered = 0;
+    for (const f of out.finishes) {
+      f.inFlight = false;
+      const outcome = result.finishes[f.body.requestId];
+      const requestId = f.body.requestId;
+      if (outcome === undefined) {
+        unanswered++;
+        continue;
+      }
+      if (outcome === 'ok') {
+        if (f.attempts > 1)
+          this.logger.info('finish delivered to the RM', { requestId, attempts: f.attempts });
+        this.settleFinish(f, { delivered: true });
+        continue;
+      }
+      const reason = FINISH_REASONS[outcome];
+      this.logger[outcome === 'not_running' ? 'warn' : 'error']('RM refused finish; not retrying', {
+        requestId,
+        error: reason,
+      });
+      this.settleFinish(f, { delivered: false, reason, rejected: true });
+    }
+    return unanswered;
+  }
+
+  /** A 4xx for the whole call: the RM will never take it as it is. */
+  private rejected(out: Outgoing, err: ApiError): void {
+    const error = describe(err);
+    if (out.logs.length > 0 || out.span > 0) {
+      // Keep the entries in our log rather than block every chain behind them; the finishes go again without them.
+      this.logger.error('RM rejected a batch of job-log entries; they are dropped', {
+        entries: out.logs.length,
+        error,
+        requestIds: [...new Set(out.logs.map((e) => e.requestId))].slice(0, 10),
+        first: out.logs[0] && {
+          requestId: out.logs[0].requestId,
+          jobId: out.logs[0].jobId,
+          try: out.logs[0].try,
+        },
+      });
+      this.advance(out);
+      for (const f of out.finishes) f.inFlight = false;
+      return;
+    }
+    for (const f of out.finishes) {
+      this.logger.error('RM refused finish; not retrying', { requestId: f.body.requestId, error });
+      this.settleFinish(f, { delivered: false, reason: error, rejected: true });
+    }
+  }
+
+  private settleFinish(f: PendingFinish, d: Delivery): void {
+    if (f.settled) return;
+    f.settled = true;
+    if (f.timer) clearTimeout(f.timer);
+    if (this.finishes.get(f.body.requestId) === f) this.finishes.delete(f.body.requestId);
+    f.resolve(d);
+  }
+
   /** Count delivered entries off their requests and wake whoever waits for them. */
-  private settle(batch: JobLog[]): void {
+  private settleLogs(batch: JobLog[]): void {
     let last = '';
     let count = 0;
     const flush = () => {
@@ -234,10 +463,11 @@ export class Reporter implements ChainReporter {
     flush();
   }
 
+  // ---------------------------------------------------------------- final messages
+
   /** Resolves when every entry queued so far for `requestId` was delivered (or the deadline passed: false). */
   logsDelivered(requestId: string, deadline?: number): Promise<boolean> {
     if (!this.pending.has(requestId)) return Promise.resolve(true);
-    this.kick();
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const done = () => {
@@ -247,6 +477,7 @@ export class Reporter implements ChainReporter {
       const list = this.waiters.get(requestId) ?? [];
       list.push(done);
       this.waiters.set(requestId, list);
+      this.schedule();
       if (deadline !== undefined) {
         timer = setTimeout(
           () => {
@@ -254,6 +485,7 @@ export class Reporter implements ChainReporter {
             if (ws) {
               const i = ws.indexOf(done);
               if (i >= 0) ws.splice(i, 1);
+              if (ws.length === 0) this.waiters.delete(requestId);
             }
             resolve(false);
           },
@@ -263,15 +495,51 @@ export class Reporter implements ChainReporter {
     });
   }
 
+  /**
+   * Deliver a chain's final state: with the next flush that also carries (or
+   * follows) every job-log entry queued for the chain. Settled by the RM's
+   * outcome; retried until then, or until the deadline (not delivered).
+   */
   finish(body: FinishRequest, opts: DeliveryOptions = {}): Promise<Delivery> {
-    return this.deliverFinal('finish', body.requestId, () => this.sink.finish(body), opts);
+    const requestId = body.requestId;
+    if (this.closed) return Promise.resolve({ delivered: false, reason: 'reporter closed', rejected: false });
+    if (this.forgotten.has(requestId))
+      return Promise.resolve({ delivered: false, reason: 'the RM dropped this chain', rejected: true });
+    return new Promise<Delivery>((resolve) => {
+      const f: PendingFinish = { body, resolve, settled: false, inFlight: false, attempts: 0 };
+      // Never happens (one finish per chain); the newer one wins.
+      const older = this.finishes.get(requestId);
+      if (older)
+        this.settleFinish(older, {
+          delivered: false,
+          reason: 'superseded by a newer finish',
+          rejected: true,
+        });
+      this.finishes.set(requestId, f);
+      if (opts.deadline !== undefined) {
+        f.timer = setTimeout(
+          () => {
+            this.logger.error('could not deliver finish to the RM before the deadline', {
+              requestId,
+              attempts: f.attempts,
+              undeliveredEntries: this.pending.get(requestId) ?? 0,
+            });
+            this.settleFinish(f, { delivered: false, reason: 'deadline passed', rejected: false });
+            this.notifyIdle();
+          },
+          Math.max(0, opts.deadline - Date.now()),
+        );
+      }
+      this.schedule();
+    });
   }
 
   suspend(body: SuspendedJobChain, opts: DeliveryOptions = {}): Promise<Delivery> {
-    return this.deliverFinal('suspend', body.requestId, () => this.sink.suspend(body), opts);
+    return this.deliverAlone('suspend', body.requestId, () => this.sink.suspend(body), opts);
   }
 
-  private async deliverFinal(
+  /** A final message sent on its own call (suspend): after the chain's entries, retried with backoff. */
+  private async deliverAlone(
     what: string,
     requestId: string,
     send: () => Promise<void>,
@@ -326,8 +594,8 @@ export class Reporter implements ChainReporter {
 
   /**
    * Deliver nothing more for `requestId` (the RM told us to drop the chain):
-   * its queued entries are skipped, new ones ignored, and a finish or suspend
-   * still being retried gives up.
+   * its queued entries and progress are skipped, new ones ignored, and a
+   * finish or suspend still waiting gives up.
    */
   forget(requestId: string): void {
     const now = Date.now();
@@ -336,52 +604,35 @@ export class Reporter implements ChainReporter {
     if (this.forgotten.size > 1000)
       for (const [id, at] of this.forgotten) if (now - at > 3_600_000) this.forgotten.delete(id);
     this.progressNext.delete(requestId);
+    const f = this.finishes.get(requestId);
+    // One already in flight is settled by the RM's answer.
+    if (f && !f.inFlight)
+      this.settleFinish(f, { delivered: false, reason: 'the RM dropped this chain', rejected: true });
     if (this.pending.delete(requestId)) {
       const ws = this.waiters.get(requestId);
       this.waiters.delete(requestId);
       for (const w of ws ?? []) w();
     }
+    this.notifyIdle();
   }
 
-  /** Best-effort progress; one call in flight per chain, newer values replace queued ones. */
-  progress(body: RequestProgress): void {
-    if (this.closed || this.forgotten.has(body.requestId)) return;
-    if (this.progressInFlight.has(body.requestId)) {
-      this.progressNext.set(body.requestId, body);
-      return;
-    }
-    this.progressInFlight.add(body.requestId);
-    this.sink.progress(body).then(
-      () => this.progressDone(body.requestId),
-      (err) => {
-        this.logger.debug('progress to the RM failed', { requestId: body.requestId, error: describe(err) });
-        this.progressDone(body.requestId);
-      },
-    );
-  }
-
-  private progressDone(requestId: string): void {
-    this.progressInFlight.delete(requestId);
-    const next = this.progressNext.get(requestId);
-    if (next) {
-      this.progressNext.delete(requestId);
-      this.progress(next);
-    }
-  }
+  // ---------------------------------------------------------------- drain and close
 
   private get idle(): boolean {
-    return this.queued === 0 && !this.sending && this.finalsInFlight === 0;
+    return this.queued === 0 && this.finishes.size === 0 && !this.sending && this.finalsInFlight === 0;
   }
 
   private notifyIdle(): void {
     if (!this.idle) return;
+    this.draining = false;
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  /** Wait until every queued entry and final message is delivered; false when the deadline came first. */
+  /** Send everything queued without waiting, and wait until it is delivered; false when the deadline came first. */
   async drain(deadline: number): Promise<boolean> {
-    if (this.queued > 0) this.kick();
     if (this.idle) return true;
+    this.draining = true;
+    this.schedule();
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(this.idle), Math.max(0, deadline - Date.now()));
       this.idleWaiters.push(() => {
@@ -404,6 +655,8 @@ export class Reporter implements ChainReporter {
     // Nobody may wait forever on a queue that will not move any more.
     for (const ws of this.waiters.values()) for (const w of ws) w();
     this.waiters.clear();
+    for (const f of [...this.finishes.values()])
+      this.settleFinish(f, { delivered: false, reason: 'reporter closed', rejected: false });
   }
 
   private sleep(ms: number): Promise<void> {

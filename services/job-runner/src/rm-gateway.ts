@@ -4,16 +4,22 @@
  * reach one (network error or timeout) goes to the next, and the one that
  * answered is tried first next time. Retrying is the reporter's job, so each
  * client makes a single attempt.
+ *
+ * Reports go to `POST /api/v1/internal/reports`. An RM from before that
+ * endpoint answers 404/405: it then gets the same batch as the calls it knows
+ * (`POST /api/v1/job-logs`, `PUT …/progress`, `PUT …/finish`, in that order),
+ * and is asked again for the batched call after a while (it may have been
+ * upgraded), so a rolling upgrade in either order loses nothing.
  */
 import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import {
   ApiError,
-  type FinishRequest,
-  type JobLog,
+  type FinishOutcome,
   type JobRunnerHeartbeat,
   type JobRunnerHeartbeatReply,
-  type RequestProgress,
+  type ReportBatch,
+  type ReportResult,
   RmInternalClient,
   type SuspendedJobChain,
 } from '@spincycle/protocol';
@@ -43,6 +49,42 @@ export function clientTlsAgent(tls: TlsFiles | undefined): HttpsAgent | undefine
   });
 }
 
+/** How long an RM that lacks the report endpoint is served the single calls before it is asked again. */
+const LEGACY_RECHECK_MS = 60_000;
+
+/**
+ * A report batch as the single calls of an older RM, with the same order
+ * (entries, progress, finishes) and outcomes. A network error or 5xx fails the
+ * whole batch, which the reporter sends again: the entries are stored once and
+ * a repeated finish is answered `ok`, so nothing is applied twice.
+ */
+async function legacyReport(c: RmInternalClient, batch: ReportBatch): Promise<ReportResult> {
+  if (batch.logs.length > 0) await c.postJobLogs(batch.logs);
+  for (const p of batch.progress) {
+    try {
+      await c.progress(p);
+    } catch (err) {
+      // Best effort, as always: only a dead connection fails the batch.
+      if (!(err instanceof ApiError) || err.status === undefined || err.status >= 500) throw err;
+    }
+  }
+  const finishes: Record<string, FinishOutcome> = {};
+  for (const f of batch.finishes) {
+    try {
+      await c.finish(f);
+      finishes[f.requestId] = 'ok';
+    } catch (err) {
+      const status = err instanceof ApiError ? err.status : undefined;
+      if (status === 409) finishes[f.requestId] = 'not_running';
+      else if (status === 404) finishes[f.requestId] = 'not_found';
+      else if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429)
+        finishes[f.requestId] = 'invalid';
+      else throw err;
+    }
+  }
+  return { inserted: batch.logs.length, refused: [], finishes };
+}
+
 function unreachable(err: unknown): boolean {
   return err instanceof ApiError && err.status === undefined;
 }
@@ -50,6 +92,8 @@ function unreachable(err: unknown): boolean {
 export class RmGateway implements RmSink, HeartbeatSink {
   private readonly clients: RmInternalClient[];
   private current = 0;
+  /** RMs without the batched report endpoint, until when to use the single calls with them. */
+  private readonly legacyUntil = new Map<RmInternalClient, number>();
 
   constructor(
     readonly urls: readonly string[],
@@ -93,20 +137,29 @@ export class RmGateway implements RmSink, HeartbeatSink {
     throw last;
   }
 
-  postJobLogs(entries: JobLog[]): Promise<void> {
-    return this.call((c) => c.postJobLogs(entries));
+  report(batch: ReportBatch): Promise<ReportResult> {
+    let result: ReportResult | undefined;
+    return this.call(async (c) => {
+      result = await this.reportTo(c, batch);
+    }).then(() => result as ReportResult);
   }
 
-  finish(body: FinishRequest): Promise<void> {
-    return this.call((c) => c.finish(body));
+  private async reportTo(c: RmInternalClient, batch: ReportBatch): Promise<ReportResult> {
+    const legacyUntil = this.legacyUntil.get(c) ?? 0;
+    if (legacyUntil <= Date.now()) {
+      try {
+        return await c.report(batch);
+      } catch (err) {
+        // Not an endpoint of this RM (an older version).
+        if (!(err instanceof ApiError) || (err.status !== 404 && err.status !== 405)) throw err;
+        this.legacyUntil.set(c, Date.now() + LEGACY_RECHECK_MS);
+      }
+    }
+    return legacyReport(c, batch);
   }
 
   suspend(body: SuspendedJobChain): Promise<void> {
     return this.call((c) => c.suspend(body));
-  }
-
-  progress(body: RequestProgress): Promise<void> {
-    return this.call((c) => c.progress(body));
   }
 
   async heartbeat(body: JobRunnerHeartbeat): Promise<JobRunnerHeartbeatReply> {

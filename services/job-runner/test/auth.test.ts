@@ -123,18 +123,31 @@ describe('RmGateway', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
       const gw = new RmGateway([url], { timeoutMs: 2000, internalToken: TOKEN });
-      await gw.progress({ requestId: 'r', finishedJobs: 1 });
-      await gw.finish({
-        requestId: 'r',
-        state: State.COMPLETE,
-        finishedAt: new Date().toISOString(),
-        finishedJobs: 1,
+      await gw.report({
+        logs: [],
+        progress: [{ requestId: 'r', finishedJobs: 1 }],
+        finishes: [
+          { requestId: 'r', state: State.COMPLETE, finishedAt: new Date().toISOString(), finishedJobs: 1 },
+        ],
       });
-      await gw.postJobLogs([{ requestId: 'r' } as never]);
+      await gw.suspend({
+        requestId: 'r',
+        jobChain: { requestId: 'r', jobs: {}, adjacencyList: {}, state: 7, finishedJobs: 0 },
+        totalJobTries: {},
+        latestRunJobTries: {},
+        sequenceTries: {},
+      });
+      await gw.heartbeat({
+        jrURL: 'http://jr',
+        instance: 'i',
+        startedAt: new Date().toISOString(),
+        draining: false,
+        requests: [],
+      });
       expect(seen.map(([u]) => u)).toEqual([
-        '/api/v1/requests/r/progress',
-        '/api/v1/requests/r/finish',
-        '/api/v1/job-logs',
+        '/api/v1/internal/reports',
+        '/api/v1/requests/r/suspend',
+        '/api/v1/job-runners/heartbeat',
       ]);
       expect(seen.map(([, h]) => h['x-spincycle-internal-token'])).toEqual([TOKEN, TOKEN, TOKEN]);
     } finally {

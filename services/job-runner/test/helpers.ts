@@ -6,11 +6,14 @@
 import { fileURLToPath } from 'node:url';
 import {
   ApiError,
+  type FinishOutcome,
   type FinishRequest,
   type Job,
   type JobChain,
   type JobLog,
   JrClient,
+  type ReportBatch,
+  type ReportResult,
   type RequestProgress,
   State,
   type SuspendedJobChain,
@@ -28,7 +31,7 @@ export function testLogger(): Logger {
   return level ? createLogger({ service: 'job-runner-test', level, format: 'json' }) : silentLogger();
 }
 
-type Op = 'logs' | 'finish' | 'suspend' | 'progress';
+type Op = 'report' | 'suspend';
 
 /** What the in-memory RM saw, in order. */
 export type SinkEvent =
@@ -37,12 +40,24 @@ export type SinkEvent =
   | { op: 'suspend'; body: SuspendedJobChain }
   | { op: 'progress'; body: RequestProgress };
 
-/** An in-memory RM. `fault` may return an error to throw for a call (network errors: ApiError with no status). */
+/**
+ * An in-memory RM. `fault` may return an error to throw for a call before it
+ * is applied (network errors: ApiError with no status), `faultAfter` one to
+ * throw after it was applied (the answer lost). Like the real RM it stores an
+ * entry once, applies a report's entries, then progress, then finishes, and
+ * answers a repeated identical finish `ok`; `outcome` can answer finishes
+ * otherwise.
+ */
 export class RecordingSink implements RmSink {
   readonly events: SinkEvent[] = [];
-  readonly attempts: Record<Op, number> = { logs: 0, finish: 0, suspend: 0, progress: 0 };
+  /** Every report call that reached the RM, as sent. */
+  readonly reports: ReportBatch[] = [];
+  readonly attempts: Record<Op, number> = { report: 0, suspend: 0 };
   fault: ((op: Op, body: unknown) => Error | undefined) | undefined;
+  faultAfter: ((op: Op, body: unknown) => Error | undefined) | undefined;
+  outcome: ((f: FinishRequest) => FinishOutcome | undefined) | undefined;
   delayMs = 0;
+  private readonly finalStates = new Map<string, number>();
   private readonly waiters: Array<() => void> = [];
 
   private async enter(op: Op, body: unknown): Promise<void> {
@@ -57,24 +72,42 @@ export class RecordingSink implements RmSink {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  async postJobLogs(entries: JobLog[]): Promise<void> {
-    await this.enter('logs', entries);
-    // A real RM ignores exact duplicates.
-    const have = new Set(this.logs().map((l) => `${l.requestId}/${l.jobId}/${l.try}`));
-    const fresh = entries.filter((e) => !have.has(`${e.requestId}/${e.jobId}/${e.try}`));
-    this.record({ op: 'logs', entries: structuredClone(fresh) });
-  }
-  async finish(body: FinishRequest): Promise<void> {
-    await this.enter('finish', body);
-    this.record({ op: 'finish', body: structuredClone(body) });
+  async report(batch: ReportBatch): Promise<ReportResult> {
+    await this.enter('report', batch);
+    this.reports.push(structuredClone(batch));
+    let inserted = 0;
+    if (batch.logs.length > 0) {
+      // A real RM ignores exact duplicates.
+      const have = new Set(this.logs().map((l) => `${l.requestId}/${l.jobId}/${l.try}`));
+      const fresh = batch.logs.filter((e) => !have.has(`${e.requestId}/${e.jobId}/${e.try}`));
+      inserted = fresh.length;
+      this.record({ op: 'logs', entries: structuredClone(fresh) });
+    }
+    for (const p of batch.progress)
+      if (!this.finalStates.has(p.requestId)) this.record({ op: 'progress', body: structuredClone(p) });
+    const finishes: Record<string, FinishOutcome> = {};
+    for (const f of batch.finishes) {
+      const forced = this.outcome?.(f);
+      if (forced !== undefined) {
+        finishes[f.requestId] = forced;
+        continue;
+      }
+      const had = this.finalStates.get(f.requestId);
+      if (had === undefined) {
+        this.finalStates.set(f.requestId, f.state);
+        this.record({ op: 'finish', body: structuredClone(f) });
+        finishes[f.requestId] = 'ok';
+      } else finishes[f.requestId] = had === f.state ? 'ok' : 'not_running';
+    }
+    const err = this.faultAfter?.('report', batch);
+    if (err) throw err;
+    return { inserted, refused: [], finishes };
   }
   async suspend(body: SuspendedJobChain): Promise<void> {
     await this.enter('suspend', body);
     this.record({ op: 'suspend', body: structuredClone(body) });
-  }
-  async progress(body: RequestProgress): Promise<void> {
-    await this.enter('progress', body);
-    this.record({ op: 'progress', body: structuredClone(body) });
+    const err = this.faultAfter?.('suspend', body);
+    if (err) throw err;
   }
 
   logs(requestId?: string): JobLog[] {

@@ -1,15 +1,17 @@
 /**
- * The outbound queue to the RM: batching, order, retries without loss,
- * finish only after the chain's logs, rejection handling, progress coalescing,
- * draining, and the multi-URL RM gateway over real HTTP.
+ * The outbound queue to the RM: one report call per flush carrying entries,
+ * progress and finishes; batching, order, retries without loss, finish only
+ * with or after the chain's logs, outcomes and rejections, progress
+ * coalescing, draining, and the RM gateway over real HTTP (several RMs, an
+ * RM without the report endpoint).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type JobLog, parseJson, State } from '@spincycle/protocol';
+import { type JobLog, parseJson, type ReportBatch, type ReportResult, State } from '@spincycle/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Reporter } from '../src/reporter.js';
 import { RmGateway } from '../src/rm-gateway.js';
-import { httpError, networkError, RecordingSink, sleep, testLogger } from './helpers.js';
+import { httpError, networkError, RecordingSink, sleep, testLogger, waitFor } from './helpers.js';
 
 function entry(requestId: string, jobId: string, tryNo = 1): JobLog {
   return {
@@ -45,6 +47,9 @@ afterEach(() => {
   for (const r of open.splice(0)) r.close();
 });
 
+const reportsWith = (sink: RecordingSink, requestId: string) =>
+  sink.reports.filter((b) => b.finishes.some((f) => f.requestId === requestId));
+
 describe('job-log delivery', () => {
   it('sends entries in few, ordered batches', async () => {
     const sink = new RecordingSink();
@@ -52,7 +57,7 @@ describe('job-log delivery', () => {
     for (let i = 0; i < 1000; i++) r.log(entry('r1', `j${i}`));
     expect(await r.drain(Date.now() + 5000)).toBe(true);
     expect(sink.logs().map((l) => l.jobId)).toEqual(Array.from({ length: 1000 }, (_, i) => `j${i}`));
-    expect(sink.attempts.logs).toBeLessThanOrEqual(3);
+    expect(sink.attempts.report).toBeLessThanOrEqual(3);
     expect(r.delivered).toBe(1000);
   });
 
@@ -71,7 +76,7 @@ describe('job-log delivery', () => {
     const r = reporter(sink, { flushIntervalMs: 30 });
     r.log(entry('r1', 'a'));
     await sleep(5);
-    expect(sink.attempts.logs).toBe(0);
+    expect(sink.attempts.report).toBe(0);
     await sink.until(() => sink.logs().length === 1, 1000);
   });
 
@@ -79,18 +84,18 @@ describe('job-log delivery', () => {
     const sink = new RecordingSink();
     let failures = 5;
     sink.fault = (op) =>
-      op === 'logs' && failures-- > 0 ? (failures % 2 ? networkError() : httpError(503)) : undefined;
+      op === 'report' && failures-- > 0 ? (failures % 2 ? networkError() : httpError(503)) : undefined;
     const r = reporter(sink, { batchSize: 3, maxBatch: 3 });
     for (let i = 0; i < 10; i++) r.log(entry(i % 2 ? 'r1' : 'r2', `j${i}`));
     expect(await r.drain(Date.now() + 5000)).toBe(true);
     expect(sink.logs().map((l) => l.jobId)).toEqual(Array.from({ length: 10 }, (_, i) => `j${i}`));
-    expect(sink.attempts.logs).toBe(5 + 4);
+    expect(sink.attempts.report).toBe(5 + 4);
   });
 
-  it('a batch the RM rejects (4xx) is logged and dropped; later entries still go', async () => {
+  it('a batch the RM rejects (4xx) is logged and dropped; later entries and the finish still go', async () => {
     const sink = new RecordingSink();
     sink.fault = (op, body) =>
-      op === 'logs' && (body as JobLog[]).some((l) => l.jobId === 'bad')
+      op === 'report' && (body as ReportBatch).logs.some((l) => l.jobId === 'bad')
         ? httpError(400, 'invalid JobLog')
         : undefined;
     const r = reporter(sink, { batchSize: 1, maxBatch: 1 });
@@ -101,13 +106,13 @@ describe('job-log delivery', () => {
   });
 
   it('encodes nanosecond times exactly over HTTP', async () => {
-    const rm = await fakeRm(() => [200, '']);
+    const rm = await fakeRm(() => [200, '{"inserted":1,"refused":[],"finishes":{}}']);
     try {
       const gw = new RmGateway([rm.url], { timeoutMs: 2000 });
-      await gw.postJobLogs([entry('r1', 'a')]);
-      const got = parseJson(rm.bodies[0] as string) as JobLog[];
-      expect(rm.paths[0]).toBe('POST /api/v1/job-logs');
-      expect(got[0]?.startedAt).toBe(1_700_000_000_123_456_789n);
+      await gw.report({ logs: [entry('r1', 'a')], progress: [], finishes: [] });
+      const got = parseJson(rm.bodies[0] as string) as ReportBatch;
+      expect(rm.paths[0]).toBe('POST /api/v1/internal/reports');
+      expect(got.logs[0]?.startedAt).toBe(1_700_000_000_123_456_789n);
     } finally {
       await rm.close();
     }
@@ -118,7 +123,7 @@ describe('final messages', () => {
   it('finish goes out only after every job log of its chain was delivered', async () => {
     const sink = new RecordingSink();
     let failures = 3;
-    sink.fault = (op) => (op === 'logs' && failures-- > 0 ? networkError() : undefined);
+    sink.fault = (op) => (op === 'report' && failures-- > 0 ? networkError() : undefined);
     const r = reporter(sink);
     r.log(entry('r1', 'a'));
     r.log(entry('r1', 'b'));
@@ -127,31 +132,114 @@ describe('final messages', () => {
     expect(sink.events.map((e) => e.op)).toEqual(['logs', 'finish']);
   });
 
-  it("finish does not wait for other chains' logs", async () => {
+  it("a finish rides with its chain's last entries, never in an earlier batch", async () => {
+    const sink = new RecordingSink();
+    const r = reporter(sink, { batchSize: 3, maxBatch: 3, flushIntervalMs: 10_000 });
+    for (let i = 0; i < 8; i++) {
+      r.log(entry('r1', `j${i}`));
+      r.log(entry('r2', `j${i}`));
+    }
+    const [d1, d2] = await Promise.all([r.finish(finish('r1')), r.finish(finish('r2'))]);
+    expect([d1, d2]).toEqual([{ delivered: true }, { delivered: true }]);
+    for (const id of ['r1', 'r2']) {
+      const withFinish = sink.reports.findIndex((b) => b.finishes.some((f) => f.requestId === id));
+      expect(reportsWith(sink, id)).toHaveLength(1);
+      // Every entry of the chain went in that batch or before it.
+      const last = sink.reports.findLastIndex((b) => b.logs.some((l) => l.requestId === id));
+      expect(last).toBeLessThanOrEqual(withFinish);
+    }
+    expect(sink.logs()).toHaveLength(16);
+  });
+
+  it("finish does not wait for other chains' logs or for the flush interval", async () => {
     const sink = new RecordingSink();
     const r = reporter(sink, { flushIntervalMs: 10_000 });
     r.log(entry('other', 'x'));
-    // nothing queued for r1: finish goes at once
+    const t0 = Date.now();
+    // nothing queued for r1: finish goes at once (and takes the queued entry along)
     expect(await r.finish(finish('r1'))).toEqual({ delivered: true });
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(sink.attempts.report).toBe(1);
+    expect(sink.logs('other')).toHaveLength(1);
+  });
+
+  it('finishes that come in a burst share calls', async () => {
+    const sink = new RecordingSink();
+    sink.delayMs = 5;
+    const r = reporter(sink, { minIntervalMs: 20 });
+    const all: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 50; i++) {
+      r.log(entry(`b${i}`, 'a'));
+      all.push(r.finish(finish(`b${i}`)));
+      if (i % 10 === 9) await sleep(5);
+    }
+    expect(new Set(await Promise.all(all.map((p) => p.then((d) => JSON.stringify(d)))))).toEqual(
+      new Set([JSON.stringify({ delivered: true })]),
+    );
+    expect(sink.finishes()).toHaveLength(50);
+    expect(sink.attempts.report).toBeLessThanOrEqual(6);
   });
 
   it('is retried until delivered', async () => {
     const sink = new RecordingSink();
     let failures = 4;
-    sink.fault = (op) => (op === 'finish' && failures-- > 0 ? httpError(500) : undefined);
+    sink.fault = (op) => (op === 'report' && failures-- > 0 ? httpError(500) : undefined);
     const r = reporter(sink);
     expect(await r.finish(finish('r1'))).toEqual({ delivered: true });
-    expect(sink.attempts.finish).toBe(5);
+    expect(sink.attempts.report).toBe(5);
   });
 
-  it('a 409 (the RM already has a final state) stops the retries', async () => {
+  it('a lost answer is sent again and still applied exactly once', async () => {
     const sink = new RecordingSink();
-    sink.fault = (op) =>
-      op === 'finish' ? httpError(409, 'request in state COMPLETE, expected state RUNNING') : undefined;
+    let lost = 2;
+    sink.faultAfter = (op) => (op === 'report' && lost-- > 0 ? networkError('socket hang up') : undefined);
     const r = reporter(sink);
-    const d = await r.finish(finish('r1'));
-    expect(d).toMatchObject({ delivered: false, rejected: true });
-    expect(sink.attempts.finish).toBe(1);
+    r.log(entry('r1', 'a'));
+    r.log(entry('r1', 'b'));
+    r.progress({ requestId: 'r2', finishedJobs: 3 });
+    expect(await r.finish(finish('r1'))).toEqual({ delivered: true });
+    expect(sink.attempts.report).toBe(3);
+    expect(sink.logs('r1').map((l) => l.jobId)).toEqual(['a', 'b']);
+    expect(sink.finishes('r1')).toHaveLength(1);
+  });
+
+  it('an outcome other than ok settles the finish: no more retries', async () => {
+    for (const outcome of ['not_running', 'not_found', 'invalid'] as const) {
+      const sink = new RecordingSink();
+      sink.outcome = () => outcome;
+      const r = reporter(sink);
+      const d = await r.finish(finish('r1'));
+      expect(d).toMatchObject({ delivered: false, rejected: true });
+      await sleep(30);
+      expect(sink.attempts.report).toBe(1);
+    }
+  });
+
+  it('a finish the RM did not answer for is sent again', async () => {
+    let calls = 0;
+    const rm = {
+      report: async (): Promise<ReportResult> => {
+        calls++;
+        return { inserted: 0, refused: [], finishes: calls < 3 ? {} : { r1: 'ok' } };
+      },
+      suspend: async () => undefined,
+    };
+    const r = new Reporter(rm, testLogger(), { retryBaseMs: 10, retryMaxMs: 50 });
+    open.push(r);
+    expect(await r.finish(finish('r1'))).toEqual({ delivered: true });
+    expect(calls).toBe(3);
+  });
+
+  it('a finish gives up at its deadline, without being sent ahead of its entries', async () => {
+    const sink = new RecordingSink();
+    sink.fault = (op) => (op === 'report' ? networkError() : undefined);
+    const r = reporter(sink);
+    r.log(entry('r1', 'a'));
+    const t0 = Date.now();
+    const d = await r.finish(finish('r1'), { deadline: Date.now() + 300 });
+    expect(d).toMatchObject({ delivered: false, rejected: false });
+    expect(Date.now() - t0).toBeLessThan(600);
+    expect(sink.reports).toEqual([]);
   });
 
   it('gives up at the deadline', async () => {
@@ -173,26 +261,61 @@ describe('final messages', () => {
     expect(Date.now() - t0).toBeLessThan(600);
     expect(sink.attempts.suspend).toBeGreaterThan(2);
   });
+
+  it('a dropped chain (forget) sends nothing more and its waiting finish gives up', async () => {
+    const sink = new RecordingSink();
+    const r = reporter(sink, { flushIntervalMs: 10_000, minIntervalMs: 10_000 });
+    r.log(entry('x', 'warm'));
+    expect(await r.drain(Date.now() + 1000)).toBe(true); // a call just went: the next waits minIntervalMs
+    r.log(entry('r1', 'a'));
+    r.progress({ requestId: 'r1', finishedJobs: 1 });
+    const pending = r.finish(finish('r1'));
+    r.forget('r1');
+    expect(await pending).toMatchObject({ delivered: false, rejected: true });
+    r.log(entry('r1', 'b'));
+    expect(await r.drain(Date.now() + 1000)).toBe(true);
+    expect(sink.logs('r1')).toEqual([]);
+    expect(sink.finishes('r1')).toEqual([]);
+    expect(sink.events.filter((e) => e.op === 'progress')).toEqual([]);
+  });
 });
 
 describe('progress and drain', () => {
-  it('keeps one progress call in flight per chain and sends only the latest value after it', async () => {
+  it('sends the latest value per chain with the next flush, not for a chain being finished', async () => {
     const sink = new RecordingSink();
-    sink.delayMs = 50;
-    const r = reporter(sink);
+    const r = reporter(sink, { flushIntervalMs: 20 });
     for (let n = 1; n <= 5; n++) r.progress({ requestId: 'r1', finishedJobs: n });
+    r.progress({ requestId: 'r2', finishedJobs: 1 });
     await sink.until(() => sink.events.filter((e) => e.op === 'progress').length === 2, 2000);
-    await sleep(120);
-    expect(sink.events.flatMap((e) => (e.op === 'progress' ? [e.body.finishedJobs] : []))).toEqual([1, 5]);
+    expect(sink.attempts.report).toBe(1);
+    expect(
+      sink.events.flatMap((e) => (e.op === 'progress' ? [[e.body.requestId, e.body.finishedJobs]] : [])),
+    ).toEqual([
+      ['r1', 5],
+      ['r2', 1],
+    ]);
+    r.progress({ requestId: 'r1', finishedJobs: 6 });
+    expect(await r.finish(finish('r1'))).toEqual({ delivered: true });
+    expect(sink.reports.at(-1)?.progress).toEqual([]);
   });
 
-  it('progress failures are only logged', async () => {
+  it('progress that failed goes again with the next call, unless a newer value replaced it', async () => {
     const sink = new RecordingSink();
-    sink.fault = () => networkError();
-    const r = reporter(sink);
+    let down = true;
+    sink.fault = (op) => (op === 'report' && down ? networkError() : undefined);
+    const r = reporter(sink, { flushIntervalMs: 5 });
     r.progress({ requestId: 'r1', finishedJobs: 1 });
-    await sleep(20);
-    expect(sink.attempts.progress).toBe(1);
+    r.progress({ requestId: 'r2', finishedJobs: 1 });
+    await waitFor(() => sink.attempts.report >= 2, 1000);
+    r.progress({ requestId: 'r2', finishedJobs: 2 });
+    down = false;
+    await sink.until(() => sink.events.filter((e) => e.op === 'progress').length === 2, 2000);
+    expect(
+      sink.events.flatMap((e) => (e.op === 'progress' ? [[e.body.requestId, e.body.finishedJobs]] : [])),
+    ).toEqual([
+      ['r1', 1],
+      ['r2', 2],
+    ]);
   });
 
   it('drain reports false when the RM stays down past the deadline', async () => {
@@ -250,29 +373,35 @@ async function deadUrl(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
+const batchFor = (id: string): ReportBatch => ({
+  logs: [entry(id, 'a')],
+  progress: [{ requestId: 'p', finishedJobs: 3 }],
+  finishes: [finish(id)],
+});
+
 describe('RmGateway (rm_client.url with several RMs)', () => {
   it('goes to the next RM when one is unreachable, and sticks with the one that answered', async () => {
-    const rm = await fakeRm(() => [200, '']);
+    const rm = await fakeRm(() => [200, '{"inserted":1,"refused":[],"finishes":{"r1":"ok"}}']);
     try {
       const gw = new RmGateway([await deadUrl(), rm.url], { timeoutMs: 2000 });
-      await gw.finish(finish('r1'));
+      expect(await gw.report(batchFor('r1'))).toEqual({ inserted: 1, refused: [], finishes: { r1: 'ok' } });
       expect(gw.currentUrl).toBe(rm.url);
-      await gw.progress({ requestId: 'r1', finishedJobs: 3 });
-      expect(rm.paths).toEqual(['PUT /api/v1/requests/r1/finish', 'PUT /api/v1/requests/r1/progress']);
-      expect(JSON.parse(rm.bodies[0] as string)).toEqual(finish('r1'));
+      await gw.report(batchFor('r2'));
+      expect(rm.paths).toEqual(['POST /api/v1/internal/reports', 'POST /api/v1/internal/reports']);
+      expect((parseJson(rm.bodies[0] as string) as ReportBatch).finishes).toEqual([finish('r1')]);
     } finally {
       await rm.close();
     }
   });
 
   it('does not fail over on an HTTP error answer', async () => {
-    const a = await fakeRm(() => [409, '{"message":"request in state COMPLETE, expected state RUNNING"}']);
-    const b = await fakeRm(() => [200, '']);
+    const a = await fakeRm(() => [400, '{"message":"invalid ReportBatch: logs[0]: bad"}']);
+    const b = await fakeRm(() => [200, '{}']);
     try {
       const gw = new RmGateway([a.url, b.url], { timeoutMs: 2000 });
-      await expect(gw.finish(finish('r1'))).rejects.toMatchObject({
-        status: 409,
-        message: 'request in state COMPLETE, expected state RUNNING',
+      await expect(gw.report(batchFor('r1'))).rejects.toMatchObject({
+        status: 400,
+        message: 'invalid ReportBatch: logs[0]: bad',
       });
       expect(b.paths).toEqual([]);
     } finally {
@@ -283,6 +412,34 @@ describe('RmGateway (rm_client.url with several RMs)', () => {
 
   it('fails with a network error when no RM is reachable', async () => {
     const gw = new RmGateway([await deadUrl(), await deadUrl()], { timeoutMs: 2000 });
-    await expect(gw.postJobLogs([entry('r1', 'a')])).rejects.toMatchObject({ status: undefined });
+    await expect(gw.report(batchFor('r1'))).rejects.toMatchObject({ status: undefined });
+  });
+
+  it('serves an RM without the report endpoint (404) the single calls, in the same order and with the same outcomes', async () => {
+    const rm = await fakeRm((p) => {
+      if (p === 'POST /api/v1/internal/reports') return [404, '{"message":"Not Found"}'];
+      if (p === 'PUT /api/v1/requests/gone/finish') return [404, '{"message":"request gone not found"}'];
+      if (p === 'PUT /api/v1/requests/done/finish') return [409, '{"message":"request done in state FAIL"}'];
+      if (p === 'PUT /api/v1/requests/p/progress') return [409, '{"message":"not running"}'];
+      return [p.startsWith('POST') ? 201 : 200, '{}'];
+    });
+    try {
+      const gw = new RmGateway([rm.url], { timeoutMs: 2000 });
+      const batch = { ...batchFor('r1'), finishes: [finish('r1'), finish('gone'), finish('done')] };
+      expect((await gw.report(batch)).finishes).toEqual({ r1: 'ok', gone: 'not_found', done: 'not_running' });
+      expect(rm.paths).toEqual([
+        'POST /api/v1/internal/reports',
+        'POST /api/v1/job-logs',
+        'PUT /api/v1/requests/p/progress',
+        'PUT /api/v1/requests/r1/finish',
+        'PUT /api/v1/requests/gone/finish',
+        'PUT /api/v1/requests/done/finish',
+      ]);
+      // Remembered for a while: the next batch goes straight to the single calls.
+      await gw.report({ logs: [], progress: [], finishes: [finish('r2')] });
+      expect(rm.paths.slice(6)).toEqual(['PUT /api/v1/requests/r2/finish']);
+    } finally {
+      await rm.close();
+    }
   });
 });

@@ -117,26 +117,26 @@ describe('TLS', () => {
       await new Promise<void>((r) => server.close(() => r()));
     });
 
-    const body = { requestId: 'r1', finishedJobs: 1 };
+    const body = { logs: [], progress: [{ requestId: 'r1', finishedJobs: 1 }], finishes: [] };
 
     it('works with the client certificate and the CA', async () => {
       const gw = new RmGateway([url], {
         timeoutMs: 5000,
         tls: { certFile: f('client.pem'), keyFile: f('client.key'), caFile: f('ca.pem') },
       });
-      await gw.progress(body);
-      expect(seen).toContain('PUT /api/v1/requests/r1/progress');
+      await gw.report(body);
+      expect(seen).toContain('POST /api/v1/internal/reports');
     });
 
     it('fails without a client certificate, or without trusting the CA', async () => {
       await expect(
-        new RmGateway([url], { timeoutMs: 5000, tls: { caFile: f('ca.pem') } }).progress(body),
+        new RmGateway([url], { timeoutMs: 5000, tls: { caFile: f('ca.pem') } }).report(body),
       ).rejects.toMatchObject({ status: undefined });
       await expect(
         new RmGateway([url], {
           timeoutMs: 5000,
           tls: { certFile: f('client.pem'), keyFile: f('client.key') },
-        }).progress(body),
+        }).report(body),
       ).rejects.toThrow(/certificate/);
     });
   });
