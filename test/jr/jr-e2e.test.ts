@@ -315,8 +315,13 @@ describe('the RM goes away for a while', () => {
       expect(done.state).toBe(State.COMPLETE);
       expect(done.finishedJobs).toBe(done.totalJobs);
       const logs = await client.getJobLogs(created.id);
+      // Every entry exactly once: the finish, queued behind them, was applied after all of them.
+      expect(logs).toHaveLength(done.totalJobs);
       expect(new Set(logs.map((l) => l.jobId)).size).toBe(done.totalJobs);
       expect(tries(logs, 'nap')).toEqual(['1:COMPLETE']);
+      expect(jr.log).toMatch(/reporting to the RM failed; retrying/);
+      expect(jr.log).not.toMatch(/refused|"level":"error"/);
+      expect(rm.log).not.toMatch(/refused/);
       expect(jr.proc.exitCode).toBeNull();
     } finally {
       await jr.stop();
