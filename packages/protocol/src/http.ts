@@ -1,12 +1,17 @@
 /**
- * The one HTTP helper behind every typed client: axios with a timeout, JSON
- * that keeps nanosecond integers exact, and bounded retries with exponential
- * backoff on network errors and 5xx answers.
+ * The one HTTP helper behind every typed client: a timeout, JSON that keeps
+ * nanosecond integers exact, and bounded retries with exponential backoff on
+ * network errors and 5xx answers. Calls go through axios, or with
+ * `transport: 'node'` straight through node:http(s) — the services' own
+ * RM↔JR calls, where axios' per-call config merging costs more CPU than the
+ * rest of the call. Both keep connections alive and send one attempt the same
+ * way (same headers, body, timeout and errors).
  */
+import http, { type IncomingHttpHeaders } from 'node:http';
+import https, { type Agent as HttpsAgent } from 'node:https';
 import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
-import type { Agent as HttpsAgent } from 'node:https';
 import { ApiError } from './errors.js';
-import { parseJson, stringifyJson } from './json.js';
+import { parseJsonText, stringifyJson } from './json.js';
 
 export interface RetryPolicy {
   /** Total attempts including the first. */
@@ -26,7 +31,15 @@ export interface ClientOptions {
   headers?: Record<string, string>;
   /** For TLS: client certificate, key and CA. */
   httpsAgent?: HttpsAgent;
+  /**
+   * `node`: plain node:http(s) instead of axios (no interceptors). Ignored,
+   * i.e. axios, when an HTTP(S)_PROXY variable is set: only axios honours them.
+   */
+  transport?: 'axios' | 'node';
 }
+
+/** Response headers as either transport gives them. */
+export type ResponseHeaders = AxiosResponse['headers'] | IncomingHttpHeaders;
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 200, maxDelayMs: 3000 };
 
@@ -57,12 +70,38 @@ function toQueryString(query: CallOptions['query']): string {
   return s ? `?${s}` : '';
 }
 
+const PROXY_VARS = ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy'];
+
+/** What one attempt returns, whatever the transport. */
+interface RawResponse {
+  status: number;
+  text: string;
+  headers: ResponseHeaders;
+}
+
 export class HttpClient {
   readonly http: AxiosInstance;
   readonly retry: RetryPolicy;
+  /** Set when calls go through node:http(s) directly. */
+  private readonly node:
+    | { mod: typeof http | typeof https; host: string; port: number | undefined; prefix: string; agent: http.Agent }
+    | undefined;
+  private readonly timeoutMs: number;
 
   constructor(readonly options: ClientOptions) {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    if (options.transport === 'node' && !PROXY_VARS.some((v) => process.env[v])) {
+      const u = new URL(options.baseURL);
+      const secure = u.protocol === 'https:';
+      this.node = {
+        mod: secure ? https : http,
+        host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: u.port ? Number(u.port) : undefined,
+        prefix: u.pathname.replace(/\/+$/, ''),
+        agent: secure ? (options.httpsAgent ?? https.globalAgent) : http.globalAgent,
+      };
+    }
     this.http = axios.create({
       baseURL: options.baseURL.replace(/\/+$/, ''),
       timeout: options.timeoutMs ?? 10_000,
@@ -80,48 +119,80 @@ export class HttpClient {
   }
 
   /** Perform a call; resolves with the response for 2xx, throws ApiError otherwise. */
-  async call<T = unknown>(method: string, path: string, body?: unknown, opts: CallOptions = {}): Promise<{ status: number; data: T; headers: AxiosResponse['headers'] }> {
+  async call<T = unknown>(method: string, path: string, body?: unknown, opts: CallOptions = {}): Promise<{ status: number; data: T; headers: ResponseHeaders }> {
     const policy = { ...this.retry, ...opts.retry };
     const idempotent = opts.idempotent ?? true;
-    // Serialise once, before axios sees the body: axios deep-merges config objects,
-    // which would copy a multi-megabyte chain on every attempt.
-    const config: AxiosRequestConfig = {
-      method,
-      url: path + toQueryString(opts.query),
-      data: body === undefined ? undefined : stringifyJson(body),
-      headers: body === undefined ? opts.headers : { 'Content-Type': 'application/json', ...opts.headers },
-    };
+    const url = path + toQueryString(opts.query);
+    // Serialise once, before the transport sees the body (axios deep-merges config
+    // objects, which would copy a multi-megabyte chain on every attempt).
+    const data = body === undefined ? undefined : stringifyJson(body);
+    const headers = body === undefined ? opts.headers : { 'Content-Type': 'application/json', ...opts.headers };
     let lastError: ApiError | undefined;
     for (let attempt = 1; attempt <= policy.attempts; attempt++) {
       if (attempt > 1) await sleep(Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 2)));
-      let res: AxiosResponse<string>;
+      let res: RawResponse;
       try {
-        res = await this.http.request<string>(config);
+        res = this.node ? await this.sendNode(method, url, data, headers) : await this.sendAxios(method, url, data, headers);
       } catch (err) {
         const detail = (err as Error).message || String(err);
         lastError = new ApiError(`${method} ${this.options.baseURL}${path}: ${detail}`, undefined, undefined, { cause: err });
         if (idempotent || isRefused(err)) continue;
         throw lastError;
       }
-      const data = decode(res.data);
-      if (res.status >= 200 && res.status < 300) return { status: res.status, data: data as T, headers: res.headers };
-      const message = (data as { message?: unknown } | undefined)?.message;
+      const decoded = decode(res.text);
+      if (res.status >= 200 && res.status < 300) return { status: res.status, data: decoded as T, headers: res.headers };
+      const message = (decoded as { message?: unknown } | undefined)?.message;
       lastError = new ApiError(
-        typeof message === 'string' ? message : `${method} ${path}: HTTP ${res.status}${res.data ? `: ${String(res.data).slice(0, 200)}` : ''}`,
+        typeof message === 'string' ? message : `${method} ${path}: HTTP ${res.status}${res.text ? `: ${res.text.slice(0, 200)}` : ''}`,
         res.status,
-        data,
+        decoded,
       );
       if (res.status >= 500 && res.status !== 501 && idempotent) continue;
       throw lastError;
     }
     throw lastError as ApiError;
   }
+
+  private async sendAxios(method: string, url: string, data: string | undefined, headers: Record<string, string> | undefined): Promise<RawResponse> {
+    const config: AxiosRequestConfig = { method, url, data, headers };
+    const res = await this.http.request<string>(config);
+    return { status: res.status, text: typeof res.data === 'string' ? res.data : '', headers: res.headers };
+  }
+
+  /** One attempt over node:http(s): the same headers, body, socket timeout and error messages as axios. */
+  private sendNode(method: string, url: string, data: string | undefined, extra: Record<string, string> | undefined): Promise<RawResponse> {
+    const n = this.node as NonNullable<HttpClient['node']>;
+    const headers: Record<string, string | number> = { Accept: 'application/json', ...this.options.headers, ...extra };
+    if (data !== undefined) headers['Content-Length'] = Buffer.byteLength(data);
+    return new Promise<RawResponse>((resolve, reject) => {
+      const req = n.mod.request(
+        { host: n.host, port: n.port, path: n.prefix + url, method: method.toUpperCase(), headers, agent: n.agent },
+        (res) => {
+          res.setEncoding('utf8');
+          let text = '';
+          res.on('data', (chunk: string) => {
+            text += chunk;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
+          res.on('error', reject);
+          res.on('aborted', () => reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })));
+        },
+      );
+      req.on('error', reject);
+      if (this.timeoutMs > 0)
+        req.setTimeout(this.timeoutMs, () =>
+          req.destroy(Object.assign(new Error(`timeout of ${this.timeoutMs}ms exceeded`), { code: 'ECONNABORTED' })),
+        );
+      // A string body goes out in the same write as the headers.
+      req.end(data);
+    });
+  }
 }
 
 function decode(text: unknown): unknown {
   if (typeof text !== 'string' || text === '') return undefined;
   try {
-    return parseJson(text);
+    return parseJsonText(text);
   } catch {
     return text;
   }
