@@ -147,7 +147,13 @@ export class RmInternalClient {
    * applies the progress, then each finish; the answer settles every finish.
    */
   async report(batch: ReportBatch): Promise<ReportResult> {
-    const res = await this.http.call<Partial<ReportResult>>('POST', '/api/v1/internal/reports', batch);
+    // Nanosecond times as decimal strings (the RM takes both): the body is then plain JSON both ways, no bigint path.
+    const body = {
+      logs: batch.logs.map((e) => ({ ...e, startedAt: String(e.startedAt), finishedAt: String(e.finishedAt) })),
+      progress: batch.progress,
+      finishes: batch.finishes,
+    };
+    const res = await this.http.call<Partial<ReportResult>>('POST', '/api/v1/internal/reports', body);
     const data = res.data ?? {};
     const finishes: Record<string, FinishOutcome> = {};
     if (data.finishes && typeof data.finishes === 'object')

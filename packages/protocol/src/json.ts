@@ -16,6 +16,19 @@ export function parseJson(text: string): unknown {
   return losslessParse(text, null, parseNumber);
 }
 
+/**
+ * Whether JSON text may hold an integer token too big for a double: 16 or
+ * more digits right after `[`, `,`, `:` (or at the start), where JSON numbers
+ * stand. Conservative: a string value such as `"a:1234567890123456"` counts
+ * too; a nanosecond time sent as a decimal string does not.
+ */
+const MAY_HOLD_BIG = /(?:^|[[,:])\s*-?\d{16}/;
+
+/** Parse JSON text as `parseJson` does, with plain `JSON.parse` (much faster) when no integer can be too big for it. */
+export function parseJsonText(text: string): unknown {
+  return MAY_HOLD_BIG.test(text) ? parseJson(text) : JSON.parse(text);
+}
+
 const BIG = '\u0000big:';
 const BIG_RE = /"\\u0000big:(-?\d+)"/g;
 

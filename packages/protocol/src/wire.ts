@@ -101,6 +101,8 @@ export interface RequestProgress {
  * Our addition: everything a JR reports in one call (`POST /api/v1/internal/reports`).
  * The RM inserts the logs first, then applies the progress, then each finish,
  * so a finish may travel in the same batch as its chain's last entries.
+ * RmInternalClient sends the entries' nanosecond times as decimal strings
+ * (the RM takes integers too), which keeps the body plain JSON.
  */
 export interface ReportBatch {
   logs: JobLog[];

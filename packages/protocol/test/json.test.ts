@@ -18,3 +18,23 @@ describe('stringifyJson', () => {
     expect(stringifyJson({ a: [1n, 2], b: 'x' })).toBe('{"a":[1,2],"b":"x"}');
   });
 });
+
+describe('parseJsonText', () => {
+  it('finds every integer too big for a double wherever JSON puts a number, and leaves strings alone', async () => {
+    const { parseJsonText } = await import('../src/json.js');
+    expect(parseJsonText('1700000000123456789')).toBe(1700000000123456789n);
+    expect(parseJsonText(' -17000000001234567890 ')).toBe(-17000000001234567890n);
+    expect(parseJsonText('[1, 1700000000123456789]')).toEqual([1, 1700000000123456789n]);
+    expect(parseJsonText('{"a": {"b" :\n\t1700000000123456789}}')).toEqual({ a: { b: 1700000000123456789n } });
+    // Strings that look like numbers stay strings (a decimal-string time, a digit run after a colon).
+    expect(parseJsonText('{"t":"1700000000123456789","u":"x:1700000000123456789"}')).toEqual({
+      t: '1700000000123456789',
+      u: 'x:1700000000123456789',
+    });
+    expect(parseJsonText('{"safe":1234567890123456,"f":0.12345678901234567}')).toEqual({
+      safe: 1234567890123456,
+      f: 0.12345678901234567,
+    });
+    expect(() => parseJsonText('{"a":')).toThrow();
+  });
+});
