@@ -12,9 +12,7 @@ export function rawQuery(req: HttpRequest): string {
   return q === -1 ? '' : req.originalUrl.slice(q + 1);
 }
 
-export function sendJsonText(res: Response, status: number, text: string): void {
-  res.status(status).type('application/json').send(text);
-}
+export { sendJsonText } from '@spincycle/service-kit';
 
 /** A route parameter as a string. */
 export function param(req: HttpRequest, name: string): string {
