@@ -5,7 +5,7 @@
  * A subclass usually writes only `parseArgs` (validate in `create`, RM side)
  * and `run` (JR side), reading its args from `this.args` in both places.
  */
-import { type JobArgs, type JobData, parseJson, State, stringifyJson } from '@spincycle/protocol';
+import { type JobArgs, type JobData, parseJsonText, State, stringifyJson } from '@spincycle/protocol';
 import type { Job, JobId, JobReturn } from './job.js';
 import { startTimer } from './timer.js';
 
@@ -48,7 +48,7 @@ export abstract class BaseJob<A extends object = Record<string, unknown>> implem
 
   /** Restores `this.args` from what `serialize` produced. */
   deserialize(bytes: Uint8Array): void {
-    this.args = bytes.length === 0 ? ({} as A) : this.restoreArgs(parseJson(decoder.decode(bytes)));
+    this.args = bytes.length === 0 ? ({} as A) : this.restoreArgs(parseJsonText(decoder.decode(bytes)));
   }
 
   /** Hook to check or convert the decoded JSON of `deserialize`; default: use as is. */
