@@ -83,7 +83,8 @@ export function dataSourceOptions(target: DbTarget): DataSourceOptions {
       // value still goes through placeholders, never into the SQL text.
       multipleStatements: true,
       ssl,
-      extra: { connectTimeout: 10_000, enableKeepAlive: true },
+      // trace: false spares mysql2 a captured stack trace per query (errors keep their message and code).
+      extra: { connectTimeout: 10_000, enableKeepAlive: true, trace: false },
     };
   }
   const path = target.sqlitePath ?? ':memory:';
@@ -163,9 +164,22 @@ export function dbDate(v: unknown): Date | null {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** The part of mysql2's callback API the hot paths use (TypeORM's MySQL driver keeps such a pool). */
+interface Mysql2Connection {
+  query(sql: string, params: unknown[], cb: (err: Error | null, result: unknown) => void): void;
+  query(sql: string, cb: (err: Error | null, result: unknown) => void): void;
+  release(): void;
+}
+interface Mysql2Pool {
+  query(sql: string, params: unknown[], cb: (err: Error | null, result: unknown) => void): void;
+  getConnection(cb: (err: Error | null, conn: Mysql2Connection) => void): void;
+}
+
 export class Db {
   readonly kind: DbKind;
   private readonly mutex: Mutex | undefined;
+  /** Cache of generated INSERT texts, by table, columns, row count and verb. */
+  private readonly insertTexts = new Map<string, string>();
 
   constructor(
     readonly ds: DataSource,
@@ -173,6 +187,23 @@ export class Db {
   ) {
     this.kind = ds.options.type === 'mysql' ? 'mysql' : 'sqlite';
     this.mutex = this.kind === 'sqlite' ? new Mutex() : undefined;
+  }
+
+  /**
+   * On MySQL, statements outside a transaction go straight to the driver's
+   * mysql2 pool: TypeORM's query runner adds a connection wrapper, events and
+   * several awaits per statement, which the hot paths (create, job logs,
+   * reports) do not need. Same connections, same placeholders and escaping.
+   */
+  private get pool(): Mysql2Pool | undefined {
+    if (this.kind !== 'mysql') return undefined;
+    return (this.ds.driver as unknown as { pool?: Mysql2Pool }).pool;
+  }
+
+  private poolQuery<T>(pool: Mysql2Pool, sql: string, params: unknown[]): Promise<T> {
+    return new Promise<T>((resolve, reject) =>
+      pool.query(sql, params, (err, result) => (err ? reject(err) : resolve(result as T))),
+    );
   }
 
   /** Run `fn` outside a transaction. Retried on transient errors, so `fn` must be idempotent. */
@@ -244,13 +275,20 @@ export class Db {
     rows: number,
     opts: { ignoreDuplicates?: boolean } = {},
   ): string {
-    const verb = opts.ignoreDuplicates
-      ? this.kind === 'mysql'
-        ? 'INSERT IGNORE'
-        : 'INSERT OR IGNORE'
-      : 'INSERT';
-    const tuple = `(${columns.map(() => '?').join(',')})`;
-    return `${verb} INTO \`${table}\` (${columns.map((c) => `\`${c}\``).join(',')}) VALUES ${Array.from({ length: rows }, () => tuple).join(',')}`;
+    const key = `${table}\u0000${columns.join(',')}\u0000${rows}\u0000${opts.ignoreDuplicates ? 1 : 0}`;
+    let sql = this.insertTexts.get(key);
+    if (sql === undefined) {
+      const verb = opts.ignoreDuplicates
+        ? this.kind === 'mysql'
+          ? 'INSERT IGNORE'
+          : 'INSERT OR IGNORE'
+        : 'INSERT';
+      const tuple = `(${columns.map(() => '?').join(',')})`;
+      sql = `${verb} INTO \`${table}\` (${columns.map((c) => `\`${c}\``).join(',')}) VALUES ${Array.from({ length: rows }, () => tuple).join(',')}`;
+      // Bounded: row counts repeat (batches, args per request type).
+      if (this.insertTexts.size < 2000) this.insertTexts.set(key, sql);
+    }
+    return sql;
   }
 
   async insertRows(
@@ -261,14 +299,10 @@ export class Db {
     opts: { ignoreDuplicates?: boolean } = {},
   ): Promise<number> {
     if (rows.length === 0) return 0;
-    const verb = opts.ignoreDuplicates
-      ? this.kind === 'mysql'
-        ? 'INSERT IGNORE'
-        : 'INSERT OR IGNORE'
-      : 'INSERT';
-    const tuple = `(${columns.map(() => '?').join(',')})`;
-    const sql = `${verb} INTO \`${table}\` (${columns.map((c) => `\`${c}\``).join(',')}) VALUES ${rows.map(() => tuple).join(',')}`;
+    const sql = this.insertSql(table, columns, rows.length, opts);
     const params = rows.flat();
+    const pool = m.queryRunner ? undefined : this.pool;
+    if (pool) return (await this.poolQuery<{ affectedRows: number }>(pool, sql, params)).affectedRows;
     const qr = m.queryRunner ?? this.ds.createQueryRunner();
     try {
       const res = (await qr.query(sql, params, true)) as { affected?: number };
@@ -280,6 +314,9 @@ export class Db {
 
   /** A hand-written statement; returns the affected row count. Inside `run`/`tx` (pass their manager). */
   async exec(m: EntityManager, sql: string, params: unknown[]): Promise<number> {
+    const pool = m.queryRunner ? undefined : this.pool;
+    if (pool)
+      return (await this.poolQuery<{ affectedRows: number }>(pool, sql, params.map(sqlValue))).affectedRows;
     const qr = m.queryRunner ?? this.ds.createQueryRunner();
     try {
       const res = (await qr.query(sql, params.map(sqlValue), true)) as { affected?: number };
@@ -291,6 +328,8 @@ export class Db {
 
   /** A hand-written SELECT (rows as the driver returns them). Inside `run`/`tx`. */
   async select<T>(m: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
+    const pool = m.queryRunner ? undefined : this.pool;
+    if (pool) return this.poolQuery<T[]>(pool, sql, params.map(sqlValue));
     return (await m.query(sql, params.map(sqlValue))) as T[];
   }
 
@@ -308,13 +347,31 @@ export class Db {
       return;
     }
     const sql = `START TRANSACTION;\n${statements.map((st) => st.sql).join(';\n')};\nCOMMIT`;
-    const params = statements.flatMap((st) => st.params.map(sqlValue));
+    const params: unknown[] = [];
+    for (const st of statements) for (const v of st.params) params.push(sqlValue(v));
+    const pool = this.pool;
     await this.retrying(async () => {
+      if (pool) {
+        const conn = await new Promise<Mysql2Connection>((resolve, reject) =>
+          pool.getConnection((err, c) => (err ? reject(err) : resolve(c))),
+        );
+        try {
+          await new Promise<void>((resolve, reject) =>
+            conn.query(sql, params, (err) => (err ? reject(err) : resolve())),
+          );
+        } catch (err) {
+          // A failed statement stops the batch inside the open transaction: end it before the connection goes back.
+          await new Promise<void>((resolve) => conn.query('ROLLBACK', () => resolve()));
+          throw err;
+        } finally {
+          conn.release();
+        }
+        return;
+      }
       const qr = this.ds.createQueryRunner();
       try {
         await qr.query(sql, params);
       } catch (err) {
-        // A failed statement stops the batch inside the open transaction: end it before the connection goes back.
         await qr.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
