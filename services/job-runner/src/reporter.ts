@@ -12,9 +12,9 @@
  *   a finish is never applied before its chain's job log.
  *
  * A flush happens ~25 ms after the first queued entry or progress, at once
- * when a batch is full, and for a finish at once unless a call went out in the
- * last `minIntervalMs` (then when that is over), so bursts of finishes share
- * calls while a lone finish reaches the RM within milliseconds. A call that
+ * when a batch is full, and for a finish at once unless a call carried
+ * finishes in the last `minIntervalMs` (then when that is over), so under load
+ * finishes share calls while a lone finish reaches the RM within milliseconds. A call that
  * fails (network error, timeout, 5xx) is retried with backoff for as long as
  * the process lives (re-sending is safe: the RM ignores exact duplicates and
  * answers a repeated identical finish `ok`). The RM answers each finish
@@ -59,7 +59,11 @@ export interface ChainReporter {
 export interface ReporterOptions {
   /** Longest wait between the first queued entry (or progress) and its flush (default 25 ms). */
   flushIntervalMs?: number;
-  /** Least time between two calls when only finishes wait (default 10 ms; 0: no wait). */
+  /**
+   * A finish goes at once unless a call carried finishes less than this long
+   * ago (default 20 ms; 0: never waits): under load finishes share calls, a
+   * lone one is not delayed.
+   */
   minIntervalMs?: number;
   /** Flush at once when this many entries are queued (default 256). */
   batchSize?: number;
@@ -120,8 +124,8 @@ export class Reporter implements ChainReporter {
   private timerAt = 0;
   /** When the oldest unsent entry or progress was queued (0: none waits). */
   private oldestAt = 0;
-  /** When the last call went out. */
-  private lastSendAt = 0;
+  /** When the last call carrying a finish went out. */
+  private lastFinishSendAt = 0;
   /** Set by drain: send everything without waiting. */
   private draining = false;
   private readonly pending = new Map<string, number>();
@@ -148,7 +152,7 @@ export class Reporter implements ChainReporter {
   ) {
     this.opts = {
       flushIntervalMs: opts.flushIntervalMs ?? 25,
-      minIntervalMs: opts.minIntervalMs ?? 10,
+      minIntervalMs: opts.minIntervalMs ?? 20,
       batchSize: opts.batchSize ?? 256,
       maxBatch: opts.maxBatch ?? 1000,
       maxBatchBytes: opts.maxBatchBytes ?? 4 * 1024 * 1024,
@@ -196,7 +200,7 @@ export class Reporter implements ChainReporter {
     const now = Date.now();
     if (this.draining || (logs && (this.queued >= this.opts.batchSize || this.waiters.size > 0))) return now;
     let due: number | undefined;
-    if (this.finishes.size > 0) due = Math.max(now, this.lastSendAt + this.opts.minIntervalMs);
+    if (this.finishes.size > 0) due = Math.max(now, this.lastFinishSendAt + this.opts.minIntervalMs);
     if (this.oldestAt !== 0 && (this.queued > 0 || this.progressNext.size > 0)) {
       const t = this.oldestAt + this.opts.flushIntervalMs;
       due = due === undefined ? t : Math.min(due, t);
@@ -250,7 +254,7 @@ export class Reporter implements ChainReporter {
       while (!this.closed) {
         const out = this.take();
         if (!out) break;
-        this.lastSendAt = Date.now();
+        if (out.finishes.length > 0) this.lastFinishSendAt = Date.now();
         this.calls++;
         let result: ReportResult;
         try {
