@@ -54,8 +54,83 @@ export function sendJsonText(res: Response, status: number, text: string): void 
   res.end(text);
 }
 
+const UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1024,
+  mb: 1024 ** 2,
+  gb: 1024 ** 3,
+  tb: 1024 ** 4,
+  pb: 1024 ** 5,
+};
+
+/** A body limit such as `64mb` in bytes, as body-parser reads it; undefined when it is not one. */
+export function parseByteLimit(limit: string): number | undefined {
+  const m = /^((?:-|\+)?\d+(?:\.\d+)?) *(b|kb|mb|gb|tb|pb)?$/i.exec(limit.trim());
+  if (!m) return undefined;
+  const n = Math.floor(Number(m[1]) * (UNITS[(m[2] ?? 'b').toLowerCase()] as number));
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+const ignore = () => undefined;
+
+function httpError(status: number, message: string, type: string): Error {
+  return Object.assign(new Error(message), { status, statusCode: status, expose: true, type });
+}
+
+/**
+ * Read a plain (identity-encoded) body as UTF-8 text: the bytes, one
+ * conversion. Over `limit` it is a 413 (`entity.too.large`, sent once the
+ * rest of the body was read off); a body cut short is a 400.
+ */
+function readUtf8(req: Request, limit: number, done: (err: Error | undefined, text?: string) => void): void {
+  const declared = req.headers['content-length'];
+  let tooLarge = declared !== undefined && Number(declared) > limit;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const cleanup = () => {
+    req.removeListener('data', onData);
+    req.removeListener('end', onEnd);
+    req.removeListener('error', onError);
+    req.removeListener('close', onClose);
+    // A late error of a dropped connection must not become an unhandled 'error' event.
+    req.on('error', ignore);
+  };
+  const onData = (chunk: Buffer) => {
+    if (tooLarge) return;
+    size += chunk.length;
+    if (size > limit) {
+      tooLarge = true;
+      chunks.length = 0;
+    } else chunks.push(chunk);
+  };
+  const onEnd = () => {
+    cleanup();
+    if (tooLarge) return done(httpError(413, 'request entity too large', 'entity.too.large'));
+    const text =
+      chunks.length === 1
+        ? (chunks[0] as Buffer).toString('utf8')
+        : Buffer.concat(chunks, size).toString('utf8');
+    // A byte order mark is dropped, as body-parser's decoder does.
+    done(undefined, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  };
+  const onError = (err: Error) => {
+    cleanup();
+    done(httpError(400, err.message || 'request aborted', 'request.aborted'));
+  };
+  const onClose = () => {
+    if (req.complete) return;
+    cleanup();
+    done(httpError(400, 'request aborted', 'request.aborted'));
+  };
+  req.on('data', onData);
+  req.on('end', onEnd);
+  req.on('error', onError);
+  req.on('close', onClose);
+}
+
 function jsonBody(limit: string) {
   const raw = express.text({ type: () => true, limit });
+  const limitBytes = parseByteLimit(limit);
   return (req: Request, res: Response, next: NextFunction) => {
     const hasBody =
       req.headers['content-length'] !== undefined
@@ -70,9 +145,8 @@ function jsonBody(limit: string) {
         errorBody(`unsupported Content-Type '${type || '(none)'}': send application/json`, 415),
       );
     }
-    raw(req, res, (err?: unknown) => {
+    const withText = (err: unknown, text: string) => {
       if (err) return next(err);
-      const text = typeof req.body === 'string' ? req.body : '';
       if (text.trim() === '') {
         req.body = undefined;
         return next();
@@ -84,7 +158,20 @@ function jsonBody(limit: string) {
         return next(new BadRequestError(`malformed JSON body: ${(e as Error).message}`));
       }
       next();
-    });
+    };
+    // Plain UTF-8 bodies (what every client sends) are read directly; compressed or other
+    // charsets go through body-parser, which inflates and decodes them.
+    const encoding = req.headers['content-encoding'];
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type)?.[1]?.toLowerCase();
+    if (
+      limitBytes !== undefined &&
+      (encoding === undefined || encoding.toLowerCase() === 'identity') &&
+      (charset === undefined || charset === 'utf-8' || charset === 'utf8')
+    ) {
+      readUtf8(req, limitBytes, (err, text) => withText(err, text ?? ''));
+      return;
+    }
+    raw(req, res, (err?: unknown) => withText(err, typeof req.body === 'string' ? req.body : ''));
   };
 }
 

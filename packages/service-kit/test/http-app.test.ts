@@ -1,8 +1,11 @@
+import http from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { NotFoundError, parseJson } from '@spincycle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createApp,
   finishApp,
+  parseByteLimit,
   type RunningServer,
   sendJson,
   silentLogger,
@@ -18,6 +21,14 @@ beforeAll(async () => {
     sendJson(res, 200, { id: req.params.id });
   });
   app.post('/things', (req, res) => sendJson(res, 201, req.body));
+  app.get('/proto/:id', (req, res) =>
+    res.status(202).json({
+      same: Object.getPrototypeOf(req) === app.request && Object.getPrototypeOf(res) === app.response,
+      host: req.get('host') === new URL(srv.url).host,
+      id: req.params.id,
+      q: req.query.q,
+    }),
+  );
   app.get('/boom', () => {
     throw new Error('secret internal detail');
   });
@@ -72,6 +83,73 @@ describe('service-kit HTTP edge', () => {
     });
     expect(res.status).toBe(201);
     expect((parseJson(await res.text()) as { startedAt: bigint }).startedAt).toBe(1554230366094196501n);
+  });
+  it('reads bodies: multi-byte UTF-8 split across chunks, a BOM, other charsets and gzip (through body-parser)', async () => {
+    const post = (body: Buffer | string, headers: Record<string, string>) =>
+      call('/things', { method: 'POST', headers, body }).then(async (r) => [r.status, await r.json()]);
+    // A chunked body whose é is split between two chunks.
+    const chunked = await new Promise<[number, unknown]>((resolve, reject) => {
+      const req = http.request(
+        `${srv.url}/things`,
+        { method: 'POST', headers: { 'content-type': 'application/json' } },
+        (res) => {
+          let text = '';
+          res.on('data', (c) => {
+            text += c;
+          });
+          res.on('end', () => resolve([res.statusCode ?? 0, JSON.parse(text)]));
+        },
+      );
+      req.on('error', reject);
+      const bytes = Buffer.from('{"s":"é"}');
+      req.write(bytes.subarray(0, 7));
+      setTimeout(() => req.end(bytes.subarray(7)), 20);
+    });
+    expect(chunked).toEqual([201, { s: 'é' }]);
+    expect(await post('\ufeff{"a":1}', { 'content-type': 'application/json; charset=utf-8' })).toEqual([
+      201,
+      { a: 1 },
+    ]);
+    expect(
+      await post(Buffer.from('{"s":"\u00e9"}', 'latin1'), {
+        'content-type': 'application/json; charset=latin1',
+      }),
+    ).toEqual([201, { s: 'é' }]);
+    expect(
+      await post(gzipSync('{"z":true}'), { 'content-type': 'application/json', 'content-encoding': 'gzip' }),
+    ).toEqual([201, { z: true }]);
+  });
+  it('a chunked body over the limit is a 413, and the connection still serves the next call', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (chunks: string[]) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request(
+          `${srv.url}/things`,
+          { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        for (const c of chunks) req.write(c);
+        req.end();
+      });
+    expect(await send(['{"a":"', 'x'.repeat(800), 'y'.repeat(800), '"}'])).toBe(413);
+    expect(await send(['{"a":1}'])).toBe(201);
+    agent.destroy();
+  });
+  it('reads body limits as body-parser does', () => {
+    expect(parseByteLimit('64mb')).toBe(64 * 1024 * 1024);
+    expect(parseByteLimit('1kb')).toBe(1024);
+    expect(parseByteLimit('1.5KB')).toBe(1536);
+    expect(parseByteLimit('100')).toBe(100);
+    expect(parseByteLimit('lots')).toBeUndefined();
+  });
+  it('requests and responses are born with the express prototypes, and express works on them as ever', async () => {
+    const res = await call('/proto/7?q=x');
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ same: true, host: true, id: '7', q: 'x' });
   });
   it('never leaks internal error text', async () => {
     const res = await call('/boom');
