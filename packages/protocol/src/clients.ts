@@ -179,8 +179,32 @@ export interface ChainAccepted {
   jrURL: string;
 }
 
+/** Base URLs that are already in `scheme://host[:port]` form (what baseOfLocation returns). */
+const canonicalBases = new Map<string, boolean>();
+
+function isCanonicalBase(base: string): boolean {
+  let known = canonicalBases.get(base);
+  if (known === undefined) {
+    try {
+      const u = new URL(base);
+      known = `${u.protocol}//${u.host}` === base;
+    } catch {
+      known = false;
+    }
+    if (canonicalBases.size < 1000) canonicalBases.set(base, known);
+  }
+  return known;
+}
+
 function baseOfLocation(location: unknown, fallback: string): string {
   if (typeof location !== 'string' || location === '') return fallback;
+  // The common case, a JR answering with the base it was called at: no URL parsing per call.
+  if (
+    location.startsWith(fallback) &&
+    location.charCodeAt(fallback.length) === 47 /* / */ &&
+    isCanonicalBase(fallback)
+  )
+    return fallback;
   try {
     const u = new URL(location, fallback);
     return `${u.protocol}//${u.host}`;

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JrClient } from '../src/clients.js';
 import { ApiError } from '../src/errors.js';
 import { HttpClient } from '../src/http.js';
 
@@ -32,6 +33,9 @@ beforeAll(async () => {
       const path = (req.url ?? '').split('?')[0];
       if (path === '/created') {
         res.writeHead(201, { Location: 'http://jr.example:1234/api/v1/job-chains/r1' }).end();
+      } else if (path?.endsWith('/api/v1/job-chains')) {
+        const loc = req.headers['x-location'] ?? `${base}/api/v1/job-chains/r1`;
+        res.writeHead(200, { Location: String(loc) }).end();
       } else if (path === '/echo') {
         res.writeHead(200, { 'Content-Type': 'application/json' }).end(body || '{"empty":true}');
       } else if (path === '/big') {
@@ -133,5 +137,26 @@ describe.each(['axios', 'node'] as const)('HttpClient over %s', (transport) => {
     expect(slow).toMatchObject({ status: undefined });
     expect(slow.message).toMatch(/timeout of 200ms exceeded/);
     expect(Date.now() - t0).toBeLessThan(900);
+  });
+});
+
+describe('JrClient.startChain', () => {
+  it('takes the JR base URL from Location: its origin, whether or not it is the URL called', async () => {
+    const chain = { requestId: 'r1', jobs: {}, adjacencyList: {}, state: 1, finishedJobs: 0 };
+    const jr = (baseURL: string, headers: Record<string, string> = {}) =>
+      new JrClient({ baseURL, transport: 'node', retry: { attempts: 1 }, headers });
+    expect(await jr(base).startChain(chain)).toEqual({ jrURL: base });
+    expect(
+      await jr(base, { 'X-Location': 'https://other.example:8443/api/v1/job-chains/r1' }).startChain(chain),
+    ).toEqual({
+      jrURL: 'https://other.example:8443',
+    });
+    // Called through a path prefix (a proxy): the origin of Location, not the prefix.
+    expect(
+      await jr(`${base}/prefix`, { 'X-Location': `${base}/prefix/api/v1/job-chains/r1` }).startChain(chain),
+    ).toEqual({
+      jrURL: base,
+    });
+    expect(await jr(base, { 'X-Location': 'not a url' }).startChain(chain)).toEqual({ jrURL: base });
   });
 });
