@@ -64,6 +64,8 @@ export class ChainRegistry {
     const t0 = performance.now();
     void t.done.then((outcome: ChainOutcome) => {
       if (this.traversers.get(id) === t) this.traversers.delete(id);
+      // Checked first: winston formats even the entries its level filters out.
+      if (!this.deps.logger.isInfoEnabled()) return;
       this.deps.logger.info('chain done', {
         requestId: id,
         state: stateName(outcome.state),
