@@ -599,9 +599,9 @@ export class RequestService {
    * Progress: RUNNING requests only. Finishes: as PUT finish (final states
    * only, RUNNING requests only, an identical repeat is fine), each answered
    * with its outcome. Round trips: one state read for every request named,
-   * one INSERT of the entries, one UPDATE for the progress and one for the
-   * finishes (per 500 requests), plus a re-read only if a request changed
-   * state meanwhile.
+   * then the INSERT of the entries, the UPDATE of the progress and the
+   * UPDATE of the finishes together (one multi-statement round trip on
+   * MySQL), plus a re-read only if a request changed state meanwhile.
    */
   async report(body: unknown): Promise<ReportResult> {
     const batch = parseReportBatch(body);
@@ -615,17 +615,17 @@ export class RequestService {
     for (const p of batch.progress) ids.add(p.requestId);
     for (const f of batch.finishes) ids.add(f.requestId);
     if (ids.size === 0) return { inserted: 0, refused: [], finishes };
+    // Round trip 1: the state of every request named.
     const states = await this.d.requests.statesOf([...ids]);
     const running = (id: string) => states.get(id)?.state === State.RUNNING;
 
-    // 1. Job-log entries.
-    let inserted = 0;
+    // 1. Job-log entries of RUNNING requests.
     let refused: string[] = [];
+    let accepted: JobLog[] = batch.logs;
     if (batch.logs.length > 0) {
       const logIds = new Set<string>();
       for (const e of batch.logs) logIds.add(e.requestId);
       refused = [...logIds].filter((id) => !running(id));
-      let accepted: JobLog[] = batch.logs;
       if (refused.length > 0) {
         const no = new Set(refused);
         accepted = batch.logs.filter((e) => !no.has(e.requestId));
@@ -634,44 +634,35 @@ export class RequestService {
           entries: batch.logs.length - accepted.length,
         });
       }
-      inserted = await this.d.logs.insertMany(accepted);
     }
+    const logStatements = accepted.length > 0 ? this.d.logs.insertStatements(accepted) : [];
 
     // 2. Progress of requests that are not also finished here (the finish carries the count); the last value wins.
     const finishing = new Set(batch.finishes.map((f) => f.requestId));
     const progress = new Map<string, number>();
     for (const p of batch.progress)
       if (running(p.requestId) && !finishing.has(p.requestId)) progress.set(p.requestId, p.finishedJobs);
-    if (progress.size > 0)
-      await this.d.requests.setProgressMany(
-        [...progress].map(([id, finishedJobs]) => ({ id, finishedJobs })),
-      );
+    const progressStatements =
+      progress.size > 0
+        ? this.d.requests.progressStatements(
+            [...progress].map(([id, finishedJobs]) => ({ id, finishedJobs })),
+          )
+        : [];
 
-    // 3. Finishes.
-    if (batch.finishes.length > 0) await this.finishBatch(batch.finishes, states, finishes);
-    return { inserted, refused, finishes };
-  }
-
-  private async finishBatch(
-    list: FinishRequest[],
-    states: Map<string, { state: number }>,
-    out: Record<string, FinishOutcome>,
-  ): Promise<void> {
-    // Several finishes of one request in a batch (no JR sends that): one at a time, in order.
-    if (new Set(list.map((f) => f.requestId)).size !== list.length) {
-      for (const f of list) out[f.requestId] = await this.finishOne(f);
-      return;
-    }
+    // 3. Finishes: those of requests RUNNING now are conditional UPDATEs; the rest are answered from their state.
+    // (Several finishes of one request in a batch, which no JR sends, are applied one at a time afterwards.)
+    const single = finishing.size === batch.finishes.length;
     const toUpdate: FinishRequest[] = [];
-    for (const f of list) {
-      const st = states.get(f.requestId);
-      if (!st) out[f.requestId] = 'not_found';
-      else if (st.state === State.RUNNING) toUpdate.push(f);
-      // A JR retrying a finish whose answer it lost.
-      else out[f.requestId] = st.state === f.state ? 'ok' : 'not_running';
+    if (single) {
+      for (const f of batch.finishes) {
+        const st = states.get(f.requestId);
+        if (!st) finishes[f.requestId] = 'not_found';
+        else if (st.state === State.RUNNING) toUpdate.push(f);
+        // A JR retrying a finish whose answer it lost.
+        else finishes[f.requestId] = st.state === f.state ? 'ok' : 'not_running';
+      }
     }
-    if (toUpdate.length === 0) return;
-    const changed = await this.d.requests.finishMany(
+    const finishStatements = this.d.requests.finishStatements(
       toUpdate.map((f) => ({
         id: f.requestId,
         state: f.state,
@@ -679,6 +670,29 @@ export class RequestService {
         finishedJobs: f.finishedJobs,
       })),
     );
+
+    // Round trip 2 (on MySQL): entries, then progress, then finishes, in this order.
+    const counts = await this.d.db.execStatements([
+      ...logStatements,
+      ...progressStatements,
+      ...finishStatements,
+    ]);
+    let inserted = 0;
+    for (let i = 0; i < logStatements.length; i++) inserted += counts[i] as number;
+    let changed = 0;
+    for (let i = counts.length - finishStatements.length; i < counts.length; i++)
+      changed += counts[i] as number;
+    if (toUpdate.length > 0) await this.settleFinishes(toUpdate, changed, finishes);
+    if (!single) for (const f of batch.finishes) finishes[f.requestId] = await this.finishOne(f);
+    return { inserted, refused, finishes };
+  }
+
+  /** Outcomes of finishes sent as conditional UPDATEs, `changed` rows having changed. */
+  private async settleFinishes(
+    toUpdate: FinishRequest[],
+    changed: number,
+    out: Record<string, FinishOutcome>,
+  ): Promise<void> {
     if (changed === toUpdate.length) {
       // Only rows of these requests that were RUNNING can have changed, so each of them was finished here.
       for (const f of toUpdate) out[f.requestId] = 'ok';

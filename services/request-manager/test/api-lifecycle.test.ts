@@ -463,9 +463,10 @@ describe.each(DB_KINDS)('life cycle on %s', (kind) => {
 
     it('a finish whose request changed state between the read and the update is answered by its new state', async () => {
       const [a, b, c] = [await create(), await create(), await create()];
-      const requests = (t.rm.service as unknown as { d: { requests: RequestStore } }).d.requests;
-      const real = requests.finishMany.bind(requests);
-      requests.finishMany = async (items) => {
+      const db = t.rm.db;
+      const real = db.execStatements.bind(db);
+      const requests = new RequestStore(db);
+      db.execStatements = async (statements) => {
         // Meanwhile b was failed (say, as lost) and c stopped with the state its JR reports.
         await requests.transition(b, State.RUNNING, {
           state: State.FAIL,
@@ -477,7 +478,7 @@ describe.each(DB_KINDS)('life cycle on %s', (kind) => {
           finished_at: new Date(),
           jr_url: null,
         });
-        return real(items);
+        return real(statements);
       };
       try {
         const res = await t.internal.report({
@@ -487,7 +488,7 @@ describe.each(DB_KINDS)('life cycle on %s', (kind) => {
         });
         expect(res.finishes).toEqual({ [a]: 'ok', [b]: 'not_running', [c]: 'ok' });
       } finally {
-        requests.finishMany = real;
+        db.execStatements = real;
       }
       expect((await t.client.getRequest(a)).state).toBe(State.COMPLETE);
       expect((await t.client.getRequest(b)).state).toBe(State.FAIL);

@@ -342,6 +342,28 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
       });
     });
 
+    it('statements run in order with their own counts; big ones (over ~4 MiB together) in several packets', async () => {
+      const id = rid();
+      const big = 'x'.repeat(700_000);
+      // 3,000 small entries (3 INSERTs of 1,000) and 8 of 700 kB each (several INSERTs, by the byte budget), then one entry again.
+      const small = Array.from({ length: 3000 }, (_, i) => logEntry(id, `s${i}`, 1));
+      const large = Array.from({ length: 8 }, (_, i) => logEntry(id, `b${i}`, 1, { stdout: big }));
+      const statements = [...logs.insertStatements(small), ...logs.insertStatements(large)];
+      expect(statements.length).toBeGreaterThan(4);
+      const counts = await t.db.execStatements([
+        ...statements,
+        ...logs.insertStatements([logEntry(id, 's0', 1)]),
+      ]);
+      expect(counts.length).toBe(statements.length + 1);
+      expect(counts.slice(0, 3)).toEqual([1000, 1000, 1000]);
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(3008);
+      expect(counts.at(-1)).toBe(0);
+      const all = await logs.list(id);
+      expect(all.length).toBe(3008);
+      expect(all.find((e) => e.jobId === 'b7')?.stdout).toBe(big);
+      expect(await t.db.execStatements([])).toEqual([]);
+    });
+
     it('when 7,000 entries arrive in batches, then they are stored quickly', async () => {
       const id = rid();
       const entries = Array.from({ length: 7000 }, (_, i) =>

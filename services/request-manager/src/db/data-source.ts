@@ -164,6 +164,9 @@ export function dbDate(v: unknown): Date | null {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Largest multi-statement packet `execStatements` builds (well under max_allowed_packet). */
+const STATEMENT_GROUP_BYTES = 4 * 1024 * 1024;
+
 /** The part of mysql2's callback API the hot paths use (TypeORM's MySQL driver keeps such a pool). */
 interface Mysql2Connection {
   query(sql: string, params: unknown[], cb: (err: Error | null, result: unknown) => void): void;
@@ -331,6 +334,49 @@ export class Db {
     const pool = m.queryRunner ? undefined : this.pool;
     if (pool) return this.poolQuery<T[]>(pool, sql, params.map(sqlValue));
     return (await m.query(sql, params.map(sqlValue))) as T[];
+  }
+
+  /**
+   * Run INSERT/UPDATE statements in order, outside a transaction, and return
+   * each one's affected row count. On MySQL they go in as few round trips as
+   * keep a packet under ~4 MiB (usually one); a failing statement stops the
+   * rest. On SQLite they run one after the other. Retried on transient
+   * errors, so the statements must be safe to repeat.
+   */
+  async execStatements(statements: Array<{ sql: string; params: unknown[] }>): Promise<number[]> {
+    if (statements.length === 0) return [];
+    const pool = this.pool;
+    if (!pool) {
+      return this.run(async (m) => {
+        const out: number[] = [];
+        for (const st of statements) out.push(await this.exec(m, st.sql, st.params));
+        return out;
+      });
+    }
+    const out: number[] = [];
+    let group: Array<{ sql: string; params: unknown[] }> = [];
+    let bytes = 0;
+    const flush = async () => {
+      if (group.length === 0) return;
+      const sql = group.map((st) => st.sql).join(';\n');
+      const params: unknown[] = [];
+      for (const st of group) for (const v of st.params) params.push(sqlValue(v));
+      const n = group.length;
+      group = [];
+      bytes = 0;
+      const result = await this.retrying(() => this.poolQuery<unknown>(pool, sql, params));
+      const results = n === 1 ? [result] : (result as unknown[]);
+      for (const r of results) out.push(Number((r as { affectedRows?: number }).affectedRows ?? 0));
+    };
+    for (const st of statements) {
+      let size = st.sql.length;
+      for (const v of st.params) size += typeof v === 'string' ? v.length * 2 + 3 : 24;
+      if (group.length > 0 && bytes + size > STATEMENT_GROUP_BYTES) await flush();
+      group.push(st);
+      bytes += size;
+    }
+    await flush();
+    return out;
   }
 
   /**

@@ -114,6 +114,20 @@ export class JobLogStore {
     return inserted;
   }
 
+  /** The INSERT IGNORE statements that store `entries` (per 1,000 rows / ~4 MiB), for `Db.execStatements`. */
+  insertStatements(entries: JobLog[]): Array<{ sql: string; params: unknown[] }> {
+    const out: Array<{ sql: string; params: unknown[] }> = [];
+    for (const batch of batches(entries.map(toJobLogRow))) {
+      const params: unknown[] = [];
+      for (const r of batch) params.push(...values(r));
+      out.push({
+        sql: this.db.insertSql('job_log', COLUMNS, batch.length, { ignoreDuplicates: true }),
+        params,
+      });
+    }
+    return out;
+  }
+
   /** Inside a caller's transaction. */
   insertManyIn(m: EntityManager, entries: JobLog[]): Promise<number> {
     return this.db.insertRows(

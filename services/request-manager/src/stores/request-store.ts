@@ -135,6 +135,12 @@ function setClause(patch: RequestPatch): [string, unknown[]] {
   return [cols.map((c) => `\`${c}\` = ?`).join(', '), cols.map((c) => (patch as Record<string, unknown>)[c])];
 }
 
+/** One hand-written statement and its values. */
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
 export type RequestPatch = Partial<
   Omit<RequestRow, 'request_id' | 'type' | 'user' | 'created_at' | 'total_jobs'>
 >;
@@ -319,33 +325,35 @@ export class RequestStore {
   }
 
   /**
-   * `finished_jobs` of each request that is RUNNING (others are left alone):
-   * one UPDATE per 500 requests. Returns how many rows it set.
+   * Statements setting `finished_jobs` of each request that is RUNNING (others
+   * are left alone): one UPDATE per 500 requests, for `Db.execStatements`.
    */
-  async setProgressMany(items: ReadonlyArray<{ id: string; finishedJobs: number }>): Promise<number> {
-    let n = 0;
+  progressStatements(items: ReadonlyArray<{ id: string; finishedJobs: number }>): Statement[] {
+    const out: Statement[] = [];
     for (let i = 0; i < items.length; i += 500) {
       const chunk = items.slice(i, i + 500);
       const params: unknown[] = [];
       for (const p of chunk) params.push(p.id, p.finishedJobs);
       for (const p of chunk) params.push(p.id);
-      const sql = `UPDATE \`requests\` SET \`finished_jobs\` = CASE \`request_id\` ${chunk.map(() => 'WHEN ? THEN ?').join(' ')} ELSE \`finished_jobs\` END WHERE \`request_id\` IN (${chunk.map(() => '?').join(',')}) AND \`state\` = 2`;
-      n += await this.db.run((m) => this.db.exec(m, sql, params));
+      out.push({
+        sql: `UPDATE \`requests\` SET \`finished_jobs\` = CASE \`request_id\` ${chunk.map(() => 'WHEN ? THEN ?').join(' ')} ELSE \`finished_jobs\` END WHERE \`request_id\` IN (${chunk.map(() => '?').join(',')}) AND \`state\` = 2`,
+        params,
+      });
     }
-    return n;
+    return out;
   }
 
   /**
-   * RUNNING → its final state for each request, with `finished_at`,
-   * `finished_jobs` and `jr_url` NULL, in one conditional UPDATE per 500
-   * requests. Returns how many rows changed: rows that were not RUNNING any
-   * more are untouched, so a count equal to `items.length` means every one of
-   * them was finished by this call. Ids must be distinct.
+   * Statements moving each request RUNNING → its final state, with
+   * `finished_at`, `finished_jobs` and `jr_url` NULL: one conditional UPDATE
+   * per 500 requests, for `Db.execStatements`. Rows that are not RUNNING any
+   * more are untouched, so affected counts that add up to `items.length` mean
+   * every one of them was finished by these statements. Ids must be distinct.
    */
-  async finishMany(
+  finishStatements(
     items: ReadonlyArray<{ id: string; state: number; finishedAt: Date; finishedJobs: number }>,
-  ): Promise<number> {
-    let n = 0;
+  ): Statement[] {
+    const out: Statement[] = [];
     for (let i = 0; i < items.length; i += 500) {
       const chunk = items.slice(i, i + 500);
       const whens = chunk.map(() => 'WHEN ? THEN ?').join(' ');
@@ -354,14 +362,24 @@ export class RequestStore {
       for (const f of chunk) params.push(f.id, f.finishedAt);
       for (const f of chunk) params.push(f.id, f.finishedJobs);
       for (const f of chunk) params.push(f.id);
-      const sql =
-        `UPDATE \`requests\` SET \`state\` = CASE \`request_id\` ${whens} END, ` +
-        `\`finished_at\` = CASE \`request_id\` ${whens} END, ` +
-        `\`finished_jobs\` = CASE \`request_id\` ${whens} END, \`jr_url\` = NULL ` +
-        `WHERE \`request_id\` IN (${chunk.map(() => '?').join(',')}) AND \`state\` = 2`;
-      n += await this.db.run((m) => this.db.exec(m, sql, params));
+      out.push({
+        sql:
+          `UPDATE \`requests\` SET \`state\` = CASE \`request_id\` ${whens} END, ` +
+          `\`finished_at\` = CASE \`request_id\` ${whens} END, ` +
+          `\`finished_jobs\` = CASE \`request_id\` ${whens} END, \`jr_url\` = NULL ` +
+          `WHERE \`request_id\` IN (${chunk.map(() => '?').join(',')}) AND \`state\` = 2`,
+        params,
+      });
     }
-    return n;
+    return out;
+  }
+
+  /** `finishStatements` run on their own; returns how many rows changed. */
+  async finishMany(
+    items: ReadonlyArray<{ id: string; state: number; finishedAt: Date; finishedJobs: number }>,
+  ): Promise<number> {
+    const counts = await this.db.execStatements(this.finishStatements(items));
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   /** Every RUNNING request: id, JR and start time (the lost-JR sweeper's view). */
