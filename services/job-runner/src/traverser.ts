@@ -446,6 +446,18 @@ export class Traverser {
     if (this.abandoned) return;
     this.abandoned = true;
     const was = this.mode;
+    if (was === 'finalized') {
+      // Its final message is on its way (the RM has usually just applied it): that delivery settles the chain.
+      if (this.deps.logger.isDebugEnabled())
+        this.deps.logger.debug(
+          'the RM no longer counts the chain as running here; its final message is on its way',
+          {
+            requestId: this.requestId,
+            reason,
+          },
+        );
+      return;
+    }
     this.deps.logger.warn('dropping the chain: the RM no longer counts it as running here', {
       requestId: this.requestId,
       mode: was,

@@ -90,6 +90,22 @@ describe('heartbeat', () => {
     expect((await jr.sink.finished(next)).state).toBe(State.COMPLETE);
   });
 
+  it('a finished chain the RM says to drop while its finish is on the way keeps its outcome (no FAIL)', async () => {
+    const id = reqId();
+    jr.sink.delayMs = 700;
+    try {
+      await jr.client.startChain(makeChain(id, [{ id: 'a' }]));
+      const t = await waitFor(() => jr.registry.get(id));
+      await waitFor(() => t.isFinalized);
+      rm.drop.add(id);
+      await waitFor(() => jr.registry.get(id) === undefined, 5000);
+      expect(await t.done).toEqual({ state: State.COMPLETE, delivered: true });
+      expect(jr.sink.finishes(id)).toEqual([expect.objectContaining({ state: State.COMPLETE })]);
+    } finally {
+      jr.sink.delayMs = 0;
+    }
+  });
+
   it('when the RM cannot be reached, the JR keeps running its chains and beats again later', async () => {
     rm.fail = true;
     const id = reqId();
