@@ -1,14 +1,9 @@
 /**
  * The one HTTP helper behind every typed client: a timeout, JSON that keeps
  * nanosecond integers exact, and bounded retries with exponential backoff on
- * network errors and 5xx answers. Calls go through axios, or with
- * `transport: 'node'` straight through node:http(s) — the services' own
- * RM↔JR calls, where axios' per-call config merging costs more CPU than the
- * rest of the call. Both keep connections alive and send one attempt the same
- * way (same headers, body, timeout and errors).
+ * network errors and 5xx answers, all through axios.
  */
-import http, { type IncomingHttpHeaders } from 'node:http';
-import https, { type Agent as HttpsAgent } from 'node:https';
+import type { Agent as HttpsAgent } from 'node:https';
 import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import { ApiError } from './errors.js';
 import { parseJsonText, stringifyJson } from './json.js';
@@ -31,15 +26,10 @@ export interface ClientOptions {
   headers?: Record<string, string>;
   /** For TLS: client certificate, key and CA. */
   httpsAgent?: HttpsAgent;
-  /**
-   * `node`: plain node:http(s) instead of axios (no interceptors). Ignored,
-   * i.e. axios, when an HTTP(S)_PROXY variable is set: only axios honours them.
-   */
-  transport?: 'axios' | 'node';
 }
 
-/** Response headers as either transport gives them. */
-export type ResponseHeaders = AxiosResponse['headers'] | IncomingHttpHeaders;
+/** Response headers of a call. */
+export type ResponseHeaders = AxiosResponse['headers'];
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 200, maxDelayMs: 3000 };
 
@@ -70,9 +60,8 @@ function toQueryString(query: CallOptions['query']): string {
   return s ? `?${s}` : '';
 }
 
-const PROXY_VARS = ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy'];
 
-/** What one attempt returns, whatever the transport. */
+/** What one attempt returns. */
 interface RawResponse {
   status: number;
   text: string;
@@ -82,26 +71,9 @@ interface RawResponse {
 export class HttpClient {
   readonly http: AxiosInstance;
   readonly retry: RetryPolicy;
-  /** Set when calls go through node:http(s) directly. */
-  private readonly node:
-    | { mod: typeof http | typeof https; host: string; port: number | undefined; prefix: string; agent: http.Agent }
-    | undefined;
-  private readonly timeoutMs: number;
 
   constructor(readonly options: ClientOptions) {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.timeoutMs = options.timeoutMs ?? 10_000;
-    if (options.transport === 'node' && !PROXY_VARS.some((v) => process.env[v])) {
-      const u = new URL(options.baseURL);
-      const secure = u.protocol === 'https:';
-      this.node = {
-        mod: secure ? https : http,
-        host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
-        port: u.port ? Number(u.port) : undefined,
-        prefix: u.pathname.replace(/\/+$/, ''),
-        agent: secure ? (options.httpsAgent ?? https.globalAgent) : http.globalAgent,
-      };
-    }
     this.http = axios.create({
       baseURL: options.baseURL.replace(/\/+$/, ''),
       timeout: options.timeoutMs ?? 10_000,
@@ -123,7 +95,7 @@ export class HttpClient {
     const policy = { ...this.retry, ...opts.retry };
     const idempotent = opts.idempotent ?? true;
     const url = path + toQueryString(opts.query);
-    // Serialise once, before the transport sees the body (axios deep-merges config
+    // Serialise once, before axios sees the body (axios deep-merges config
     // objects, which would copy a multi-megabyte chain on every attempt).
     const data = body === undefined ? undefined : stringifyJson(body);
     const headers = body === undefined ? opts.headers : { 'Content-Type': 'application/json', ...opts.headers };
@@ -132,7 +104,7 @@ export class HttpClient {
       if (attempt > 1) await sleep(Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 2)));
       let res: RawResponse;
       try {
-        res = this.node ? await this.sendNode(method, url, data, headers) : await this.sendAxios(method, url, data, headers);
+        res = await this.sendAxios(method, url, data, headers);
       } catch (err) {
         const detail = (err as Error).message || String(err);
         lastError = new ApiError(`${method} ${this.options.baseURL}${path}: ${detail}`, undefined, undefined, { cause: err });
@@ -157,35 +129,6 @@ export class HttpClient {
     const config: AxiosRequestConfig = { method, url, data, headers };
     const res = await this.http.request<string>(config);
     return { status: res.status, text: typeof res.data === 'string' ? res.data : '', headers: res.headers };
-  }
-
-  /** One attempt over node:http(s): the same headers, body, socket timeout and error messages as axios. */
-  private sendNode(method: string, url: string, data: string | undefined, extra: Record<string, string> | undefined): Promise<RawResponse> {
-    const n = this.node as NonNullable<HttpClient['node']>;
-    const headers: Record<string, string | number> = { Accept: 'application/json', ...this.options.headers, ...extra };
-    if (data !== undefined) headers['Content-Length'] = Buffer.byteLength(data);
-    return new Promise<RawResponse>((resolve, reject) => {
-      const req = n.mod.request(
-        { host: n.host, port: n.port, path: n.prefix + url, method: method.toUpperCase(), headers, agent: n.agent },
-        (res) => {
-          res.setEncoding('utf8');
-          let text = '';
-          res.on('data', (chunk: string) => {
-            text += chunk;
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
-          res.on('error', reject);
-          res.on('aborted', () => reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })));
-        },
-      );
-      req.on('error', reject);
-      if (this.timeoutMs > 0)
-        req.setTimeout(this.timeoutMs, () =>
-          req.destroy(Object.assign(new Error(`timeout of ${this.timeoutMs}ms exceeded`), { code: 'ECONNABORTED' })),
-        );
-      // A string body goes out in the same write as the headers.
-      req.end(data);
-    });
   }
 }
 

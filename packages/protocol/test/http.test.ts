@@ -1,6 +1,6 @@
 /**
- * HttpClient over both transports (axios and plain node:http): the same
- * request on the wire and the same answers, errors, retries and timeouts.
+ * HttpClient (axios) against a real node:http server: the request on the
+ * wire, answers, errors, retries and timeouts.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -61,11 +61,10 @@ afterAll(async () => {
   await new Promise<void>((r) => server.close(() => r()));
 });
 
-describe.each(['axios', 'node'] as const)('HttpClient over %s', (transport) => {
+describe('HttpClient', () => {
   const client = (opts: { attempts?: number; timeoutMs?: number; baseURL?: string } = {}) =>
     new HttpClient({
       baseURL: opts.baseURL ?? `${base}/`,
-      transport,
       timeoutMs: opts.timeoutMs ?? 2000,
       retry: { attempts: opts.attempts ?? 1, baseDelayMs: 5, maxDelayMs: 10 },
       headers: { 'X-Spincycle-Internal-Token': 'tok' },
@@ -144,7 +143,7 @@ describe('JrClient.startChain', () => {
   it('takes the JR base URL from Location: its origin, whether or not it is the URL called', async () => {
     const chain = { requestId: 'r1', jobs: {}, adjacencyList: {}, state: 1, finishedJobs: 0 };
     const jr = (baseURL: string, headers: Record<string, string> = {}) =>
-      new JrClient({ baseURL, transport: 'node', retry: { attempts: 1 }, headers });
+      new JrClient({ baseURL, retry: { attempts: 1 }, headers });
     expect(await jr(base).startChain(chain)).toEqual({ jrURL: base });
     expect(
       await jr(base, { 'X-Location': 'https://other.example:8443/api/v1/job-chains/r1' }).startChain(chain),

@@ -107,7 +107,6 @@ export class RmGateway implements RmSink, HeartbeatSink {
           baseURL,
           timeoutMs: opts.timeoutMs,
           retry: { attempts: 1 },
-          transport: 'node',
           ...(httpsAgent ? { httpsAgent } : {}),
           ...(opts.internalToken ? { headers: { [INTERNAL_TOKEN_HEADER]: opts.internalToken } } : {}),
         }),

@@ -153,7 +153,6 @@ export class JrPool {
         httpsAgent: this.agent,
         retry: { attempts: this.opts.attempts ?? 3 },
         headers: this.headers(),
-        transport: 'node',
       });
       this.clients.set(url, c);
     }
@@ -170,7 +169,6 @@ export class JrPool {
         httpsAgent: this.agent,
         retry: { attempts: 1 },
         headers: this.headers(),
-        transport: 'node',
       });
       this.statusClients.set(url, c);
     }
