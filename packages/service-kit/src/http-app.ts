@@ -48,10 +48,37 @@ export function sendJson(res: Response, status: number, body: unknown): void {
  * per-call work; a string body leaves in one write with the headers.
  */
 export function sendJsonText(res: Response, status: number, text: string): void {
+  sendJsonParts(res, status, [text]);
+}
+
+/** Bodies at least this long are not joined with the headers (that would copy them once more). */
+const BIG_BODY = 64 * 1024;
+
+/**
+ * Send JSON text given in pieces (e.g. a stored chain between the fields
+ * around it), written one after the other: a big body is never joined into
+ * one more copy.
+ */
+export function sendJsonParts(res: Response, status: number, parts: readonly string[]): void {
+  let length = 0;
+  let chars = 0;
+  for (const p of parts) {
+    length += Buffer.byteLength(p);
+    chars += p.length;
+  }
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.end(text);
+  res.setHeader('Content-Length', length);
+  if (parts.length === 1 && chars < BIG_BODY) {
+    res.end(parts[0]);
+    return;
+  }
+  // Headers on their own, then each piece; big text as bytes (as express sends it), which lets
+  // V8 account for that memory and collect the text sooner.
+  res.flushHeaders();
+  const out = (p: string) => (p.length >= BIG_BODY ? Buffer.from(p) : p);
+  for (let i = 0; i < parts.length - 1; i++) res.write(out(parts[i] as string));
+  res.end(out(parts[parts.length - 1] as string));
 }
 
 const UNITS: Record<string, number> = {
