@@ -104,10 +104,11 @@ function message(err: unknown): string {
 const CHAIN_TOKEN = `@@job-chain-${randomBytes(8).toString('hex')}@@`;
 
 /**
- * A full Request as JSON text with the archived chain spliced in verbatim:
- * a megabyte chain is neither parsed nor re-serialised for a GET.
+ * A full Request as JSON text in pieces, the archived chain verbatim between
+ * them: a megabyte chain is neither parsed, re-serialised nor copied for a GET
+ * (the pieces are written one after the other).
  */
-export function requestJson(req: Request, chainJson: string | undefined): string {
+export function requestJsonParts(req: Request, chainJson: string | undefined): string[] {
   const { id, type, state, user, args, createdAt, startedAt, finishedAt, totalJobs, finishedJobs, jrURL } =
     req;
   const out: Record<string, unknown> = { id, type, state, user, args, createdAt, startedAt, finishedAt };
@@ -117,7 +118,14 @@ export function requestJson(req: Request, chainJson: string | undefined): string
   out.finishedJobs = finishedJobs;
   if (jrURL) out.jrURL = jrURL;
   const text = stringifyJson(out);
-  return chainJson === undefined ? text : text.replace(`"${CHAIN_TOKEN}"`, () => chainJson);
+  if (chainJson === undefined) return [text];
+  const at = text.indexOf(`"${CHAIN_TOKEN}"`);
+  return [text.slice(0, at), chainJson, text.slice(at + CHAIN_TOKEN.length + 2)];
+}
+
+/** `requestJsonParts` as one text. */
+export function requestJson(req: Request, chainJson: string | undefined): string {
+  return requestJsonParts(req, chainJson).join('');
 }
 
 export class RequestService {
@@ -255,10 +263,15 @@ export class RequestService {
 
   /** GET /requests/{id} as JSON text: with args and the creation-time JobChain. */
   async getJson(id: string): Promise<string> {
+    return (await this.getJsonParts(id)).join('');
+  }
+
+  /** GET /requests/{id} as pieces of JSON text to write one after the other (see requestJsonParts). */
+  async getJsonParts(id: string): Promise<string[]> {
     const full = await this.d.requests.getFull(id, true);
     if (!full) throw this.notFound(id);
     const args = full.argsJson === undefined ? [] : parseStoredJson<RequestArg[]>(full.argsJson);
-    return requestJson(withArgs(toWireRequest(full.row), args), full.jobChainJson);
+    return requestJsonParts(withArgs(toWireRequest(full.row), args), full.jobChainJson);
   }
 
   async get(id: string, withChain = false): Promise<Request> {
@@ -735,6 +748,13 @@ export class RequestService {
     const entries = await this.d.logs.list(id);
     if (entries.length === 0 && !(await this.d.requests.get(id))) throw this.notFound(id);
     return entries;
+  }
+
+  /** GET /requests/{id}/log as JSON text (the same as `listLogs` serialised, built directly). */
+  async listLogsJson(id: string): Promise<string> {
+    const { json, count } = await this.d.logs.listJson(id);
+    if (count === 0 && !(await this.d.requests.get(id))) throw this.notFound(id);
+    return json;
   }
 
   async latestLog(id: string, jobId: string): Promise<JobLog> {

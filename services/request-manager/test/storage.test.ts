@@ -1,7 +1,7 @@
 /**
  * Storage layer: the same test bodies on SQLite and on MariaDB.
  */
-import { type JobLog, State } from '@spincycle/protocol';
+import { type JobLog, State, stringifyJson } from '@spincycle/protocol';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Db, migrate, openDataSource } from '../src/db/data-source.js';
@@ -330,6 +330,24 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
       expect(await logs.latest(id, 'a')).toMatchObject({ try: 2 });
       expect(await logs.latest(id, 'zz')).toBeUndefined();
       expect(await logs.list('none')).toEqual([]);
+    });
+
+    it('listJson is exactly the JSON of list (big and small times, signs, unicode, quotes)', async () => {
+      const id = rid();
+      await logs.insertMany([
+        logEntry(id, 'b', 2, {
+          startedAt: 0n,
+          finishedAt: 18446744073709551615n,
+          exit: -3,
+          error: 'a "quoted"\nline',
+        }),
+        logEntry(id, 'a', 1, { stdout: 'é😀\\ \u0001', stderr: '</script>' }),
+        logEntry(id, 'b', 1, { startedAt: 1n, finishedAt: 9007199254740993n }),
+      ]);
+      const { json, count } = await logs.listJson(id);
+      expect(count).toBe(3);
+      expect(json).toBe(stringifyJson(await logs.list(id)));
+      expect(await logs.listJson('none')).toEqual({ json: '[]', count: 0 });
     });
 
     it('when one entry is re-sent identically it is accepted, when it differs it is a conflict', async () => {

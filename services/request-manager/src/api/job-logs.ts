@@ -1,6 +1,6 @@
 /** Job log routes: the original per-entry POST, our batch POST, and the reads. */
 
-import { sendJson } from '@spincycle/service-kit';
+import { sendJson, sendJsonText } from '@spincycle/service-kit';
 import type { Express } from 'express';
 import type { RequestService } from '../request-service.js';
 import { param } from './context.js';
@@ -14,7 +14,7 @@ export function registerJobLogRoutes(app: Express, service: RequestService): voi
   });
 
   r.get('/api/v1/requests/:id/log', async (req, res) => {
-    sendJson(res, 200, await service.listLogs(param(req, 'id')));
+    sendJsonText(res, 200, await service.listLogsJson(param(req, 'id')));
   });
 
   r.get('/api/v1/requests/:id/log/:jobId', async (req, res) => {

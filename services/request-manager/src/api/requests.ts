@@ -1,6 +1,6 @@
 /** Routes of /api/v1/requests: the public request API and the JR callbacks. */
 
-import { drainingGuard, sendJson } from '@spincycle/service-kit';
+import { drainingGuard, sendJson, sendJsonParts } from '@spincycle/service-kit';
 import type { Express } from 'express';
 import { parseFindQuery } from '../find-query.js';
 import { type RequestService, SHUTTING_DOWN_MESSAGE } from '../request-service.js';
@@ -26,7 +26,7 @@ export function registerRequestRoutes(
   });
 
   r.get('/api/v1/requests/:id', async (req, res) => {
-    sendJsonText(res, 200, await service.getJson(param(req, 'id')));
+    sendJsonParts(res, 200, await service.getJsonParts(param(req, 'id')));
   });
 
   r.get('/api/v1/requests/:id/job-chain', async (req, res) => {

@@ -29,6 +29,18 @@ export function toJobLogRow(e: JobLog): JobLogRow {
   };
 }
 
+/** A stored nanosecond time as a JSON integer (what `toWireJobLog` + `stringifyJson` write). */
+function nanosJson(v: unknown): string {
+  if (typeof v === 'string' && /^[1-9]\d*$|^0$/.test(v)) return v;
+  return BigInt(v as string | number | bigint).toString();
+}
+
+/** One entry as the JSON text `stringifyJson(toWireJobLog(r))` gives. */
+export function entryJson(r: JobLogRow): string {
+  const j = JSON.stringify;
+  return `{"requestId":${j(r.request_id)},"jobId":${j(r.job_id)},"try":${j(Number(r.try))},"name":${j(r.name)},"type":${j(r.type)},"startedAt":${nanosJson(r.started_at)},"finishedAt":${nanosJson(r.finished_at)},"state":${j(Number(r.state))},"exit":${j(Number(r.exit ?? 0))},"error":${j(r.error ?? '')},"stdout":${j(r.stdout ?? '')},"stderr":${j(r.stderr ?? '')}}`;
+}
+
 export function toWireJobLog(r: JobLogRow): JobLog {
   return {
     requestId: r.request_id,
@@ -174,6 +186,22 @@ export class JobLogStore {
       m.query(`${SELECT} WHERE \`request_id\` = ? ORDER BY \`job_id\`, \`try\``, [requestId]),
     )) as JobLogRow[];
     return rows.map(toWireJobLog);
+  }
+
+  /**
+   * Every entry of a request as the JSON text of `list` (same keys, order and
+   * values), written straight from the rows: no bigint objects, no replacer
+   * pass, no second copy of a multi-megabyte answer. Also the entry count.
+   */
+  async listJson(requestId: string): Promise<{ json: string; count: number }> {
+    const rows = (await this.db.run((m) =>
+      this.db.select<JobLogRow>(m, `${SELECT} WHERE \`request_id\` = ? ORDER BY \`job_id\`, \`try\``, [
+        requestId,
+      ]),
+    )) as JobLogRow[];
+    const out: string[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) out[i] = entryJson(rows[i] as JobLogRow);
+    return { json: `[${out.join(',')}]`, count: rows.length };
   }
 
   /** (job, try, state) of every entry of a request: the cheap view for deciding what a lost request's jobs were doing. */
