@@ -203,9 +203,21 @@ export class Db {
     return (this.ds.driver as unknown as { pool?: Mysql2Pool }).pool;
   }
 
+  /**
+   * One statement on a pooled connection. (Through `getConnection` rather than
+   * mysql2's `pool.query`, which in a measured run kept ~20 MB more memory
+   * alive after multi-megabyte results.)
+   */
   private poolQuery<T>(pool: Mysql2Pool, sql: string, params: unknown[]): Promise<T> {
     return new Promise<T>((resolve, reject) =>
-      pool.query(sql, params, (err, result) => (err ? reject(err) : resolve(result as T))),
+      pool.getConnection((err, conn) => {
+        if (err) return reject(err);
+        conn.query(sql, params, (qerr, result) => {
+          conn.release();
+          if (qerr) reject(qerr);
+          else resolve(result as T);
+        });
+      }),
     );
   }
 
