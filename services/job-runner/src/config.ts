@@ -10,31 +10,24 @@ import {
   type ConfigSchema,
   type ConfigValues,
   loadConfig,
+  serverAddrKey,
+  serverTlsKeys,
   splitAddr,
   type TlsFiles,
+  tlsFileKeys,
+  tlsFilesFrom,
 } from '@spincycle/service-kit';
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 
 export const JR_CONFIG_SCHEMA = {
-  'server.addr': {
-    type: 'string',
-    default: '127.0.0.1:32307',
-    env: 'SPINCYCLE_SERVER_ADDR',
-    desc: 'host:port to listen on',
-  },
+  ...serverAddrKey('127.0.0.1:32307'),
   'server.advertise_url': {
     type: 'string',
     env: 'SPINCYCLE_SERVER_ADVERTISE_URL',
     desc: 'base URL reported to the RM (default http(s)://<server.addr>)',
   },
-  'server.tls.cert_file': { type: 'string', env: 'SPINCYCLE_SERVER_TLS_CERT_FILE' },
-  'server.tls.key_file': { type: 'string', env: 'SPINCYCLE_SERVER_TLS_KEY_FILE' },
-  'server.tls.ca_file': {
-    type: 'string',
-    env: 'SPINCYCLE_SERVER_TLS_CA_FILE',
-    desc: 'when set, client certificates are required',
-  },
+  ...serverTlsKeys(),
   'rm_client.url': {
     type: 'string',
     default: 'http://127.0.0.1:32308',
@@ -47,9 +40,7 @@ export const JR_CONFIG_SCHEMA = {
     env: 'SPINCYCLE_RM_CLIENT_TIMEOUT',
     desc: 'per-call timeout',
   },
-  'rm_client.tls.cert_file': { type: 'string', env: 'SPINCYCLE_RM_CLIENT_TLS_CERT_FILE' },
-  'rm_client.tls.key_file': { type: 'string', env: 'SPINCYCLE_RM_CLIENT_TLS_KEY_FILE' },
-  'rm_client.tls.ca_file': { type: 'string', env: 'SPINCYCLE_RM_CLIENT_TLS_CA_FILE' },
+  ...tlsFileKeys('rm_client.tls'),
   'auth.internal_token_file': {
     type: 'string',
     env: 'SPINCYCLE_AUTH_INTERNAL_TOKEN_FILE',
@@ -127,11 +118,7 @@ function checkUrl(key: string, url: string): string {
 }
 
 function tlsFiles(values: JrConfigValues, prefix: 'server.tls' | 'rm_client.tls'): TlsFiles {
-  const get = (k: string) => {
-    const v = (values as Record<string, unknown>)[`${prefix}.${k}`];
-    return typeof v === 'string' && v !== '' ? v : undefined;
-  };
-  const tls: TlsFiles = { certFile: get('cert_file'), keyFile: get('key_file'), caFile: get('ca_file') };
+  const tls = tlsFilesFrom(values, prefix);
   if (Boolean(tls.certFile) !== Boolean(tls.keyFile)) {
     const missing = tls.certFile ? 'key_file' : 'cert_file';
     throw new ConfigError(

@@ -10,22 +10,14 @@ import {
   type ConfigValues,
   loadConfig,
   redactConfig,
+  serverAddrKey,
+  serverTlsKeys,
+  tlsFileKeys,
 } from '@spincycle/service-kit';
 
 export const RM_CONFIG_SCHEMA = {
-  'server.addr': {
-    type: 'string',
-    default: '127.0.0.1:32308',
-    env: 'SPINCYCLE_SERVER_ADDR',
-    desc: 'host:port to listen on',
-  },
-  'server.tls.cert_file': { type: 'string', env: 'SPINCYCLE_SERVER_TLS_CERT_FILE' },
-  'server.tls.key_file': { type: 'string', env: 'SPINCYCLE_SERVER_TLS_KEY_FILE' },
-  'server.tls.ca_file': {
-    type: 'string',
-    env: 'SPINCYCLE_SERVER_TLS_CA_FILE',
-    desc: 'when set, client certificates are required',
-  },
+  ...serverAddrKey('127.0.0.1:32308'),
+  ...serverTlsKeys(),
   'server.body_limit': {
     type: 'string',
     default: '64mb',
@@ -65,9 +57,7 @@ export const RM_CONFIG_SCHEMA = {
     env: 'SPINCYCLE_JR_CLIENT_TIMEOUT',
     desc: 'per-attempt timeout of RM→JR calls',
   },
-  'jr_client.tls.cert_file': { type: 'string', env: 'SPINCYCLE_JR_CLIENT_TLS_CERT_FILE' },
-  'jr_client.tls.key_file': { type: 'string', env: 'SPINCYCLE_JR_CLIENT_TLS_KEY_FILE' },
-  'jr_client.tls.ca_file': { type: 'string', env: 'SPINCYCLE_JR_CLIENT_TLS_CA_FILE' },
+  ...tlsFileKeys('jr_client.tls'),
   'jr_client.internal_token_file': {
     type: 'string',
     env: 'SPINCYCLE_JR_CLIENT_INTERNAL_TOKEN_FILE',

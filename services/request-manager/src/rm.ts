@@ -4,7 +4,13 @@
  * the HTTP app. `main.ts` runs it as a process; tests run it in-process.
  */
 
-import { type Logger, type RunningServer, silentLogger, startServer } from '@spincycle/service-kit';
+import {
+  type Logger,
+  type RunningServer,
+  silentLogger,
+  startServer,
+  tlsFilesFrom,
+} from '@spincycle/service-kit';
 import type { Express } from 'express';
 import { buildApp } from './app.js';
 import type { InternalAuth } from './auth/internal.js';
@@ -96,11 +102,7 @@ export async function createRequestManager(
   const instanceId = defaultInstanceId();
   const jrs = new JrPool(jrUrls(config), {
     timeoutMs: config['jr_client.timeout'],
-    tls: {
-      certFile: config['jr_client.tls.cert_file'],
-      keyFile: config['jr_client.tls.key_file'],
-      caFile: config['jr_client.tls.ca_file'],
-    },
+    tls: tlsFilesFrom(config, 'jr_client.tls'),
     internalToken: auth.jrClientToken,
   });
   let draining = false;
@@ -175,11 +177,7 @@ export async function createRequestManager(
     },
     async listen() {
       void db.warmUp(Math.min(config['mysql.pool_size'], 20));
-      server = await startServer(app, config['server.addr'], {
-        certFile: config['server.tls.cert_file'],
-        keyFile: config['server.tls.key_file'],
-        caFile: config['server.tls.ca_file'],
-      });
+      server = await startServer(app, config['server.addr'], tlsFilesFrom(config, 'server.tls'));
       resumer.start();
       sweeper.start();
       return server;
