@@ -15,6 +15,7 @@ import {
   type Job,
   type JobFactory,
   type NodeSpec,
+  NoopJob,
   type SequenceSpec,
   type SpecSet,
   topologicalOrder,
@@ -22,7 +23,6 @@ import {
 import { ChainBuildError, errorText, JobCreateError, JobFactoryError } from './errors.js';
 import { RequestGraph } from './graph.js';
 import { JobIdGenerator } from './job-id.js';
-import { BuiltinNoopJob } from './noop.js';
 import { requestSequence, resolveRequestArgs } from './request-args.js';
 import { newRequestId } from './request-id.js';
 
@@ -522,14 +522,14 @@ class Builder {
 
   private make(type: string, name: string, id: string): Job {
     const jobId = { type, name, id, requestId: this.requestId };
-    if (type === NOOP && this.builtinNoop) return new BuiltinNoopJob(jobId);
+    if (type === NOOP && this.builtinNoop) return new NoopJob(jobId);
     let impl: Job | undefined;
     try {
       impl = this.factory.make(jobId);
     } catch (err) {
       if (type === NOOP && isUnknownJobType(err)) {
         this.builtinNoop = true;
-        return new BuiltinNoopJob(jobId);
+        return new NoopJob(jobId);
       }
       throw new JobFactoryError(
         `${this.prefix()}cannot build job: Error making '${type} ${name}' job: ${errorText(err)}`,
@@ -539,7 +539,7 @@ class Builder {
       );
     }
     if (!impl) {
-      if (type === NOOP) return new BuiltinNoopJob(jobId);
+      if (type === NOOP) return new NoopJob(jobId);
       throw new JobFactoryError(
         `${this.prefix()}cannot build job: Error making '${type} ${name}' job: the job factory returned nothing`,
         type,

@@ -5,6 +5,7 @@ export {
   type Job,
   type JobFactory,
   type JobId,
+  NoopJob,
 } from '@spincycle/jobs';
 export type { NodeSpec, SequenceSpec, SpecSet } from '@spincycle/spec';
 export { topologicalOrder } from '@spincycle/spec';
