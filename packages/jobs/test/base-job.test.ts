@@ -2,7 +2,7 @@ import { type JobArgs, State } from '@spincycle/protocol';
 import { describe, expect, it } from 'vitest';
 import { requiredString } from '../src/args.js';
 import { BaseJob } from '../src/base-job.js';
-import { TailBuffer } from '../src/builtin/tail-buffer.js';
+import { TailBuffer, truncateTail } from '../src/builtin/tail-buffer.js';
 import { JobArgError } from '../src/errors.js';
 import type { JobReturn } from '../src/job.js';
 import { jobId } from './helpers.js';
@@ -86,5 +86,43 @@ describe('TailBuffer', () => {
     const b = new TailBuffer(0);
     b.push(Buffer.from('abc'));
     expect(b.text()).toBe('[… 3 bytes truncated …]\n');
+  });
+});
+
+describe('truncateTail', () => {
+  it('returns a text that fits unchanged', () => {
+    expect(truncateTail('', 0)).toBe('');
+    expect(truncateTail('abc', 3)).toBe('abc');
+    expect(truncateTail('é€', 5)).toBe('é€');
+  });
+
+  it('keeps the last bytes after the marker line, from a character boundary', () => {
+    expect(truncateTail('abcdefgh', 5)).toBe('[… 3 bytes truncated …]\ndefgh');
+    expect(truncateTail('aé€', 4)).toBe('[… 3 bytes truncated …]\n€');
+    expect(truncateTail('x😀', 3)).toBe('[… 5 bytes truncated …]\n');
+    expect(truncateTail('abc', 0)).toBe('[… 3 bytes truncated …]\n');
+  });
+
+  it('gives what a TailBuffer fed the same text gives', () => {
+    const parts = ['a', 'é', '€', '😀', '\n', 'xyz', '\u{10ffff}'];
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 300; round++) {
+      let text = '';
+      for (let i = rnd(60); i > 0; i--) text += parts[rnd(parts.length)];
+      const limit = rnd(80);
+      const b = new TailBuffer(limit);
+      b.push(Buffer.from(text));
+      expect(truncateTail(text, limit)).toBe(b.text());
+    }
+  });
+
+  it('cuts a large text to the limit', () => {
+    const text = `${'x'.repeat(5 * 1024 * 1024)}THE END`;
+    const out = truncateTail(text, 1024);
+    expect(out).toBe(`[… ${text.length - 1024} bytes truncated …]\n${text.slice(-1024)}`);
   });
 });

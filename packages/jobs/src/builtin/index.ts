@@ -15,7 +15,7 @@ export {
 } from './shell-command.js';
 export { type SleepArgs, SleepJob } from './sleep.js';
 export { SplitJob } from './split.js';
-export { TailBuffer } from './tail-buffer.js';
+export { TailBuffer, truncateTail } from './tail-buffer.js';
 
 export const BUILTIN_JOB_TYPES = ['noop', 'shell-command', 'sleep', 'split'] as const;
 
