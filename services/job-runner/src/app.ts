@@ -94,7 +94,10 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
       tls: config.rmTls,
       internalToken: config.rmInternalToken,
     });
-  const reporter = new Reporter(sink, logger.child({ component: 'reporter' }), opts.reporterOptions);
+  const reporter = new Reporter(sink, logger.child({ component: 'reporter' }), {
+    maxLogTextBytes: config.maxLogBytes,
+    ...opts.reporterOptions,
+  });
   const slots = new JobSlots(config.maxConcurrentJobs);
   const registry = new ChainRegistry({
     factory,

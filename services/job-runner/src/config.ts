@@ -62,6 +62,12 @@ export const JR_CONFIG_SCHEMA = {
     env: 'SPINCYCLE_JOBS_MAX_CONCURRENT',
     desc: 'limit on jobs running at once in this JR (0 = unlimited)',
   },
+  'jobs.max_log_bytes': {
+    type: 'int',
+    default: 1024 * 1024,
+    env: 'SPINCYCLE_JOBS_MAX_LOG_BYTES',
+    desc: "bytes kept of each job-log entry's stdout, stderr and error, each (the tail; the rest is cut before it goes to the RM)",
+  },
   'heartbeat.interval': {
     type: 'duration',
     default: '5s',
@@ -95,6 +101,8 @@ export interface JrConfig {
   apiInternalToken: string | undefined;
   jobsModule: string | undefined;
   maxConcurrentJobs: number;
+  /** Most bytes kept of each job-log entry's stdout, stderr and error (the tail). */
+  maxLogBytes: number;
   shutdownGraceMs: number;
   /** Heartbeat period (ms); the RM's lease may shorten it. */
   heartbeatIntervalMs: number;
@@ -141,6 +149,12 @@ function readInternalToken(file: string, key = 'rm_client.internal_token_file'):
   return token;
 }
 
+/** A limit that must not be 0 (an unlimited one would let one entry sink a whole report call). */
+function positive(key: string, n: number): number {
+  if (n <= 0) throw new ConfigError(`config: '${key}' must be a positive integer, got ${n}`);
+  return n;
+}
+
 /** Turn the flat values into a JrConfig; throws ConfigError naming the key. */
 export function resolveConfig(values: JrConfigValues): JrConfig {
   const addr = values['server.addr'].trim();
@@ -174,6 +188,7 @@ export function resolveConfig(values: JrConfigValues): JrConfig {
         : undefined,
     jobsModule: values['jobs.module']?.trim() || undefined,
     maxConcurrentJobs: values['jobs.max_concurrent'],
+    maxLogBytes: positive('jobs.max_log_bytes', values['jobs.max_log_bytes']),
     shutdownGraceMs: values['shutdown.grace'],
     heartbeatIntervalMs: values['heartbeat.interval'] > 0 ? values['heartbeat.interval'] : 5000,
     logLevel: values['log.level'],

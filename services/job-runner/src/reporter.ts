@@ -11,6 +11,17 @@
  *   batch: the RM stores a batch's entries before it applies its finishes, so
  *   a finish is never applied before its chain's job log.
  *
+ * Nothing a job produced is lost on the way: each entry's stdout, stderr and
+ * error are cut to their last `maxLogTextBytes` bytes (marked as TailBuffer
+ * marks it) when queued, so no entry can outgrow what the RM takes; a call
+ * holds at most `maxBatch` entries and, past its first entry, at most
+ * `maxBatchBytes` of serialized entries; and a call the RM rejects (4xx)
+ * with more than one entry in it is split in halves, sent again, until only
+ * the entries the RM refuses on their own are dropped (each logged). The
+ * halves carry entries alone, in queue order, before anything queued after
+ * them; finishes wait until they are through (never ahead of their chain's
+ * entries).
+ *
  * A flush happens ~25 ms after the first queued entry or progress, at once
  * when a batch is full, and for a finish at once unless a call carried
  * finishes in the last `minIntervalMs` (then when that is over), so under load
@@ -22,6 +33,7 @@
  * chains go separately (`PUT …/suspend`, big and rare), after their chain's
  * entries, retried the same way.
  */
+import { truncateTail } from '@spincycle/jobs';
 import {
   ApiError,
   type FinishOutcome,
@@ -69,8 +81,10 @@ export interface ReporterOptions {
   batchSize?: number;
   /** Most entries (and most finishes) in one call (default 1000). */
   maxBatch?: number;
-  /** Rough upper bound of one call's body in bytes (default 4 MiB; a single larger entry still goes alone). */
+  /** Most bytes of serialized entries in one call (default 4 MiB; a single larger entry still goes alone). */
   maxBatchBytes?: number;
+  /** Bytes kept of each entry's stdout, stderr and error, each: the tail (default 1 MiB). */
+  maxLogTextBytes?: number;
   /** First retry delay (default 100 ms), doubled up to `retryMaxMs` (default 5 s). */
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -82,6 +96,32 @@ export interface ReporterOptions {
 export function isRejection(err: unknown): err is ApiError {
   if (!(err instanceof ApiError) || err.status === undefined) return false;
   return err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429;
+}
+
+/** `{"requestId":,"jobId":,...}` with every value empty: what an entry's JSON has besides its values. */
+const ENTRY_JSON_OVERHEAD =
+  '{"requestId":,"jobId":,"try":,"name":,"type":,"startedAt":"","finishedAt":"","state":,"exit":,"error":,"stdout":,"stderr":}'
+    .length;
+
+const jsonStringBytes = (s: string): number => (s.length === 0 ? 2 : Buffer.byteLength(JSON.stringify(s)));
+
+/** An entry's size in the report body in bytes: JSON with the times as decimal strings, as RmInternalClient sends it. */
+export function entryJsonBytes(e: JobLog): number {
+  return (
+    ENTRY_JSON_OVERHEAD +
+    jsonStringBytes(e.requestId) +
+    jsonStringBytes(e.jobId) +
+    jsonStringBytes(e.name) +
+    jsonStringBytes(e.type) +
+    jsonStringBytes(e.error) +
+    jsonStringBytes(e.stdout) +
+    jsonStringBytes(e.stderr) +
+    String(e.try).length +
+    String(e.state).length +
+    String(e.exit).length +
+    String(e.startedAt).length +
+    String(e.finishedAt).length
+  );
 }
 
 function describe(err: unknown): string {
@@ -108,6 +148,8 @@ interface Outgoing {
   logs: JobLog[];
   progress: RequestProgress[];
   finishes: PendingFinish[];
+  /** Entries of a rejected call being split: nothing else rides along. */
+  bare: boolean;
 }
 
 const FINISH_REASONS: Record<Exclude<FinishOutcome, 'ok'>, string> = {
@@ -139,6 +181,12 @@ export class Reporter implements ChainReporter {
   private warnedAt = 0;
   /** Requests the RM no longer takes anything for (dropped chains), with when they were dropped. */
   private readonly forgotten = new Map<string, number>();
+  /**
+   * Entries of rejected calls being split (bisection): counts of queue
+   * positions from `head`, each to go as a call of its own carrying only
+   * those entries, before anything else is sent.
+   */
+  private segments: number[] = [];
   private readonly opts: Required<ReporterOptions>;
   /** Entries delivered so far (for tests and stats). */
   delivered = 0;
@@ -156,6 +204,7 @@ export class Reporter implements ChainReporter {
       batchSize: opts.batchSize ?? 256,
       maxBatch: opts.maxBatch ?? 1000,
       maxBatchBytes: opts.maxBatchBytes ?? 4 * 1024 * 1024,
+      maxLogTextBytes: opts.maxLogTextBytes ?? 1024 * 1024,
       retryBaseMs: opts.retryBaseMs ?? 100,
       retryMaxMs: opts.retryMaxMs ?? 5000,
       warnQueueSize: opts.warnQueueSize ?? 100_000,
@@ -167,10 +216,10 @@ export class Reporter implements ChainReporter {
     return this.queue.length - this.head;
   }
 
-  /** Queue one job-log entry. Never blocks, never throws. */
+  /** Queue one job-log entry (its texts capped). Never blocks, never throws. */
   log(entry: JobLog): void {
     if (this.forgotten.has(entry.requestId)) return;
-    this.queue.push(entry);
+    this.queue.push(this.capped(entry));
     this.pending.set(entry.requestId, (this.pending.get(entry.requestId) ?? 0) + 1);
     if (this.oldestAt === 0) this.oldestAt = Date.now();
     const n = this.queue.length - this.head;
@@ -181,6 +230,27 @@ export class Reporter implements ChainReporter {
     // Cheap for the common case: a flush is already due no later than this entry needs one.
     if (this.sending || (this.timer && n < this.opts.batchSize)) return;
     this.schedule();
+  }
+
+  /** The entry with stdout, stderr and error cut to their last maxLogTextBytes bytes (the entry itself when all fit). */
+  private capped(e: JobLog): JobLog {
+    const max = this.opts.maxLogTextBytes;
+    const stdout = truncateTail(e.stdout, max);
+    const stderr = truncateTail(e.stderr, max);
+    const error = truncateTail(e.error, max);
+    if (stdout === e.stdout && stderr === e.stderr && error === e.error) return e;
+    const originalBytes: Record<string, number> = {};
+    if (stdout !== e.stdout) originalBytes.stdout = Buffer.byteLength(e.stdout);
+    if (stderr !== e.stderr) originalBytes.stderr = Buffer.byteLength(e.stderr);
+    if (error !== e.error) originalBytes.error = Buffer.byteLength(e.error);
+    this.logger.warn('job-log entry too large: only the tail of its text goes to the RM', {
+      requestId: e.requestId,
+      jobId: e.jobId,
+      try: e.try,
+      originalBytes,
+      keptBytes: max,
+    });
+    return { ...e, stdout, stderr, error };
   }
 
   /** Best-effort progress: the latest value per chain goes with the next flush. */
@@ -198,7 +268,12 @@ export class Reporter implements ChainReporter {
     const logs = this.queued > 0;
     if (!logs && this.finishes.size === 0 && this.progressNext.size === 0) return undefined;
     const now = Date.now();
-    if (this.draining || (logs && (this.queued >= this.opts.batchSize || this.waiters.size > 0))) return now;
+    if (
+      this.draining ||
+      this.segments.length > 0 ||
+      (logs && (this.queued >= this.opts.batchSize || this.waiters.size > 0))
+    )
+      return now;
     let due: number | undefined;
     if (this.finishes.size > 0) due = Math.max(now, this.lastFinishSendAt + this.opts.minIntervalMs);
     if (this.oldestAt !== 0 && (this.queued > 0 || this.progressNext.size > 0)) {
@@ -315,9 +390,15 @@ export class Reporter implements ChainReporter {
     let logs = this.forgotten.size > 0 ? span.filter((e) => !this.forgotten.has(e.requestId)) : span;
     // Entries only of dropped chains: skipped without a call.
     while (span.length > 0 && logs.length === 0) {
-      this.advance({ span: span.length, logs, progress: [], finishes: [] });
+      this.advance({ span: span.length, logs, progress: [], finishes: [], bare: false });
       span = this.nextBatch();
       logs = this.forgotten.size > 0 ? span.filter((e) => !this.forgotten.has(e.requestId)) : span;
+    }
+    if (span.length === 0) this.segments = [];
+    if (this.segments.length > 0) {
+      // A part of a rejected call: its entries alone (progress waits, finishes wait for their entries).
+      if (span.length === this.queued && this.progressNext.size === 0) this.oldestAt = 0;
+      return { span: span.length, logs, progress: [], finishes: [], bare: true };
     }
     // Entries of each chain in this call, to tell which finishes may ride along.
     const inCall = new Map<string, number>();
@@ -339,17 +420,23 @@ export class Reporter implements ChainReporter {
     this.progressNext.clear();
     if (span.length === this.queued) this.oldestAt = 0;
     if (span.length === 0 && finishes.length === 0 && progress.length === 0) return undefined;
-    return { span: span.length, logs, progress, finishes };
+    return { span: span.length, logs, progress, finishes, bare: false };
   }
 
-  /** The next entries to send: up to maxBatch entries and about maxBatchBytes of text. */
+  /**
+   * The next entries to send: up to maxBatch entries (or the rest of the
+   * segment being split) and, past the first, up to maxBatchBytes of them
+   * as a JSON array.
+   */
   private nextBatch(): JobLog[] {
-    const end = Math.min(this.queue.length, this.head + this.opts.maxBatch);
-    let bytes = 0;
+    const end = Math.min(
+      this.queue.length,
+      this.head + Math.min(this.opts.maxBatch, this.segments[0] ?? Infinity),
+    );
+    let bytes = 1;
     let i = this.head;
     for (; i < end; i++) {
-      const e = this.queue[i] as JobLog;
-      bytes += 256 + e.stdout.length + e.stderr.length + e.error.length + e.name.length;
+      bytes += entryJsonBytes(this.queue[i] as JobLog) + 1;
       if (bytes > this.opts.maxBatchBytes && i > this.head) break;
     }
     return this.queue.slice(this.head, i);
@@ -364,9 +451,23 @@ export class Reporter implements ChainReporter {
     for (const f of out.finishes) f.inFlight = false;
   }
 
+  /** `n` queue positions from `head` are no longer under bisection. */
+  private leaveSegments(n: number): void {
+    while (n > 0 && this.segments.length > 0) {
+      const s = this.segments[0] as number;
+      if (s > n) {
+        this.segments[0] = s - n;
+        return;
+      }
+      this.segments.shift();
+      n -= s;
+    }
+  }
+
   /** The entries of a call are off the queue (delivered, or refused for good). */
   private advance(out: Outgoing): void {
     this.head += out.span;
+    this.leaveSegments(out.span);
     this.settleLogs(out.logs);
     if (this.head === this.queue.length) {
       this.queue = [];
@@ -406,29 +507,63 @@ export class Reporter implements ChainReporter {
     return unanswered;
   }
 
-  /** A 4xx for the whole call: the RM will never take it as it is. */
+  /**
+   * A 4xx for the whole call: the RM will never take it as it is. Several
+   * entries: split in two, each half sent again on its own. One entry that
+   * came with finishes or progress: sent again alone. One entry alone: the RM
+   * refuses that very entry, which is dropped (logged) so that it cannot block
+   * every other chain. The call's finishes go again after its entries; its
+   * progress is dropped (best effort: a newer value follows).
+   */
   private rejected(out: Outgoing, err: ApiError): void {
     const error = describe(err);
-    if (out.logs.length > 0 || out.span > 0) {
-      // Keep the entries in our log rather than block every chain behind them; the finishes go again without them.
-      this.logger.error('RM rejected a batch of job-log entries; they are dropped', {
-        entries: out.logs.length,
+    for (const f of out.finishes) f.inFlight = false;
+    const n = out.logs.length;
+    if (n > 1 || (n === 1 && !out.bare && (out.finishes.length > 0 || out.progress.length > 0))) {
+      const parts = n > 1 ? this.halves(out) : [out.span];
+      if (!out.bare)
+        this.logger.warn(
+          'RM rejected a report call; sending its entries again in parts to find the ones it refuses',
+          {
+            entries: n,
+            finishes: out.finishes.length,
+            error,
+          },
+        );
+      this.leaveSegments(out.span);
+      this.segments.unshift(...parts);
+      return;
+    }
+    if (n === 1) {
+      const e = out.logs[0] as JobLog;
+      this.logger.error('RM refused a job-log entry; it is dropped', {
+        requestId: e.requestId,
+        jobId: e.jobId,
+        try: e.try,
         error,
-        requestIds: [...new Set(out.logs.map((e) => e.requestId))].slice(0, 10),
-        first: out.logs[0] && {
-          requestId: out.logs[0].requestId,
-          jobId: out.logs[0].jobId,
-          try: out.logs[0].try,
-        },
       });
+    }
+    if (out.span > 0) {
       this.advance(out);
-      for (const f of out.finishes) f.inFlight = false;
       return;
     }
     for (const f of out.finishes) {
       this.logger.error('RM refused finish; not retrying', { requestId: f.body.requestId, error });
       this.settleFinish(f, { delivered: false, reason: error, rejected: true });
     }
+  }
+
+  /** A call's queue span cut in two, each part with half of the entries sent (those of dropped chains aside). */
+  private halves(out: Outgoing): [number, number] {
+    const last = out.logs[Math.floor(out.logs.length / 2) - 1];
+    let p = 1;
+    for (let i = this.head; i < this.head + out.span; i++)
+      if (this.queue[i] === last) {
+        p = i - this.head + 1;
+        break;
+      }
+    p = Math.min(Math.max(p, 1), out.span - 1);
+    return [p, out.span - p];
   }
 
   private settleFinish(f: PendingFinish, d: Delivery): void {
@@ -656,6 +791,7 @@ export class Reporter implements ChainReporter {
       s.resolve();
     }
     this.sleeps.clear();
+    this.segments = [];
     // Nobody may wait forever on a queue that will not move any more.
     for (const ws of this.waiters.values()) for (const w of ws) w();
     this.waiters.clear();

@@ -1,9 +1,11 @@
 /**
  * The outbound queue to the RM: one report call per flush carrying entries,
- * progress and finishes; batching, order, retries without loss, finish only
- * with or after the chain's logs, outcomes and rejections, progress
- * coalescing, draining, and the RM gateway over real HTTP (several RMs, an
- * RM without the report endpoint).
+ * progress and finishes; batching (by count and serialized size), capped
+ * entry texts, order, retries without loss, rejected calls split until only
+ * the entries refused on their own are dropped, finish only with or after
+ * the chain's logs, outcomes and rejections, progress coalescing, draining,
+ * and the RM gateway over real HTTP (several RMs, an RM without the report
+ * endpoint).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,8 +17,8 @@ import {
   type ReportResult,
   State,
 } from '@spincycle/protocol';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Reporter } from '../src/reporter.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { entryJsonBytes, Reporter } from '../src/reporter.js';
 import { RmGateway } from '../src/rm-gateway.js';
 import { httpError, networkError, RecordingSink, sleep, testLogger, waitFor } from './helpers.js';
 
@@ -57,6 +59,48 @@ afterEach(() => {
 const reportsWith = (sink: RecordingSink, requestId: string) =>
   sink.reports.filter((b) => b.finishes.some((f) => f.requestId === requestId));
 
+/** Entries as JSON the way RmInternalClient sends them (times as decimal strings). */
+const wire = (logs: JobLog[]) =>
+  JSON.stringify(
+    logs.map((e) => ({ ...e, startedAt: String(e.startedAt), finishedAt: String(e.finishedAt) })),
+  );
+
+/** A reporter whose logger's warn/error calls are recorded. */
+function watchedReporter(sink: RecordingSink, opts = {}) {
+  const logger = testLogger();
+  const warn = vi.spyOn(logger, 'warn');
+  const error = vi.spyOn(logger, 'error');
+  const r = new Reporter(sink, logger, { retryBaseMs: 10, retryMaxMs: 50, ...opts });
+  open.push(r);
+  // (message, meta) calls: winston's overloads type the recorded arguments otherwise.
+  const calls = (spy: typeof warn, message: string) =>
+    (spy.mock.calls as unknown as unknown[][]).filter((c) => c[0] === message).map((c) => c[1]);
+  return {
+    r,
+    warnings: (message: string) => calls(warn, message),
+    errors: (message: string) => calls(error, message),
+  };
+}
+
+const DROPPED = 'RM refused a job-log entry; it is dropped';
+
+/** An in-memory RM that answers `status` (a rejection) to every report call `refuse` picks. */
+function refusingSink(refuse: (b: ReportBatch) => boolean, status: number, message: string): RecordingSink {
+  const sink = new RecordingSink();
+  sink.fault = (op, body) =>
+    op === 'report' && refuse(body as ReportBatch) ? httpError(status, message) : undefined;
+  return sink;
+}
+
+/** The call index of a chain's finish is at or after every call carrying its entries. */
+function expectFinishAfterEntries(sink: RecordingSink, requestId: string): void {
+  const withFinish = sink.reports.findIndex((b) => b.finishes.some((f) => f.requestId === requestId));
+  expect(withFinish).toBeGreaterThanOrEqual(0);
+  expect(reportsWith(sink, requestId)).toHaveLength(1);
+  const last = sink.reports.findLastIndex((b) => b.logs.some((l) => l.requestId === requestId));
+  expect(last).toBeLessThanOrEqual(withFinish);
+}
+
 describe('job-log delivery', () => {
   it('sends entries in few, ordered batches', async () => {
     const sink = new RecordingSink();
@@ -76,6 +120,65 @@ describe('job-log delivery', () => {
     const sizes = sink.events.flatMap((e) => (e.op === 'logs' ? [e.entries.length] : []));
     expect(sizes.every((n) => n <= 2)).toBe(true);
     expect(sink.logs()).toHaveLength(10);
+  });
+
+  it('counts an entry as the bytes it takes in the report body', () => {
+    const odd: JobLog = {
+      ...entry('r-ü', 'j"1\n', 12),
+      exit: -1,
+      state: State.FAIL,
+      error: 'tab\there',
+      stdout: 'é€😀\u0001"\\ \ud800',
+      stderr: 'x'.repeat(1000),
+    };
+    for (const e of [entry('r1', 'a'), odd]) expect(entryJsonBytes(e)).toBe(Buffer.byteLength(wire([e])) - 2);
+  });
+
+  it('bounds each call by the serialized size of its entries; an entry larger than that goes alone', async () => {
+    const sink = new RecordingSink();
+    const r = reporter(sink, { maxBatchBytes: 10_000 });
+    // 4000 bytes of UTF-8 in 2000 characters each: two such entries fit in 10,000 bytes, three do not.
+    for (let i = 0; i < 12; i++) r.log({ ...entry('r1', `j${i}`), stdout: 'é'.repeat(2000) });
+    r.log({ ...entry('r1', 'big'), stdout: 'x'.repeat(30_000) });
+    r.log(entry('r1', 'last'));
+    expect(await r.drain(Date.now() + 5000)).toBe(true);
+    const calls = sink.reports.map((b) => b.logs);
+    expect(calls.flat().map((l) => l.jobId)).toEqual([
+      ...Array.from({ length: 12 }, (_, i) => `j${i}`),
+      'big',
+      'last',
+    ]);
+    expect(calls.map((logs) => logs.length)).toEqual([2, 2, 2, 2, 2, 2, 1, 1]);
+    for (const logs of calls)
+      if (logs.length > 1) expect(Buffer.byteLength(wire(logs))).toBeLessThanOrEqual(10_000);
+  });
+
+  it('keeps only the tail of a huge stdout, stderr or error, and warns once per entry', async () => {
+    const sink = new RecordingSink();
+    const { r, warnings } = watchedReporter(sink, { maxLogTextBytes: 1000 });
+    const stdout = `${'o'.repeat(5 * 1024 * 1024)}the end of stdout`;
+    const error = '€'.repeat(400); // 1200 bytes
+    r.log({ ...entry('r1', 'huge', 2), stdout, stderr: 'small', error });
+    r.log({ ...entry('r1', 'fits'), stdout: 'x'.repeat(1000), stderr: '€'.repeat(333) });
+    expect(await r.drain(Date.now() + 5000)).toBe(true);
+    const [huge, fits] = sink.logs('r1');
+    expect(huge?.stdout).toBe(
+      `[… ${Buffer.byteLength(stdout) - 1000} bytes truncated …]\n${stdout.slice(-1000)}`,
+    );
+    expect(huge?.stdout.endsWith('the end of stdout')).toBe(true);
+    expect(huge?.stderr).toBe('small');
+    // 1000 bytes from the end start inside a character: that byte is dropped too.
+    expect(huge?.error).toBe(`[… 201 bytes truncated …]\n${'€'.repeat(333)}`);
+    expect(fits).toMatchObject({ stdout: 'x'.repeat(1000), stderr: '€'.repeat(333) });
+    expect(warnings('job-log entry too large: only the tail of its text goes to the RM')).toEqual([
+      {
+        requestId: 'r1',
+        jobId: 'huge',
+        try: 2,
+        originalBytes: { stdout: Buffer.byteLength(stdout), error: 1200 },
+        keptBytes: 1000,
+      },
+    ]);
   });
 
   it('sends a lone entry after the flush interval', async () => {
@@ -100,16 +203,75 @@ describe('job-log delivery', () => {
   });
 
   it('a batch the RM rejects (4xx) is logged and dropped; later entries and the finish still go', async () => {
-    const sink = new RecordingSink();
-    sink.fault = (op, body) =>
-      op === 'report' && (body as ReportBatch).logs.some((l) => l.jobId === 'bad')
-        ? httpError(400, 'invalid JobLog')
-        : undefined;
+    const sink = refusingSink((b) => b.logs.some((l) => l.jobId === 'bad'), 400, 'invalid JobLog');
     const r = reporter(sink, { batchSize: 1, maxBatch: 1 });
     r.log(entry('r1', 'bad'));
     r.log(entry('r1', 'good'));
     expect(await r.finish(finish('r1'))).toEqual({ delivered: true });
     expect(sink.logs().map((l) => l.jobId)).toEqual(['good']);
+  });
+
+  it('a call the RM rejects (4xx) is split until only the entries it refuses on their own are dropped', async () => {
+    const sink = refusingSink(
+      (b) => b.logs.some((l) => l.stdout === 'BAD'),
+      400,
+      'invalid ReportBatch: logs[3]: bad entry',
+    );
+    const { r, errors } = watchedReporter(sink, { flushIntervalMs: 10_000 });
+    const ids = Array.from({ length: 40 }, (_, i) => `j${i}`);
+    for (const [i, id] of ids.entries())
+      r.log({ ...entry(i % 2 ? 'r1' : 'r2', id), stdout: i === 7 || i === 30 ? 'BAD' : `out ${i}` });
+    // The finishes ride in the first call with every entry, which the RM rejects.
+    const delivered = await Promise.all([r.finish(finish('r1')), r.finish(finish('r2'))]);
+    expect(delivered).toEqual([{ delivered: true }, { delivered: true }]);
+    expect(sink.logs().map((l) => l.jobId)).toEqual(ids.filter((id) => id !== 'j7' && id !== 'j30'));
+    expect(sink.logs().every((l) => l.stdout !== 'BAD')).toBe(true);
+    expect(errors(DROPPED)).toEqual([
+      { requestId: 'r1', jobId: 'j7', try: 1, error: 'HTTP 400: invalid ReportBatch: logs[3]: bad entry' },
+      { requestId: 'r2', jobId: 'j30', try: 1, error: 'HTTP 400: invalid ReportBatch: logs[3]: bad entry' },
+    ]);
+    for (const id of ['r1', 'r2']) expectFinishAfterEntries(sink, id);
+    // Halves, not one call per entry.
+    expect(sink.attempts.report).toBeLessThan(30);
+  });
+
+  it('a call too large for the RM (413) is split; only an entry too large on its own is dropped', async () => {
+    const limit = 20_000;
+    const sink = refusingSink(
+      (b) => Buffer.byteLength(wire(b.logs)) > limit,
+      413,
+      'request body too large: request entity too large',
+    );
+    const { r, errors } = watchedReporter(sink);
+    const ids = Array.from({ length: 30 }, (_, i) => `j${i}`);
+    for (const id of ids)
+      r.log({ ...entry('r1', id), stdout: id === 'j12' ? 'h'.repeat(limit) : 's'.repeat(3000) });
+    expect(await r.finish(finish('r1'))).toEqual({ delivered: true });
+    expect(sink.logs('r1').map((l) => l.jobId)).toEqual(ids.filter((id) => id !== 'j12'));
+    expect(errors(DROPPED)).toEqual([
+      expect.objectContaining({
+        requestId: 'r1',
+        jobId: 'j12',
+        try: 1,
+        error: expect.stringContaining('HTTP 413'),
+      }),
+    ]);
+    expectFinishAfterEntries(sink, 'r1');
+  });
+
+  it('an entry rejected together with progress is tried alone before it is dropped', async () => {
+    const sink = refusingSink(
+      (b) => b.progress.some((p) => p.requestId === 'bad'),
+      400,
+      'invalid ReportBatch: progress[0]: bad',
+    );
+    const { r, errors } = watchedReporter(sink);
+    r.progress({ requestId: 'bad', finishedJobs: 1 });
+    r.log(entry('r1', 'a'));
+    expect(await r.drain(Date.now() + 5000)).toBe(true);
+    expect(sink.attempts.report).toBe(2);
+    expect(sink.logs('r1').map((l) => l.jobId)).toEqual(['a']);
+    expect(errors(DROPPED)).toEqual([]);
   });
 
   it('encodes nanosecond times exactly over HTTP', async () => {
