@@ -26,8 +26,8 @@
  * when a batch is full, and for a finish at once unless a call carried
  * finishes in the last `minIntervalMs` (then when that is over), so under load
  * finishes share calls while a lone finish reaches the RM within milliseconds. A call that
- * fails (network error, timeout, 5xx) is retried with backoff for as long as
- * the process lives (re-sending is safe: the RM ignores exact duplicates and
+ * fails (network error, timeout, 5xx, or 401/403: our credentials refused) is
+ * retried with backoff for as long as the process lives (re-sending is safe: the RM ignores exact duplicates and
  * answers a repeated identical finish `ok`). The RM answers each finish
  * `ok`, `not_running`, `not_found` or `invalid`: all settle it. Suspended
  * chains go separately (`PUT …/suspend`, big and rare), after their chain's
@@ -92,10 +92,21 @@ export interface ReporterOptions {
   warnQueueSize?: number;
 }
 
-/** Whether an error from the RM means "never going to work" (4xx other than timeouts/throttling). */
+/**
+ * Whether an error from the RM means "never going to work" (4xx other than
+ * timeouts/throttling). 401/403 are not: they say our credentials are wrong
+ * (a bad or rotated internal token), which an operator fixes, so what we hold
+ * is kept and retried rather than dropped.
+ */
 export function isRejection(err: unknown): err is ApiError {
   if (!(err instanceof ApiError) || err.status === undefined) return false;
-  return err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429;
+  const s = err.status;
+  return s >= 400 && s < 500 && s !== 401 && s !== 403 && s !== 408 && s !== 429;
+}
+
+/** A 401/403 from the RM: the JR's credentials are refused. */
+function isAuthFailure(err: unknown): boolean {
+  return err instanceof ApiError && (err.status === 401 || err.status === 403);
 }
 
 /** `{"requestId":,"jobId":,...}` with every value empty: what an entry's JSON has besides its values. */
@@ -348,7 +359,7 @@ export class Reporter implements ChainReporter {
           this.putBack(out);
           failures++;
           if (failures === 1 || failures % 10 === 0) {
-            this.logger.warn('reporting to the RM failed; retrying', {
+            this.logger[isAuthFailure(err) ? 'error' : 'warn']('reporting to the RM failed; retrying', {
               entries: out.logs.length,
               finishes: out.finishes.length,
               queued: this.queued,

@@ -235,6 +235,23 @@ describe('job-log delivery', () => {
     expect(sink.attempts.report).toBeLessThan(30);
   });
 
+  it('a 401/403 (credentials refused) keeps every entry and finish queued until the RM takes them', async () => {
+    let refusing = true;
+    const sink = refusingSink(() => refusing, 401, 'invalid internal token');
+    const { r, errors } = watchedReporter(sink);
+    const ids = Array.from({ length: 5 }, (_, i) => `j${i}`);
+    for (const id of ids) r.log(entry('r1', id));
+    const finished = r.finish(finish('r1'));
+    await vi.waitFor(() => expect(sink.attempts.report).toBeGreaterThanOrEqual(3), { timeout: 5000 });
+    expect(sink.logs()).toEqual([]);
+    expect(errors(DROPPED)).toEqual([]);
+    expect(errors('reporting to the RM failed; retrying')[0]).toMatchObject({ error: 'HTTP 401: invalid internal token' });
+    refusing = false; // the operator fixed the token
+    expect(await finished).toEqual({ delivered: true });
+    expect(sink.logs('r1').map((l) => l.jobId)).toEqual(ids);
+    expectFinishAfterEntries(sink, 'r1');
+  });
+
   it('a call too large for the RM (413) is split; only an entry too large on its own is dropped', async () => {
     const limit = 20_000;
     const sink = refusingSink(
