@@ -245,7 +245,9 @@ describe('job-log delivery', () => {
     await vi.waitFor(() => expect(sink.attempts.report).toBeGreaterThanOrEqual(3), { timeout: 5000 });
     expect(sink.logs()).toEqual([]);
     expect(errors(DROPPED)).toEqual([]);
-    expect(errors('reporting to the RM failed; retrying')[0]).toMatchObject({ error: 'HTTP 401: invalid internal token' });
+    expect(errors('reporting to the RM failed; retrying')[0]).toMatchObject({
+      error: 'HTTP 401: invalid internal token',
+    });
     refusing = false; // the operator fixed the token
     expect(await finished).toEqual({ delivered: true });
     expect(sink.logs('r1').map((l) => l.jobId)).toEqual(ids);
