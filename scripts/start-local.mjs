@@ -12,7 +12,11 @@ const jrAddr = process.env.SPINCYCLE_JR_ADDR ?? '127.0.0.1:32307';
 const common = { ...process.env, LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty' };
 
 function run(name, main, env) {
-  const child = spawn(process.execPath, [join(root, main)], { cwd: root, env: { ...common, ...env }, stdio: 'inherit' });
+  const child = spawn(process.execPath, [join(root, main)], {
+    cwd: root,
+    env: { ...common, ...env },
+    stdio: 'inherit',
+  });
   child.on('exit', (code, signal) => {
     if (!stopping) {
       console.error(`${name} exited (${signal ?? code}); stopping`);
@@ -44,7 +48,8 @@ async function waitUp(url) {
 async function stop(code = 0) {
   if (stopping) return;
   stopping = true;
-  const gone = (c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', r)));
+  const gone = (c) =>
+    new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', r)));
   if (jr) {
     jr.kill('SIGTERM');
     await gone(jr);

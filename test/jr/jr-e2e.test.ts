@@ -63,7 +63,9 @@ describe.each(['sqlite', 'mysql'] as const)('JR + RM end to end on %s', (db) => 
 
   it('concurrent requests: 30 created at once all complete, each with its own complete job log', async () => {
     const created = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => sys.client.createRequest(i % 2 ? 'jr-sleep' : 'jr-retry', i % 2 ? { ms: '50' } : { times: '1' })),
+      Array.from({ length: 30 }, (_, i) =>
+        sys.client.createRequest(i % 2 ? 'jr-sleep' : 'jr-retry', i % 2 ? { ms: '50' } : { times: '1' }),
+      ),
     );
     expect(new Set(created.map((r) => r.id)).size).toBe(30);
     const done = await Promise.all(created.map((r) => waitForState(sys.client, r.id, FINAL)));
@@ -71,7 +73,9 @@ describe.each(['sqlite', 'mysql'] as const)('JR + RM end to end on %s', (db) => 
     for (const req of done) {
       const logs = await logsOf(sys.client, req);
       expect(logs.every((l) => l.requestId === req.id)).toBe(true);
-      expect(new Set(logs.filter((l) => l.state === State.COMPLETE).map((l) => l.jobId)).size).toBe(req.totalJobs);
+      expect(new Set(logs.filter((l) => l.state === State.COMPLETE).map((l) => l.jobId)).size).toBe(
+        req.totalJobs,
+      );
     }
     const found = await sys.client.findRequests({ type: 'jr-sleep', states: ['COMPLETE'], limit: 100 });
     expect(found.filter((r) => created.some((c) => c.id === r.id))).toHaveLength(15);

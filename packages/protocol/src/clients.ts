@@ -5,6 +5,7 @@
 import { type CallOptions, type ClientOptions, HttpClient } from './http.js';
 import type { RawJson } from './json.js';
 import type {
+  FinishOutcome,
   FinishRequest,
   JobChain,
   JobLog,
@@ -12,10 +13,9 @@ import type {
   JobRunnerHeartbeatReply,
   JobRunnerInfo,
   JobStatus,
-  Request,
-  FinishOutcome,
   ReportBatch,
   ReportResult,
+  Request,
   RequestProgress,
   RequestSpec,
   RunningStatus,
@@ -50,7 +50,8 @@ export class RmClient {
 
   /** Create and start a request. Not retried on 5xx: a retry could create it twice. */
   async createRequest(type: string, args: Record<string, unknown> = {}): Promise<Request> {
-    return (await this.http.call<Request>('POST', '/api/v1/requests', { type, args }, { idempotent: false })).data;
+    return (await this.http.call<Request>('POST', '/api/v1/requests', { type, args }, { idempotent: false }))
+      .data;
   }
 
   async getRequest(id: string): Promise<Request> {
@@ -96,7 +97,11 @@ export class RmClient {
   }
 
   async runningStatus(requestId?: string): Promise<RunningStatus> {
-    return (await this.http.call<RunningStatus>('GET', '/api/v1/status/running', undefined, { query: { requestId } })).data;
+    return (
+      await this.http.call<RunningStatus>('GET', '/api/v1/status/running', undefined, {
+        query: { requestId },
+      })
+    ).data;
   }
 
   async version(): Promise<string> {
@@ -149,7 +154,11 @@ export class RmInternalClient {
   async report(batch: ReportBatch): Promise<ReportResult> {
     // Nanosecond times as decimal strings (the RM takes both): the body is then plain JSON both ways, no bigint path.
     const body = {
-      logs: batch.logs.map((e) => ({ ...e, startedAt: String(e.startedAt), finishedAt: String(e.finishedAt) })),
+      logs: batch.logs.map((e) => ({
+        ...e,
+        startedAt: String(e.startedAt),
+        finishedAt: String(e.finishedAt),
+      })),
       progress: batch.progress,
       finishes: batch.finishes,
     };
@@ -161,7 +170,9 @@ export class RmInternalClient {
         if (v === 'ok' || v === 'not_running' || v === 'not_found' || v === 'invalid') finishes[id] = v;
     return {
       inserted: Number(data.inserted) || 0,
-      refused: Array.isArray(data.refused) ? data.refused.filter((x): x is string => typeof x === 'string') : [],
+      refused: Array.isArray(data.refused)
+        ? data.refused.filter((x): x is string => typeof x === 'string')
+        : [],
       finishes,
     };
   }
@@ -236,11 +247,19 @@ export class JrClient {
   }
 
   async stopChain(requestId: string): Promise<void> {
-    await this.http.call('PUT', `/api/v1/job-chains/${enc(requestId)}/stop`, undefined, { retry: { attempts: 2 } });
+    await this.http.call('PUT', `/api/v1/job-chains/${enc(requestId)}/stop`, undefined, {
+      retry: { attempts: 2 },
+    });
   }
 
   async running(requestId?: string): Promise<JobStatus[]> {
-    return (await this.http.call<JobStatus[]>('GET', '/api/v1/status/running', undefined, { query: { requestId } })).data ?? [];
+    return (
+      (
+        await this.http.call<JobStatus[]>('GET', '/api/v1/status/running', undefined, {
+          query: { requestId },
+        })
+      ).data ?? []
+    );
   }
 
   async version(): Promise<string> {

@@ -5,6 +5,7 @@
  * whose message names the bad field.
  */
 import {
+  type ValidationError as CvError,
   IsDefined,
   IsIn,
   IsInt,
@@ -14,7 +15,6 @@ import {
   IsString,
   Matches,
   Min,
-  type ValidationError as CvError,
   validateSync,
 } from 'class-validator';
 import { ValidationError } from './errors.js';
@@ -32,7 +32,10 @@ import type {
 } from './wire.js';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-const NANOS = (v: unknown) => typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^\d+$/.test(v));
+const NANOS = (v: unknown) =>
+  typeof v === 'bigint' ||
+  (typeof v === 'number' && Number.isInteger(v)) ||
+  (typeof v === 'string' && /^\d+$/.test(v));
 
 export class CreateRequestDto implements CreateRequest {
   @IsString({ message: 'type must be a string' })
@@ -196,7 +199,6 @@ export class SuspendedJobChainDto implements SuspendedJobChain {
   sequenceTries!: Record<string, number>;
 }
 
-
 type Ctor<T> = new () => T;
 
 function firstMessage(errors: CvError[], path = ''): { field: string; message: string } | undefined {
@@ -223,7 +225,8 @@ export function validatePayload<T extends object>(cls: Ctor<T>, body: unknown, w
   const dto = Object.assign(new cls(), body);
   const errors = validateSync(dto, { forbidUnknownValues: false, stopAtFirstError: true });
   const first = firstMessage(errors);
-  if (first) throw new ValidationError(`invalid ${what}: field '${first.field}': ${first.message}`, first.field);
+  if (first)
+    throw new ValidationError(`invalid ${what}: field '${first.field}': ${first.message}`, first.field);
   return dto;
 }
 
@@ -297,12 +300,15 @@ function normalizeJobLog<T extends Partial<JobLog>>(dto: T): T {
 
 /** Job log entry; nanosecond fields may be JSON integers (any size) or decimal strings. */
 export function parseJobLog(body: unknown): JobLogDto {
-  if (isPlainObject(body) && isPlainJobLog(body)) return normalizeJobLog(Object.assign(new JobLogDto(), body));
+  if (isPlainObject(body) && isPlainJobLog(body))
+    return normalizeJobLog(Object.assign(new JobLogDto(), body));
   const dto = validatePayload(JobLogDto, body, 'JobLog');
   for (const f of ['startedAt', 'finishedAt'] as const) {
-    if (!NANOS(dto[f])) throw new ValidationError(`invalid JobLog: field '${f}': ${f} must be Unix nanoseconds (integer)`, f);
+    if (!NANOS(dto[f]))
+      throw new ValidationError(`invalid JobLog: field '${f}': ${f} must be Unix nanoseconds (integer)`, f);
   }
-  if (!isStateValue(dto.state)) throw new ValidationError(`invalid JobLog: field 'state': ${dto.state} is not a state value`, 'state');
+  if (!isStateValue(dto.state))
+    throw new ValidationError(`invalid JobLog: field 'state': ${dto.state} is not a state value`, 'state');
   return normalizeJobLog(dto);
 }
 
@@ -347,20 +353,42 @@ export function parseJobChain(body: unknown, what = 'JobChain'): JobChainDto {
   chain.finishedJobs ??= 0;
   chain.state ??= 1;
   for (const [id, job] of Object.entries(chain.jobs)) {
-    if (!isPlainObject(job)) throw new ValidationError(`invalid ${what}: job ${id} must be a JSON object`, `jobs.${id}`);
-    const first = isPlainJob(job) ? undefined : firstMessage(validateSync(Object.assign(Object.create(JOB_PROTO) as JobDto, job), { forbidUnknownValues: false, stopAtFirstError: true }));
-    if (first) throw new ValidationError(`invalid ${what}: job ${id}: field '${first.field}': ${first.message}`, `jobs.${id}.${first.field}`);
-    if (job.id !== id) throw new ValidationError(`invalid ${what}: job key ${id} does not match its id ${String(job.id)}`, `jobs.${id}.id`);
+    if (!isPlainObject(job))
+      throw new ValidationError(`invalid ${what}: job ${id} must be a JSON object`, `jobs.${id}`);
+    const first = isPlainJob(job)
+      ? undefined
+      : firstMessage(
+          validateSync(Object.assign(Object.create(JOB_PROTO) as JobDto, job), {
+            forbidUnknownValues: false,
+            stopAtFirstError: true,
+          }),
+        );
+    if (first)
+      throw new ValidationError(
+        `invalid ${what}: job ${id}: field '${first.field}': ${first.message}`,
+        `jobs.${id}.${first.field}`,
+      );
+    if (job.id !== id)
+      throw new ValidationError(
+        `invalid ${what}: job key ${id} does not match its id ${String(job.id)}`,
+        `jobs.${id}.id`,
+      );
     for (const f of ['retryWait', 'sequenceRetryWait'] as const) {
       const v = job[f];
       if (typeof v === 'string' && v !== '' && !isDuration(v)) {
-        throw new ValidationError(`invalid ${what}: job ${id}: field '${f}': "${v}" is not a duration`, `jobs.${id}.${f}`);
+        throw new ValidationError(
+          `invalid ${what}: job ${id}: field '${f}': "${v}" is not a duration`,
+          `jobs.${id}.${f}`,
+        );
       }
     }
   }
   for (const [id, next] of Object.entries(chain.adjacencyList)) {
     if (!Array.isArray(next) || next.some((n) => typeof n !== 'string')) {
-      throw new ValidationError(`invalid ${what}: adjacencyList.${id} must be a list of job ids`, `adjacencyList.${id}`);
+      throw new ValidationError(
+        `invalid ${what}: adjacencyList.${id} must be a list of job ids`,
+        `adjacencyList.${id}`,
+      );
     }
   }
   return chain;
@@ -387,13 +415,17 @@ const isNonEmptyStr = (v: unknown): v is string => typeof v === 'string' && v !=
 function listField(body: Record<string, unknown>, key: string, what: string): unknown[] {
   const v = body[key];
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new ValidationError(`invalid ReportBatch: field '${key}': ${key} must be a list of ${what}`, key);
+  if (!Array.isArray(v))
+    throw new ValidationError(`invalid ReportBatch: field '${key}': ${key} must be a list of ${what}`, key);
   return v;
 }
 
 function reportItemError(key: string, i: number, err: unknown): ValidationError {
   const e = err as ValidationError;
-  return new ValidationError(`invalid ReportBatch: ${key}[${i}]: ${e.message}`, `${key}[${i}]${e.field ? `.${e.field}` : ''}`);
+  return new ValidationError(
+    `invalid ReportBatch: ${key}[${i}]: ${e.message}`,
+    `${key}[${i}]${e.field ? `.${e.field}` : ''}`,
+  );
 }
 
 /**
@@ -413,33 +445,61 @@ export function parseReportBatch(body: unknown): ParsedReportBatch {
       throw reportItemError('logs', i, err);
     }
     if (!isNonEmptyStr(e.requestId))
-      throw new ValidationError(`invalid ReportBatch: logs[${i}]: invalid JobLog: field 'requestId': requestId must be set`, `logs[${i}].requestId`);
+      throw new ValidationError(
+        `invalid ReportBatch: logs[${i}]: invalid JobLog: field 'requestId': requestId must be set`,
+        `logs[${i}].requestId`,
+      );
     return e;
   });
   const progress = listField(body, 'progress', 'RequestProgress').map((p, i) => {
     if (isPlainObject(p) && isNonEmptyStr(p.requestId) && isNonNegInt(p.finishedJobs))
-      return Object.assign(new RequestProgressDto(), { requestId: p.requestId, finishedJobs: p.finishedJobs });
+      return Object.assign(new RequestProgressDto(), {
+        requestId: p.requestId,
+        finishedJobs: p.finishedJobs,
+      });
     try {
       parseRequestProgress(p);
     } catch (err) {
       throw reportItemError('progress', i, err);
     }
     // Well-formed but for an empty id.
-    throw new ValidationError(`invalid ReportBatch: progress[${i}]: invalid RequestProgress: field 'requestId': requestId must be set`, `progress[${i}].requestId`);
+    throw new ValidationError(
+      `invalid ReportBatch: progress[${i}]: invalid RequestProgress: field 'requestId': requestId must be set`,
+      `progress[${i}].requestId`,
+    );
   });
   const finishes: FinishRequestDto[] = [];
   const invalidFinishes: ParsedReportBatch['invalidFinishes'] = [];
   listField(body, 'finishes', 'FinishRequest').forEach((f, i) => {
     if (!isPlainObject(f) || !isNonEmptyStr(f.requestId))
-      throw new ValidationError(`invalid ReportBatch: finishes[${i}]: invalid FinishRequest: field 'requestId': requestId must be set`, `finishes[${i}].requestId`);
-    if (FINAL_STATES.has(f.state as number) && isNonNegInt(f.finishedJobs) && typeof f.finishedAt === 'string' && parseRfc3339(f.finishedAt)) {
-      finishes.push(Object.assign(new FinishRequestDto(), { requestId: f.requestId, state: f.state, finishedAt: f.finishedAt, finishedJobs: f.finishedJobs }));
+      throw new ValidationError(
+        `invalid ReportBatch: finishes[${i}]: invalid FinishRequest: field 'requestId': requestId must be set`,
+        `finishes[${i}].requestId`,
+      );
+    if (
+      FINAL_STATES.has(f.state as number) &&
+      isNonNegInt(f.finishedJobs) &&
+      typeof f.finishedAt === 'string' &&
+      parseRfc3339(f.finishedAt)
+    ) {
+      finishes.push(
+        Object.assign(new FinishRequestDto(), {
+          requestId: f.requestId,
+          state: f.state,
+          finishedAt: f.finishedAt,
+          finishedJobs: f.finishedJobs,
+        }),
+      );
       return;
     }
     try {
       const dto = parseFinishRequest(f);
       // The DTO's pattern takes a few impossible dates (month 13); they are not times.
-      if (!parseRfc3339(dto.finishedAt)) throw new ValidationError(`invalid FinishRequest: field 'finishedAt': finishedAt must be an RFC 3339 time`, 'finishedAt');
+      if (!parseRfc3339(dto.finishedAt))
+        throw new ValidationError(
+          `invalid FinishRequest: field 'finishedAt': finishedAt must be an RFC 3339 time`,
+          'finishedAt',
+        );
       finishes.push(dto);
     } catch (err) {
       invalidFinishes.push({ requestId: f.requestId, message: (err as Error).message });

@@ -60,7 +60,6 @@ function toQueryString(query: CallOptions['query']): string {
   return s ? `?${s}` : '';
 }
 
-
 /** What one attempt returns. */
 interface RawResponse {
   status: number;
@@ -91,14 +90,20 @@ export class HttpClient {
   }
 
   /** Perform a call; resolves with the response for 2xx, throws ApiError otherwise. */
-  async call<T = unknown>(method: string, path: string, body?: unknown, opts: CallOptions = {}): Promise<{ status: number; data: T; headers: ResponseHeaders }> {
+  async call<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: CallOptions = {},
+  ): Promise<{ status: number; data: T; headers: ResponseHeaders }> {
     const policy = { ...this.retry, ...opts.retry };
     const idempotent = opts.idempotent ?? true;
     const url = path + toQueryString(opts.query);
     // Serialise once, before axios sees the body (axios deep-merges config
     // objects, which would copy a multi-megabyte chain on every attempt).
     const data = body === undefined ? undefined : stringifyJson(body);
-    const headers = body === undefined ? opts.headers : { 'Content-Type': 'application/json', ...opts.headers };
+    const headers =
+      body === undefined ? opts.headers : { 'Content-Type': 'application/json', ...opts.headers };
     let lastError: ApiError | undefined;
     for (let attempt = 1; attempt <= policy.attempts; attempt++) {
       if (attempt > 1) await sleep(Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 2)));
@@ -107,15 +112,23 @@ export class HttpClient {
         res = await this.sendAxios(method, url, data, headers);
       } catch (err) {
         const detail = (err as Error).message || String(err);
-        lastError = new ApiError(`${method} ${this.options.baseURL}${path}: ${detail}`, undefined, undefined, { cause: err });
+        lastError = new ApiError(
+          `${method} ${this.options.baseURL}${path}: ${detail}`,
+          undefined,
+          undefined,
+          { cause: err },
+        );
         if (idempotent || isRefused(err)) continue;
         throw lastError;
       }
       const decoded = decode(res.text);
-      if (res.status >= 200 && res.status < 300) return { status: res.status, data: decoded as T, headers: res.headers };
+      if (res.status >= 200 && res.status < 300)
+        return { status: res.status, data: decoded as T, headers: res.headers };
       const message = (decoded as { message?: unknown } | undefined)?.message;
       lastError = new ApiError(
-        typeof message === 'string' ? message : `${method} ${path}: HTTP ${res.status}${res.text ? `: ${res.text.slice(0, 200)}` : ''}`,
+        typeof message === 'string'
+          ? message
+          : `${method} ${path}: HTTP ${res.status}${res.text ? `: ${res.text.slice(0, 200)}` : ''}`,
         res.status,
         decoded,
       );
@@ -125,7 +138,12 @@ export class HttpClient {
     throw lastError as ApiError;
   }
 
-  private async sendAxios(method: string, url: string, data: string | undefined, headers: Record<string, string> | undefined): Promise<RawResponse> {
+  private async sendAxios(
+    method: string,
+    url: string,
+    data: string | undefined,
+    headers: Record<string, string> | undefined,
+  ): Promise<RawResponse> {
     const config: AxiosRequestConfig = { method, url, data, headers };
     const res = await this.http.request<string>(config);
     return { status: res.status, text: typeof res.data === 'string' ? res.data : '', headers: res.headers };

@@ -11,7 +11,16 @@ import {
 } from '../src/dto.js';
 import { ValidationError } from '../src/errors.js';
 
-const log = { requestId: 'r', jobId: 'abcd', try: 1, name: 'n', type: 't', startedAt: 1554230366094196500n, finishedAt: '1554230367094791700', state: 3 };
+const log = {
+  requestId: 'r',
+  jobId: 'abcd',
+  try: 1,
+  name: 'n',
+  type: 't',
+  startedAt: 1554230366094196500n,
+  finishedAt: '1554230367094791700',
+  state: 3,
+};
 const job = { id: 'a', name: 'a', type: 'noop', state: 1, retry: 0, sequenceId: 'a', sequenceRetry: 0 };
 
 describe('payload DTOs', () => {
@@ -24,50 +33,97 @@ describe('payload DTOs', () => {
     expect(() => parseJobLog({ ...log, try: -1 })).toThrow(/field 'try'/);
     expect(() => parseJobLog({ ...log, startedAt: 'soon' })).toThrow(/field 'startedAt'/);
     expect(() => parseJobLog({ ...log, state: 42 })).toThrow(/field 'state'/);
-    expect(() => parseJobLogs([log, { ...log, jobId: 7 }])).toThrow(/^entry 1: invalid JobLog: field 'jobId'/);
+    expect(() => parseJobLogs([log, { ...log, jobId: 7 }])).toThrow(
+      /^entry 1: invalid JobLog: field 'jobId'/,
+    );
     expect(() => parseJobLogs({})).toThrow(ValidationError);
   });
   it('matches CreateRequest keys case-insensitively and rejects an empty type', () => {
-    expect(parseCreateRequest({ Type: 'test', Args: { a: '1' } })).toMatchObject({ type: 'test', args: { a: '1' } });
+    expect(parseCreateRequest({ Type: 'test', Args: { a: '1' } })).toMatchObject({
+      type: 'test',
+      args: { a: '1' },
+    });
     expect(parseCreateRequest({ type: 'test' }).args).toEqual({});
     expect(() => parseCreateRequest({ args: {} })).toThrow('Type is empty, must be a request name');
     expect(() => parseCreateRequest({ type: 'test', args: [] })).toThrow(/field 'args'/);
     expect(() => parseCreateRequest('x')).toThrow(/body must be a JSON object/);
   });
   it('accepts only final states in finish, and valid progress', () => {
-    expect(parseFinishRequest({ requestId: 'r', state: 3, finishedAt: '2019-04-02T18:39:26Z', finishedJobs: 2 }).state).toBe(3);
-    expect(() => parseFinishRequest({ requestId: 'r', state: 2, finishedAt: '2019-04-02T18:39:26Z', finishedJobs: 2 })).toThrow(/field 'state'/);
-    expect(() => parseFinishRequest({ requestId: 'r', state: 3, finishedAt: 'yesterday', finishedJobs: 2 })).toThrow(/field 'finishedAt'/);
+    expect(
+      parseFinishRequest({ requestId: 'r', state: 3, finishedAt: '2019-04-02T18:39:26Z', finishedJobs: 2 })
+        .state,
+    ).toBe(3);
+    expect(() =>
+      parseFinishRequest({ requestId: 'r', state: 2, finishedAt: '2019-04-02T18:39:26Z', finishedJobs: 2 }),
+    ).toThrow(/field 'state'/);
+    expect(() =>
+      parseFinishRequest({ requestId: 'r', state: 3, finishedAt: 'yesterday', finishedJobs: 2 }),
+    ).toThrow(/field 'finishedAt'/);
     expect(() => parseRequestProgress({ requestId: 'r', finishedJobs: 1.5 })).toThrow(/field 'finishedJobs'/);
   });
   it('validates every job of a chain and names the job', () => {
-    const chain = { requestId: 'r', jobs: { a: job, b: { ...job, id: 'b', retryWait: '5' } }, adjacencyList: { a: ['b'] }, state: 1, finishedJobs: 0 };
+    const chain = {
+      requestId: 'r',
+      jobs: { a: job, b: { ...job, id: 'b', retryWait: '5' } },
+      adjacencyList: { a: ['b'] },
+      state: 1,
+      finishedJobs: 0,
+    };
     expect(() => parseJobChain(chain)).toThrow(/job b: field 'retryWait': "5" is not a duration/);
-    expect(() => parseJobChain({ ...chain, jobs: { a: { ...job, retry: 'x' } } })).toThrow(/job a: field 'retry'/);
+    expect(() => parseJobChain({ ...chain, jobs: { a: { ...job, retry: 'x' } } })).toThrow(
+      /job a: field 'retry'/,
+    );
     expect(() => parseJobChain({ ...chain, jobs: { x: job } })).toThrow(/job key x does not match its id a/);
     expect(parseJobChain({ requestId: 'r', jobs: { a: job } }).adjacencyList).toEqual({});
-    expect(() => parseSuspendedJobChain({ requestId: 'r', jobChain: { requestId: 'r', jobs: { a: { ...job, id: 3 } } }, totalJobTries: {}, latestRunJobTries: {}, sequenceTries: {} })).toThrow(/SuspendedJobChain.jobChain/);
+    expect(() =>
+      parseSuspendedJobChain({
+        requestId: 'r',
+        jobChain: { requestId: 'r', jobs: { a: { ...job, id: 3 } } },
+        totalJobTries: {},
+        latestRunJobTries: {},
+        sequenceTries: {},
+      }),
+    ).toThrow(/SuspendedJobChain.jobChain/);
   });
   it('parses a report batch: parts default to empty, bad finishes are set aside by id, anything else bad is a 400 naming the item', () => {
     const fin = { requestId: 'f', state: 3, finishedAt: '2019-04-02T18:39:26.5Z', finishedJobs: 2 };
-    const b = parseReportBatch({ logs: [log], progress: [{ requestId: 'p', finishedJobs: 4 }], finishes: [fin] });
+    const b = parseReportBatch({
+      logs: [log],
+      progress: [{ requestId: 'p', finishedJobs: 4 }],
+      finishes: [fin],
+    });
     expect(b.logs[0]?.finishedAt).toBe(1554230367094791700n);
     expect(b.progress).toEqual([{ requestId: 'p', finishedJobs: 4 }]);
     expect(b.finishes).toEqual([fin]);
     expect(b.invalidFinishes).toEqual([]);
     expect(parseReportBatch({})).toEqual({ logs: [], progress: [], finishes: [], invalidFinishes: [] });
     const bad = parseReportBatch({
-      finishes: [fin, { ...fin, requestId: 'running', state: 2 }, { ...fin, requestId: 'when', finishedAt: '2019-13-45T00:00:00Z' }, { ...fin, requestId: 'n', finishedJobs: -1 }],
+      finishes: [
+        fin,
+        { ...fin, requestId: 'running', state: 2 },
+        { ...fin, requestId: 'when', finishedAt: '2019-13-45T00:00:00Z' },
+        { ...fin, requestId: 'n', finishedJobs: -1 },
+      ],
     });
     expect(bad.finishes.map((f) => f.requestId)).toEqual(['f']);
     expect(bad.invalidFinishes.map((f) => f.requestId)).toEqual(['running', 'when', 'n']);
     expect(bad.invalidFinishes[0]?.message).toMatch(/field 'state': state must be a final state/);
     expect(() => parseReportBatch([])).toThrow(/invalid ReportBatch: body must be a JSON object/);
     expect(() => parseReportBatch({ logs: {} })).toThrow(/field 'logs': logs must be a list/);
-    expect(() => parseReportBatch({ logs: [log, { ...log, try: -1 }] })).toThrow(/^invalid ReportBatch: logs\[1\]: invalid JobLog: field 'try'/);
-    expect(() => parseReportBatch({ logs: [{ ...log, requestId: '' }] })).toThrow(/logs\[0\]: invalid JobLog: field 'requestId': requestId must be set/);
-    expect(() => parseReportBatch({ progress: [{ requestId: 'p', finishedJobs: 'x' }] })).toThrow(/progress\[0\]: invalid RequestProgress: field 'finishedJobs'/);
-    expect(() => parseReportBatch({ progress: [{ requestId: '', finishedJobs: 1 }] })).toThrow(/progress\[0\]: .*requestId must be set/);
-    expect(() => parseReportBatch({ finishes: [{ ...fin, requestId: '' }] })).toThrow(/finishes\[0\]: .*requestId must be set/);
+    expect(() => parseReportBatch({ logs: [log, { ...log, try: -1 }] })).toThrow(
+      /^invalid ReportBatch: logs\[1\]: invalid JobLog: field 'try'/,
+    );
+    expect(() => parseReportBatch({ logs: [{ ...log, requestId: '' }] })).toThrow(
+      /logs\[0\]: invalid JobLog: field 'requestId': requestId must be set/,
+    );
+    expect(() => parseReportBatch({ progress: [{ requestId: 'p', finishedJobs: 'x' }] })).toThrow(
+      /progress\[0\]: invalid RequestProgress: field 'finishedJobs'/,
+    );
+    expect(() => parseReportBatch({ progress: [{ requestId: '', finishedJobs: 1 }] })).toThrow(
+      /progress\[0\]: .*requestId must be set/,
+    );
+    expect(() => parseReportBatch({ finishes: [{ ...fin, requestId: '' }] })).toThrow(
+      /finishes\[0\]: .*requestId must be set/,
+    );
   });
 });

@@ -25,7 +25,9 @@ describe('parseJsonText', () => {
     expect(parseJsonText('1700000000123456789')).toBe(1700000000123456789n);
     expect(parseJsonText(' -17000000001234567890 ')).toBe(-17000000001234567890n);
     expect(parseJsonText('[1, 1700000000123456789]')).toEqual([1, 1700000000123456789n]);
-    expect(parseJsonText('{"a": {"b" :\n\t1700000000123456789}}')).toEqual({ a: { b: 1700000000123456789n } });
+    expect(parseJsonText('{"a": {"b" :\n\t1700000000123456789}}')).toEqual({
+      a: { b: 1700000000123456789n },
+    });
     // Strings that look like numbers stay strings (a decimal-string time, a digit run after a colon).
     expect(parseJsonText('{"t":"1700000000123456789","u":"x:1700000000123456789"}')).toEqual({
       t: '1700000000123456789',
@@ -33,6 +35,7 @@ describe('parseJsonText', () => {
     });
     expect(parseJsonText('{"safe":1234567890123456,"f":0.12345678901234567}')).toEqual({
       safe: 1234567890123456,
+      // biome-ignore lint/correctness/noPrecisionLoss: the same literal JSON.parse reads; that is the point
       f: 0.12345678901234567,
     });
     expect(() => parseJsonText('{"a":')).toThrow();

@@ -311,7 +311,9 @@ describe('YAML errors and warnings', () => {
     symlinkSync('/proc/self/mem', path.join(dir, 'b.yaml'));
     const r = await loadSpecs(dir);
     expect([...r.specs.sequences.keys()]).toEqual(['s']);
-    expect(r.diagnostics).toMatchObject([{ severity: 'error', check: 'parse-read', file: 'b.yaml', line: 1 }]);
+    expect(r.diagnostics).toMatchObject([
+      { severity: 'error', check: 'parse-read', file: 'b.yaml', line: 1 },
+    ]);
     expect(r.diagnostics[0]?.message).toMatch(/^cannot read file: .*EIO/);
   });
 

@@ -19,7 +19,8 @@ import type { JobRunnerLiveness } from './jr-liveness.js';
 import { type RequestService, SHUTTING_DOWN_MESSAGE } from './request-service.js';
 
 const isCreateOrStart = (req: Request) =>
-  (req.method === 'POST' && req.path === '/api/v1/requests') || (req.method === 'PUT' && /^\/api\/v1\/requests\/[^/]+\/start$/.test(req.path));
+  (req.method === 'POST' && req.path === '/api/v1/requests') ||
+  (req.method === 'PUT' && /^\/api\/v1\/requests\/[^/]+\/start$/.test(req.path));
 
 export interface AppDeps {
   service: RequestService;
@@ -45,7 +46,10 @@ export function buildApp(deps: AppDeps): Express {
     // Runner credentials on the internal routes (api/internal-routes.ts), users elsewhere.
     beforeBody: [
       drainingGuard(deps.isDraining, SHUTTING_DOWN_MESSAGE, isCreateOrStart),
-      authMiddleware({ authenticator: deps.authenticator, internal: deps.internalAuth ?? new InternalAuth() }),
+      authMiddleware({
+        authenticator: deps.authenticator,
+        internal: deps.internalAuth ?? new InternalAuth(),
+      }),
     ],
   });
   registerRequestRoutes(app, deps.service, deps.isDraining);

@@ -109,7 +109,9 @@ async function main(argv: string[]): Promise<number> {
     resumer: rm.resumer.me,
     auth: rm.auth.summary,
   });
-  const withAcls = rm.catalog.requestList().filter((r) => (rm.catalog.specs.sequences.get(r.Name)?.acl.length ?? 0) > 0);
+  const withAcls = rm.catalog
+    .requestList()
+    .filter((r) => (rm.catalog.specs.sequences.get(r.Name)?.acl.length ?? 0) > 0);
   if (withAcls.length > 0 && rm.auth.summary.acls !== 'enforced')
     logger.warn('specs define ACLs but no authentication is configured, so they are not enforced', {
       requests: withAcls.map((r) => r.Name),

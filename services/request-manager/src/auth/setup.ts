@@ -27,7 +27,13 @@ export interface AuthSetup {
   /** Token the RM sends to Job Runners (`jr_client.internal_token_file`, default the internal token). */
   jrClientToken: string | undefined;
   /** What is on, for the start-up log. */
-  summary: { authentication: string; acls: string; internal: string[]; adminRoles: string[]; strict: boolean };
+  summary: {
+    authentication: string;
+    acls: string;
+    internal: string[];
+    adminRoles: string[];
+    strict: boolean;
+  };
 }
 
 const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
@@ -101,15 +107,14 @@ export async function authFromConfig(
 
   // With everyone anonymous (no roles) ACLs could never be met: allow all, as the original's default plugin.
   const aclsOff = anonymous && !plugin?.authorize;
-  const authorizer: Authorizer =
-    aclsOff
-      ? allowAllAuthorizer
-      : new AclAuthorizer({
-          adminRoles: config['auth.admin_roles'],
-          strict: config['auth.strict'],
-          acls,
-          plugin: plugin?.authorize,
-        });
+  const authorizer: Authorizer = aclsOff
+    ? allowAllAuthorizer
+    : new AclAuthorizer({
+        adminRoles: config['auth.admin_roles'],
+        strict: config['auth.strict'],
+        acls,
+        plugin: plugin?.authorize,
+      });
 
   const clientCerts = Boolean(
     config['server.tls.cert_file'] && config['server.tls.key_file'] && config['server.tls.ca_file'],
