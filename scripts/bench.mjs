@@ -32,7 +32,13 @@ const [rmPort, jrPort] = [await freePort(), await freePort()];
 const rmUrl = `http://127.0.0.1:${rmPort}`;
 const env = { ...process.env, LOG_LEVEL: 'warn', LOG_FORMAT: 'json' };
 const rm = spawn(process.execPath, [join(root, 'services/request-manager/dist/main.js')], {
-  env: { ...env, SPINCYCLE_SERVER_ADDR: `127.0.0.1:${rmPort}`, SPINCYCLE_MYSQL_DSN: `${server}/${db}`, SPINCYCLE_SPECS_DIR: specs, SPINCYCLE_JR_CLIENT_URL: `http://127.0.0.1:${jrPort}` },
+  env: {
+    ...env,
+    SPINCYCLE_SERVER_ADDR: `127.0.0.1:${rmPort}`,
+    SPINCYCLE_MYSQL_DSN: `${server}/${db}`,
+    SPINCYCLE_SPECS_DIR: specs,
+    SPINCYCLE_JR_CLIENT_URL: `http://127.0.0.1:${jrPort}`,
+  },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 const jr = spawn(process.execPath, [join(root, 'services/job-runner/dist/main.js')], {
@@ -49,8 +55,18 @@ async function up(url) {
   }
   throw new Error(`${url} did not come up`);
 }
-const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-const bench = (...args) => JSON.parse(execFileSync(process.execPath, [driver, '--url', rmUrl, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 }).trim().split('\n').pop());
+const rssMb = (pid) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const bench = (...args) =>
+  JSON.parse(
+    execFileSync(process.execPath, [driver, '--url', rmUrl, ...args], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    })
+      .trim()
+      .split('\n')
+      .pop(),
+  );
 
 try {
   await up(rmUrl);
@@ -60,21 +76,128 @@ try {
   const w2 = bench('--workload', 'wide', '--n', '2000').wide;
   const rss = { rm: rssMb(rm.pid), jr: rssMb(jr.pid) };
   const deep = bench('--workload', 'deep').deep;
-  const conc = bench('--workload', 'concurrent', '--total', '500', '--clients', '20', '--sleep', '100').concurrent;
+  // The first concurrent run after start-up is measured as is (cold: much of it runs before
+  // the JIT has optimised the create path); then three more runs, reported by their median
+  // p50 (a long-running RM is in that state). The driver is a new process every run.
+  const concurrent = () =>
+    bench('--workload', 'concurrent', '--total', '500', '--clients', '20', '--sleep', '100').concurrent;
+  const conc = concurrent();
+  const warmRuns = [concurrent(), concurrent(), concurrent()].sort((a, b) => a.createP50 - b.createP50);
+  const warm = warmRuns[1];
+  // Calibration: the same driver against a do-nothing stand-in RM (scripts/bench-stub-rm.mjs)
+  // shows what the driver itself costs on this machine: its ceiling for the concurrent
+  // workload (it shares the two cores with everything else) and the fixed time of a
+  // single-request run (a new process: loading fetch makes its first call slow).
+  const stub = spawn(process.execPath, [join(root, 'scripts/bench-stub-rm.mjs'), '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let ceiling;
+  let alone;
+  try {
+    const { port } = await new Promise((res) => stub.stdout.once('data', (d) => res(JSON.parse(String(d)))));
+    const stubUrl = `http://127.0.0.1:${port}`;
+    const onStub = (...args) =>
+      JSON.parse(
+        execFileSync(process.execPath, [driver, '--url', stubUrl, ...args], { encoding: 'utf8' })
+          .trim()
+          .split('\n')
+          .pop(),
+      );
+    const median = (runs, key) => runs.sort((x, y) => x[key] - y[key])[1];
+    ceiling = median(
+      [1, 2, 3].map(() => onStub('--workload', 'concurrent', '--total', '500', '--clients', '20').concurrent),
+      'createP50',
+    );
+    alone = median(
+      [1, 2, 3].map(() => onStub('--workload', 'deep').deep),
+      'makespanMs',
+    );
+  } finally {
+    stub.kill('SIGTERM');
+  }
+  const net = (ms) => Math.max(0, ms - alone.makespanMs);
   const rows = [
-    ['wide 1,000 hosts: create', `${w1.createMs} ms (${w1.totalJobs} jobs, ${w1.state === 3 ? 'COMPLETE' : `state ${w1.state}`}, ${w1.logEntries} log entries)`, '≤ 400 ms', w1.createMs <= 400],
-    ['wide 1,000 hosts: POST to COMPLETE', `${w1.makespanMs} ms`, '≤ 2 s', w1.makespanMs <= 2000 && w1.state === 3],
-    ['wide 2,000 vs 1,000: create', `${(w2.createMs / w1.createMs).toFixed(2)}× (${w2.createMs} ms)`, '≤ 2.2×', w2.createMs / w1.createMs <= 2.2],
-    ['wide 2,000 vs 1,000: makespan', `${(w2.makespanMs / w1.makespanMs).toFixed(2)}× (${w2.makespanMs} ms)`, '≤ 2.2×', w2.makespanMs / w1.makespanMs <= 2.2],
-    ['deep, 200 jobs in a line', `${deep.msPerJob} ms per job (${deep.makespanMs} ms)`, '≤ 0.5 ms/job', deep.msPerJob <= 0.5],
-    ['concurrent 500 from 20 clients: creates/s', `${conc.createPerSecond}/s`, '≥ 400/s', conc.createPerSecond >= 400],
-    ['concurrent: create p50 / p99', `${conc.createP50} / ${conc.createP99} ms`, 'p50 ≤ 40 ms', conc.createP50 <= 40],
+    [
+      'wide 1,000 hosts: create',
+      `${w1.createMs} ms (${w1.totalJobs} jobs, ${w1.state === 3 ? 'COMPLETE' : `state ${w1.state}`}, ${w1.logEntries} log entries)`,
+      '≤ 400 ms',
+      w1.createMs <= 400,
+    ],
+    [
+      'wide 1,000 hosts: POST to COMPLETE',
+      `${w1.makespanMs} ms`,
+      '≤ 2 s',
+      w1.makespanMs <= 2000 && w1.state === 3,
+    ],
+    [
+      'wide 2,000 vs 1,000: create',
+      `${(w2.createMs / w1.createMs).toFixed(2)}× (${w2.createMs} ms)`,
+      '≤ 2.2×',
+      w2.createMs / w1.createMs <= 2.2,
+    ],
+    [
+      'wide 2,000 vs 1,000: makespan',
+      `${(w2.makespanMs / w1.makespanMs).toFixed(2)}× (${w2.makespanMs} ms)`,
+      '≤ 2.2×',
+      w2.makespanMs / w1.makespanMs <= 2.2,
+    ],
+    [
+      'deep, 200 jobs in a line',
+      `${deep.msPerJob} ms per job (${deep.makespanMs} ms)`,
+      '≤ 0.5 ms/job',
+      deep.msPerJob <= 0.5,
+    ],
+    [
+      "deep, net of the driver's own time (see below)",
+      `${(net(deep.makespanMs) / deep.totalJobs).toFixed(3)} ms per job`,
+      '',
+      true,
+    ],
+    [
+      'concurrent 500 from 20 clients, first run: creates/s',
+      `${conc.createPerSecond}/s`,
+      '≥ 400/s',
+      conc.createPerSecond >= 400,
+    ],
+    [
+      'concurrent, first run: create p50 / p99',
+      `${conc.createP50} / ${conc.createP99} ms`,
+      'p50 ≤ 40 ms',
+      conc.createP50 <= 40,
+    ],
+    [
+      'concurrent, warm (median of 3 more runs): creates/s',
+      `${warm.createPerSecond}/s`,
+      '≥ 400/s',
+      warm.createPerSecond >= 400,
+    ],
+    [
+      'concurrent, warm: create p50 / p99',
+      `${warm.createP50} / ${warm.createP99} ms`,
+      'p50 ≤ 40 ms',
+      warm.createP50 <= 40,
+    ],
     ['concurrent: GET p50, find p50', `${conc.getP50} ms, ${conc.findP50} ms`, '', true],
-    ['RSS after the 2,000-host run: RM / JR', `${rss.rm.toFixed(0)} MB / ${rss.jr.toFixed(0)} MB`, '≤ 200 MB each', rss.rm <= 200 && rss.jr <= 200],
+    [
+      'RSS after the 2,000-host run: RM / JR',
+      `${rss.rm.toFixed(0)} MB / ${rss.jr.toFixed(0)} MB`,
+      '≤ 200 MB each',
+      rss.rm <= 200 && rss.jr <= 200,
+    ],
   ];
   console.log('\n| workload | measured | target | met |\n|---|---|---|---|');
-  for (const [name, got, target, ok] of rows) console.log(`| ${name} | ${got} | ${target} | ${ok ? 'yes' : 'NO'} |`);
+  for (const [name, got, target, ok] of rows)
+    console.log(`| ${name} | ${got} | ${target} | ${ok ? 'yes' : 'NO'} |`);
   console.log(`\nconcurrent states: ${JSON.stringify(conc.states)}; all done in ${conc.allDoneSeconds} s`);
+  console.log(
+    '\nThe same driver against a do-nothing stand-in RM on this machine (median of 3), for comparison:',
+  );
+  console.log(
+    `- concurrent 500 from 20 clients: ${ceiling.createPerSecond} creates/s, p50 ${ceiling.createP50} ms, p99 ${ceiling.createP99} ms (the most any RM can show here)`,
+  );
+  console.log(
+    `- a single-request run (POST, one GET, the log): ${alone.makespanMs} ms, first POST ${alone.createMs} ms; included in every wide/deep figure above`,
+  );
 } finally {
   jr.kill('SIGTERM');
   rm.kill('SIGTERM');
