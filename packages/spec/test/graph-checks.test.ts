@@ -4,7 +4,7 @@ import { graphChecks } from '../src/graph-checks.js';
 import { loadSpecTexts } from '../src/load.js';
 import type { SequenceSpec } from '../src/model.js';
 import { topologicalOrder, topologicalSort } from '../src/topo.js';
-import { checksOf, expectOne, lineOf, lintText, y } from './helpers.js';
+import { checksOf, expectFinding, expectOne, lineOf, lintText, y } from './helpers.js';
 
 const load = (text: string) => loadSpecTexts([['specs.yaml', text]]).specs;
 const seqOf = (text: string, name: string) => load(text).sequences.get(name) as SequenceSpec;
@@ -19,10 +19,10 @@ describe('graph checks', () => {
               category: conditional
               if: mode
               eq: {default: noop}`;
-    expectOne(lintText(text).diagnostics, {
+    expectFinding(text, {
       severity: 'error',
       check: 'G-if',
-      line: lineOf(text, '    c:'),
+      at: '    c:',
       sequence: 's',
       node: 'c',
       message: "in node c: 'if: mode': job arg mode is not set",
@@ -76,10 +76,10 @@ describe('graph checks', () => {
                 - expected: x
                   given: b
                 - expected: c`;
-    expectOne(lintText(text).diagnostics, {
+    expectFinding(text, {
       severity: 'error',
       check: 'G-args',
-      line: lineOf(text, '    n:'),
+      at: '    n:',
       sequence: 's',
       node: 'n',
       message: 'node n: expected job args to be set by some previous node: items, b, c',
@@ -110,10 +110,10 @@ describe('graph checks', () => {
             a: {category: job, type: t, sets: [{arg: x}]}
             b: {category: job, type: t, args: [{expected: x}]}`;
     for (let i = 0; i < 3; i++) {
-      expectOne(lintText(text).diagnostics, {
+      expectFinding(text, {
         severity: 'error',
         check: 'G-args',
-        line: lineOf(text, '    b:'),
+        at: '    b:',
         sequence: 's',
         node: 'b',
         message: 'node b: expected job args to be set by some previous node: x',
@@ -129,10 +129,10 @@ describe('graph checks', () => {
             left: {category: job, type: t, deps: [top], sets: [{arg: l}]}
             right: {category: job, type: t, deps: [top], args: [{expected: l}]}
             bottom: {category: job, type: t, deps: [left, right], args: [{expected: x}, {expected: l}]}`;
-    expectOne(lintText(diamond).diagnostics, {
+    expectFinding(diamond, {
       severity: 'error',
       check: 'G-args',
-      line: lineOf(diamond, '    right:'),
+      at: '    right:',
       sequence: 's',
       node: 'right',
       message: 'node right: expected job args to be set by some previous node: l',
@@ -148,10 +148,10 @@ describe('graph checks', () => {
             b: {category: job, type: t, deps: [a, c]}
             c: {category: job, type: t, deps: [b]}
             d: {category: job, type: t, deps: [c]}`;
-    expectOne(lintText(text).diagnostics, {
+    expectFinding(text, {
       severity: 'error',
       check: 'G-cycle',
-      line: lineOf(text, '    b:'),
+      at: '    b:',
       sequence: 's',
       message: 'cyclical dependencies found amongst: [b c d]',
     });
@@ -225,10 +225,10 @@ describe('graph checks', () => {
             required: [{name: in}]
           nodes:
             j: {category: job, type: t, sets: [{arg: raw, as: made}]}`;
-    expectOne(lintText(text).diagnostics, {
+    expectFinding(text, {
       severity: 'error',
       check: 'G-sets',
-      line: lineOf(text, '    call:'),
+      at: '    call:',
       sequence: 's',
       node: 'call',
       message: "node did not set job args declared in 'sets': call (failed to set nope, nope2)",
@@ -260,10 +260,10 @@ describe('graph checks', () => {
         sets-x:
           nodes:
             j: {category: job, type: t, sets: [{arg: x}]}`;
-    expectOne(lintText(text).diagnostics, {
+    expectFinding(text, {
       severity: 'error',
       check: 'G-sets',
-      line: lineOf(text, '    c1:'),
+      at: '    c1:',
       sequence: 's',
       message: "nodes did not set job args declared in 'sets': c1 (failed to set y); c2 (failed to set x)",
     });

@@ -74,6 +74,15 @@ export function expectOne(diags: readonly Diagnostic[], e: Expected): Diagnostic
   return d;
 }
 
+/** An expected finding whose line is given by text on it: the `nth` (default first) line containing `at`. */
+export type ExpectedAt = Omit<Expected, 'line'> & { at: string; nth?: number };
+
+/** Lints `text` (as `specs.yaml`) and expects exactly one finding `e.check`, on the line `e.at` names. */
+export function expectFinding(text: string, e: ExpectedAt): Diagnostic {
+  const { at, nth = 1, ...rest } = e;
+  return expectOne(lintText(text).diagnostics, { ...rest, line: lineOf(text, at, nth) });
+}
+
 export function checksOf(diags: readonly Diagnostic[]): string[] {
   return diags.map((d) => d.check);
 }

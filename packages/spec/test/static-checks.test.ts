@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checksOf, type Expected, expectOne, lineOf, lintText, y } from './helpers.js';
+import { checksOf, type ExpectedAt, expectFinding, lintText, y } from './helpers.js';
 
 /**
  * One case per check: a spec that trips it (the finding is asserted field by field) and a
@@ -9,7 +9,7 @@ interface Case {
   id: string;
   trip: string;
   /** The expected finding; `at` is a substring of the line it must point to (nth occurrence). */
-  expect: Omit<Expected, 'check' | 'line'> & { at: string; nth?: number };
+  expect: Omit<ExpectedAt, 'check'>;
   pass: string;
 }
 
@@ -1258,12 +1258,7 @@ const cases: Case[] = [
 describe('static checks: each check trips and passes', () => {
   for (const c of cases) {
     it(`${c.id} trips`, () => {
-      const r = lintText(c.trip);
-      expectOne(r.diagnostics, {
-        ...c.expect,
-        check: c.id,
-        line: lineOf(c.trip, c.expect.at, c.expect.nth ?? 1),
-      });
+      expectFinding(c.trip, { ...c.expect, check: c.id });
     });
     it(`${c.id} passes`, () => {
       const r = lintText(c.pass);
@@ -1285,6 +1280,28 @@ describe('static checks: each check trips and passes', () => {
   });
 });
 
+/**
+ * Sequence `s` with a static arg x (default a) and one node, n: a conditional on x with the
+ * branches `eq` (value → sequence); `others` are more sequences, YAML at the level of `s`.
+ */
+function conditionalOnX(eq: Record<string, string>, others = ''): string {
+  const lines = [
+    y`
+      sequences:
+        s:
+          args:
+            static: [{name: x, default: a}]
+          nodes:
+            n:
+              category: conditional
+              if: x
+              eq:`,
+    ...Object.entries(eq).map(([value, seq]) => `          ${value}: ${seq}`),
+  ];
+  if (others !== '') lines.push(others.replace(/^(?=.)/gm, '  '));
+  return lines.join('\n');
+}
+
 describe('static checks: details', () => {
   it('SW1 also warns when a node sets one of the sequence args', () => {
     const text = y`
@@ -1297,33 +1314,21 @@ describe('static checks: details', () => {
               category: job
               type: t
               sets: [{arg: x}]`;
-    expectOne(lintText(text).diagnostics, {
+    expectFinding(text, {
       severity: 'warning',
       check: 'SW1',
-      line: lineOf(text, 'sets: [{arg: x}]'),
+      at: 'sets: [{arg: x}]',
       sequence: 's',
       message: `value "x (set by this sequence, j1)" duplicated in field 'sets.as'`,
     });
   });
 
   it('N3 lists every missing conditional branch (plural) and accepts the built-in noop', () => {
-    const text = y`
-      sequences:
-        s:
-          args:
-            static: [{name: x, default: a}]
-          nodes:
-            n:
-              category: conditional
-              if: x
-              eq:
-                a: nope-1
-                b: noop
-                c: nope-2`;
-    expectOne(lintText(text).diagnostics, {
+    const text = conditionalOnX({ a: 'nope-1', b: 'noop', c: 'nope-2' });
+    expectFinding(text, {
       severity: 'error',
       check: 'N3',
-      line: lineOf(text, 'eq:'),
+      at: 'eq:',
       sequence: 's',
       node: 'n',
       message: `node n: invalid values "nope-1", "nope-2" in field 'eq', expected sequences that exist in specs`,
@@ -1331,40 +1336,25 @@ describe('static checks: details', () => {
   });
 
   it('a conditional branch `noop` is the built-in sequence: valid, no args needed', () => {
-    const r = lintText(y`
-      sequences:
-        s:
-          args:
-            static: [{name: x, default: a}]
-          nodes:
-            n:
-              category: conditional
-              if: x
-              eq: {a: noop, default: noop}`);
+    const r = lintText(conditionalOnX({ a: 'noop', default: 'noop' }));
     expect(r.diagnostics).toEqual([]);
     expect(r.ok).toBe(true);
   });
 
   it('a user-defined `noop` sequence wins over the built-in one', () => {
-    const text = y`
-      sequences:
-        s:
-          args:
-            static: [{name: x, default: a}]
-          nodes:
-            n:
-              category: conditional
-              if: x
-              eq: {a: noop}
+    const text = conditionalOnX(
+      { a: 'noop' },
+      y`
         noop:
           args:
             required: [{name: needed}]
           nodes:
-            j: {category: job, type: t, args: [{expected: needed}]}`;
-    expectOne(lintText(text).diagnostics, {
+            j: {category: job, type: t, args: [{expected: needed}]}`,
+    );
+    expectFinding(text, {
       severity: 'error',
       check: 'N14',
-      line: lineOf(text, '    n:'),
+      at: '    n:',
       sequence: 's',
       node: 'n',
       message: 'arg: needed, sequence: noop',
@@ -1401,26 +1391,20 @@ describe('static checks: details', () => {
   });
 
   it('N14 lists every called sequence missing an arg (conditional branches)', () => {
-    const text = y`
-      sequences:
-        s:
-          args:
-            static: [{name: x, default: a}]
-          nodes:
-            n:
-              category: conditional
-              if: x
-              eq: {a: sub1, b: sub2}
+    const text = conditionalOnX(
+      { a: 'sub1', b: 'sub2' },
+      y`
         sub1:
           args: {required: [{name: need}]}
           nodes: {j: {category: job, type: t}}
         sub2:
           args: {required: [{name: need}]}
-          nodes: {j: {category: job, type: t}}`;
-    expectOne(lintText(text).diagnostics, {
+          nodes: {j: {category: job, type: t}}`,
+    );
+    expectFinding(text, {
       severity: 'error',
       check: 'N14',
-      line: lineOf(text, '    n:'),
+      at: '    n:',
       sequence: 's',
       node: 'n',
       message: 'required arg to sequence(s) called by node not provided: arg: need, sequences: sub1,sub2',
