@@ -18,21 +18,31 @@ async function build(type: string, args: Record<string, unknown>) {
   return buildJobChain({ specs, type, args, factory: testFactory(destroyTypes) });
 }
 
+/** The `destroy-container` conditional taking its `lxc` branch (the static containerType), as built. */
+const DESTROY_CONTAINER_LXC = [
+  'conditional_destroy-container_begin',
+  'destroy-lxc_begin',
+  'destroy-1',
+  'destroy-2',
+  'destroy-lxc_end',
+  'conditional_destroy-container_end',
+];
+
+/** The `destroy-conditional` sequence (prep, the lxc branch, cleanup), as built. */
+const DESTROY_CONDITIONAL = [
+  'destroy-conditional_begin',
+  'prep-1',
+  ...DESTROY_CONTAINER_LXC,
+  'cleanup-job',
+  'destroy-conditional_end',
+];
+
 describe('destroy-conditional', () => {
   it('follows the branch chosen by a static arg', async () => {
     const { chain } = await build('destroy-conditional', { container: 'ct', env: 'testing' });
     expect(linearNames(chain)).toEqual([
       'request_destroy-conditional_begin',
-      'destroy-conditional_begin',
-      'prep-1',
-      'conditional_destroy-container_begin',
-      'destroy-lxc_begin',
-      'destroy-1',
-      'destroy-2',
-      'destroy-lxc_end',
-      'conditional_destroy-container_end',
-      'cleanup-job',
-      'destroy-conditional_end',
+      ...DESTROY_CONDITIONAL,
       'request_destroy-conditional_end',
     ]);
     const cond = jobNamed(chain, 'conditional_destroy-container_begin');
@@ -52,12 +62,7 @@ describe('destroy-conditional', () => {
       'prep-1',
       'conditional_archive-container_begin',
       'conditional_archive-container_end',
-      'conditional_destroy-container_begin',
-      'destroy-lxc_begin',
-      'destroy-1',
-      'destroy-2',
-      'destroy-lxc_end',
-      'conditional_destroy-container_end',
+      ...DESTROY_CONTAINER_LXC,
       'cleanup-job',
       'double-conditional_end',
       'request_double-conditional_end',
@@ -86,16 +91,7 @@ describe('destroy-conditional', () => {
       'conditional-in-conditional_begin',
       'prep-outer',
       'conditional_handle-container_begin',
-      'destroy-conditional_begin',
-      'prep-1',
-      'conditional_destroy-container_begin',
-      'destroy-lxc_begin',
-      'destroy-1',
-      'destroy-2',
-      'destroy-lxc_end',
-      'conditional_destroy-container_end',
-      'cleanup-job',
-      'destroy-conditional_end',
+      ...DESTROY_CONDITIONAL,
       'conditional_handle-container_end',
       'cleanup-job-outer',
       'conditional-in-conditional_end',
@@ -203,22 +199,35 @@ describe('the built-in noop sequence and job', () => {
   });
 });
 
+/** Builds `empty-cluster-test`, its get-cluster-instances job setting `instances`. */
+async function buildEmptyCluster(instances: string[]) {
+  const specs = await fixture('empty-cluster');
+  const factory = testFactory({
+    'get-cluster-instances': (a) => {
+      a.instances = structuredClone(instances);
+    },
+    'cleanup-job': {},
+    'delete-step': {},
+  });
+  return buildJobChain({ specs, type: 'empty-cluster-test', args: { cluster: 'c' }, factory });
+}
+
+/** Builds `bad-each` (each over instances and hosts), its get-cluster-instances job setting both lists. */
+async function buildBadEach(instances: unknown, hosts: unknown) {
+  const specs = await fixture('bad-each');
+  const factory = testFactory({
+    'get-cluster-instances': (a) => {
+      a.instances = structuredClone(instances);
+      a.hosts = structuredClone(hosts);
+    },
+    'check-ok-1': {},
+  });
+  return buildJobChain({ specs, type: 'bad-each', args: { cluster: 'c' }, factory });
+}
+
 describe('each', () => {
   it('empty-cluster: an empty list builds a noop placeholder', async () => {
-    const specs = await fixture('empty-cluster');
-    const factory = testFactory({
-      'get-cluster-instances': (a) => {
-        a.instances = [];
-      },
-      'cleanup-job': {},
-      'delete-step': {},
-    });
-    const { chain } = await buildJobChain({
-      specs,
-      type: 'empty-cluster-test',
-      args: { cluster: 'c' },
-      factory,
-    });
+    const { chain } = await buildEmptyCluster([]);
     expect(linearNames(chain)).toEqual([
       'request_empty-cluster-test_begin',
       'empty-cluster-test_begin',
@@ -234,20 +243,7 @@ describe('each', () => {
   });
 
   it('empty-cluster: one element builds the single expansion without repeat wrappers', async () => {
-    const specs = await fixture('empty-cluster');
-    const factory = testFactory({
-      'get-cluster-instances': (a) => {
-        a.instances = ['only'];
-      },
-      'cleanup-job': {},
-      'delete-step': {},
-    });
-    const { chain } = await buildJobChain({
-      specs,
-      type: 'empty-cluster-test',
-      args: { cluster: 'c' },
-      factory,
-    });
+    const { chain } = await buildEmptyCluster(['only']);
     expect(linearNames(chain).slice(2, 9)).toEqual([
       'get-instances',
       'sequence_delete-instances_begin',
@@ -261,17 +257,7 @@ describe('each', () => {
   });
 
   it('bad-each: a list arg that is a string fails with a 400 naming node and arg', async () => {
-    const specs = await fixture('bad-each');
-    const factory = testFactory({
-      'get-cluster-instances': (a) => {
-        a.instances = 'i1,i2';
-        a.hosts = ['h1', 'h2'];
-      },
-      'check-ok-1': {},
-    });
-    const err = await buildJobChain({ specs, type: 'bad-each', args: { cluster: 'c' }, factory }).catch(
-      (e: unknown) => e,
-    );
+    const err = await buildBadEach('i1,i2', ['h1', 'h2']).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ChainBuildError);
     expect((err as Error).message).toBe(
       "in seq bad-each, node per-instance: invalid 'each:' each:[instances:instance hosts:host]: arg instances is a string, expected a list",
@@ -280,29 +266,13 @@ describe('each', () => {
   });
 
   it('bad-each: lists of different lengths fail', async () => {
-    const specs = await fixture('bad-each');
-    const factory = testFactory({
-      'get-cluster-instances': (a) => {
-        a.instances = ['i1', 'i2'];
-        a.hosts = ['h1'];
-      },
-      'check-ok-1': {},
-    });
-    await expect(buildJobChain({ specs, type: 'bad-each', args: { cluster: 'c' }, factory })).rejects.toThrow(
+    await expect(buildBadEach(['i1', 'i2'], ['h1'])).rejects.toThrow(
       "in seq bad-each, node per-instance: invalid 'each:' each:[instances:instance hosts:host]: each lists have different lengths (instances has 2, hosts has 1)",
     );
   });
 
   it('bad-each: equal-length lists are zipped, not crossed', async () => {
-    const specs = await fixture('bad-each');
-    const factory = testFactory({
-      'get-cluster-instances': (a) => {
-        a.instances = ['i1', 'i2', 'i3'];
-        a.hosts = ['h1', 'h2', 'h3'];
-      },
-      'check-ok-1': {},
-    });
-    const { chain } = await buildJobChain({ specs, type: 'bad-each', args: { cluster: 'c' }, factory });
+    const { chain } = await buildBadEach(['i1', 'i2', 'i3'], ['h1', 'h2', 'h3']);
     const checks = jobList(chain).filter((j) => j.name === 'check');
     expect(checks.map((j) => j.args)).toEqual([
       { instance: 'i1', host: 'h1' },
@@ -312,19 +282,9 @@ describe('each', () => {
   });
 
   it('a list arg that is an object or missing fails', async () => {
-    const specs = await fixture('bad-each');
-    const asMap = testFactory({
-      'get-cluster-instances': (a) => {
-        a.instances = { a: 1 };
-        a.hosts = [];
-      },
-      'check-ok-1': {},
-    });
-    await expect(
-      buildJobChain({ specs, type: 'bad-each', args: { cluster: 'c' }, factory: asMap }),
-    ).rejects.toThrow('arg instances is a map, expected a list');
+    await expect(buildBadEach({ a: 1 }, [])).rejects.toThrow('arg instances is a map, expected a list');
     const unset = await buildJobChain({
-      specs,
+      specs: await fixture('bad-each'),
       type: 'each-unset',
       args: {},
       factory: testFactory({}),
