@@ -290,6 +290,27 @@ export async function startTestJr(
   };
 }
 
+/** Starts a chain of `jobs` (and `edges`, as in makeChain) on `jr` under a fresh request id; returns the id. */
+export async function startChain(
+  jr: TestJr,
+  jobs: JobSpec[],
+  edges: Record<string, string[]> = {},
+): Promise<string> {
+  const id = reqId();
+  await jr.client.startChain(makeChain(id, jobs, edges));
+  return id;
+}
+
+/** Starts a chain as startChain does and waits for its finish. */
+export async function runChain(
+  jr: TestJr,
+  jobs: JobSpec[],
+  edges: Record<string, string[]> = {},
+): Promise<{ id: string; finish: FinishRequest }> {
+  const id = await startChain(jr, jobs, edges);
+  return { id, finish: await jr.sink.finished(id) };
+}
+
 /** Gate control of the t-gate jobs (same process). */
 export async function openGate(requestId: string, jobId: string, result?: unknown): Promise<void> {
   const mod = (await import(TEST_JOBS)) as { openGate: (r: string, j: string, res?: unknown) => void };

@@ -5,7 +5,7 @@
  */
 import { State } from '@spincycle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { line, makeChain, reqId, runCount, startTestJr, summary, type TestJr } from './helpers.js';
+import { line, runChain, runCount, startTestJr, summary, type TestJr } from './helpers.js';
 
 let jr: TestJr;
 beforeAll(async () => {
@@ -17,12 +17,11 @@ afterAll(async () => {
 
 describe('job retries', () => {
   it('retries a failing job up to `retry` times, waiting retryWait between tries', async () => {
-    const id = reqId();
     const t0 = Date.now();
-    await jr.client.startChain(
-      makeChain(id, [{ id: 'a', type: 't-fail-times', args: { times: 2 }, retry: 2, retryWait: '60ms' }]),
-    );
-    expect(await jr.sink.finished(id)).toMatchObject({ state: State.COMPLETE, finishedJobs: 1 });
+    const { id, finish } = await runChain(jr, [
+      { id: 'a', type: 't-fail-times', args: { times: 2 }, retry: 2, retryWait: '60ms' },
+    ]);
+    expect(finish).toMatchObject({ state: State.COMPLETE, finishedJobs: 1 });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(115);
     const logs = jr.sink.jobLogs(id, 'a');
     expect(summary(logs)).toEqual(['a:1:FAIL', 'a:2:FAIL', 'a:3:COMPLETE']);
@@ -30,46 +29,39 @@ describe('job retries', () => {
   });
 
   it('a job failing every try logs tries 1..retry+1 and fails the chain', async () => {
-    const id = reqId();
-    await jr.client.startChain(
-      makeChain(id, [{ id: 'a', type: 't-fail', retry: 2 }, { id: 'b' }], { a: ['b'] }),
-    );
-    expect(await jr.sink.finished(id)).toMatchObject({ state: State.FAIL, finishedJobs: 0 });
+    const { id, finish } = await runChain(jr, [{ id: 'a', type: 't-fail', retry: 2 }, { id: 'b' }], {
+      a: ['b'],
+    });
+    expect(finish).toMatchObject({ state: State.FAIL, finishedJobs: 0 });
     expect(summary(jr.sink.logs(id))).toEqual(['a:1:FAIL', 'a:2:FAIL', 'a:3:FAIL']);
   });
 });
 
 describe('sequence retries and try numbers', () => {
   it('§7.5 example: S (sequenceRetry 1) → J (retry 0) failing twice logs J tries 1 and 2 and S tries 1 and 2', async () => {
-    const id = reqId();
-    await jr.client.startChain(
-      makeChain(
-        id,
-        [{ id: 'S', seqRetry: 1 }, { id: 'J', type: 't-fail' }, { id: 'E' }],
-        line(['S', 'J', 'E']),
-      ),
+    const { id, finish } = await runChain(
+      jr,
+      [{ id: 'S', seqRetry: 1 }, { id: 'J', type: 't-fail' }, { id: 'E' }],
+      line(['S', 'J', 'E']),
     );
-    expect(await jr.sink.finished(id)).toMatchObject({ state: State.FAIL, finishedJobs: 1 });
+    expect(finish).toMatchObject({ state: State.FAIL, finishedJobs: 1 });
     expect(summary(jr.sink.logs(id))).toEqual(['S:1:COMPLETE', 'J:1:FAIL', 'S:2:COMPLETE', 'J:2:FAIL']);
   });
 
   it('a later sequence try that succeeds completes the chain; job retry budgets restart each sequence try', async () => {
-    const id = reqId();
     const t0 = Date.now();
-    await jr.client.startChain(
-      makeChain(
-        id,
-        [
-          { id: 'S', seqRetry: 2, seqRetryWait: '80ms' },
-          { id: 'A' },
-          // fails 3 runs: try 1 + its retry in the first sequence try, try 1 in the second
-          { id: 'J', type: 't-fail-times', args: { times: 3 }, retry: 1 },
-          { id: 'E' },
-        ],
-        line(['S', 'A', 'J', 'E']),
-      ),
+    const { id, finish } = await runChain(
+      jr,
+      [
+        { id: 'S', seqRetry: 2, seqRetryWait: '80ms' },
+        { id: 'A' },
+        // fails 3 runs: try 1 + its retry in the first sequence try, try 1 in the second
+        { id: 'J', type: 't-fail-times', args: { times: 3 }, retry: 1 },
+        { id: 'E' },
+      ],
+      line(['S', 'A', 'J', 'E']),
     );
-    expect(await jr.sink.finished(id)).toMatchObject({ state: State.COMPLETE, finishedJobs: 4 });
+    expect(finish).toMatchObject({ state: State.COMPLETE, finishedJobs: 4 });
     // one sequence retry, after the 80 ms sequenceRetryWait
     expect(Date.now() - t0).toBeGreaterThanOrEqual(78);
     expect(summary(jr.sink.jobLogs(id, 'S'))).toEqual(['S:1:COMPLETE', 'S:2:COMPLETE']);
@@ -79,36 +71,30 @@ describe('sequence retries and try numbers', () => {
   });
 
   it('runner-creation failures get fresh try numbers across sequence retries (never duplicates)', async () => {
-    const id = reqId();
-    await jr.client.startChain(
-      makeChain(
-        id,
-        [{ id: 'S', seqRetry: 2 }, { id: 'X', type: 'nope' }, { id: 'E' }],
-        line(['S', 'X', 'E']),
-      ),
+    const { id, finish } = await runChain(
+      jr,
+      [{ id: 'S', seqRetry: 2 }, { id: 'X', type: 'nope' }, { id: 'E' }],
+      line(['S', 'X', 'E']),
     );
-    expect((await jr.sink.finished(id)).state).toBe(State.FAIL);
+    expect(finish.state).toBe(State.FAIL);
     expect(summary(jr.sink.jobLogs(id, 'X'))).toEqual(['X:1:FAIL', 'X:2:FAIL', 'X:3:FAIL']);
   });
 
   it('resets only the failed invocation: a parallel branch outside it runs once', async () => {
-    const id = reqId();
     // R is the request sequence (no retries); Q a nested sequence with one retry, in parallel with X.
-    await jr.client.startChain(
-      makeChain(
-        id,
-        [
-          { id: 'R' },
-          { id: 'X', type: 't-sleep', args: { ms: 250 } },
-          { id: 'Q', seq: 'Q', seqRetry: 1 },
-          { id: 'QJ', seq: 'Q', type: 't-fail-times', args: { times: 1 } },
-          { id: 'QE', seq: 'Q' },
-          { id: 'RE' },
-        ],
-        { R: ['X', 'Q'], Q: ['QJ'], QJ: ['QE'], QE: ['RE'], X: ['RE'] },
-      ),
+    const { id, finish } = await runChain(
+      jr,
+      [
+        { id: 'R' },
+        { id: 'X', type: 't-sleep', args: { ms: 250 } },
+        { id: 'Q', seq: 'Q', seqRetry: 1 },
+        { id: 'QJ', seq: 'Q', type: 't-fail-times', args: { times: 1 } },
+        { id: 'QE', seq: 'Q' },
+        { id: 'RE' },
+      ],
+      { R: ['X', 'Q'], Q: ['QJ'], QJ: ['QE'], QE: ['RE'], X: ['RE'] },
     );
-    expect(await jr.sink.finished(id)).toMatchObject({ state: State.COMPLETE, finishedJobs: 6 });
+    expect(finish).toMatchObject({ state: State.COMPLETE, finishedJobs: 6 });
     expect(summary(jr.sink.jobLogs(id, 'X'))).toEqual(['X:1:COMPLETE']);
     expect(summary(jr.sink.jobLogs(id, 'R'))).toEqual(['R:1:COMPLETE']);
     expect(summary(jr.sink.jobLogs(id, 'Q'))).toEqual(['Q:1:COMPLETE', 'Q:2:COMPLETE']);
@@ -117,20 +103,17 @@ describe('sequence retries and try numbers', () => {
   });
 
   it('never resets a job still running: the retry waits for running jobs of the sequence, then re-runs it', async () => {
-    const id = reqId();
-    await jr.client.startChain(
-      makeChain(
-        id,
-        [
-          { id: 'S', seqRetry: 1 },
-          { id: 'A', type: 't-sleep', args: { ms: 250 } },
-          { id: 'B', type: 't-fail-times', args: { times: 1 } },
-          { id: 'E' },
-        ],
-        { S: ['A', 'B'], A: ['E'], B: ['E'] },
-      ),
+    const { id, finish } = await runChain(
+      jr,
+      [
+        { id: 'S', seqRetry: 1 },
+        { id: 'A', type: 't-sleep', args: { ms: 250 } },
+        { id: 'B', type: 't-fail-times', args: { times: 1 } },
+        { id: 'E' },
+      ],
+      { S: ['A', 'B'], A: ['E'], B: ['E'] },
     );
-    expect(await jr.sink.finished(id)).toMatchObject({ state: State.COMPLETE, finishedJobs: 4 });
+    expect(finish).toMatchObject({ state: State.COMPLETE, finishedJobs: 4 });
     const a = jr.sink.jobLogs(id, 'A');
     const s = jr.sink.jobLogs(id, 'S');
     expect(summary(a)).toEqual(['A:1:COMPLETE', 'A:2:COMPLETE']);
@@ -142,20 +125,17 @@ describe('sequence retries and try numbers', () => {
   });
 
   it('a job sleeping between job retries is not retried again once its sequence is due for a retry', async () => {
-    const id = reqId();
-    await jr.client.startChain(
-      makeChain(
-        id,
-        [
-          { id: 'S', seqRetry: 1 },
-          { id: 'A', type: 't-fail', retry: 5, retryWait: '150ms' },
-          { id: 'B', type: 't-fail-times', args: { times: 1 }, retry: 0 },
-          { id: 'E' },
-        ],
-        { S: ['A', 'B'], A: ['E'], B: ['E'] },
-      ),
+    const { id, finish } = await runChain(
+      jr,
+      [
+        { id: 'S', seqRetry: 1 },
+        { id: 'A', type: 't-fail', retry: 5, retryWait: '150ms' },
+        { id: 'B', type: 't-fail-times', args: { times: 1 }, retry: 0 },
+        { id: 'E' },
+      ],
+      { S: ['A', 'B'], A: ['E'], B: ['E'] },
     );
-    expect((await jr.sink.finished(id)).state).toBe(State.FAIL);
+    expect(finish.state).toBe(State.FAIL);
     // A's first sequence try ends after its first try (its retries are abandoned for the sequence retry);
     // the second sequence try runs A's full budget of 6 tries.
     const tries = jr.sink.jobLogs(id, 'A').map((l) => l.try);
@@ -163,45 +143,39 @@ describe('sequence retries and try numbers', () => {
   });
 
   it('an inner sequence out of retries never retries the enclosing sequence on its behalf', async () => {
-    const id = reqId();
-    await jr.client.startChain(
-      makeChain(
-        id,
-        [
-          { id: 'R' },
-          { id: 'O', seq: 'O', seqRetry: 1 },
-          { id: 'I', seq: 'I', seqRetry: 0 },
-          { id: 'J', seq: 'I', type: 't-fail-times', args: { times: 1 } },
-          { id: 'IE', seq: 'I' },
-          { id: 'OE', seq: 'O' },
-          { id: 'RE' },
-        ],
-        line(['R', 'O', 'I', 'J', 'IE', 'OE', 'RE']),
-      ),
+    const { id, finish } = await runChain(
+      jr,
+      [
+        { id: 'R' },
+        { id: 'O', seq: 'O', seqRetry: 1 },
+        { id: 'I', seq: 'I', seqRetry: 0 },
+        { id: 'J', seq: 'I', type: 't-fail-times', args: { times: 1 } },
+        { id: 'IE', seq: 'I' },
+        { id: 'OE', seq: 'O' },
+        { id: 'RE' },
+      ],
+      line(['R', 'O', 'I', 'J', 'IE', 'OE', 'RE']),
     );
-    expect(await jr.sink.finished(id)).toMatchObject({ state: State.FAIL, finishedJobs: 3 });
+    expect(finish).toMatchObject({ state: State.FAIL, finishedJobs: 3 });
     expect(summary(jr.sink.logs(id))).toEqual(['R:1:COMPLETE', 'O:1:COMPLETE', 'I:1:COMPLETE', 'J:1:FAIL']);
   });
 
   it('retrying a sequence re-runs the sequences nested in it', async () => {
-    const id = reqId();
-    await jr.client.startChain(
-      makeChain(
-        id,
-        [
-          { id: 'R' },
-          { id: 'O', seq: 'O', seqRetry: 1 },
-          { id: 'I', seq: 'I', seqRetry: 0 },
-          { id: 'J', seq: 'I' },
-          { id: 'IE', seq: 'I' },
-          { id: 'OJ', seq: 'O', type: 't-fail-times', args: { times: 1 } },
-          { id: 'OE', seq: 'O' },
-          { id: 'RE' },
-        ],
-        line(['R', 'O', 'I', 'J', 'IE', 'OJ', 'OE', 'RE']),
-      ),
+    const { id, finish } = await runChain(
+      jr,
+      [
+        { id: 'R' },
+        { id: 'O', seq: 'O', seqRetry: 1 },
+        { id: 'I', seq: 'I', seqRetry: 0 },
+        { id: 'J', seq: 'I' },
+        { id: 'IE', seq: 'I' },
+        { id: 'OJ', seq: 'O', type: 't-fail-times', args: { times: 1 } },
+        { id: 'OE', seq: 'O' },
+        { id: 'RE' },
+      ],
+      line(['R', 'O', 'I', 'J', 'IE', 'OJ', 'OE', 'RE']),
     );
-    expect(await jr.sink.finished(id)).toMatchObject({ state: State.COMPLETE, finishedJobs: 8 });
+    expect(finish).toMatchObject({ state: State.COMPLETE, finishedJobs: 8 });
     expect(summary(jr.sink.logs(id))).toEqual([
       'R:1:COMPLETE',
       'O:1:COMPLETE',
@@ -220,22 +194,19 @@ describe('sequence retries and try numbers', () => {
   });
 
   it('a failure with the sequence out of retries fails the chain after the other branches finish', async () => {
-    const id = reqId();
-    await jr.client.startChain(
-      makeChain(
-        id,
-        [
-          { id: 'R' },
-          { id: 'Q', seq: 'Q', seqRetry: 1 },
-          { id: 'QJ', seq: 'Q', type: 't-fail' },
-          { id: 'QE', seq: 'Q' },
-          { id: 'X', type: 't-sleep', args: { ms: 150 } },
-          { id: 'RE' },
-        ],
-        { R: ['Q', 'X'], Q: ['QJ'], QJ: ['QE'], QE: ['RE'], X: ['RE'] },
-      ),
+    const { id, finish } = await runChain(
+      jr,
+      [
+        { id: 'R' },
+        { id: 'Q', seq: 'Q', seqRetry: 1 },
+        { id: 'QJ', seq: 'Q', type: 't-fail' },
+        { id: 'QE', seq: 'Q' },
+        { id: 'X', type: 't-sleep', args: { ms: 150 } },
+        { id: 'RE' },
+      ],
+      { R: ['Q', 'X'], Q: ['QJ'], QJ: ['QE'], QE: ['RE'], X: ['RE'] },
     );
-    expect(await jr.sink.finished(id)).toMatchObject({ state: State.FAIL, finishedJobs: 3 });
+    expect(finish).toMatchObject({ state: State.FAIL, finishedJobs: 3 });
     expect(summary(jr.sink.jobLogs(id, 'QJ'))).toEqual(['QJ:1:FAIL', 'QJ:2:FAIL']);
     expect(summary(jr.sink.jobLogs(id, 'X'))).toEqual(['X:1:COMPLETE']);
   });

@@ -12,6 +12,7 @@ import { JobSlots } from '../src/job-slots.js';
 import { Reporter } from '../src/reporter.js';
 import { Traverser } from '../src/traverser.js';
 import {
+  type JobSpec,
   line,
   makeChain,
   networkError,
@@ -20,6 +21,7 @@ import {
   reqId,
   runCount,
   sleep,
+  startChain,
   startTestJr,
   summary,
   TEST_JOBS,
@@ -42,25 +44,22 @@ async function stopHttp(base: string, id: string): Promise<{ status: number; bod
   return { status: res.status, body: await res.text(), ms: Date.now() - t0 };
 }
 
+/** Jobs and edges of s → (a, b) → e, where a and b sleep for 5 s (until stopped). */
+function twoSleepers(): [JobSpec[], Record<string, string[]>] {
+  return [
+    [
+      { id: 's' },
+      { id: 'a', type: 't-sleep', args: { ms: 5000 } },
+      { id: 'b', type: 't-sleep', args: { ms: 5000 } },
+      { id: 'e' },
+    ],
+    { s: ['a', 'b'], a: ['e'], b: ['e'] },
+  ];
+}
+
 describe('stop', () => {
   it('stops running jobs, abandons the rest, and answers after the finish (STOPPED) was sent', async () => {
-    const id = reqId();
-    await jr.client.startChain(
-      makeChain(
-        id,
-        [
-          { id: 's' },
-          { id: 'a', type: 't-sleep', args: { ms: 5000 } },
-          { id: 'b', type: 't-sleep', args: { ms: 5000 } },
-          { id: 'e' },
-        ],
-        {
-          s: ['a', 'b'],
-          a: ['e'],
-          b: ['e'],
-        },
-      ),
-    );
+    const id = await startChain(jr, ...twoSleepers());
     await waitFor(async () => (await jr.client.running(id)).length === 2);
     const r = await stopHttp(jr.url, id);
     expect(r).toMatchObject({ status: 200, body: '' });
@@ -76,13 +75,10 @@ describe('stop', () => {
   });
 
   it('finalizes even when nothing is running (only a sequence retry wait pending)', async () => {
-    const id = reqId();
-    await jr.client.startChain(
-      makeChain(
-        id,
-        [{ id: 'S', seqRetry: 1, seqRetryWait: '5s' }, { id: 'J', type: 't-fail' }, { id: 'E' }],
-        line(['S', 'J', 'E']),
-      ),
+    const id = await startChain(
+      jr,
+      [{ id: 'S', seqRetry: 1, seqRetryWait: '5s' }, { id: 'J', type: 't-fail' }, { id: 'E' }],
+      line(['S', 'J', 'E']),
     );
     await jr.sink.until(() => jr.sink.jobLogs(id, 'J').length === 1, 5000, 'J to fail');
     await sleep(20);
@@ -97,8 +93,7 @@ describe('stop', () => {
   });
 
   it('abandons a job waiting between retries', async () => {
-    const id = reqId();
-    await jr.client.startChain(makeChain(id, [{ id: 'a', type: 't-fail', retry: 3, retryWait: '5s' }]));
+    const id = await startChain(jr, [{ id: 'a', type: 't-fail', retry: 3, retryWait: '5s' }]);
     await waitFor(async () => (await jr.client.running(id))[0]?.status === '(retry sleep) ');
     const r = await stopHttp(jr.url, id);
     expect(r.status).toBe(200);
@@ -108,8 +103,7 @@ describe('stop', () => {
   });
 
   it('a job that does not stop within the budget is FAIL, and so is the chain', async () => {
-    const id = reqId();
-    await jr.client.startChain(makeChain(id, [{ id: 'a', type: 't-hang' }]));
+    const id = await startChain(jr, [{ id: 'a', type: 't-hang' }]);
     await waitFor(async () => (await jr.client.running(id)).length === 1);
     const r = await stopHttp(jr.url, id);
     expect(r.status).toBe(200);
@@ -119,8 +113,7 @@ describe('stop', () => {
   });
 
   it('a chain that completes while being stopped ends COMPLETE', async () => {
-    const id = reqId();
-    await jr.client.startChain(makeChain(id, [{ id: 'a', type: 't-ignore-stop', args: { ms: 150 } }]));
+    const id = await startChain(jr, [{ id: 'a', type: 't-ignore-stop', args: { ms: 150 } }]);
     await waitFor(async () => (await jr.client.running(id)).length === 1);
     expect((await stopHttp(jr.url, id)).status).toBe(200);
     expect(jr.sink.finishes(id)).toEqual([
@@ -129,8 +122,7 @@ describe('stop', () => {
   });
 
   it('a job whose stop() throws is still stopped; two stops at once both succeed with one finish', async () => {
-    const id = reqId();
-    await jr.client.startChain(makeChain(id, [{ id: 'a', type: 't-stop-throws', args: { ms: 5000 } }]));
+    const id = await startChain(jr, [{ id: 'a', type: 't-stop-throws', args: { ms: 5000 } }]);
     await waitFor(async () => (await jr.client.running(id)).length === 1);
     // a slow RM keeps the chain registered until its finish is delivered
     jr.sink.delayMs = 100;
@@ -152,23 +144,7 @@ describe('stop', () => {
   it('jobs queued for a concurrency slot are abandoned and stay PENDING', async () => {
     const one = await startTestJr({ maxConcurrent: 1 });
     try {
-      const id = reqId();
-      await one.client.startChain(
-        makeChain(
-          id,
-          [
-            { id: 's' },
-            { id: 'a', type: 't-sleep', args: { ms: 5000 } },
-            { id: 'b', type: 't-sleep', args: { ms: 5000 } },
-            { id: 'e' },
-          ],
-          {
-            s: ['a', 'b'],
-            a: ['e'],
-            b: ['e'],
-          },
-        ),
-      );
+      const id = await startChain(one, ...twoSleepers());
       await waitFor(async () => (await one.client.running(id)).length === 1);
       expect(one.slots.waiting).toBe(1);
       expect((await stopHttp(one.url, id)).status).toBe(200);
@@ -182,7 +158,12 @@ describe('stop', () => {
   });
 });
 
-async function traverserFor(chain: JobChain, sink: RecordingSink) {
+/** Runs `body` with a started Traverser of `chain` reporting to `sink`; closes its reporter afterwards. */
+async function withTraverser(
+  chain: JobChain,
+  sink: RecordingSink,
+  body: (t: Traverser) => Promise<void>,
+): Promise<void> {
   const factory = await loadJobFactory(TEST_JOBS, process.cwd());
   const reporter = new Reporter(sink, testLogger(), { retryBaseMs: 20 });
   const t = new Traverser(new ChainState(indexJobChain(chain, false)), {
@@ -191,7 +172,12 @@ async function traverserFor(chain: JobChain, sink: RecordingSink) {
     slots: new JobSlots(0),
     logger: testLogger(),
   });
-  return { t, reporter };
+  try {
+    t.start();
+    await body(t);
+  } finally {
+    reporter.close();
+  }
 }
 
 describe('suspend', () => {
@@ -209,9 +195,7 @@ describe('suspend', () => {
       ],
       { '1': ['2', '3'], '2': ['4'], '3': ['5'] },
     );
-    const { t, reporter } = await traverserFor(chain, sink);
-    try {
-      t.start();
+    await withTraverser(chain, sink, async (t) => {
       await waitFor(() =>
         t
           .runningStatus()
@@ -253,9 +237,7 @@ describe('suspend', () => {
         '3:1:FAIL',
         '3:2:STOPPED',
       ]);
-    } finally {
-      reporter.close();
-    }
+    });
   });
 
   it('prepares a due sequence retry in the SJC without starting it', async () => {
@@ -266,9 +248,7 @@ describe('suspend', () => {
       [{ id: 'S', seqRetry: 1, seqRetryWait: '10s' }, { id: 'J', type: 't-fail' }, { id: 'E' }],
       line(['S', 'J', 'E']),
     );
-    const { t, reporter } = await traverserFor(chain, sink);
-    try {
-      t.start();
+    await withTraverser(chain, sink, async (t) => {
       await sink.until(() => sink.jobLogs(id, 'J').length === 1);
       await t.suspend(Date.now() + 5000);
       const sjc = await sink.suspended(id);
@@ -281,21 +261,15 @@ describe('suspend', () => {
       expect(sjc.sequenceTries).toEqual({ S: 1 });
       expect(sjc.totalJobTries).toEqual({ S: 1, J: 1 });
       expect(sjc.latestRunJobTries).toEqual({ S: 0, J: 0 });
-    } finally {
-      reporter.close();
-    }
+    });
   });
 
   it('when the RM will not take the chain before the deadline, it is finished FAIL instead', async () => {
     const sink = new RecordingSink();
     sink.fault = (op) => (op === 'suspend' ? networkError() : undefined);
     const id = reqId();
-    const { t, reporter } = await traverserFor(
-      makeChain(id, [{ id: 'a', type: 't-sleep', args: { ms: 5000 } }]),
-      sink,
-    );
-    try {
-      t.start();
+    const chain = makeChain(id, [{ id: 'a', type: 't-sleep', args: { ms: 5000 } }]);
+    await withTraverser(chain, sink, async (t) => {
       await waitFor(() => t.runningStatus().length === 1);
       const t0 = Date.now();
       const outcome = await t.suspend(Date.now() + 1500);
@@ -303,21 +277,16 @@ describe('suspend', () => {
       expect(sink.attempts.suspend).toBeGreaterThan(1);
       expect(outcome).toEqual({ state: State.FAIL, delivered: true });
       expect(sink.finishes(id)).toEqual([expect.objectContaining({ state: State.FAIL, finishedJobs: 0 })]);
-    } finally {
-      reporter.close();
-    }
+    });
   });
 
   it('on shutdown: new chains are refused (503), running chains are handed back, stop is refused meanwhile', async () => {
     const sink = new RecordingSink();
     const local = await startTestJr({ sink, graceMs: 5000 });
-    const id = reqId();
-    await local.client.startChain(
-      makeChain(
-        id,
-        [{ id: 'a' }, { id: 'b', type: 't-ignore-stop', args: { ms: 300 } }, { id: 'c' }],
-        line(['a', 'b', 'c']),
-      ),
+    const id = await startChain(
+      local,
+      [{ id: 'a' }, { id: 'b', type: 't-ignore-stop', args: { ms: 300 } }, { id: 'c' }],
+      line(['a', 'b', 'c']),
     );
     await waitFor(async () => (await local.client.running(id)).length === 1);
     const shutdown = local.shutdown();

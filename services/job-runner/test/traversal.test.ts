@@ -11,6 +11,7 @@ import {
   makeChain,
   reqId,
   runCount,
+  startChain,
   startTestJr,
   summary,
   type TestJr,
@@ -27,14 +28,11 @@ afterAll(async () => {
 
 describe('normal traversal', () => {
   it('runs a line of jobs in order and finishes COMPLETE after delivering every job log', async () => {
-    const id = reqId();
     const ids = ['a', 'b', 'c', 'd'];
-    await jr.client.startChain(
-      makeChain(
-        id,
-        ids.map((j) => ({ id: j })),
-        line(ids),
-      ),
+    const id = await startChain(
+      jr,
+      ids.map((j) => ({ id: j })),
+      line(ids),
     );
     const fin = await jr.sink.finished(id);
     expect(fin).toMatchObject({ requestId: id, state: State.COMPLETE, finishedJobs: 4 });
@@ -63,17 +61,14 @@ describe('normal traversal', () => {
   });
 
   it('runs every runnable job in parallel', async () => {
-    const id = reqId();
     const mids = Array.from({ length: 10 }, (_, i) => `m${i}`);
     const edges: Record<string, string[]> = { s: mids };
     for (const m of mids) edges[m] = ['e'];
     const t0 = Date.now();
-    await jr.client.startChain(
-      makeChain(
-        id,
-        [{ id: 's' }, ...mids.map((m) => ({ id: m, type: 't-sleep', args: { ms: 300 } })), { id: 'e' }],
-        edges,
-      ),
+    const id = await startChain(
+      jr,
+      [{ id: 's' }, ...mids.map((m) => ({ id: m, type: 't-sleep', args: { ms: 300 } })), { id: 'e' }],
+      edges,
     );
     const fin = await jr.sink.finished(id);
     expect(fin.state).toBe(State.COMPLETE);
@@ -82,8 +77,7 @@ describe('normal traversal', () => {
   });
 
   it('a chain with no jobs completes at once', async () => {
-    const id = reqId();
-    await jr.client.startChain(makeChain(id, []));
+    const id = await startChain(jr, []);
     expect(await jr.sink.finished(id)).toMatchObject({ state: State.COMPLETE, finishedJobs: 0 });
   });
 
@@ -104,9 +98,8 @@ describe('normal traversal', () => {
 
 describe('job data', () => {
   it('flows to successors when a job completes, accumulating over fan-in', async () => {
-    const id = reqId();
-    const chain = makeChain(
-      id,
+    const id = await startChain(
+      jr,
       [
         { id: 'a', type: 't-set-data', args: { set: { a: 1, shared: 'a' } } },
         { id: 'p', type: 't-set-data', args: { set: { p: true, shared: 'p' } } },
@@ -115,7 +108,6 @@ describe('job data', () => {
       ],
       { a: ['p', 'q'], p: ['r'], q: ['r'] },
     );
-    await jr.client.startChain(chain);
     expect((await jr.sink.finished(id)).state).toBe(State.COMPLETE);
     const seenByP = JSON.parse(jr.sink.jobLogs(id, 'p')[0]?.stdout ?? 'null');
     expect(seenByP).toEqual({ a: 1, shared: 'a' });
@@ -127,16 +119,13 @@ describe('job data', () => {
   });
 
   it('keeps data the chain arrived with', async () => {
-    const id = reqId();
-    await jr.client.startChain(
-      makeChain(
-        id,
-        [
-          { id: 'a', data: { given: 'yes' } },
-          { id: 'b', type: 't-record' },
-        ],
-        { a: ['b'] },
-      ),
+    const id = await startChain(
+      jr,
+      [
+        { id: 'a', data: { given: 'yes' } },
+        { id: 'b', type: 't-record' },
+      ],
+      { a: ['b'] },
     );
     await jr.sink.finished(id);
     expect(JSON.parse(jr.sink.jobLogs(id, 'b')[0]?.stdout ?? '{}')).toEqual({ given: 'yes' });
@@ -145,10 +134,7 @@ describe('job data', () => {
 
 describe('job failures never escape', () => {
   it('a job that throws is FAIL with the error text, and job retries apply', async () => {
-    const id = reqId();
-    await jr.client.startChain(
-      makeChain(id, [{ id: 'a', type: 't-throw', args: { message: 'kaput' }, retry: 1 }]),
-    );
+    const id = await startChain(jr, [{ id: 'a', type: 't-throw', args: { message: 'kaput' }, retry: 1 }]);
     expect((await jr.sink.finished(id)).state).toBe(State.FAIL);
     const logs = jr.sink.jobLogs(id, 'a');
     expect(summary(logs)).toEqual(['a:1:FAIL', 'a:2:FAIL']);
@@ -156,8 +142,7 @@ describe('job failures never escape', () => {
   });
 
   it('a job whose run throws synchronously is FAIL', async () => {
-    const id = reqId();
-    await jr.client.startChain(makeChain(id, [{ id: 'a', type: 't-throw-sync' }]));
+    const id = await startChain(jr, [{ id: 'a', type: 't-throw-sync' }]);
     expect((await jr.sink.finished(id)).state).toBe(State.FAIL);
     expect(jr.sink.jobLogs(id, 'a')[0]).toMatchObject({ state: State.FAIL, error: 'sync boom' });
   });
@@ -169,11 +154,10 @@ describe('job failures never escape', () => {
     [State.SUSPENDED, 'SUSPENDED (7)'],
     [State.UNKNOWN, 'UNKNOWN (0)'],
   ])('a job returning the non-final state %i is FAIL with an explanation', async (st, shown) => {
-    const id = reqId();
-    await jr.client.startChain(
-      makeChain(id, [{ id: 'a', type: 't-state', args: { state: st, error: 'own words' } }, { id: 'b' }], {
-        a: ['b'],
-      }),
+    const id = await startChain(
+      jr,
+      [{ id: 'a', type: 't-state', args: { state: st, error: 'own words' } }, { id: 'b' }],
+      { a: ['b'] },
     );
     const fin = await jr.sink.finished(id);
     expect(fin).toMatchObject({ state: State.FAIL, finishedJobs: 0 });
@@ -185,15 +169,13 @@ describe('job failures never escape', () => {
   });
 
   it('a job returning nothing is FAIL', async () => {
-    const id = reqId();
-    await jr.client.startChain(makeChain(id, [{ id: 'a', type: 't-state', args: { garbage: true } }]));
+    const id = await startChain(jr, [{ id: 'a', type: 't-state', args: { garbage: true } }]);
     expect((await jr.sink.finished(id)).state).toBe(State.FAIL);
     expect(jr.sink.jobLogs(id, 'a')[0]?.error).toMatch(/job returned undefined/);
   });
 
   it('an unknown job type is FAIL with the reason, logged as try 1', async () => {
-    const id = reqId();
-    await jr.client.startChain(makeChain(id, [{ id: 'a' }, { id: 'b', type: 'no-such-type' }], { a: ['b'] }));
+    const id = await startChain(jr, [{ id: 'a' }, { id: 'b', type: 'no-such-type' }], { a: ['b'] });
     expect((await jr.sink.finished(id)).state).toBe(State.FAIL);
     expect(jr.sink.jobLogs(id, 'b')).toEqual([
       expect.objectContaining({
@@ -206,27 +188,21 @@ describe('job failures never escape', () => {
   });
 
   it('job bytes the job cannot restore make it FAIL', async () => {
-    const id = reqId();
-    await jr.client.startChain(makeChain(id, [{ id: 'a', type: 't-bad-bytes', args: { x: 1 } }]));
+    const id = await startChain(jr, [{ id: 'a', type: 't-bad-bytes', args: { x: 1 } }]);
     expect((await jr.sink.finished(id)).state).toBe(State.FAIL);
     expect(jr.sink.jobLogs(id, 'a')[0]?.error).toBe('problem creating job runner: cannot decode job bytes');
   });
 
   it('a job restored asynchronously runs; one whose async restore rejects is FAIL', async () => {
-    const ok = reqId();
-    await jr.client.startChain(makeChain(ok, [{ id: 'a', type: 't-async-bytes', args: { delay: 30 } }]));
+    const ok = await startChain(jr, [{ id: 'a', type: 't-async-bytes', args: { delay: 30 } }]);
     expect((await jr.sink.finished(ok)).state).toBe(State.COMPLETE);
-    const bad = reqId();
-    await jr.client.startChain(
-      makeChain(bad, [{ id: 'a', type: 't-async-bytes', args: { delay: 10, reject: true } }]),
-    );
+    const bad = await startChain(jr, [{ id: 'a', type: 't-async-bytes', args: { delay: 10, reject: true } }]);
     expect((await jr.sink.finished(bad)).state).toBe(State.FAIL);
     expect(jr.sink.jobLogs(bad, 'a')[0]?.error).toBe('problem creating job runner: async restore failed');
   });
 
   it('a job stopped while being restored never runs', async () => {
-    const id = reqId();
-    await jr.client.startChain(makeChain(id, [{ id: 'a', type: 't-async-bytes', args: { delay: 300 } }]));
+    const id = await startChain(jr, [{ id: 'a', type: 't-async-bytes', args: { delay: 300 } }]);
     const res = await fetch(`${jr.url}/api/v1/job-chains/${id}/stop`, { method: 'PUT' });
     expect(res.status).toBe(200);
     expect(jr.sink.finishes(id)).toEqual([
@@ -238,26 +214,23 @@ describe('job failures never escape', () => {
   });
 
   it('a failed job stops its own branch but independent branches run to the end first', async () => {
-    const id = reqId();
-    await jr.client.startChain(
-      makeChain(
-        id,
-        [
-          { id: 's' },
-          { id: 'bad', type: 't-fail' },
-          { id: 'after-bad' },
-          { id: 'slow', type: 't-sleep', args: { ms: 200 } },
-          { id: 'after-slow' },
-          { id: 'end' },
-        ],
-        {
-          s: ['bad', 'slow'],
-          bad: ['after-bad'],
-          slow: ['after-slow'],
-          'after-bad': ['end'],
-          'after-slow': ['end'],
-        },
-      ),
+    const id = await startChain(
+      jr,
+      [
+        { id: 's' },
+        { id: 'bad', type: 't-fail' },
+        { id: 'after-bad' },
+        { id: 'slow', type: 't-sleep', args: { ms: 200 } },
+        { id: 'after-slow' },
+        { id: 'end' },
+      ],
+      {
+        s: ['bad', 'slow'],
+        bad: ['after-bad'],
+        slow: ['after-slow'],
+        'after-bad': ['end'],
+        'after-slow': ['end'],
+      },
     );
     const fin = await jr.sink.finished(id);
     expect(fin).toMatchObject({ state: State.FAIL, finishedJobs: 3 });
@@ -267,11 +240,10 @@ describe('job failures never escape', () => {
   });
 
   it('a job returning STOPPED without a stop request fails the chain', async () => {
-    const id = reqId();
-    await jr.client.startChain(
-      makeChain(id, [{ id: 'a', type: 't-state', args: { state: State.STOPPED } }, { id: 'b' }], {
-        a: ['b'],
-      }),
+    const id = await startChain(
+      jr,
+      [{ id: 'a', type: 't-state', args: { state: State.STOPPED } }, { id: 'b' }],
+      { a: ['b'] },
     );
     expect((await jr.sink.finished(id)).state).toBe(State.FAIL);
     expect(summary(jr.sink.logs(id))).toEqual(['a:1:STOPPED']);
@@ -280,8 +252,7 @@ describe('job failures never escape', () => {
 
 describe('running status', () => {
   it('lists running jobs with their live status, and 404 for a chain not here', async () => {
-    const id = reqId();
-    await jr.client.startChain(makeChain(id, [{ id: 'a', type: 't-sleep', args: { ms: 400 } }]));
+    const id = await startChain(jr, [{ id: 'a', type: 't-sleep', args: { ms: 400 } }]);
     const list = await waitFor(async () => {
       const l = await jr.client.running(id);
       return l.length > 0 && l;
@@ -308,8 +279,7 @@ describe('running status', () => {
   });
 
   it('shows "(retry sleep) " while a job waits between tries, and the coming try number', async () => {
-    const id = reqId();
-    await jr.client.startChain(makeChain(id, [{ id: 'a', type: 't-fail', retry: 1, retryWait: '400ms' }]));
+    const id = await startChain(jr, [{ id: 'a', type: 't-fail', retry: 1, retryWait: '400ms' }]);
     const st = await waitFor(async () => (await jr.client.running(id))[0]);
     expect(st.status ?? '').toBe('(retry sleep) ');
     expect(st.try).toBe(2);
@@ -317,8 +287,7 @@ describe('running status', () => {
   });
 
   it('a job whose status() throws does not break the status call', async () => {
-    const id = reqId();
-    await jr.client.startChain(makeChain(id, [{ id: 'a', type: 't-status-throws', args: { ms: 300 } }]));
+    const id = await startChain(jr, [{ id: 'a', type: 't-status-throws', args: { ms: 300 } }]);
     const st = await waitFor(async () => (await jr.client.running(id))[0]);
     expect(st.status).toBe('(status error: no status)');
     await jr.sink.finished(id);
@@ -390,15 +359,12 @@ describe('performance (generous bounds: they catch quadratic regressions, not tu
   });
 
   it('runs a 200-job line in well under 0.5 ms per hop', async () => {
-    const id = reqId();
     const ids = Array.from({ length: 200 }, (_, i) => `j${i}`);
     const t0 = performance.now();
-    await jr.client.startChain(
-      makeChain(
-        id,
-        ids.map((j) => ({ id: j })),
-        line(ids),
-      ),
+    const id = await startChain(
+      jr,
+      ids.map((j) => ({ id: j })),
+      line(ids),
     );
     const fin = await jr.sink.finished(id);
     const ms = performance.now() - t0;
