@@ -11,7 +11,6 @@ import { type JobLog, RmClient, State } from '@spincycle/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, type ServiceProcess } from '../support/system.js';
 import {
-  FINAL,
   logProblems,
   newLedger,
   pidOf,
@@ -19,8 +18,10 @@ import {
   sleep,
   startHaJr,
   startHaRm,
+  startHaSystem,
   tries,
   until,
+  untilFinal,
 } from './support.js';
 
 const procs: ServiceProcess[] = [];
@@ -62,14 +63,7 @@ describe('hand-off on SIGTERM', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(jr1.log).not.toMatch(/"level":"error"/);
 
-    const done = await until(
-      'the request to finish',
-      async () => {
-        const r = await client.getRequest(req.id);
-        return FINAL.includes(r.state) ? r : undefined;
-      },
-      30_000,
-    );
+    const done = await untilFinal(client, req.id, 30_000, 'the request to finish');
     expect(done.state).toBe(State.COMPLETE);
     expect(done.finishedJobs).toBe(done.totalJobs);
     expect(await logProblems(client, done)).toEqual([]);
@@ -117,17 +111,10 @@ describe('hand-off on SIGTERM', () => {
 
 describe('stop without a running job', () => {
   it('a SUSPENDED request can be stopped: STOPPED with finishedAt, never resumed', async () => {
-    const port = await freePort();
-    const ledger = newLedger();
     // The resumer waits long, so the request stays SUSPENDED.
-    const rm = await startHaRm({
-      jrUrl: `http://127.0.0.1:${port}`,
-      env: { SPINCYCLE_RESUMER_INTERVAL: '1h' },
+    const { rm, jr, client, ledger, port } = await startHaSystem(procs, {
+      rmEnv: { SPINCYCLE_RESUMER_INTERVAL: '1h' },
     });
-    procs.push(rm);
-    const client = new RmClient({ baseURL: rm.url, retry: { attempts: 1 } });
-    const jr = await startHaJr({ rmUrl: rm.url, ledger, port });
-    procs.push(jr);
     const req = await client.createRequest('ha-nap', { ms: '30000' });
     await until('the nap to run', async () => (await client.runningStatus(req.id)).jobs.length === 1);
     expect(await jr.stop('SIGTERM')).toBe(0);
@@ -149,13 +136,7 @@ describe('stop without a running job', () => {
   }, 60_000);
 
   it('a request whose only pending work is a retry wait (job retry or sequence retry) stops at once: STOPPED', async () => {
-    const port = await freePort();
-    const ledger = newLedger();
-    const rm = await startHaRm({ jrUrl: `http://127.0.0.1:${port}` });
-    procs.push(rm);
-    const client = new RmClient({ baseURL: rm.url, retry: { attempts: 1 } });
-    const jr = await startHaJr({ rmUrl: rm.url, ledger, port });
-    procs.push(jr);
+    const { client } = await startHaSystem(procs);
     for (const type of ['ha-retry-wait', 'ha-seq-wait']) {
       const req = await client.createRequest(type, {});
       // The failing job failed; now only a 60 s wait is pending.
@@ -169,14 +150,7 @@ describe('stop without a running job', () => {
       expect(running.length).toBe(type === 'ha-retry-wait' ? 1 : 0);
       const t0 = Date.now();
       await client.stopRequest(req.id);
-      const r = await until(
-        `${type}: the request to be final`,
-        async () => {
-          const x = await client.getRequest(req.id);
-          return FINAL.includes(x.state) ? x : undefined;
-        },
-        5000,
-      );
+      const r = await untilFinal(client, req.id, 5000, `${type}: the request to be final`);
       expect(Date.now() - t0).toBeLessThan(3000);
       expect(r.state, type).toBe(State.STOPPED);
       expect(r.finishedAt).not.toBeNull();

@@ -11,7 +11,15 @@ import type { AddressInfo } from 'node:net';
 import { parseJson, type ReportBatch, type Request, RmClient, State } from '@spincycle/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, type ServiceProcess } from '../support/system.js';
-import { FINAL, logProblems, newLedger, readLedger, startHaJr, startHaRm, until } from './support.js';
+import {
+  allFinal,
+  expectEntriesOnce,
+  newLedger,
+  readLedger,
+  startHaJr,
+  startHaRm,
+  until,
+} from './support.js';
 
 const procs: ServiceProcess[] = [];
 let proxy: http.Server | undefined;
@@ -92,28 +100,13 @@ describe('the RM applies a report but its answer is lost', () => {
     const created: Request[] = [];
     for (let i = 0; i < 10; i++)
       created.push(await client.createRequest('ha-steps', { ms: String(50 + i * 20) }));
-    const done: Request[] = [];
-    for (const r of created)
-      done.push(
-        await until(
-          `request ${r.id} to finish`,
-          async () => {
-            const x = await client.getRequest(r.id);
-            return FINAL.includes(x.state) ? x : undefined;
-          },
-          30_000,
-        ),
-      );
+    const done = await allFinal(client, created, 30_000);
     expect(done.map((r) => r.state)).toEqual(created.map(() => State.COMPLETE));
     expect(px.droppedFor.size).toBeGreaterThan(0);
 
     const events = readLedger(ledger);
     for (const r of done) {
-      expect(await logProblems(client, r)).toEqual([]);
-      const logs = await client.getJobLogs(r.id);
-      const runs = events.filter((e) => e.requestId === r.id && e.event === 'start').length;
-      expect(logs.filter((l) => l.type === 'h-nap')).toHaveLength(runs);
-      expect(logs).toHaveLength(r.totalJobs);
+      await expectEntriesOnce(client, r, events);
       // A finish whose answer was dropped goes again (the RM has already applied it; the JR learns that now).
       const withFinishes = () =>
         px.batches.flatMap((b, i) => (b.finishes.some((f) => f.requestId === r.id) ? [i] : []));

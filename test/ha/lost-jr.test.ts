@@ -8,7 +8,16 @@
 import { type JobLog, RmClient, State } from '@spincycle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type ServiceProcess } from '../support/system.js';
-import { FINAL, logProblems, newLedger, readLedger, sleep, startHaJr, startHaRm, until } from './support.js';
+import {
+  logProblems,
+  newLedger,
+  readLedger,
+  sleep,
+  startHaJr,
+  startHaRm,
+  until,
+  untilFinal,
+} from './support.js';
 
 const LEASE_MS = 3000;
 const SWEEP_MS = 300;
@@ -105,14 +114,7 @@ describe('a Job Runner that dies', () => {
         (await c2.runningStatus(req.id)).jobs.some((j) => j.name === 'nap'),
       );
       jr.proc.kill('SIGSTOP');
-      const failed = await until(
-        'the request to FAIL',
-        async () => {
-          const r = await c2.getRequest(req.id);
-          return FINAL.includes(r.state) ? r : undefined;
-        },
-        LEASE_MS + 10_000,
-      );
+      const failed = await untilFinal(c2, req.id, LEASE_MS + 10_000, 'the request to FAIL');
       expect(failed.state).toBe(State.FAIL);
       const logsAtFail = await c2.getJobLogs(req.id);
       jr.proc.kill('SIGCONT');

@@ -8,7 +8,16 @@ import { type Request, RmClient, State } from '@spincycle/protocol';
 import mysql from 'mysql2/promise';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, newMysqlDatabase, type ServiceProcess } from '../support/system.js';
-import { FINAL, logProblems, newLedger, readLedger, sleep, startHaJr, startHaRm, until } from './support.js';
+import {
+  allFinal,
+  expectEntriesOnce,
+  newLedger,
+  readLedger,
+  sleep,
+  startHaJr,
+  startHaRm,
+  until,
+} from './support.js';
 
 const procs: ServiceProcess[] = [];
 afterAll(async () => {
@@ -49,29 +58,12 @@ describe('two RMs, one killed in the middle of requests', () => {
     // New requests through the surviving RM while the old ones finish.
     for (let i = 0; i < 4; i++) created.push(await c2.createRequest('ha-steps', { ms: '300' }));
 
-    const done: Request[] = [];
-    for (const r of created)
-      done.push(
-        await until(
-          `request ${r.id} to finish`,
-          async () => {
-            const x = await c2.getRequest(r.id);
-            return FINAL.includes(x.state) ? x : undefined;
-          },
-          30_000,
-        ),
-      );
+    const done = await allFinal(c2, created, 30_000);
     expect(done.map((r) => r.state)).toEqual(created.map(() => State.COMPLETE));
 
     const events = readLedger(ledger);
-    for (const r of done) {
-      expect(await logProblems(c2, r)).toEqual([]);
-      // Exactly once: one entry per run the JR made, no more, no fewer.
-      const logs = await c2.getJobLogs(r.id);
-      const runs = events.filter((e) => e.requestId === r.id && e.event === 'start').length;
-      expect(logs.filter((l) => l.type === 'h-nap')).toHaveLength(runs);
-      expect(logs).toHaveLength(r.totalJobs);
-    }
+    // Exactly once: one entry per run the JR made, no more, no fewer.
+    for (const r of done) await expectEntriesOnce(c2, r, events);
     // The JR is still known live (its heartbeats go to the other RM), and that RM now sweeps.
     expect(await c2.jobRunners()).toContainEqual(expect.objectContaining({ jrURL: jr.url, live: true }));
     const line = rm2.log.split('\n').find((l) => l.includes('Request Manager listening')) as string;

@@ -6,18 +6,16 @@
  * is lost. Runs its own private mariadbd (the machine's shared server is
  * never touched).
  */
-import { type Request, RmClient, State } from '@spincycle/protocol';
+import { type Request, State } from '@spincycle/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, type ServiceProcess } from '../support/system.js';
+import type { ServiceProcess } from '../support/system.js';
 import {
-  FINAL,
-  logProblems,
-  newLedger,
+  allFinal,
+  expectEntriesOnce,
   PrivateMariaDb,
   readLedger,
   sleep,
-  startHaJr,
-  startHaRm,
+  startHaSystem,
   until,
 } from './support.js';
 
@@ -32,17 +30,10 @@ describe('MariaDB restarts in the middle of requests', () => {
   it('requests complete; no job-log entry is lost; nothing is failed as lost', async () => {
     db = await new PrivateMariaDb().init();
     const mysqlUrl = await db.createDatabase('spincycle_ha');
-    const ledger = newLedger();
-    const jrPort = await freePort();
-    const rm = await startHaRm({
-      jrUrl: `http://127.0.0.1:${jrPort}`,
+    const { jr, client, ledger } = await startHaSystem(procs, {
       mysqlUrl,
-      env: { SPINCYCLE_JR_LEASE: '4s' },
+      rmEnv: { SPINCYCLE_JR_LEASE: '4s' },
     });
-    procs.push(rm);
-    const jr = await startHaJr({ rmUrl: rm.url, ledger, port: jrPort });
-    procs.push(jr);
-    const client = new RmClient({ baseURL: rm.url, retry: { attempts: 1 } });
 
     const created: Request[] = [];
     for (let i = 0; i < 6; i++) created.push(await client.createRequest('ha-steps', { ms: '700' }));
@@ -64,28 +55,10 @@ describe('MariaDB restarts in the middle of requests', () => {
     await db.start();
     const downMs = Date.now() - downAt;
 
-    const done: Request[] = [];
-    for (const r of created)
-      done.push(
-        await until(
-          `request ${r.id} to finish`,
-          async () => {
-            const x = await client.getRequest(r.id);
-            return FINAL.includes(x.state) ? x : undefined;
-          },
-          40_000,
-        ),
-      );
+    const done = await allFinal(client, created, 40_000);
     expect(done.map((r) => r.state)).toEqual(created.map(() => State.COMPLETE));
     const events = readLedger(ledger);
-    for (const r of done) {
-      expect(await logProblems(client, r)).toEqual([]);
-      const logs = await client.getJobLogs(r.id);
-      expect(logs.filter((l) => l.type === 'h-nap')).toHaveLength(
-        events.filter((e) => e.requestId === r.id && e.event === 'start').length,
-      );
-      expect(logs).toHaveLength(r.totalJobs);
-    }
+    for (const r of done) await expectEntriesOnce(client, r, events);
     // The JR saw the outage (its deliveries failed and were retried).
     expect(jr.log).toMatch(/failed; retrying/);
     expect(downMs).toBeGreaterThan(5000);

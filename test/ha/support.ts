@@ -8,8 +8,9 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type JobLog, type Request, type RmClient, State } from '@spincycle/protocol';
+import { type JobLog, type Request, RmClient, State } from '@spincycle/protocol';
 import mysql from 'mysql2/promise';
+import { expect } from 'vitest';
 import {
   freePort,
   type JrOptions,
@@ -116,6 +117,73 @@ export function startHaJr(
       ...opts.env,
     },
   });
+}
+
+export interface HaSystem {
+  rm: ServiceProcess;
+  jr: ServiceProcess;
+  /** A client of the RM that does not retry. */
+  client: RmClient;
+  ledger: string;
+  /** The JR's port, the RM's only JR address. */
+  port: number;
+}
+
+/**
+ * One RM and one JR wired to each other (HA settings, a fresh ledger); both go into `procs`,
+ * which the test file stops afterwards.
+ */
+export async function startHaSystem(
+  procs: ServiceProcess[],
+  opts: { mysqlUrl?: string; rmEnv?: Record<string, string>; jrEnv?: Record<string, string> } = {},
+): Promise<HaSystem> {
+  const ledger = newLedger();
+  const port = await freePort();
+  const rm = await startHaRm({ jrUrl: `http://127.0.0.1:${port}`, mysqlUrl: opts.mysqlUrl, env: opts.rmEnv });
+  procs.push(rm);
+  const jr = await startHaJr({ rmUrl: rm.url, ledger, port, env: opts.jrEnv });
+  procs.push(jr);
+  return { rm, jr, client: new RmClient({ baseURL: rm.url, retry: { attempts: 1 } }), ledger, port };
+}
+
+/** Polls until request `id` is final (COMPLETE, FAIL or STOPPED) and returns it. */
+export function untilFinal(
+  client: RmClient,
+  id: string,
+  timeoutMs: number,
+  what = `request ${id} to finish`,
+): Promise<Request> {
+  return until(
+    what,
+    async () => {
+      const r = await client.getRequest(id);
+      return FINAL.includes(r.state) ? r : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/** `requests` once each is final, in order (each waited for up to `timeoutMs`). */
+export async function allFinal(client: RmClient, requests: Request[], timeoutMs: number): Promise<Request[]> {
+  const done: Request[] = [];
+  for (const r of requests) done.push(await untilFinal(client, r.id, timeoutMs));
+  return done;
+}
+
+/**
+ * Every job-log entry of `req` arrived exactly once: the log invariants hold (logProblems), there
+ * is one h-nap entry per run the ledger `events` saw start, and one entry per job of the chain.
+ */
+export async function expectEntriesOnce(
+  client: RmClient,
+  req: Request,
+  events: LedgerEvent[],
+): Promise<void> {
+  expect(await logProblems(client, req)).toEqual([]);
+  const logs = await client.getJobLogs(req.id);
+  const runs = events.filter((e) => e.requestId === req.id && e.event === 'start').length;
+  expect(logs.filter((l) => l.type === 'h-nap')).toHaveLength(runs);
+  expect(logs).toHaveLength(req.totalJobs);
 }
 
 /** `try:STATE` of the entries of the job named `name`, by try. */
