@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkSpecs } from '../src/check.js';
 import { graphChecks } from '../src/graph-checks.js';
+import type { LintResult } from '../src/lint.js';
 import { loadSpecTexts } from '../src/load.js';
 import type { SequenceSpec } from '../src/model.js';
 import { topologicalOrder, topologicalSort } from '../src/topo.js';
@@ -8,6 +9,16 @@ import { checksOf, expectFinding, expectOne, lineOf, lintText, y } from './helpe
 
 const load = (text: string) => loadSpecTexts([['specs.yaml', text]]).specs;
 const seqOf = (text: string, name: string) => load(text).sequences.get(name) as SequenceSpec;
+
+/** Exactly one error `check` among the findings of `sequence`, on the line of its header. */
+function expectSequenceError(
+  r: LintResult,
+  text: string,
+  e: { sequence: string; check: string; message: string },
+): void {
+  const mine = r.diagnostics.filter((d) => d.sequence === e.sequence);
+  expectOne(mine, { ...e, severity: 'error', line: lineOf(text, `  ${e.sequence}:`) });
+}
 
 describe('graph checks', () => {
   it("missing 'if' arg", () => {
@@ -180,26 +191,16 @@ describe('graph checks', () => {
           nodes:
             x: {category: job, type: t}`;
     const r = lintText(text);
-    expectOne(
-      r.diagnostics.filter((d) => d.sequence === 'caller'),
-      {
-        severity: 'error',
-        check: 'G-subsequence',
-        line: lineOf(text, '  caller:'),
-        sequence: 'caller',
-        message: 'subsequences failed checks: bad-1, bad-2',
-      },
-    );
-    expectOne(
-      r.diagnostics.filter((d) => d.sequence === 'cond-caller'),
-      {
-        severity: 'error',
-        check: 'G-subsequence',
-        line: lineOf(text, '  cond-caller:'),
-        sequence: 'cond-caller',
-        message: 'subsequence failed checks: bad-1',
-      },
-    );
+    expectSequenceError(r, text, {
+      sequence: 'caller',
+      check: 'G-subsequence',
+      message: 'subsequences failed checks: bad-1, bad-2',
+    });
+    expectSequenceError(r, text, {
+      sequence: 'cond-caller',
+      check: 'G-subsequence',
+      message: 'subsequence failed checks: bad-1',
+    });
     expect(r.diagnostics.filter((d) => d.sequence === 'good')).toEqual([]);
     // Propagates up the call chain.
     const chain = lintText(`${text}\n  top:\n    nodes:\n      t: {category: sequence, type: caller}\n`);
@@ -294,27 +295,17 @@ describe('graph checks', () => {
             n: {category: sequence, type: one}`;
     const r = lintText(text);
     for (const name of ['one', 'two', 'three']) {
-      expectOne(
-        r.diagnostics.filter((d) => d.sequence === name),
-        {
-          severity: 'error',
-          check: 'G-seq-cycle',
-          line: lineOf(text, `  ${name}:`),
-          sequence: name,
-          message: 'part of cyclical dependency among sequences: one, three, two',
-        },
-      );
-    }
-    expectOne(
-      r.diagnostics.filter((d) => d.sequence === 'self'),
-      {
-        severity: 'error',
+      expectSequenceError(r, text, {
+        sequence: name,
         check: 'G-seq-cycle',
-        line: lineOf(text, '  self:'),
-        sequence: 'self',
-        message: 'part of cyclical dependency among sequences: self',
-      },
-    );
+        message: 'part of cyclical dependency among sequences: one, three, two',
+      });
+    }
+    expectSequenceError(r, text, {
+      sequence: 'self',
+      check: 'G-seq-cycle',
+      message: 'part of cyclical dependency among sequences: self',
+    });
     expect(r.diagnostics.find((d) => d.sequence === 'caller')?.check).toBe('G-subsequence');
   });
 
