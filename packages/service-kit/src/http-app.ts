@@ -202,6 +202,20 @@ function jsonBody(limit: string) {
   };
 }
 
+function decodable(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** At most 200 characters of a caller's text, for a message. */
+function clip(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
 /** An express app with the common middleware installed; add routes, then call `finishApp`. */
 export function createApp(opts: AppOptions): Express {
   const app = express();
@@ -222,6 +236,10 @@ export function createApp(opts: AppOptions): Express {
         });
       });
     }
+    // Broken percent-encoding (`%zz`, `%C0%AF`) would fail in the router's decoding of a route
+    // parameter, an error it leaves unexposed (a 500): it is the caller's, so a 400 before auth and body.
+    if (req.path.includes('%') && !decodable(req.path))
+      return next(new BadRequestError(`malformed URL path: invalid percent-encoding in '${clip(req.path)}'`));
     next();
   });
   for (const mw of opts.beforeBody ?? []) app.use(mw);

@@ -54,6 +54,19 @@ describe('service-kit HTTP edge', () => {
     expect((await call('/things/x', { method: 'DELETE' })).status).toBe(405);
     expect((await call('/nope')).status).toBe(404);
   });
+  it('answers 400 naming the path for broken percent-encoding in a route parameter (was a 500)', async () => {
+    for (const id of ['%C0%AF', '%E0%A4%A', '%ED%A0%80', '%zz', '%']) {
+      const res = await call(`/things/${id}`);
+      expect(res.status, id).toBe(400);
+      expect(await res.json()).toEqual({
+        message: `malformed URL path: invalid percent-encoding in '/things/${id}'`,
+        requestId: '',
+        httpStatus: 400,
+      });
+    }
+    // Well-formed escapes still reach the route decoded.
+    expect(await (await call('/things/%C3%A9%2F')).json()).toEqual({ id: 'é/' });
+  });
   it('rejects malformed JSON, wrong content type and oversized bodies', async () => {
     const bad = await call('/things', {
       method: 'POST',
