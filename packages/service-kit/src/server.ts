@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { SPINCYCLE_VERSION, VERSION_HEADER } from '@spincycle/protocol';
 import type { Express } from 'express';
+import { errorBody } from './http-app.js';
 
 export interface TlsFiles {
   certFile?: string;
@@ -57,6 +60,60 @@ export function expressHttpClasses(app: Express): http.ServerOptions {
   };
 }
 
+/** Requests node cannot parse, by its error code: the status it answers them with and why (default 400). */
+const CLIENT_ERRORS: Record<string, { status: number; reason: string; message: string }> = {
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    reason: 'Request Header Fields Too Large',
+    message: `request line and headers too large: over ${http.maxHeaderSize} bytes (a very long URL?)`,
+  },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: {
+    status: 413,
+    reason: 'Payload Too Large',
+    message: 'chunk extensions too large',
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    reason: 'Request Timeout',
+    message: 'request not received in time',
+  },
+};
+
+/**
+ * A server's `clientError` handler: node's answer to a request it cannot
+ * parse (431 for an over-long URL or headers, 400 for a malformed request),
+ * with the standard error body that node itself leaves out, then the
+ * connection is closed. As node does, nothing is written once a response
+ * on the connection has begun.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const known = CLIENT_ERRORS[err.code ?? ''];
+  endWithError(
+    socket,
+    known?.status ?? 400,
+    known?.reason ?? 'Bad Request',
+    known?.message ?? `malformed HTTP request: ${err.message}`,
+  );
+}
+
+/** Write a whole error response straight to the connection, then close it. */
+function endWithError(socket: Duplex, status: number, reason: string, message: string): void {
+  const body = JSON.stringify(errorBody(message, status));
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\n` +
+      `${VERSION_HEADER}: ${SPINCYCLE_VERSION}\r\n` +
+      'Content-Type: application/json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+}
+
 export async function startServer(app: Express, addr: string, tls?: TlsFiles): Promise<RunningServer> {
   const { host, port } = splitAddr(addr);
   const secure = tlsEnabled(tls);
@@ -75,6 +132,7 @@ export async function startServer(app: Express, addr: string, tls?: TlsFiles): P
       )
     : http.createServer(classes, app);
   server.keepAliveTimeout = 65_000;
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { NotFoundError, parseJson } from '@spincycle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +40,18 @@ afterAll(() => srv.close());
 
 const call = (path: string, init?: RequestInit) => fetch(srv.url + path, init);
 
+/** Raw bytes on a new connection; the whole answer as text (the server closes the connection). */
+const rawCall = (request: string) =>
+  new Promise<string>((resolve, reject) => {
+    const s = net.connect(Number(new URL(srv.url).port), '127.0.0.1', () => s.write(request));
+    let text = '';
+    s.on('data', (d) => {
+      text += d;
+    });
+    s.on('end', () => resolve(text));
+    s.on('error', reject);
+  });
+
 describe('service-kit HTTP edge', () => {
   it('sets the version header and serves /version', async () => {
     const res = await call('/version');
@@ -66,6 +79,21 @@ describe('service-kit HTTP edge', () => {
     }
     // Well-formed escapes still reach the route decoded.
     expect(await (await call('/things/%C3%A9%2F')).json()).toEqual({ id: 'é/' });
+  });
+  it('answers requests node cannot parse with the standard error body (was none): 431 for a 20 kB id, 400 for garbage', async () => {
+    const long = await call(`/things/${'c'.repeat(20_000)}`);
+    expect(long.status).toBe(431);
+    expect(long.headers.get('x-spincycle-version')).toBe('2.1.1');
+    expect(await long.json()).toEqual({
+      message: 'request line and headers too large: over 16384 bytes (a very long URL?)',
+      requestId: '',
+      httpStatus: 431,
+    });
+    const raw = await rawCall('NOT HTTP AT ALL\r\n\r\n');
+    expect(raw).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4));
+    expect(body).toMatchObject({ requestId: '', httpStatus: 400 });
+    expect(body.message).toMatch(/^malformed HTTP request: Parse Error/);
   });
   it('rejects malformed JSON, wrong content type and oversized bodies', async () => {
     const bad = await call('/things', {
