@@ -101,6 +101,19 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
   );
 }
 
+/**
+ * A server's `connect` handler: a CONNECT request (a proxy tunnel) is a 405
+ * with the standard error body. Without a handler node closes the connection
+ * and the caller gets no answer at all.
+ */
+export function refuseConnect(_req: http.IncomingMessage, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  endWithError(socket, 405, 'Method Not Allowed', 'Method Not Allowed: CONNECT (this is no proxy)');
+}
+
 /** Write a whole error response straight to the connection, then close it. */
 function endWithError(socket: Duplex, status: number, reason: string, message: string): void {
   const body = JSON.stringify(errorBody(message, status));
@@ -133,6 +146,7 @@ export async function startServer(app: Express, addr: string, tls?: TlsFiles): P
     : http.createServer(classes, app);
   server.keepAliveTimeout = 65_000;
   server.on('clientError', answerClientError);
+  server.on('connect', refuseConnect);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -95,6 +95,15 @@ describe('service-kit HTTP edge', () => {
     expect(body).toMatchObject({ requestId: '', httpStatus: 400 });
     expect(body.message).toMatch(/^malformed HTTP request: Parse Error/);
   });
+  it('answers CONNECT with 405 and the standard error body (the connection was closed without an answer)', async () => {
+    const raw = await rawCall('CONNECT /things/x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    expect(raw).toMatch(/^HTTP\/1\.1 405 Method Not Allowed\r\n/);
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toEqual({
+      message: 'Method Not Allowed: CONNECT (this is no proxy)',
+      requestId: '',
+      httpStatus: 405,
+    });
+  });
   it('rejects malformed JSON, wrong content type and oversized bodies', async () => {
     const bad = await call('/things', {
       method: 'POST',
