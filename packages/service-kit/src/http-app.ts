@@ -155,6 +155,42 @@ function readUtf8(req: Request, limit: number, done: (err: Error | undefined, te
   req.on('close', onClose);
 }
 
+/**
+ * Deepest nesting of objects and arrays a JSON body may have. JSON.parse takes
+ * any depth, but writing a value back (JSON.stringify: a suspended chain stored,
+ * an answer sent) and the lossless parser fail past ~4,000 levels with a
+ * RangeError, which would be a 500 for the caller's input, or a chain a Job
+ * Runner takes but cannot hand back when it suspends it.
+ */
+export const MAX_JSON_DEPTH = 512;
+
+/**
+ * Whether JSON text nests objects and arrays deeper than `limit`: one pass over
+ * the structural characters, strings skipped with indexOf (a few ms for a
+ * 2 MB chain, far less than parsing it). Text that is not JSON is answered
+ * loosely; the parser rejects it next.
+ */
+export function nestedDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // To the closing quote: one after an even run of backslashes.
+      for (;;) {
+        i = text.indexOf('"', i + 1);
+        if (i === -1) return false;
+        let k = i - 1;
+        while (text.charCodeAt(k) === 0x5c) k--;
+        if ((i - 1 - k) % 2 === 0) break;
+      }
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
 function jsonBody(limit: string) {
   const raw = express.text({ type: () => true, limit });
   const limitBytes = parseByteLimit(limit);
@@ -178,6 +214,12 @@ function jsonBody(limit: string) {
         req.body = undefined;
         return next();
       }
+      if (nestedDeeperThan(text, MAX_JSON_DEPTH))
+        return next(
+          new BadRequestError(
+            `JSON body nested too deeply: more than ${MAX_JSON_DEPTH} levels of objects and arrays`,
+          ),
+        );
       try {
         // JSON.parse unless the text may hold an integer too big for a double.
         req.body = parseJsonText(text);

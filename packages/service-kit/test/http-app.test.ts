@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createApp,
   finishApp,
+  MAX_JSON_DEPTH,
+  nestedDeeperThan,
   parseByteLimit,
   type RunningServer,
   sendJson,
@@ -188,6 +190,42 @@ describe('service-kit HTTP edge', () => {
     expect(await send(['{"a":"', 'x'.repeat(800), 'y'.repeat(800), '"}'])).toBe(413);
     expect(await send(['{"a":1}'])).toBe(201);
     agent.destroy();
+  });
+  it('measures JSON nesting over structural characters only (brackets in strings and escaped quotes do not count)', () => {
+    const deep = (n: number) => `${'{"a":['.repeat(n)}"x"${']}'.repeat(n)}`;
+    expect(nestedDeeperThan(deep(256), 512)).toBe(false);
+    expect(nestedDeeperThan(deep(257), 512)).toBe(true);
+    expect(nestedDeeperThan('["{{{[[[", "\\"[[[", "\\\\", [[1]]]', 3)).toBe(false);
+    expect(nestedDeeperThan('["\\\\", [[[1]]]]', 3)).toBe(true);
+    expect(nestedDeeperThan('"unterminated [[[[', 1)).toBe(false);
+    expect(MAX_JSON_DEPTH).toBe(512);
+  });
+  it('answers a JSON body nested deeper than MAX_JSON_DEPTH with 400 naming that (writing it back was a RangeError, a 500)', async () => {
+    const logger = silentLogger();
+    const app = createApp({ logger });
+    app.post('/echo', (req, res) => sendJson(res, 200, req.body));
+    finishApp(app, logger);
+    const wide = await startServer(app, '127.0.0.1:0');
+    try {
+      const post = (body: string) =>
+        fetch(`${wide.url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      for (const body of [
+        `${'['.repeat(5000)}1${']'.repeat(5000)}`,
+        `{"a":${'['.repeat(513)}${']'.repeat(513)}}`,
+      ]) {
+        const res = await post(body);
+        expect(res.status).toBe(400);
+        expect(await res.json()).toEqual({
+          message: 'JSON body nested too deeply: more than 512 levels of objects and arrays',
+          requestId: '',
+          httpStatus: 400,
+        });
+      }
+      const ok = await post(`${'['.repeat(512)}${']'.repeat(512)}`);
+      expect(ok.status).toBe(200);
+    } finally {
+      await wide.close();
+    }
   });
   it('reads body limits as body-parser does', () => {
     expect(parseByteLimit('64mb')).toBe(64 * 1024 * 1024);

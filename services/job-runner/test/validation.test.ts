@@ -132,6 +132,18 @@ describe('POST /api/v1/job-chains validation (new chains)', () => {
     expect((await post('/api/v1/job-chains', 'hello', 'text/plain')).status).toBe(415);
   });
 
+  it('400 for job args nested 5,000 levels deep (taken before, and then impossible to suspend: no JSON writer goes that deep)', async () => {
+    const id = reqId();
+    const text = JSON.stringify(makeChain(id, [{ id: 'a', args: { x: '@DEEP@' } }])).replace(
+      '"@DEEP@"',
+      `${'['.repeat(5000)}1${']'.repeat(5000)}`,
+    );
+    const res = await post('/api/v1/job-chains', text);
+    expect(res.status).toBe(400);
+    expect(res.body.message).toBe('JSON body nested too deeply: more than 512 levels of objects and arrays');
+    expect(jr.registry.get(id)).toBeUndefined();
+  });
+
   it('409 for a request id already running here', async () => {
     const id = reqId();
     const chain = makeChain(id, [{ id: 'a', type: 't-sleep', args: { ms: 300 } }]);

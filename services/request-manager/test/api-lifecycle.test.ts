@@ -228,6 +228,34 @@ describe.each(DB_KINDS)('life cycle on %s', (kind) => {
       expect((await call(t.url, 'PUT', `/api/v1/requests/${id}/suspend`, other)).status).toBe(400);
       expect((await t.client.getRequest(id)).state).toBe(State.RUNNING);
     });
+
+    it('when job data is nested 5,000 levels deep, then 400 naming that and nothing changes (storing it was a 500)', async () => {
+      const id = await create();
+      const chain = jr.chains.get(id) as { jobs: Record<string, unknown> };
+      const [jobId] = Object.keys(chain.jobs);
+      const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+      const text = stringifyJson({
+        requestId: id,
+        jobChain: {
+          ...chain,
+          jobs: {
+            ...chain.jobs,
+            [jobId as string]: { ...(chain.jobs[jobId as string] as object), data: '@DEEP@' },
+          },
+        },
+        totalJobTries: {},
+        latestRunJobTries: {},
+        sequenceTries: {},
+      }).replace('"@DEEP@"', deep);
+      const res = await call(t.url, 'PUT', `/api/v1/requests/${id}/suspend`, text);
+      expect(res.status).toBe(400);
+      expect(res.json).toEqual({
+        message: 'JSON body nested too deeply: more than 512 levels of objects and arrays',
+        requestId: '',
+        httpStatus: 400,
+      });
+      expect((await t.client.getRequest(id)).state).toBe(State.RUNNING);
+    });
   });
 
   describe('PUT stop', () => {
