@@ -217,12 +217,28 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
+ * A DTO object (prototype `proto`) with the fields of a parsed JSON body.
+ * Not a plain Object.assign: JSON.parse makes `"__proto__"` an ordinary key, and
+ * assigning it would swap the DTO's prototype for the caller's object (fields
+ * the checks never saw, inherited past them); a `constructor` field would hide
+ * the class from class-validator, which finds its rules through it (a crash,
+ * or no rules at all). Neither names a field of any payload: both are left out.
+ */
+function toDto<T extends object>(proto: T, body: Record<string, unknown>): T {
+  if (!Object.hasOwn(body, '__proto__') && !Object.hasOwn(body, 'constructor'))
+    return Object.assign(Object.create(proto) as T, body);
+  const dto = Object.create(proto) as Record<string, unknown>;
+  for (const key of Object.keys(body)) if (key !== '__proto__' && key !== 'constructor') dto[key] = body[key];
+  return dto as T;
+}
+
+/**
  * Validate a parsed JSON body against a DTO class. `what` names the payload in
  * messages, e.g. `invalid FinishRequest: field 'state': state must be ...`.
  */
 export function validatePayload<T extends object>(cls: Ctor<T>, body: unknown, what: string): T {
   if (!isPlainObject(body)) throw new ValidationError(`invalid ${what}: body must be a JSON object`);
-  const dto = Object.assign(new cls(), body);
+  const dto = toDto(cls.prototype as T, body);
   const errors = validateSync(dto, { forbidUnknownValues: false, stopAtFirstError: true });
   const first = firstMessage(errors);
   if (first)
@@ -300,8 +316,7 @@ function normalizeJobLog<T extends Partial<JobLog>>(dto: T): T {
 
 /** Job log entry; nanosecond fields may be JSON integers (any size) or decimal strings. */
 export function parseJobLog(body: unknown): JobLogDto {
-  if (isPlainObject(body) && isPlainJobLog(body))
-    return normalizeJobLog(Object.assign(new JobLogDto(), body));
+  if (isPlainObject(body) && isPlainJobLog(body)) return normalizeJobLog(toDto(JobLogDto.prototype, body));
   const dto = validatePayload(JobLogDto, body, 'JobLog');
   for (const f of ['startedAt', 'finishedAt'] as const) {
     if (!NANOS(dto[f]))
@@ -358,7 +373,7 @@ export function parseJobChain(body: unknown, what = 'JobChain'): JobChainDto {
     const first = isPlainJob(job)
       ? undefined
       : firstMessage(
-          validateSync(Object.assign(Object.create(JOB_PROTO) as JobDto, job), {
+          validateSync(toDto(JOB_PROTO, job), {
             forbidUnknownValues: false,
             stopAtFirstError: true,
           }),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  JobLogDto,
   parseCreateRequest,
   parseFinishRequest,
   parseJobChain,
@@ -22,6 +23,7 @@ const log = {
   state: 3,
 };
 const job = { id: 'a', name: 'a', type: 'noop', state: 1, retry: 0, sequenceId: 'a', sequenceRetry: 0 };
+const finish = { requestId: 'r', state: 3, finishedAt: '2019-04-02T18:39:26Z', finishedJobs: 2 };
 
 describe('payload DTOs', () => {
   it('accepts a job log, filling optional fields and making times bigint', () => {
@@ -60,6 +62,32 @@ describe('payload DTOs', () => {
       parseFinishRequest({ requestId: 'r', state: 3, finishedAt: 'yesterday', finishedJobs: 2 }),
     ).toThrow(/field 'finishedAt'/);
     expect(() => parseRequestProgress({ requestId: 'r', finishedJobs: 1.5 })).toThrow(/field 'finishedJobs'/);
+  });
+  it('a "constructor" or "__proto__" key in a body is no field and cannot get past the checks (a crash, or no checks at all)', () => {
+    // JSON.parse, as the HTTP edge reads bodies: "__proto__" is an ordinary own key there.
+    const p = (text: string) => JSON.parse(text) as unknown;
+    // Was a TypeError (a 500): class-validator found the rules through a null constructor.
+    expect(() => parseFinishRequest(p('{"constructor":null}'))).toThrow(
+      /^invalid FinishRequest: field 'state'/,
+    );
+    expect(() => parseRequestProgress(p('{"constructor":null}'))).toThrow(/field 'requestId'/);
+    // Were accepted with every field missing: the rules of the class were not found at all.
+    expect(() => parseFinishRequest(p('{"constructor":{}}'))).toThrow(/field 'state'/);
+    expect(() => parseFinishRequest(p('{"__proto__":{}}'))).toThrow(/field 'state'/);
+    expect(() =>
+      parseJobChain({ requestId: 'r', jobs: { a: { ...job, retry: 'x', constructor: null } } }),
+    ).toThrow(/job a: field 'retry'/);
+    // Fields smuggled in through a prototype were stored as they came ({} as stdout: a 500).
+    const e = parseJobLog(
+      p(`{"jobId":"a","try":1,"name":"n","type":"t","startedAt":1,"finishedAt":2,"state":3,
+      "__proto__":{"stdout":{"a":1},"exit":"zz"},"constructor":5}`),
+    );
+    expect([e.stdout, e.exit]).toEqual(['', 0]);
+    expect(Object.getPrototypeOf(e)).toBe(JobLogDto.prototype);
+    expect(Object.hasOwn(e, 'constructor')).toBe(false);
+    expect(parseFinishRequest({ ...(p('{"__proto__":{"x":1}}') as object), ...finish })).toMatchObject(
+      finish,
+    );
   });
   it('validates every job of a chain and names the job', () => {
     const chain = {

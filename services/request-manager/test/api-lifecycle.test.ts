@@ -141,6 +141,18 @@ describe.each(DB_KINDS)('life cycle on %s', (kind) => {
       expect((await t.client.getRequest(id)).state).toBe(State.RUNNING);
     });
 
+    it('when the body has a "constructor" or "__proto__" key, then it is no field: 400 for what is missing (was a 500, or a 200 that cleared jrURL)', async () => {
+      const id = await create();
+      for (const body of ['{"constructor":null}', '{"constructor":{}}', '{"__proto__":{}}']) {
+        const res = await call(t.url, 'PUT', `/api/v1/requests/${id}/finish`, body);
+        expect(res.status, body).toBe(400);
+        expect((res.json as { message: string }).message).toMatch(/^invalid FinishRequest: field 'state'/);
+      }
+      const req = await t.client.getRequest(id);
+      expect(req.state).toBe(State.RUNNING);
+      expect(req.jrURL).toBe(jr.url);
+    });
+
     it('when the request is PENDING (never started) or unknown, then 409 / 404', async () => {
       const id = await insertPending(t);
       expect((await call(t.url, 'PUT', `/api/v1/requests/${id}/finish`, finishBody(id))).status).toBe(409);
@@ -395,6 +407,27 @@ describe.each(DB_KINDS)('life cycle on %s', (kind) => {
       expect(res.status).toBe(409);
       expect((await call(t.url, 'POST', `/api/v1/requests/${id}/log`, { jobId: 'a' })).status).toBe(400);
       expect((await t.client.getJobLogs(id)).length).toBe(1);
+    });
+
+    it('when an entry carries fields in a "__proto__" key, then they are not taken (an object as stdout was a 500)', async () => {
+      const id = await create();
+      // An entry without stdout and exit, which the "__proto__" key offers.
+      const text = (jobId: string) =>
+        stringifyJson(
+          Object.fromEntries(
+            Object.entries(entry(id, jobId, 1)).filter(([k]) => k !== 'stdout' && k !== 'exit'),
+          ),
+        ).replace(/}$/, ',"__proto__":{"stdout":{"a":1},"exit":"zz"}}');
+      expect((await call(t.url, 'POST', `/api/v1/requests/${id}/log`, text('a'))).status).toBe(201);
+      expect((await call(t.url, 'POST', '/api/v1/job-logs', `[${text('b')}]`)).status).toBe(201);
+      const report = await call(t.url, 'POST', '/api/v1/internal/reports', `{"logs":[${text('c')}]}`);
+      expect(report.status).toBe(200);
+      const logs = await t.client.getJobLogs(id);
+      expect(logs.map((l) => [l.jobId, l.stdout, l.exit])).toEqual([
+        ['a', '', 0],
+        ['b', '', 0],
+        ['c', '', 0],
+      ]);
     });
 
     it('POST /job-logs stores entries of several requests once (201 {"inserted": n}), however often the batch is sent', async () => {
