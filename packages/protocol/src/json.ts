@@ -3,7 +3,7 @@
  * 2^53 into imprecise doubles, so wire bodies that carry Unix-nanosecond times
  * are parsed with lossless-json and written with bigints as plain JSON integers.
  */
-import { isSafeNumber, parse as losslessParse } from 'lossless-json';
+import { isSafeNumber, parse as losslessParse, stringify as losslessStringify } from 'lossless-json';
 
 function parseNumber(text: string): number | bigint {
   // Only integers that do not fit a double become bigints; everything else stays a number.
@@ -32,8 +32,13 @@ export function parseJsonText(text: string): unknown {
 const BIG = '\u0000big:';
 const BIG_RE = /"\\u0000big:(-?\d+)"/g;
 
+/** Bigints the replacer turned into marker strings during the current stringify. */
+let marked = 0;
+
 function replacer(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? BIG + value.toString() : value;
+  if (typeof value !== 'bigint') return value;
+  marked++;
+  return BIG + value.toString();
 }
 
 /**
@@ -44,18 +49,25 @@ export class RawJson {
   constructor(readonly json: string) {}
 }
 
+/** Length of a marker string in JSON text (`"\u0000big:` and the closing quote) less its digits. */
+const MARK_CHARS = '"\\u0000big:"'.length;
+
 /** Stringify with bigints written as JSON integers. */
 export function stringifyJson(value: unknown): string {
   if (value instanceof RawJson) return value.json;
-  let text: string;
   try {
     // Fast path: most values hold no bigint and plain JSON.stringify is several times faster.
-    text = JSON.stringify(value);
+    return JSON.stringify(value);
   } catch (err) {
     if (!(err instanceof TypeError)) throw err;
-    text = JSON.stringify(value, replacer);
   }
-  return text === undefined ? text : text.indexOf('big:') === -1 ? text : text.replace(BIG_RE, '$1');
+  marked = 0;
+  const text = JSON.stringify(value, replacer);
+  if (marked === 0) return text;
+  const out = text.replace(BIG_RE, '$1');
+  // More markers than bigints: a caller's own string (a key or a value) looks like one, and
+  // replacing it would change it or break the JSON. Such values are written the slow, exact way.
+  return (text.length - out.length) / MARK_CHARS === marked ? out : (losslessStringify(value) as string);
 }
 
 /** Coerce a wire nanosecond value (number, bigint or decimal string) to bigint. */

@@ -41,3 +41,18 @@ describe('parseJsonText', () => {
     expect(() => parseJsonText('{"a":')).toThrow();
   });
 });
+
+describe('stringifyJson and strings that look like its bigint marker', () => {
+  it('keeps a caller\'s "\\u0000big:<digits>" strings (values, keys, after a quote) next to bigints (a value came back a number, a key broke the JSON)', () => {
+    const values = [
+      { count: 12345678901234567890n, host: '\u0000big:1' },
+      { big: 20000000000000000000n, '\u0000big:7': 'x' },
+      { big: [30000000000000000000n, 40000000000000000000n], s: 'x"\u0000big:1' },
+      { jobs: { '\u0000big:1': { data: { n: 99999999999999999999n } } } },
+    ];
+    for (const v of values) expect(parseJson(stringifyJson(v))).toEqual(v);
+    expect(stringifyJson(values[0])).toBe('{"count":12345678901234567890,"host":"\\u0000big:1"}');
+    // Without a bigint the text is JSON.stringify's.
+    expect(stringifyJson({ s: '\u0000big:1' })).toBe(JSON.stringify({ s: '\u0000big:1' }));
+  });
+});

@@ -2,7 +2,7 @@
  * POST/GET /api/v1/requests, job-chain, request-list and the HTTP edge, with
  * a fake Job Runner, on SQLite and on MariaDB.
  */
-import { ApiError, State } from '@spincycle/protocol';
+import { ApiError, parseJson, State } from '@spincycle/protocol';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DB_KINDS } from './support/db.js';
 import { deadUrl, FakeJr } from './support/fake-jr.js';
@@ -125,6 +125,22 @@ describe.each(DB_KINDS)('request API on %s', (kind) => {
     it('when keys are capitalised as the original payload struct, then they are accepted', async () => {
       const res = await call(t.url, 'POST', '/api/v1/requests', { Type: 'no-args', Args: {} });
       expect(res.status).toBe(201);
+    });
+
+    it('when an arg value looks like the bigint marker of the JSON writer next to a big integer, then it stays a string (it came back as the number 1)', async () => {
+      const res = await call(
+        t.url,
+        'POST',
+        '/api/v1/requests',
+        '{"type":"with-args","args":{"host":"\\u0000big:1","count":12345678901234567890}}',
+      );
+      expect(res.status).toBe(201);
+      const id = (res.json as { id: string }).id;
+      for (const text of [res.text, (await call(t.url, 'GET', `/api/v1/requests/${id}`)).text]) {
+        const args = (parseJson(text) as { args: Array<{ Name: string; Value: unknown }> }).args;
+        expect(args.find((a) => a.Name === 'host')?.Value).toBe('\u0000big:1');
+        expect(args.find((a) => a.Name === 'count')?.Value).toBe(12345678901234567890n);
+      }
     });
 
     it('when no JR can be reached, then 502 naming the JR and the request is FAIL with finishedAt, never stuck', async () => {
