@@ -124,15 +124,15 @@ describe('HttpClient', () => {
     await new Promise<void>((r) => dead.listen(0, '127.0.0.1', () => r()));
     const deadUrl = `http://127.0.0.1:${(dead.address() as AddressInfo).port}`;
     await new Promise<void>((r) => dead.close(() => r()));
-    const refused = await client({ baseURL: deadUrl })
+    const refused = (await client({ baseURL: deadUrl })
       .call('POST', '/x', {})
-      .catch((e: unknown) => e as ApiError);
+      .catch((e: unknown) => e)) as ApiError;
     expect(refused).toMatchObject({ status: undefined });
     expect(refused.message).toMatch(new RegExp(`^POST ${deadUrl}/x: connect ECONNREFUSED`));
     const t0 = Date.now();
-    const slow = await client({ timeoutMs: 200 })
+    const slow = (await client({ timeoutMs: 200 })
       .call('GET', '/slow')
-      .catch((e: unknown) => e as ApiError);
+      .catch((e: unknown) => e)) as ApiError;
     expect(slow).toMatchObject({ status: undefined });
     expect(slow.message).toMatch(/timeout of 200ms exceeded/);
     expect(Date.now() - t0).toBeLessThan(900);

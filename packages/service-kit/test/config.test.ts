@@ -2,15 +2,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redactConfig } from '../src/config.js';
+import { ConfigError, type ConfigSchema, loadConfig, redactConfig } from '../src/config.js';
 
 const schema = {
   'server.addr': { type: 'string', default: '127.0.0.1:32308', env: 'SPINCYCLE_SERVER_ADDR' },
   'jobs.limit': { type: 'int', default: 0, env: 'SPINCYCLE_JOBS_LIMIT' },
   'lease.ttl': { type: 'duration', default: '30s' },
-  'auth.admin_roles': { type: 'string[]', default: [] },
+  'auth.admin_roles': { type: 'string[]', default: [] as string[] },
   'db.dsn': { type: 'string', env: 'SPINCYCLE_DB_DSN' },
-} as const;
+} as const satisfies ConfigSchema;
 
 function file(text: string): string {
   const p = join(mkdtempSync(join(tmpdir(), 'cfg-')), 'c.yaml');

@@ -113,7 +113,7 @@ describe('service-kit HTTP edge', () => {
       body: '{"a":',
     });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).message).toMatch(/malformed JSON/);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/malformed JSON/);
     const type = await call('/things', {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
