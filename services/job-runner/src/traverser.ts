@@ -59,6 +59,24 @@ function decodeBytes(b64: string | undefined): Uint8Array {
   return b64 ? Buffer.from(b64, 'base64') : EMPTY_BYTES;
 }
 
+/**
+ * Object.assign, except that a `"__proto__"` key (JSON.parse makes it an
+ * ordinary key of a chain's or a job's data) is copied as data: assigning it
+ * would replace the prototype of the successor's data instead.
+ */
+function copyData(to: Record<string, unknown>, from: Record<string, unknown>): void {
+  for (const key of Object.keys(from)) {
+    if (key === '__proto__')
+      Object.defineProperty(to, key, {
+        value: from[key],
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    else to[key] = from[key];
+  }
+}
+
 function isPromise(v: unknown): v is Promise<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as Promise<unknown>).then === 'function';
 }
@@ -321,7 +339,7 @@ export class Traverser {
   /** Copy a completed job's data into a successor's (a job may have left something unreadable in it). */
   private passData(from: JobNode, to: JobNode): void {
     try {
-      Object.assign(to.data, from.data);
+      copyData(to.data, from.data);
     } catch (err) {
       this.deps.logger.error('could not pass job data on', {
         requestId: this.requestId,

@@ -130,6 +130,21 @@ describe('job data', () => {
     await jr.sink.finished(id);
     expect(JSON.parse(jr.sink.jobLogs(id, 'b')[0]?.stdout ?? '{}')).toEqual({ given: 'yes' });
   });
+
+  it('passes a "__proto__" key on as data, not as the prototype of the next job\'s data', async () => {
+    const data = JSON.parse('{"__proto__":{"inherited":true},"given":"yes"}') as Record<string, unknown>;
+    const id = await startChain(
+      jr,
+      [
+        { id: 'a', data },
+        { id: 'b', type: 't-record' },
+      ],
+      { a: ['b'] },
+    );
+    await jr.sink.finished(id);
+    const seen = jr.sink.jobLogs(id, 'b')[0]?.stdout ?? '{}';
+    expect(seen).toBe('{"__proto__":{"inherited":true},"given":"yes"}');
+  });
 });
 
 describe('job failures never escape', () => {
