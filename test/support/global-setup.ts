@@ -55,7 +55,30 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('mysqlUrl', `${SERVER_URL}/${name}`);
   return async () => {
     const c = await mysql.createConnection(SERVER_URL);
-    await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
-    await c.end();
+    try {
+      for (const db of await testDatabasesToDrop(c, name)) await c.query(`DROP DATABASE IF EXISTS \`${db}\``);
+    } finally {
+      await c.end();
+    }
   };
+}
+
+/** Runs older than this are over (a run takes minutes): their databases are leftovers of a killed run. */
+const STALE_RUN_MS = 6 * 60 * 60 * 1000;
+
+/**
+ * This run's database, the per-system ones made from it (test/support/system.ts names them
+ * `<run>_<pid>_<n>`), and those of runs that were killed before their teardown, so the
+ * server does not fill up with test databases. Another run going on at the same time is left alone.
+ */
+async function testDatabasesToDrop(c: mysql.Connection, run: string): Promise<string[]> {
+  const [rows] = await c.query<mysql.RowDataPacket[]>("SHOW DATABASES LIKE 'spincycle\\_test\\_%'");
+  const now = Date.now();
+  return rows
+    .map((r) => String(Object.values(r)[0]))
+    .filter((db) => {
+      if (db === run || db.startsWith(`${run}_`)) return true;
+      const started = Number.parseInt(db.split('_')[2] ?? '', 36);
+      return Number.isFinite(started) && now - started > STALE_RUN_MS;
+    });
 }
