@@ -4,19 +4,30 @@ import { isDuration, parseDurationMs } from '@spincycle/protocol';
 const PLAIN_MS_RE = /^\d+(\.\d+)?$/;
 
 /**
+ * The longest duration taken: the largest integer a double holds exactly
+ * (~285,000 years). Longer values cannot travel in a job's bytes unchanged (a
+ * bigger JSON integer comes back as a bigint, or rounded), so they are refused
+ * at create, where the caller gets a 400 naming the arg.
+ */
+export const MAX_MILLIS = Number.MAX_SAFE_INTEGER;
+
+const inRange = (ms: number): number | undefined =>
+  Number.isFinite(ms) && ms >= 0 && ms <= MAX_MILLIS ? ms : undefined;
+
+/**
  * A duration in milliseconds from a number (ms), a numeric string (ms) or a
  * Go-style duration string (`500ms`, `30s`, `1m30s`). `undefined` when the
- * value is none of those or is negative / not finite.
+ * value is none of those or is negative, not finite or over `MAX_MILLIS`.
  */
 export function toMillis(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
-  if (typeof value === 'bigint') return value >= 0n ? Number(value) : undefined;
+  if (typeof value === 'number') return inRange(value);
+  if (typeof value === 'bigint')
+    return value >= 0n && value <= BigInt(MAX_MILLIS) ? Number(value) : undefined;
   if (typeof value !== 'string') return undefined;
   const text = value.trim();
-  if (PLAIN_MS_RE.test(text)) return Number(text);
+  if (PLAIN_MS_RE.test(text)) return inRange(Number(text));
   if (!isDuration(text)) return undefined;
-  const ms = parseDurationMs(text);
-  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+  return inRange(parseDurationMs(text));
 }
 
 function trimFraction(n: number, digits: number): string {

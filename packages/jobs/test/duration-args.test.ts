@@ -34,6 +34,8 @@ describe('toMillis', () => {
     expect(toMillis('1m30s')).toBe(90_000);
     expect(toMillis('0')).toBe(0);
     expect(toMillis(10n)).toBe(10);
+    expect(toMillis(Number.MAX_SAFE_INTEGER)).toBe(Number.MAX_SAFE_INTEGER);
+    expect(toMillis('720h')).toBe(720 * 3_600_000);
   });
   it('rejects the rest', () => {
     for (const v of [
@@ -48,6 +50,11 @@ describe('toMillis', () => {
       [],
       Number.POSITIVE_INFINITY,
       Number.NaN,
+      // Past what a job's bytes carry exactly.
+      Number.MAX_SAFE_INTEGER + 2,
+      12345678901234567890n,
+      '12345678901234567890',
+      '9999999999999999h',
     ]) {
       expect(toMillis(v), String(v)).toBeUndefined();
     }

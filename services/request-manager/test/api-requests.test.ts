@@ -249,6 +249,11 @@ describe.each(DB_KINDS)('request API on %s', (kind) => {
         ['wrong value type', { type: 'with-args', args: { host: { a: 1 }, count: 1 } }, /host/],
         ['an arg the job rejects', { type: 'test', args: { sleepTime: 'soon' } }, /sleepTime|duration/],
         [
+          'a duration too long to travel exactly (a 20-digit integer)',
+          '{"type":"test","args":{"sleepTime":12345678901234567890}}',
+          /sleepTime|duration/,
+        ],
+        [
           'wrong content type',
           'type=test',
           /Content-Type/,
