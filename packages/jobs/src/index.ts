@@ -4,7 +4,7 @@ export { State } from '@spincycle/protocol';
 export * from './args.js';
 export { BaseJob } from './base-job.js';
 export * from './builtin/index.js';
-export { formatDuration, toMillis } from './duration.js';
+export { formatDuration, MAX_MILLIS, toMillis } from './duration.js';
 export * from './errors.js';
 export * from './factory.js';
 export * from './job.js';
