@@ -1,10 +1,3 @@
-/**
- * The chains this JR holds (reference §7.1: chain + traverser registries in
- * one). A chain stays registered until its final message was delivered, so a
- * stop that arrives in between still gets a 200 and a second POST of the same
- * request is refused. Shutdown closes intake and suspends every chain.
- */
-import type { JobFactory } from '@spincycle/jobs';
 import {
   ConflictError,
   type HeldChain,
@@ -13,23 +6,14 @@ import {
   ShuttingDownError,
   stateName,
 } from '@spincycle/protocol';
-import type { Logger } from '@spincycle/service-kit';
 import { ChainState } from './chain-state.js';
 import type { ValidChain, ValidSuspendedChain } from './chain-validation.js';
-import type { JobSlots } from './job-slots.js';
-import type { ChainReporter } from './reporter.js';
-import { type ChainOutcome, Traverser } from './traverser.js';
+import { type ChainOutcome, Traverser, type TraverserDeps } from './traverser.js';
 
 export const SHUTTING_DOWN_MESSAGE = 'Job Runner is shutting down - no new job chains are being started';
 
-export interface RegistryDeps {
-  factory: JobFactory;
-  reporter: ChainReporter;
-  slots: JobSlots;
-  logger: Logger;
-  stopBudgetMs?: number;
-  stopReplyWaitMs?: number;
-}
+/** What every chain's traverser needs; the registry passes it on. */
+export type RegistryDeps = TraverserDeps;
 
 export class ChainRegistry {
   private readonly traversers = new Map<string, Traverser>();

@@ -269,10 +269,14 @@ export class Db {
       .callListeners(false);
     if (opts.ignoreDuplicates) qb = qb.orIgnore();
     const [sql, params] = qb.getQueryAndParameters();
+    return (await this.runnerQuery(m, sql, params)) ?? rows.length;
+  }
+
+  /** A write through the manager's query runner (or a pooled one, released after); its affected-row count when the driver gives one. */
+  private async runnerQuery(m: EntityManager, sql: string, params: unknown[]): Promise<number | undefined> {
     const qr = m.queryRunner ?? this.ds.createQueryRunner();
     try {
-      const res = (await qr.query(sql, params, true)) as { affected?: number };
-      return res.affected ?? rows.length;
+      return ((await qr.query(sql, params, true)) as { affected?: number }).affected;
     } finally {
       if (!m.queryRunner && this.kind === 'mysql') await qr.release();
     }
@@ -318,13 +322,7 @@ export class Db {
     const params = rows.flat();
     const pool = m.queryRunner ? undefined : this.pool;
     if (pool) return (await this.poolQuery<{ affectedRows: number }>(pool, sql, params)).affectedRows;
-    const qr = m.queryRunner ?? this.ds.createQueryRunner();
-    try {
-      const res = (await qr.query(sql, params, true)) as { affected?: number };
-      return res.affected ?? rows.length;
-    } finally {
-      if (!m.queryRunner && this.kind === 'mysql') await qr.release();
-    }
+    return (await this.runnerQuery(m, sql, params)) ?? rows.length;
   }
 
   /** A hand-written statement; returns the affected row count. Inside `run`/`tx` (pass their manager). */
@@ -332,13 +330,7 @@ export class Db {
     const pool = m.queryRunner ? undefined : this.pool;
     if (pool)
       return (await this.poolQuery<{ affectedRows: number }>(pool, sql, params.map(sqlValue))).affectedRows;
-    const qr = m.queryRunner ?? this.ds.createQueryRunner();
-    try {
-      const res = (await qr.query(sql, params.map(sqlValue), true)) as { affected?: number };
-      return res.affected ?? 0;
-    } finally {
-      if (!m.queryRunner && this.kind === 'mysql') await qr.release();
-    }
+    return (await this.runnerQuery(m, sql, params.map(sqlValue))) ?? 0;
   }
 
   /** A hand-written SELECT (rows as the driver returns them). Inside `run`/`tx`. */
