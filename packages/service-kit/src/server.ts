@@ -20,6 +20,12 @@ export interface RunningServer {
   /** e.g. `http://127.0.0.1:32308` (the real port when 0 was asked). */
   url: string;
   close(): Promise<void>;
+  /**
+   * HTTPS only: read the certificate, key and CA files again and use them for
+   * new connections (`setSecureContext`); throws, keeping the old ones, when a
+   * file cannot be read or the pair does not match.
+   */
+  reloadTls?: () => void;
 }
 
 export function splitAddr(addr: string): { host: string; port: number } {
@@ -135,11 +141,8 @@ export async function startServer(app: Express, addr: string, tls?: TlsFiles): P
     ? https.createServer(
         {
           ...classes,
-          cert: readFileSync(tls?.certFile as string),
-          key: readFileSync(tls?.keyFile as string),
-          ...(tls?.caFile
-            ? { ca: readFileSync(tls.caFile), requestCert: true, rejectUnauthorized: true }
-            : {}),
+          ...readTlsFiles(tls as TlsFiles),
+          ...(tls?.caFile ? { requestCert: true, rejectUnauthorized: true } : {}),
         },
         app,
       )
@@ -166,5 +169,17 @@ export async function startServer(app: Express, addr: string, tls?: TlsFiles): P
         // Connections still busy after a grace are cut so shutdown never hangs.
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       }),
+    ...(secure
+      ? { reloadTls: () => (server as https.Server).setSecureContext(readTlsFiles(tls as TlsFiles)) }
+      : {}),
+  };
+}
+
+/** A server's certificate, key and CA (when set) as node takes them (node's read errors name the file). */
+function readTlsFiles(tls: TlsFiles): { cert: Buffer; key: Buffer; ca?: Buffer } {
+  return {
+    cert: readFileSync(tls.certFile as string),
+    key: readFileSync(tls.keyFile as string),
+    ...(tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
   };
 }
