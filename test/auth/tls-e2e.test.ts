@@ -26,6 +26,7 @@ import {
   http,
   INTERNAL_TOKEN,
   messageOf,
+  runToEnd,
   SPECS,
   spinc,
   tokenOf,
@@ -50,20 +51,6 @@ async function refused(url: string, agent: HttpsAgent | undefined): Promise<stri
   );
   expect(err.message).not.toMatch(/^answered/);
   return `${(err as { code?: string }).code ?? ''} ${err.message}`;
-}
-
-async function runToEnd(rmUrl: string, agent: HttpsAgent, user: string, args: Record<string, unknown>) {
-  const res = await http(rmUrl, 'POST', '/api/v1/requests', { type: 'deploy', args }, as(user), agent);
-  expect(res.status).toBe(201);
-  const id = (res.json as { id: string }).id;
-  return until(`request ${id} to end`, async () => {
-    const r = (await http(rmUrl, 'GET', `/api/v1/requests/${id}`, undefined, as(user), agent)).json as {
-      state: number;
-      finishedJobs: number;
-      totalJobs: number;
-    };
-    return r.state === State.RUNNING ? undefined : { id, ...r };
-  });
 }
 
 describe('mutual TLS between RM and JR, client certificates required', () => {
@@ -119,7 +106,7 @@ describe('mutual TLS between RM and JR, client certificates required', () => {
   });
 
   it('a request runs end to end over HTTPS both ways; the JR is authenticated by its certificate', async () => {
-    const r = await runToEnd(rm.url, alice, 'dep', { app: 'tls' });
+    const r = await runToEnd(rm.url, 'dep', { app: 'tls' }, alice);
     expect(r.state).toBe(State.COMPLETE);
     expect(r.finishedJobs).toBe(r.totalJobs);
     const logs = (await http(rm.url, 'GET', `/api/v1/requests/${r.id}/log`, undefined, as('dev'), alice))
@@ -264,7 +251,7 @@ describe('server TLS with a private CA, no client certificates; the JR uses the 
 
   it('a request runs end to end; clients must trust the CA', async () => {
     const agent = harnessAgent(trustCa);
-    const r = await runToEnd(rm.url, agent, 'dep', { app: 'ca-only' });
+    const r = await runToEnd(rm.url, 'dep', { app: 'ca-only' }, agent);
     expect(r.state).toBe(State.COMPLETE);
     expect(await refused(rm.url, new HttpsAgent({}))).toMatch(
       /self.signed|unable to verify|UNABLE_TO_GET_ISSUER/i,

@@ -5,7 +5,7 @@
  */
 import { State } from '@spincycle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type ServiceProcess, startJr, startRm } from '../support/system.js';
+import type { ServiceProcess } from '../support/system.js';
 import {
   type AuthFiles,
   as,
@@ -15,8 +15,8 @@ import {
   jwt,
   messageOf,
   nowSec,
-  SPECS,
   spinc,
+  startWithAuth,
   tokenOf,
   until,
   writeAuthFiles,
@@ -39,24 +39,7 @@ const finalState = (id: string) =>
 
 beforeAll(async () => {
   files = writeAuthFiles();
-  const [rmPort, jrPort] = [await freePort(), await freePort()];
-  rm = await startRm({
-    db: 'mysql',
-    specsDir: SPECS,
-    jrUrl: `http://127.0.0.1:${jrPort}`,
-    port: rmPort,
-    env: {
-      SPINCYCLE_AUTH_TOKENS_FILE: files.tokens,
-      SPINCYCLE_AUTH_JWT_SECRET_FILE: files.jwtSecret,
-      SPINCYCLE_AUTH_INTERNAL_TOKEN_FILE: files.internal,
-      SPINCYCLE_AUTH_ADMIN_ROLES: 'sre',
-    },
-  });
-  jr = await startJr({
-    rmUrl: rm.url,
-    port: jrPort,
-    env: { SPINCYCLE_RM_CLIENT_INTERNAL_TOKEN_FILE: files.internal },
-  });
+  ({ rm, jr } = await startWithAuth({ db: 'mysql', files }));
 });
 
 afterAll(async () => {

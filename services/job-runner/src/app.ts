@@ -8,6 +8,7 @@ import {
   createApp,
   finishApp,
   type Logger,
+  type NamedStep,
   type RunningServer,
   splitAddr,
   startServer,
@@ -15,8 +16,8 @@ import {
 } from '@spincycle/service-kit';
 import type { Express } from 'express';
 import { registerRoutes } from './api.js';
-import { requireInternalToken } from './auth.js';
-import type { JrConfig } from './config.js';
+import { InternalTokenGuard } from './auth.js';
+import { type JrConfig, readInternalToken } from './config.js';
 import { Heartbeat, type HeartbeatSink } from './heartbeat.js';
 import { JobSlots } from './job-slots.js';
 import { ProgressReporter } from './progress.js';
@@ -30,7 +31,7 @@ export interface AppDeps {
   /** Base URL reported to the RM in `Location`. */
   baseUrl: () => string;
   /** When set, `/api` calls must carry this token (X-Spincycle-Internal-Token), else 401. */
-  internalToken?: string;
+  internalToken?: string | InternalTokenGuard;
 }
 
 /** The JR's express app: common edge (version header, JSON, 404/405, error mapping) plus the JR routes. */
@@ -38,7 +39,14 @@ export function buildApp(deps: AppDeps): Express {
   const app = createApp({
     logger: deps.logger,
     // Checked before the body is read.
-    beforeBody: deps.internalToken ? [requireInternalToken(deps.internalToken)] : [],
+    beforeBody: deps.internalToken
+      ? [
+          (typeof deps.internalToken === 'string'
+            ? new InternalTokenGuard(deps.internalToken)
+            : deps.internalToken
+          ).handler,
+        ]
+      : [],
   });
   registerRoutes(app, deps);
   finishApp(app, deps.logger);
@@ -74,6 +82,12 @@ export interface RunningJobRunner {
   heartbeat: Heartbeat | undefined;
   /** Graceful shutdown (§7.9): refuse chains, suspend all, flush to the RM, close. */
   shutdown(): Promise<void>;
+  /**
+   * What SIGHUP re-reads, each step named after its key and file: the token
+   * sent to the RM, the token required on this API, the server's TLS files.
+   * A step swaps in what it read or throws and keeps the old one.
+   */
+  reloadSteps: NamedStep[];
 }
 
 /** The advertised base URL: explicit, else scheme://server.addr (the real address when the port is 0 or the host empty). */
@@ -87,13 +101,14 @@ export function advertisedBaseUrl(config: JrConfig, listening: string): string {
 export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJobRunner> {
   const { config, logger } = opts;
   const factory = opts.factory ?? (await loadJobFactory(config.jobsModule, process.cwd()));
-  const sink =
-    opts.sink ??
-    new RmGateway(config.rmUrls, {
-      timeoutMs: config.rmTimeoutMs,
-      tls: config.rmTls,
-      internalToken: config.rmInternalToken,
-    });
+  const gateway = opts.sink
+    ? undefined
+    : new RmGateway(config.rmUrls, {
+        timeoutMs: config.rmTimeoutMs,
+        tls: config.rmTls,
+        internalToken: config.rmInternalToken,
+      });
+  const sink = opts.sink ?? (gateway as RmGateway);
   const reporter = new Reporter(sink, logger.child({ component: 'reporter' }), {
     maxLogTextBytes: config.maxLogBytes,
     ...opts.reporterOptions,
@@ -107,11 +122,12 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
     stopBudgetMs: opts.stopBudgetMs,
   });
   let baseUrl = '';
+  const guard = config.apiInternalToken ? new InternalTokenGuard(config.apiInternalToken) : undefined;
   const app = buildApp({
     registry,
     logger: logger.child({ component: 'api' }),
     baseUrl: () => baseUrl,
-    internalToken: config.apiInternalToken,
+    internalToken: guard,
   });
   const server = await startServer(app, config.addr, config.serverTls);
   baseUrl = advertisedBaseUrl(config, server.url);
@@ -156,5 +172,27 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
     })();
     return shuttingDown;
   };
-  return { url: server.url, baseUrl, registry, reporter, slots, server, heartbeat, shutdown };
+  const reloadSteps: NamedStep[] = [];
+  const rmFile = config.values['rm_client.internal_token_file'];
+  const apiKey = config.values['auth.internal_token_file']
+    ? 'auth.internal_token_file'
+    : 'rm_client.internal_token_file';
+  const apiFile = config.values[apiKey];
+  if (gateway && rmFile)
+    reloadSteps.push({
+      name: `rm_client.internal_token_file ${rmFile}`,
+      run: () => gateway.setInternalToken(readInternalToken(rmFile)),
+    });
+  if (guard && apiFile)
+    reloadSteps.push({
+      // Unset auth.internal_token_file means the rm_client file again: a step of its own keeps the roles apart in the log.
+      name: `auth.internal_token_file ${apiFile}`,
+      run: () => guard.setToken(readInternalToken(apiFile, apiKey)),
+    });
+  if (server.reloadTls)
+    reloadSteps.push({
+      name: `server.tls ${config.serverTls.certFile} ${config.serverTls.keyFile}`,
+      run: server.reloadTls,
+    });
+  return { url: server.url, baseUrl, registry, reporter, slots, server, heartbeat, shutdown, reloadSteps };
 }

@@ -13,9 +13,19 @@ import type { RequestHandler } from 'express';
 export const INTERNAL_TOKEN_HEADER = 'x-spincycle-internal-token';
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
-export function requireInternalToken(token: string): RequestHandler {
-  const want = digest(token);
-  return (req, _res, next) => {
+/** The check of the internal token; `setToken` swaps the token for calls that arrive afterwards. */
+export class InternalTokenGuard {
+  private want: Buffer;
+
+  constructor(token: string) {
+    this.want = digest(token);
+  }
+
+  setToken(token: string): void {
+    this.want = digest(token);
+  }
+
+  readonly handler: RequestHandler = (req, _res, next) => {
     if (!/^\/api(\/|$)/i.test(req.path)) return next();
     const given = req.headers[INTERNAL_TOKEN_HEADER];
     if (typeof given !== 'string' || given === '')
@@ -24,7 +34,8 @@ export function requireInternalToken(token: string): RequestHandler {
           'this Job Runner takes calls from Request Managers only: internal token required',
         ),
       );
-    if (!timingSafeEqual(digest(given), want)) return next(new UnauthorizedError('invalid internal token'));
+    if (!timingSafeEqual(digest(given), this.want))
+      return next(new UnauthorizedError('invalid internal token'));
     next();
   };
 }

@@ -137,7 +137,7 @@ function tlsFiles(values: JrConfigValues, prefix: 'server.tls' | 'rm_client.tls'
 }
 
 /** The internal token file's text without surrounding whitespace (as the RM reads its copy). */
-function readInternalToken(file: string, key = 'rm_client.internal_token_file'): string {
+export function readInternalToken(file: string, key = 'rm_client.internal_token_file'): string {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

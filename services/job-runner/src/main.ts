@@ -1,7 +1,7 @@
 /**
  * Job Runner entry point: `node dist/main.js [configFile]`. Loads config,
  * builds the JR, serves HTTP, and on SIGTERM/SIGINT suspends every chain
- * back to the RM before exiting.
+ * back to the RM before exiting; SIGHUP re-reads the token and TLS files.
  */
 import { ConfigError, createLogger, redactConfig, ShutdownManager } from '@spincycle/service-kit';
 import { startJobRunner } from './app.js';
@@ -35,6 +35,7 @@ async function main(): Promise<void> {
   }
   const shutdown = new ShutdownManager(logger);
   shutdown.register('suspend chains, flush to the RM, close HTTP', () => jr.shutdown());
+  for (const step of jr.reloadSteps) shutdown.onReload(step.name, step.run);
   shutdown.installSignalHandlers();
 }
 

@@ -90,27 +90,41 @@ function unreachable(err: unknown): boolean {
 }
 
 export class RmGateway implements RmSink, HeartbeatSink {
-  private readonly clients: RmInternalClient[];
+  private clients: RmInternalClient[];
   private current = 0;
   /** RMs without the batched report endpoint, until when to use the single calls with them. */
   private readonly legacyUntil = new Map<RmInternalClient, number>();
+  private readonly httpsAgent: HttpsAgent | undefined;
 
   constructor(
     readonly urls: readonly string[],
-    opts: RmGatewayOptions,
+    private readonly opts: RmGatewayOptions,
   ) {
     if (urls.length === 0) throw new Error('RmGateway needs at least one RM URL');
-    const httpsAgent = clientTlsAgent(opts.tls);
-    this.clients = urls.map(
+    this.httpsAgent = clientTlsAgent(opts.tls);
+    this.clients = this.makeClients(opts.internalToken);
+  }
+
+  private makeClients(internalToken: string | undefined): RmInternalClient[] {
+    return this.urls.map(
       (baseURL) =>
         new RmInternalClient({
           baseURL,
-          timeoutMs: opts.timeoutMs,
+          timeoutMs: this.opts.timeoutMs,
           retry: { attempts: 1 },
-          ...(httpsAgent ? { httpsAgent } : {}),
-          ...(opts.internalToken ? { headers: { [INTERNAL_TOKEN_HEADER]: opts.internalToken } } : {}),
+          ...(this.httpsAgent ? { httpsAgent: this.httpsAgent } : {}),
+          ...(internalToken ? { headers: { [INTERNAL_TOKEN_HEADER]: internalToken } } : {}),
         }),
     );
+  }
+
+  /**
+   * Send this token from now on (a reload of the token file). Calls under way
+   * end with the old one; which RMs lack the report endpoint is asked again.
+   */
+  setInternalToken(token: string): void {
+    this.clients = this.makeClients(token);
+    this.legacyUntil.clear();
   }
 
   /** The RM URL tried first. */

@@ -40,7 +40,7 @@ export class JrPool {
 
   constructor(
     readonly urls: string[],
-    private readonly opts: JrPoolOptions,
+    private opts: JrPoolOptions,
   ) {
     if (urls.length === 0) throw new Error('no Job Runner URL configured');
     const t = opts.tls;
@@ -56,6 +56,16 @@ export class JrPool {
             keepAlive: true,
           })
         : undefined;
+  }
+
+  /**
+   * Send this token from now on (a reload of the token file): clients are
+   * made again as they are next asked for; calls under way end with the old one.
+   */
+  setInternalToken(token: string): void {
+    this.opts = { ...this.opts, internalToken: token };
+    this.clients.clear();
+    this.statusClients.clear();
   }
 
   private headers(): Record<string, string> {

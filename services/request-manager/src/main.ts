@@ -100,6 +100,8 @@ async function main(argv: string[]): Promise<number> {
   const server = await rm.listen();
   shutdown.register('close http server', () => server.close());
   shutdown.register('close database', () => rm.db.close());
+  const reloads = rm.reloadSteps();
+  for (const step of reloads) shutdown.onReload(step.name, step.run);
   shutdown.installSignalHandlers();
   logger.info('Request Manager listening', {
     url: server.url,
@@ -108,6 +110,7 @@ async function main(argv: string[]): Promise<number> {
     jobRunners: rm.jrs.urls,
     resumer: rm.resumer.me,
     auth: rm.auth.summary,
+    reloadOnSighup: reloads.map((s) => s.name),
   });
   const withAcls = rm.catalog
     .requestList()

@@ -6,6 +6,7 @@
 
 import {
   type Logger,
+  type NamedStep,
   type RunningServer,
   silentLogger,
   startServer,
@@ -58,6 +59,8 @@ export interface RequestManager {
   jrs: JrPool;
   /** Auth as configured (`auth.*`); overridden parts come from the options. */
   auth: AuthSetup;
+  /** What SIGHUP re-reads: the credential files of `auth` (and the server's TLS files once listening). */
+  reloadSteps(): NamedStep[];
   /** True once draining started: create/start answer 503. */
   readonly draining: boolean;
   beginDrain(): void;
@@ -169,6 +172,13 @@ export async function createRequestManager(
     liveness,
     jrs,
     auth,
+    reloadSteps() {
+      const steps = auth.reloadSteps((token) => jrs.setInternalToken(token));
+      const reloadTls = server?.reloadTls;
+      const tls = tlsFilesFrom(config, 'server.tls');
+      if (reloadTls) steps.push({ name: `server.tls ${tls.certFile} ${tls.keyFile}`, run: reloadTls });
+      return steps;
+    },
     get draining() {
       return draining;
     },

@@ -10,7 +10,16 @@ import type { Agent as HttpsAgent } from 'node:https';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../support/system.js';
+import { State } from '@spincycle/protocol';
+import { expect } from 'vitest';
+import {
+  type DbKind,
+  freePort,
+  REPO_ROOT,
+  type ServiceProcess,
+  startJr,
+  startRm,
+} from '../../support/system.js';
 
 export const SPECS = join(REPO_ROOT, 'test/auth/specs');
 export const SPINC = join(REPO_ROOT, 'packages/spinc/dist/main.js');
@@ -36,23 +45,62 @@ export interface AuthFiles {
   jwtSecret: string;
 }
 
-export function writeAuthFiles(): AuthFiles {
-  const dir = mkdtempSync(join(tmpdir(), 'spincycle-auth-'));
-  const tokens = join(dir, 'tokens.yaml');
+/** A tokens file for USERS, each user's token given by `token`. */
+export function writeTokensFile(file: string, token: (user: string) => string = tokenOf): void {
   writeFileSync(
-    tokens,
+    file,
     Object.entries(USERS)
       .map(
         ([u, roles]) =>
-          `${createHash('sha256').update(tokenOf(u)).digest('hex')}:\n  user: ${u}\n  roles: [${roles.join(', ')}]\n`,
+          `${createHash('sha256').update(token(u)).digest('hex')}:\n  user: ${u}\n  roles: [${roles.join(', ')}]\n`,
       )
       .join(''),
   );
+}
+
+export function writeAuthFiles(): AuthFiles {
+  const dir = mkdtempSync(join(tmpdir(), 'spincycle-auth-'));
+  const tokens = join(dir, 'tokens.yaml');
+  writeTokensFile(tokens);
   const internal = join(dir, 'internal-token');
   writeFileSync(internal, `${INTERNAL_TOKEN}\n`);
   const jwtSecret = join(dir, 'jwt-secret');
   writeFileSync(jwtSecret, `${JWT_SECRET}\n`);
   return { dir, tokens, internal, jwtSecret };
+}
+
+/**
+ * An RM with the auth files (tokens, JWT secret, internal token, admin role
+ * `sre`) and a JR sending the internal token from `jrInternalFile` (default
+ * the RM's file); `env` is added to both.
+ */
+export async function startWithAuth(opts: {
+  db: DbKind;
+  files: AuthFiles;
+  jrInternalFile?: string;
+  env?: Record<string, string>;
+}): Promise<{ rm: ServiceProcess; jr: ServiceProcess }> {
+  const { files } = opts;
+  const [rmPort, jrPort] = [await freePort(), await freePort()];
+  const rm = await startRm({
+    db: opts.db,
+    specsDir: SPECS,
+    jrUrl: `http://127.0.0.1:${jrPort}`,
+    port: rmPort,
+    env: {
+      ...opts.env,
+      SPINCYCLE_AUTH_TOKENS_FILE: files.tokens,
+      SPINCYCLE_AUTH_JWT_SECRET_FILE: files.jwtSecret,
+      SPINCYCLE_AUTH_INTERNAL_TOKEN_FILE: files.internal,
+      SPINCYCLE_AUTH_ADMIN_ROLES: 'sre',
+    },
+  });
+  const jr = await startJr({
+    rmUrl: rm.url,
+    port: jrPort,
+    env: { ...opts.env, SPINCYCLE_RM_CLIENT_INTERNAL_TOKEN_FILE: opts.jrInternalFile ?? files.internal },
+  });
+  return { rm, jr };
 }
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -109,6 +157,28 @@ export async function http(
 }
 
 export const messageOf = (a: Answer) => (a.json as { message?: string } | undefined)?.message;
+
+/** Create a `deploy` request as `user` and wait for its final state. */
+export async function runToEnd(
+  rmUrl: string,
+  user: string,
+  args: Record<string, unknown>,
+  agent?: HttpsAgent,
+) {
+  const res = await http(rmUrl, 'POST', '/api/v1/requests', { type: 'deploy', args }, as(user), agent);
+  expect([res.status, messageOf(res)]).toEqual([201, undefined]);
+  const id = (res.json as { id: string }).id;
+  return until(`request ${id} to end`, async () => {
+    const r = (await http(rmUrl, 'GET', `/api/v1/requests/${id}`, undefined, as(user), agent)).json as {
+      state: number;
+      finishedJobs: number;
+      totalJobs: number;
+    };
+    return ([State.COMPLETE, State.FAIL, State.STOPPED] as number[]).includes(r.state)
+      ? { id, ...r }
+      : undefined;
+  });
+}
 
 export interface SpincResult {
   code: number | null;

@@ -62,12 +62,17 @@ export interface InternalAuthOptions {
 }
 
 export class InternalAuth {
-  private readonly tokenDigest: Buffer | undefined;
+  private tokenDigest: Buffer | undefined;
   private readonly certNames: ReadonlySet<string>;
 
   constructor(private readonly opts: InternalAuthOptions = {}) {
     this.tokenDigest = opts.token ? digest(opts.token) : undefined;
     this.certNames = new Set(opts.certNames ?? []);
+  }
+
+  /** Require this token from now on (a reload of the token file). */
+  setToken(token: string): void {
+    this.tokenDigest = digest(token);
   }
 
   /** Whether internal endpoints need Job Runner credentials at all. */

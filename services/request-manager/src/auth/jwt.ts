@@ -75,69 +75,95 @@ export function claimAt(payload: Record<string, unknown>, path: string): unknown
   return cur;
 }
 
+/** The verification key and the algorithms it may be used with. */
+interface JwtKey {
+  key: Uint8Array | KeyObject | JWTVerifyGetKey;
+  algorithms: string[];
+}
+
+/** Read the key file of the options; throws ConfigError naming the key. */
+function loadKey(opts: JwtOptions): JwtKey {
+  const sources = [opts.secretFile, opts.publicKeyFile, opts.jwksFile].filter(Boolean).length;
+  if (sources !== 1)
+    throw new ConfigError(
+      'auth.jwt: set exactly one of auth.jwt.secret_file, auth.jwt.public_key_file, auth.jwt.jwks_file',
+    );
+  const given = opts.algorithms && opts.algorithms.length > 0 ? [...opts.algorithms] : undefined;
+  let key: JwtKey['key'];
+  if (opts.secretFile) {
+    const secret = readKeyFile('auth.jwt.secret_file', opts.secretFile)
+      .toString('utf8')
+      .replace(/[\r\n]+$/, '');
+    if (Buffer.byteLength(secret) < 32)
+      throw new ConfigError('auth.jwt.secret_file: the secret must be at least 32 bytes');
+    key = new TextEncoder().encode(secret);
+    const algorithms = given ?? ['HS256'];
+    const bad = algorithms.find((a) => !HMAC_ALGS.includes(a));
+    if (bad)
+      throw new ConfigError(
+        `auth.jwt.algorithms: '${bad}' cannot be used with a secret (use ${HMAC_ALGS.join(', ')})`,
+      );
+    return { key, algorithms };
+  }
+  if (opts.publicKeyFile) {
+    try {
+      key = createPublicKey(readKeyFile('auth.jwt.public_key_file', opts.publicKeyFile));
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      throw new ConfigError(
+        `auth.jwt.public_key_file: not a PEM public key or certificate: ${(err as Error).message}`,
+      );
+    }
+  } else {
+    let jwks: JSONWebKeySet;
+    try {
+      jwks = JSON.parse(readKeyFile('auth.jwt.jwks_file', opts.jwksFile as string).toString('utf8'));
+      key = createLocalJWKSet(jwks);
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      throw new ConfigError(`auth.jwt.jwks_file: not a JWKS document: ${(err as Error).message}`);
+    }
+  }
+  const algorithms = given ?? ['RS256'];
+  const bad = algorithms.find((a) => !ASYM_ALGS.includes(a));
+  if (bad)
+    throw new ConfigError(
+      `auth.jwt.algorithms: '${bad}' cannot be used with a public key (use ${ASYM_ALGS.join(', ')})`,
+    );
+  return { key, algorithms };
+}
+
 export class JwtAuthenticator implements Authenticator {
-  private readonly key: Uint8Array | KeyObject | JWTVerifyGetKey;
-  private readonly algorithms: string[];
+  /** Swapped whole by reload(), so a token is checked against one key or the other. */
+  private current: JwtKey;
   private readonly nameClaim: string;
   private readonly rolesClaim: string;
 
   constructor(private readonly opts: JwtOptions) {
-    const sources = [opts.secretFile, opts.publicKeyFile, opts.jwksFile].filter(Boolean).length;
-    if (sources !== 1)
-      throw new ConfigError(
-        'auth.jwt: set exactly one of auth.jwt.secret_file, auth.jwt.public_key_file, auth.jwt.jwks_file',
-      );
-    const given = opts.algorithms && opts.algorithms.length > 0 ? [...opts.algorithms] : undefined;
-    if (opts.secretFile) {
-      const secret = readKeyFile('auth.jwt.secret_file', opts.secretFile)
-        .toString('utf8')
-        .replace(/[\r\n]+$/, '');
-      if (Buffer.byteLength(secret) < 32)
-        throw new ConfigError('auth.jwt.secret_file: the secret must be at least 32 bytes');
-      this.key = new TextEncoder().encode(secret);
-      this.algorithms = given ?? ['HS256'];
-      const bad = this.algorithms.find((a) => !HMAC_ALGS.includes(a));
-      if (bad)
-        throw new ConfigError(
-          `auth.jwt.algorithms: '${bad}' cannot be used with a secret (use ${HMAC_ALGS.join(', ')})`,
-        );
-    } else {
-      if (opts.publicKeyFile) {
-        try {
-          this.key = createPublicKey(readKeyFile('auth.jwt.public_key_file', opts.publicKeyFile));
-        } catch (err) {
-          if (err instanceof ConfigError) throw err;
-          throw new ConfigError(
-            `auth.jwt.public_key_file: not a PEM public key or certificate: ${(err as Error).message}`,
-          );
-        }
-      } else {
-        let jwks: JSONWebKeySet;
-        try {
-          jwks = JSON.parse(readKeyFile('auth.jwt.jwks_file', opts.jwksFile as string).toString('utf8'));
-          this.key = createLocalJWKSet(jwks);
-        } catch (err) {
-          if (err instanceof ConfigError) throw err;
-          throw new ConfigError(`auth.jwt.jwks_file: not a JWKS document: ${(err as Error).message}`);
-        }
-      }
-      this.algorithms = given ?? ['RS256'];
-      const bad = this.algorithms.find((a) => !ASYM_ALGS.includes(a));
-      if (bad)
-        throw new ConfigError(
-          `auth.jwt.algorithms: '${bad}' cannot be used with a public key (use ${ASYM_ALGS.join(', ')})`,
-        );
-    }
+    this.current = loadKey(opts);
     this.nameClaim = opts.nameClaim || 'sub';
     this.rolesClaim = opts.rolesClaim || 'roles';
   }
 
+  /** The config key and file the key comes from (for logs). */
+  get keySource(): { key: string; file: string } {
+    if (this.opts.secretFile) return { key: 'auth.jwt.secret_file', file: this.opts.secretFile };
+    if (this.opts.publicKeyFile) return { key: 'auth.jwt.public_key_file', file: this.opts.publicKeyFile };
+    return { key: 'auth.jwt.jwks_file', file: this.opts.jwksFile as string };
+  }
+
+  /** Read the key file again and use it from now on; throws ConfigError (the old key stays) when it is bad. */
+  reload(): void {
+    this.current = loadKey(this.opts);
+  }
+
   /** Verify a token and map its claims to a caller; throws UnauthorizedError. */
   async verify(token: string): Promise<Caller> {
+    const { key, algorithms } = this.current;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.key as Uint8Array, {
-        algorithms: this.algorithms,
+      ({ payload } = await jwtVerify(token, key as Uint8Array, {
+        algorithms,
         issuer: this.opts.issuer || undefined,
         audience: this.opts.audience || undefined,
         clockTolerance: this.opts.clockToleranceSec ?? 0,

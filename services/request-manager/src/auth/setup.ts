@@ -4,7 +4,7 @@
  * (`auth.admin_roles`, `auth.strict`, the specs' ACLs) and the Job Runner
  * credentials (`auth.internal_token_file`, client certificates).
  */
-import { ConfigError } from '@spincycle/service-kit';
+import { ConfigError, type NamedStep } from '@spincycle/service-kit';
 import type { Request as HttpRequest } from 'express';
 import {
   type Authenticator,
@@ -26,6 +26,13 @@ export interface AuthSetup {
   internal: InternalAuth;
   /** Token the RM sends to Job Runners (`jr_client.internal_token_file`, default the internal token). */
   jrClientToken: string | undefined;
+  /**
+   * One reload step per credential file (tokens, JWT key, internal token, the
+   * token sent to Job Runners), each named after its key and file. A step
+   * swaps in what it read or throws and keeps the old credential; a new
+   * Job Runner token goes to `setJrClientToken`.
+   */
+  reloadSteps(setJrClientToken: (token: string) => void): NamedStep[];
   /** What is on, for the start-up log. */
   summary: {
     authentication: string;
@@ -136,15 +143,45 @@ export async function authFromConfig(
       "config: 'auth.internal_client_names' needs client certificates: set 'server.tls.cert_file', 'key_file' and 'ca_file'",
     );
 
-  const jrClientToken = config['jr_client.internal_token_file']
-    ? readTokenFile('jr_client.internal_token_file', config['jr_client.internal_token_file'])
+  const jrClientFile = config['jr_client.internal_token_file'];
+  const jrClientToken = jrClientFile
+    ? readTokenFile('jr_client.internal_token_file', jrClientFile)
     : internalToken;
+
+  const reloadSteps = (setJrClientToken: (token: string) => void): NamedStep[] => {
+    const steps: NamedStep[] = [];
+    const tokensFile = config['auth.tokens_file'];
+    if (tokens && tokensFile)
+      steps.push({ name: `auth.tokens_file ${tokensFile}`, run: () => tokens.reload(tokensFile) });
+    if (jwt) {
+      const { key, file } = jwt.keySource;
+      steps.push({ name: `${key} ${file}`, run: () => jwt.reload() });
+    }
+    const internalFile = config['auth.internal_token_file'];
+    if (internalFile)
+      steps.push({
+        name: `auth.internal_token_file ${internalFile}`,
+        run: () => {
+          const token = readTokenFile('auth.internal_token_file', internalFile);
+          internal.setToken(token);
+          // Sent to Job Runners too unless jr_client.internal_token_file names another file.
+          if (!jrClientFile) setJrClientToken(token);
+        },
+      });
+    if (jrClientFile)
+      steps.push({
+        name: `jr_client.internal_token_file ${jrClientFile}`,
+        run: () => setJrClientToken(readTokenFile('jr_client.internal_token_file', jrClientFile)),
+      });
+    return steps;
+  };
 
   return {
     authenticator,
     authorizer,
     internal,
     jrClientToken,
+    reloadSteps,
     summary: {
       authentication: anonymous ? 'none (everyone is the anonymous user "")' : kinds.join(' + '),
       // Logged at start so an operator who wrote ACLs sees they need authentication to take effect.

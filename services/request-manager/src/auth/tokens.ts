@@ -71,7 +71,7 @@ export function parseTokensFile(text: string, file: string): Map<string, Caller>
 }
 
 export class StaticTokenAuthenticator implements Authenticator {
-  constructor(private readonly tokens: ReadonlyMap<string, Caller>) {}
+  constructor(private tokens: ReadonlyMap<string, Caller>) {}
 
   static fromFile(file: string): StaticTokenAuthenticator {
     let text: string;
@@ -81,6 +81,17 @@ export class StaticTokenAuthenticator implements Authenticator {
       throw new ConfigError(`auth.tokens_file: cannot read ${file}: ${(err as Error).message}`);
     }
     return new StaticTokenAuthenticator(parseTokensFile(text, file));
+  }
+
+  /**
+   * Read the file again and use its tokens from now on; throws ConfigError
+   * (the old ones stay) when it is bad, or empty: more likely caught while
+   * being written than meant to lock everyone out.
+   */
+  reload(file: string): void {
+    const next = StaticTokenAuthenticator.fromFile(file).tokens;
+    if (next.size === 0) throw new ConfigError(`auth.tokens_file ${file}: no tokens in it`);
+    this.tokens = next;
   }
 
   get size(): number {
