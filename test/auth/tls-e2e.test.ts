@@ -7,7 +7,7 @@
  * CA, or not trusting the CA are refused; spinc talks HTTPS with --ca,
  * --cert/--key or SPINC_CA.
  */
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import { join } from 'node:path';
 import { State } from '@spincycle/protocol';
@@ -214,9 +214,15 @@ describe('server TLS with a private CA, no client certificates; the JR uses the 
   let rm: ServiceProcess;
   let jr: ServiceProcess;
   const trustCa: HarnessTls = { ca: '' };
+  /** The RM's own copy of the server certificate (the SIGHUP test replaces it). */
+  const rmServer = { cert: '', key: '' };
 
   beforeAll(async () => {
     trustCa.ca = pki.ca.cert;
+    rmServer.cert = join(files.dir, 'rm-server.crt');
+    rmServer.key = join(files.dir, 'rm-server.key');
+    copyFileSync(pki.server.cert, rmServer.cert);
+    copyFileSync(pki.server.key, rmServer.key);
     const [rmPort, jrPort] = [await freePort(), await freePort()];
     rm = await startRm({
       db: 'sqlite',
@@ -225,8 +231,8 @@ describe('server TLS with a private CA, no client certificates; the JR uses the 
       jrUrl: `https://127.0.0.1:${jrPort}`,
       tls: trustCa,
       env: {
-        SPINCYCLE_SERVER_TLS_CERT_FILE: pki.server.cert,
-        SPINCYCLE_SERVER_TLS_KEY_FILE: pki.server.key,
+        SPINCYCLE_SERVER_TLS_CERT_FILE: rmServer.cert,
+        SPINCYCLE_SERVER_TLS_KEY_FILE: rmServer.key,
         SPINCYCLE_JR_CLIENT_TLS_CA_FILE: pki.ca.cert,
         SPINCYCLE_AUTH_TOKENS_FILE: files.tokens,
         SPINCYCLE_AUTH_INTERNAL_TOKEN_FILE: files.internal,
@@ -289,5 +295,32 @@ describe('server TLS with a private CA, no client certificates; the JR uses the 
     const missing = await spinc(['find'], { ...env, SPINC_CA: join(files.dir, 'no-such-ca.pem') });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^spinc: cannot read the ca file .*no-such-ca\.pem \(from SPINC_CA\)/);
+  });
+
+  it('SIGHUP serves a new certificate on new connections; a key that does not match keeps the old one', async () => {
+    const other = makeTestPki();
+    const oldCa = harnessAgent(trustCa);
+    const newCa = harnessAgent({ ca: other.ca.cert });
+    expect((await http(rm.url, 'GET', '/health', undefined, {}, oldCa)).status).toBe(200);
+    copyFileSync(other.server.cert, rmServer.cert);
+    copyFileSync(other.server.key, rmServer.key);
+    rm.proc.kill('SIGHUP');
+    await until('the RM to serve the new certificate', () =>
+      http(rm.url, 'GET', '/health', undefined, {}, new HttpsAgent({ ca: readFileSync(other.ca.cert) })).then(
+        (a) => a.status,
+        () => undefined,
+      ),
+    );
+    expect(await refused(rm.url, new HttpsAgent({ ca: readFileSync(pki.ca.cert) }))).toMatch(
+      /unable to verify|self.signed|UNABLE_TO_GET_ISSUER/i,
+    );
+    // The old key with the new certificate: refused, the new pair stays.
+    copyFileSync(pki.server.key, rmServer.key);
+    rm.proc.kill('SIGHUP');
+    await until('the reload error', async () =>
+      /"message":"reload failed[^\n]*server\.tls/.test(rm.log) ? true : undefined,
+    );
+    expect((await http(rm.url, 'GET', '/health', undefined, {}, newCa)).status).toBe(200);
+    expect(rm.proc.exitCode).toBeNull();
   });
 });
