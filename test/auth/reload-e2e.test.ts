@@ -135,6 +135,30 @@ describe('SIGHUP re-reads the credential files', () => {
     expect(rmNew.status).toBeLessThan(300);
   });
 
+  it('a rotation with two tokens per file has no moment of 401: one side reloaded at a time, requests keep completing', async () => {
+    const current = 'a-rotated-internal-token-0123456789'; // left by the test above
+    const next = 'the-next-internal-token-0123456789';
+    const steps: Array<[ServiceProcess, string, string]> = [
+      // Both accept the new token, then both send it, then the old one goes.
+      [rm, files.internal, `${current}\n${next}\n`],
+      [jr, jrInternal, `${current}\n${next}\n`],
+      [rm, files.internal, `${next}\n${current}\n`],
+      [jr, jrInternal, `${next}\n${current}\n`],
+      [rm, files.internal, `${next}\n`],
+      [jr, jrInternal, `${next}\n`],
+    ];
+    for (const [svc, file, text] of steps) {
+      writeFileSync(file, text);
+      await hup(svc, reloaded(`${svc === rm ? 'auth' : 'rm_client'}.internal_token_file ${file}`));
+      expect((await runToEnd(rm.url, 'dep', { app: 'r' })).state).toBe(State.COMPLETE);
+    }
+    const internal = (token: string) => ({ 'X-Spincycle-Internal-Token': token });
+    expect((await http(jr.url, 'GET', '/api/v1/status/running', undefined, internal(current))).status).toBe(
+      401,
+    );
+    expect((await http(rm.url, 'POST', '/api/v1/job-logs', [], internal(current))).status).toBe(401);
+  });
+
   it('an unreadable or empty internal token file keeps the old token on both sides, logged with the file', async () => {
     rmSync(files.internal);
     writeFileSync(jrInternal, '\n');

@@ -17,7 +17,7 @@ import {
 import type { Express } from 'express';
 import { registerRoutes } from './api.js';
 import { InternalTokenGuard } from './auth.js';
-import { type JrConfig, readInternalToken } from './config.js';
+import { type JrConfig, readInternalToken, readInternalTokens } from './config.js';
 import { Heartbeat, type HeartbeatSink } from './heartbeat.js';
 import { JobSlots } from './job-slots.js';
 import { ProgressReporter } from './progress.js';
@@ -30,8 +30,8 @@ export interface AppDeps {
   logger: Logger;
   /** Base URL reported to the RM in `Location`. */
   baseUrl: () => string;
-  /** When set, `/api` calls must carry this token (X-Spincycle-Internal-Token), else 401. */
-  internalToken?: string | InternalTokenGuard;
+  /** When set, `/api` calls must carry this token, or one of these (X-Spincycle-Internal-Token), else 401. */
+  internalToken?: string | string[] | InternalTokenGuard;
 }
 
 /** The JR's express app: common edge (version header, JSON, 404/405, error mapping) plus the JR routes. */
@@ -41,9 +41,9 @@ export function buildApp(deps: AppDeps): Express {
     // Checked before the body is read.
     beforeBody: deps.internalToken
       ? [
-          (typeof deps.internalToken === 'string'
-            ? new InternalTokenGuard(deps.internalToken)
-            : deps.internalToken
+          (deps.internalToken instanceof InternalTokenGuard
+            ? deps.internalToken
+            : new InternalTokenGuard(deps.internalToken)
           ).handler,
         ]
       : [],
@@ -122,7 +122,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
     stopBudgetMs: opts.stopBudgetMs,
   });
   let baseUrl = '';
-  const guard = config.apiInternalToken ? new InternalTokenGuard(config.apiInternalToken) : undefined;
+  const guard = config.apiInternalTokens ? new InternalTokenGuard(config.apiInternalTokens) : undefined;
   const app = buildApp({
     registry,
     logger: logger.child({ component: 'api' }),
@@ -187,7 +187,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
     reloadSteps.push({
       // Unset auth.internal_token_file means the rm_client file again: a step of its own keeps the roles apart in the log.
       name: `auth.internal_token_file ${apiFile}`,
-      run: () => guard.setToken(readInternalToken(apiFile, apiKey)),
+      run: () => guard.setTokens(readInternalTokens(apiFile, apiKey)),
     });
   if (server.reloadTls)
     reloadSteps.push({

@@ -13,16 +13,19 @@ import type { RequestHandler } from 'express';
 export const INTERNAL_TOKEN_HEADER = 'x-spincycle-internal-token';
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
-/** The check of the internal token; `setToken` swaps the token for calls that arrive afterwards. */
+/**
+ * The check of the internal token: any of the given tokens (several during a
+ * rotation); `setTokens` swaps them for calls that arrive afterwards.
+ */
 export class InternalTokenGuard {
-  private want: Buffer;
+  private want: Buffer[];
 
-  constructor(token: string) {
-    this.want = digest(token);
+  constructor(tokens: string | readonly string[]) {
+    this.want = (typeof tokens === 'string' ? [tokens] : tokens).map(digest);
   }
 
-  setToken(token: string): void {
-    this.want = digest(token);
+  setTokens(tokens: readonly string[]): void {
+    this.want = tokens.map(digest);
   }
 
   readonly handler: RequestHandler = (req, _res, next) => {
@@ -34,7 +37,8 @@ export class InternalTokenGuard {
           'this Job Runner takes calls from Request Managers only: internal token required',
         ),
       );
-    if (!timingSafeEqual(digest(given), this.want))
+    const d = digest(given);
+    if (!this.want.some((w) => timingSafeEqual(d, w)))
       return next(new UnauthorizedError('invalid internal token'));
     next();
   };

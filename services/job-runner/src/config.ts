@@ -97,8 +97,8 @@ export interface JrConfig {
   rmTls: TlsFiles;
   /** Shared internal token sent to the RM (from `rm_client.internal_token_file`). */
   rmInternalToken: string | undefined;
-  /** Token callers of this JR's API must send (`auth.internal_token_file`, default the RM one); undefined: open. */
-  apiInternalToken: string | undefined;
+  /** Tokens callers of this JR's API may send, any of them (`auth.internal_token_file`, default the RM one); undefined: open. */
+  apiInternalTokens: string[] | undefined;
   jobsModule: string | undefined;
   maxConcurrentJobs: number;
   /** Most bytes kept of each job-log entry's stdout, stderr and error (the tail). */
@@ -136,17 +136,30 @@ function tlsFiles(values: JrConfigValues, prefix: 'server.tls' | 'rm_client.tls'
   return tls;
 }
 
-/** The internal token file's text without surrounding whitespace (as the RM reads its copy). */
-export function readInternalToken(file: string, key = 'rm_client.internal_token_file'): string {
+/**
+ * The tokens of an internal token file: one per line, blank lines and `#`
+ * comments skipped (as the RM reads its copy). Every one is accepted on this
+ * JR's API; the first is the one sent to the RM. Several make a rotation
+ * seamless (see docs/operations.md).
+ */
+export function readInternalTokens(file: string, key = 'rm_client.internal_token_file'): string[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError(`config: '${key}': cannot read ${file}: ${(err as Error).message}`);
   }
-  const token = text.trim();
-  if (token === '') throw new ConfigError(`config: '${key}': ${file} is empty`);
-  return token;
+  const tokens = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  if (tokens.length === 0) throw new ConfigError(`config: '${key}': ${file} is empty`);
+  return tokens;
+}
+
+/** The token this JR sends: the first of the file. */
+export function readInternalToken(file: string, key = 'rm_client.internal_token_file'): string {
+  return readInternalTokens(file, key)[0] as string;
 }
 
 /** A limit that must not be 0 (an unlimited one would let one entry sink a whole report call). */
@@ -181,10 +194,10 @@ export function resolveConfig(values: JrConfigValues): JrConfig {
     rmInternalToken: values['rm_client.internal_token_file']
       ? readInternalToken(values['rm_client.internal_token_file'])
       : undefined,
-    apiInternalToken: values['auth.internal_token_file']
-      ? readInternalToken(values['auth.internal_token_file'], 'auth.internal_token_file')
+    apiInternalTokens: values['auth.internal_token_file']
+      ? readInternalTokens(values['auth.internal_token_file'], 'auth.internal_token_file')
       : values['rm_client.internal_token_file']
-        ? readInternalToken(values['rm_client.internal_token_file'])
+        ? readInternalTokens(values['rm_client.internal_token_file'])
         : undefined,
     jobsModule: values['jobs.module']?.trim() || undefined,
     maxConcurrentJobs: values['jobs.max_concurrent'],

@@ -20,6 +20,8 @@ const tokenFile = join(dir, 'internal');
 const otherFile = join(dir, 'other');
 writeFileSync(tokenFile, `${TOKEN}\n`);
 writeFileSync(otherFile, 'another-token-abcdefghijklmnop\n');
+const twoFile = join(dir, 'two');
+writeFileSync(twoFile, `# rotating\n${TOKEN}\n\nnext-token-abcdefghijklmnop\n`);
 
 const raw = async (
   url: string,
@@ -43,7 +45,7 @@ describe('config', () => {
   it('the API token defaults to the token sent to the RM; auth.internal_token_file overrides it', () => {
     expect(loadJrConfig([], {}, { 'rm_client.internal_token_file': tokenFile })).toMatchObject({
       rmInternalToken: TOKEN,
-      apiInternalToken: TOKEN,
+      apiInternalTokens: [TOKEN],
     });
     expect(
       loadJrConfig(
@@ -51,10 +53,15 @@ describe('config', () => {
         {},
         { 'rm_client.internal_token_file': tokenFile, 'auth.internal_token_file': otherFile },
       ),
-    ).toMatchObject({ rmInternalToken: TOKEN, apiInternalToken: 'another-token-abcdefghijklmnop' });
+    ).toMatchObject({ rmInternalToken: TOKEN, apiInternalTokens: ['another-token-abcdefghijklmnop'] });
     expect(loadJrConfig([], {}, {})).toMatchObject({
       rmInternalToken: undefined,
-      apiInternalToken: undefined,
+      apiInternalTokens: undefined,
+    });
+    // A rotation: one token per line (comments skipped); all accepted, the first one sent.
+    expect(loadJrConfig([], {}, { 'rm_client.internal_token_file': twoFile })).toMatchObject({
+      rmInternalToken: TOKEN,
+      apiInternalTokens: [TOKEN, 'next-token-abcdefghijklmnop'],
     });
     expect(() => loadJrConfig([], {}, { 'rm_client.internal_token_file': join(dir, 'missing') })).toThrow(
       /'rm_client.internal_token_file': cannot read/,
@@ -91,6 +98,23 @@ describe('a JR with an internal token', () => {
     expect(jr.registry.list()).toEqual([]);
     expect((await fetch(`${jr.url}/health`)).status).toBe(200);
     expect(await (await fetch(`${jr.url}/version`)).text()).toBe('2.1.1');
+  });
+
+  it('accepts any token of a rotation, and only those', async () => {
+    const guarded = await startTestJr({ config: { 'auth.internal_token_file': twoFile } });
+    try {
+      for (const token of [TOKEN, 'next-token-abcdefghijklmnop'])
+        expect(
+          (await raw(guarded.url, 'GET', '/api/v1/status/running', { 'X-Spincycle-Internal-Token': token }))
+            .status,
+        ).toBe(200);
+      expect(
+        (await raw(guarded.url, 'GET', '/api/v1/status/running', { 'X-Spincycle-Internal-Token': 'nope' }))
+          .status,
+      ).toBe(401);
+    } finally {
+      await guarded.close();
+    }
   });
 
   it('runs chains for a caller with the token', async () => {

@@ -191,7 +191,7 @@ describe('JWT', () => {
 describe('Job Runner credentials', () => {
   const token = 'internal-token-0123456789';
   it('the internal token header: right → the JR, wrong → 401, missing → 401', async () => {
-    const i = new InternalAuth({ token });
+    const i = new InternalAuth({ tokens: [token] });
     expect(i.enabled).toBe(true);
     expect(i.verify(withHeaders({ 'x-spincycle-internal-token': token })).name).toBe('job-runner');
     await rejects401(
@@ -200,6 +200,19 @@ describe('Job Runner credentials', () => {
     );
     await rejects401(() => i.verify(withHeaders({ authorization: `Bearer ${token}` })), /for Job Runners/);
     expect(new InternalAuth().enabled).toBe(false);
+  });
+
+  it('several tokens (a rotation): each is accepted until a reload drops it', async () => {
+    const next = 'next-internal-token-0123456789';
+    const i = new InternalAuth({ tokens: [token, next] });
+    expect(i.verify(withHeaders({ 'x-spincycle-internal-token': token })).name).toBe('job-runner');
+    expect(i.verify(withHeaders({ 'x-spincycle-internal-token': next })).name).toBe('job-runner');
+    i.setTokens([next]);
+    expect(i.verify(withHeaders({ 'x-spincycle-internal-token': next })).name).toBe('job-runner');
+    await rejects401(
+      () => i.verify(withHeaders({ 'x-spincycle-internal-token': token })),
+      /^invalid internal token$/,
+    );
   });
 
   it('client certificates: any verified one, or only listed names', async () => {
@@ -250,12 +263,36 @@ describe('auth from config', () => {
       acls,
     );
     expect(a.summary).toMatchObject({ authentication: 'static tokens', internal: ['internal token'] });
+    // One token per line, comments skipped: all accepted, the first one sent to Job Runners.
+    const two = await authFromConfig(
+      cfg({
+        'auth.tokens_file': tokens(),
+        'auth.internal_token_file': file(
+          'two-int',
+          '# rotation\nfirst-token-0123456789\n\nsecond-token-0123456789\n',
+        ),
+      }),
+      acls,
+    );
+    expect(two.summary.internal).toEqual(['internal tokens (2)']);
+    expect(two.jrClientToken).toBe('first-token-0123456789');
+    for (const t of ['first-token-0123456789', 'second-token-0123456789'])
+      expect(two.internal.verify(withHeaders({ 'x-spincycle-internal-token': t })).name).toBe('job-runner');
   });
 
   it('internal token file checks', async () => {
     await expect(
       authFromConfig(cfg({ 'auth.internal_token_file': file('short-int', 'abc\n') }), acls),
     ).rejects.toThrow(/at least 16/);
+    await expect(
+      authFromConfig(cfg({ 'auth.internal_token_file': file('blank-int', '# only a comment\n\n') }), acls),
+    ).rejects.toThrow(/at least 16/);
+    await expect(
+      authFromConfig(
+        cfg({ 'auth.internal_token_file': file('spaced-int', 'internal token 0123456789\n') }),
+        acls,
+      ),
+    ).rejects.toThrow(/one token per line/);
     await expect(
       authFromConfig(cfg({ 'auth.internal_token_file': join(dir, 'missing') }), acls),
     ).rejects.toThrow(/cannot read/);

@@ -20,18 +20,33 @@ export const INTERNAL_TOKEN_HEADER = 'x-spincycle-internal-token';
 export const INTERNAL_DENIED =
   'this endpoint is for Job Runners: internal token or client certificate required';
 
-/** Read a token file: its text without surrounding whitespace; at least 16 characters. */
-export function readTokenFile(key: string, file: string): string {
+/**
+ * Read a token file: one token per line (blank lines and `#` comments are
+ * skipped), each at least 16 characters without whitespace. Several tokens
+ * make a rotation seamless: every listed token is accepted, the first one is
+ * the one sent (add the new token second everywhere and reload, then move it
+ * first and reload, then drop the old one).
+ */
+export function readTokenFile(key: string, file: string): string[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError(`${key}: cannot read ${file}: ${(err as Error).message}`);
   }
-  const token = text.trim();
-  if (token.length < 16) throw new ConfigError(`${key}: ${file} must hold a token of at least 16 characters`);
-  if (/\s/.test(token)) throw new ConfigError(`${key}: ${file} must hold one token (no whitespace inside)`);
-  return token;
+  const tokens = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  if (tokens.length === 0)
+    throw new ConfigError(`${key}: ${file} must hold a token of at least 16 characters`);
+  for (const token of tokens) {
+    if (token.length < 16)
+      throw new ConfigError(`${key}: ${file} must hold tokens of at least 16 characters`);
+    if (/\s/.test(token))
+      throw new ConfigError(`${key}: ${file} must hold one token per line (no whitespace inside)`);
+  }
+  return tokens;
 }
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
@@ -53,8 +68,8 @@ export function certificateNames(cert: {
 }
 
 export interface InternalAuthOptions {
-  /** The shared internal token. */
-  token?: string;
+  /** The shared internal tokens: any of them is accepted. */
+  tokens?: readonly string[];
   /** The server verifies client certificates (server TLS with a CA). */
   clientCerts?: boolean;
   /** Certificate names (CN or SAN) accepted as Job Runners; empty = any verified certificate. */
@@ -62,22 +77,22 @@ export interface InternalAuthOptions {
 }
 
 export class InternalAuth {
-  private tokenDigest: Buffer | undefined;
+  private tokenDigests: Buffer[];
   private readonly certNames: ReadonlySet<string>;
 
   constructor(private readonly opts: InternalAuthOptions = {}) {
-    this.tokenDigest = opts.token ? digest(opts.token) : undefined;
+    this.tokenDigests = (opts.tokens ?? []).map(digest);
     this.certNames = new Set(opts.certNames ?? []);
   }
 
-  /** Require this token from now on (a reload of the token file). */
-  setToken(token: string): void {
-    this.tokenDigest = digest(token);
+  /** Accept these tokens from now on (a reload of the token file). */
+  setTokens(tokens: readonly string[]): void {
+    this.tokenDigests = tokens.map(digest);
   }
 
   /** Whether internal endpoints need Job Runner credentials at all. */
   get enabled(): boolean {
-    return this.tokenDigest !== undefined || Boolean(this.opts.clientCerts);
+    return this.tokenDigests.length > 0 || Boolean(this.opts.clientCerts);
   }
 
   /** The Job Runner calling, or throws UnauthorizedError (401). */
@@ -91,9 +106,10 @@ export class InternalAuth {
       }
     }
     const given = req.headers[INTERNAL_TOKEN_HEADER];
-    if (this.tokenDigest && typeof given === 'string' && given !== '') {
+    if (this.tokenDigests.length > 0 && typeof given === 'string' && given !== '') {
       // Equal-length digests, compared in constant time.
-      if (timingSafeEqual(digest(given), this.tokenDigest)) return { name: 'job-runner', roles: [] };
+      const d = digest(given);
+      if (this.tokenDigests.some((t) => timingSafeEqual(d, t))) return { name: 'job-runner', roles: [] };
       throw new UnauthorizedError('invalid internal token');
     }
     throw new UnauthorizedError(INTERNAL_DENIED);

@@ -126,11 +126,11 @@ export async function authFromConfig(
   const clientCerts = Boolean(
     config['server.tls.cert_file'] && config['server.tls.key_file'] && config['server.tls.ca_file'],
   );
-  const internalToken = config['auth.internal_token_file']
+  const internalTokens = config['auth.internal_token_file']
     ? readTokenFile('auth.internal_token_file', config['auth.internal_token_file'])
     : undefined;
   const internal = new InternalAuth({
-    token: internalToken,
+    tokens: internalTokens,
     clientCerts,
     certNames: config['auth.internal_client_names'],
   });
@@ -144,9 +144,10 @@ export async function authFromConfig(
     );
 
   const jrClientFile = config['jr_client.internal_token_file'];
+  // The first token of the file is the one sent.
   const jrClientToken = jrClientFile
-    ? readTokenFile('jr_client.internal_token_file', jrClientFile)
-    : internalToken;
+    ? readTokenFile('jr_client.internal_token_file', jrClientFile)[0]
+    : internalTokens?.[0];
 
   const reloadSteps = (setJrClientToken: (token: string) => void): NamedStep[] => {
     const steps: NamedStep[] = [];
@@ -162,16 +163,17 @@ export async function authFromConfig(
       steps.push({
         name: `auth.internal_token_file ${internalFile}`,
         run: () => {
-          const token = readTokenFile('auth.internal_token_file', internalFile);
-          internal.setToken(token);
+          const tokens = readTokenFile('auth.internal_token_file', internalFile);
+          internal.setTokens(tokens);
           // Sent to Job Runners too unless jr_client.internal_token_file names another file.
-          if (!jrClientFile) setJrClientToken(token);
+          if (!jrClientFile) setJrClientToken(tokens[0] as string);
         },
       });
     if (jrClientFile)
       steps.push({
         name: `jr_client.internal_token_file ${jrClientFile}`,
-        run: () => setJrClientToken(readTokenFile('jr_client.internal_token_file', jrClientFile)),
+        run: () =>
+          setJrClientToken(readTokenFile('jr_client.internal_token_file', jrClientFile)[0] as string),
       });
     return steps;
   };
@@ -187,7 +189,9 @@ export async function authFromConfig(
       // Logged at start so an operator who wrote ACLs sees they need authentication to take effect.
       acls: aclsOff ? 'NOT enforced: no authentication is configured' : 'enforced',
       internal: [
-        ...(internalToken ? ['internal token'] : []),
+        ...(internalTokens
+          ? [internalTokens.length > 1 ? `internal tokens (${internalTokens.length})` : 'internal token']
+          : []),
         ...(clientCerts ? ['client certificate'] : []),
       ],
       adminRoles: config['auth.admin_roles'],
