@@ -258,13 +258,15 @@ async function main() {
 
   const ids = [];
   let submitting = true;
+  const faultCount = () => counts.faults.kill9 + counts.faults.sigterm + counts.faults.sigstop;
   const chaos = (async () => {
-    while (submitting && Date.now() < deadline) {
+    // The first three faults are one of each kind, and they all happen even when the
+    // requests are submitted faster than that (a short run on a fast machine).
+    while ((submitting || faultCount() < 3) && Date.now() < deadline) {
       await sleep(between(opt.chaosMin, opt.chaosMax));
-      if (!submitting) break;
+      if (!submitting && faultCount() >= 3) break;
       const jr = pick(jrs);
-      // The first three faults are one of each kind, so even a short run sees them all.
-      const n = counts.faults.kill9 + counts.faults.sigterm + counts.faults.sigstop;
+      const n = faultCount();
       const r = n < 3 ? [0.1, 0.6, 0.9][n] : rand();
       if (r < 0.45) {
         counts.faults.kill9++;
