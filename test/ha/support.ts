@@ -8,7 +8,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type JobLog, type Request, RmClient, State } from '@spincycle/protocol';
+import { isFinalState, type JobLog, type Request, RmClient, State, stateName } from '@spincycle/protocol';
 import mysql from 'mysql2/promise';
 import { expect } from 'vitest';
 import {
@@ -23,17 +23,6 @@ import {
 
 export const HA_SPECS = join(REPO_ROOT, 'test/ha/specs');
 export const HA_JOBS = join(REPO_ROOT, 'test/ha/fixtures/ha-jobs.mjs');
-export const FINAL: number[] = [State.COMPLETE, State.FAIL, State.STOPPED];
-export const NAMES = [
-  'UNKNOWN',
-  'PENDING',
-  'RUNNING',
-  'COMPLETE',
-  'FAIL',
-  'RESERVED',
-  'STOPPED',
-  'SUSPENDED',
-];
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -157,7 +146,7 @@ export function untilFinal(
     what,
     async () => {
       const r = await client.getRequest(id);
-      return FINAL.includes(r.state) ? r : undefined;
+      return isFinalState(r.state) ? r : undefined;
     },
     timeoutMs,
   );
@@ -191,7 +180,7 @@ export function tries(logs: JobLog[], name: string): string[] {
   return logs
     .filter((l) => l.name === name)
     .sort((a, b) => a.try - b.try)
-    .map((l) => `${l.try}:${NAMES[l.state]}`);
+    .map((l) => `${l.try}:${stateName(l.state)}`);
 }
 
 /** The pid a job's entry says it ran in (h-* jobs put `pid=N` in stdout). */

@@ -7,13 +7,13 @@
  * what the RM stored and on the JR's log.
  */
 import { join } from 'node:path';
-import { type JobLog, State } from '@spincycle/protocol';
+import { FINAL_STATES, type JobLog, State } from '@spincycle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, type System, startSystem, waitForState } from '../support/system.js';
 
 const SPECS = join(REPO_ROOT, 'test/jr/output-specs');
 const JOBS = join(REPO_ROOT, 'test/jr/fixtures/output-jobs.mjs');
-const FINAL: number[] = [State.COMPLETE, State.FAIL, State.STOPPED];
+const FINAL = [...FINAL_STATES];
 const CAP = 64 * 1024;
 const OUTPUT_JOBS = ['big', 'medium-1', 'medium-2', 'medium-3', 'medium-4', 'small-1', 'small-2', 'small-3'];
 

@@ -7,7 +7,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type JobLog, type Request, RmClient, State } from '@spincycle/protocol';
+import { FINAL_STATES, type JobLog, type Request, RmClient, State, stateName } from '@spincycle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   freePort,
@@ -22,7 +22,7 @@ import {
 
 const SPECS = join(REPO_ROOT, 'test/jr/specs');
 const JOBS = join(REPO_ROOT, 'services/job-runner/test/fixtures/test-jobs.mjs');
-const FINAL: number[] = [State.COMPLETE, State.FAIL, State.STOPPED];
+const FINAL = [...FINAL_STATES];
 
 async function until<T>(
   what: string,
@@ -38,13 +38,12 @@ async function until<T>(
   }
 }
 
-const NAMES = ['UNKNOWN', 'PENDING', 'RUNNING', 'COMPLETE', 'FAIL', 'RESERVED', 'STOPPED', 'SUSPENDED'];
 /** `try:STATE` of every log entry of the jobs named `name`, by try. */
 function tries(logs: JobLog[], name: string): string[] {
   return logs
     .filter((l) => l.name === name)
     .sort((a, b) => a.try - b.try)
-    .map((l) => `${l.try}:${NAMES[l.state]}`);
+    .map((l) => `${l.try}:${stateName(l.state)}`);
 }
 
 /** The job log once it holds one entry per finished job (logs are delivered before finish, so this is immediate). */
