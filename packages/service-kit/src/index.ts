@@ -4,3 +4,4 @@ export * from './logger.js';
 export * from './server.js';
 export * from './server-config.js';
 export * from './shutdown.js';
+export * from './token-file.js';

@@ -16,6 +16,7 @@ import {
   type TlsFiles,
   tlsFileKeys,
   tlsFilesFrom,
+  tokenLines,
 } from '@spincycle/service-kit';
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
@@ -149,10 +150,7 @@ export function readInternalTokens(file: string, key = 'rm_client.internal_token
   } catch (err) {
     throw new ConfigError(`config: '${key}': cannot read ${file}: ${(err as Error).message}`);
   }
-  const tokens = text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
+  const tokens = tokenLines(text);
   if (tokens.length === 0) throw new ConfigError(`config: '${key}': ${file} is empty`);
   return tokens;
 }

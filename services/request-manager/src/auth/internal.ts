@@ -10,7 +10,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import { UnauthorizedError } from '@spincycle/protocol';
-import { ConfigError } from '@spincycle/service-kit';
+import { ConfigError, tokenLines } from '@spincycle/service-kit';
 import type { Request as HttpRequest } from 'express';
 import type { Caller } from '../auth.js';
 
@@ -34,10 +34,7 @@ export function readTokenFile(key: string, file: string): string[] {
   } catch (err) {
     throw new ConfigError(`${key}: cannot read ${file}: ${(err as Error).message}`);
   }
-  const tokens = text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
+  const tokens = tokenLines(text);
   if (tokens.length === 0)
     throw new ConfigError(`${key}: ${file} must hold a token of at least 16 characters`);
   for (const token of tokens) {
