@@ -135,6 +135,20 @@ export function entryJsonBytes(e: JobLog): number {
   );
 }
 
+/** At least `entryJsonBytes(e)`, without encoding anything: a UTF-16 unit is at most 6 bytes of JSON (`\\u001f`). */
+function entryJsonBytesAtMost(e: JobLog): number {
+  const units =
+    e.requestId.length +
+    e.jobId.length +
+    e.name.length +
+    e.type.length +
+    e.error.length +
+    e.stdout.length +
+    e.stderr.length;
+  // 7 strings' quotes; 5 numbers of at most 24 characters each (nanosecond times, try, state, exit).
+  return ENTRY_JSON_OVERHEAD + 6 * units + 14 + 5 * 24;
+}
+
 function describe(err: unknown): string {
   if (err instanceof ApiError) return err.status ? `HTTP ${err.status}: ${err.message}` : err.message;
   return errorText(err);
@@ -444,9 +458,17 @@ export class Reporter implements ChainReporter {
       this.queue.length,
       this.head + Math.min(this.opts.maxBatch, this.segments[0] ?? Infinity),
     );
-    let bytes = 1;
+    // Most batches are far under the budget even by a generous bound: exact sizes (which
+    // encode every text) are only counted once the bound could pass it.
+    let bound = 1;
     let i = this.head;
     for (; i < end; i++) {
+      bound += entryJsonBytesAtMost(this.queue[i] as JobLog) + 1;
+      if (bound > this.opts.maxBatchBytes) break;
+    }
+    if (i === end) return this.queue.slice(this.head, end);
+    let bytes = 1;
+    for (i = this.head; i < end; i++) {
       bytes += entryJsonBytes(this.queue[i] as JobLog) + 1;
       if (bytes > this.opts.maxBatchBytes && i > this.head) break;
     }
