@@ -171,8 +171,10 @@ export const MAX_JSON_DEPTH = 512;
  * loosely; the parser rejects it next.
  */
 export function nestedDeeperThan(text: string, limit: number): boolean {
-  let depth = 0;
   const n = text.length;
+  // Deeper than `limit` takes more than `limit` opening brackets: most bodies are too short for it.
+  if (n <= limit) return false;
+  let depth = 0;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22) {
