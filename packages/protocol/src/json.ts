@@ -29,18 +29,6 @@ export function parseJsonText(text: string): unknown {
   return MAY_HOLD_BIG.test(text) ? parseJson(text) : JSON.parse(text);
 }
 
-const BIG = '\u0000big:';
-const BIG_RE = /"\\u0000big:(-?\d+)"/g;
-
-/** Bigints the replacer turned into marker strings during the current stringify. */
-let marked = 0;
-
-function replacer(_key: string, value: unknown): unknown {
-  if (typeof value !== 'bigint') return value;
-  marked++;
-  return BIG + value.toString();
-}
-
 /**
  * A body that is already JSON text (an archived chain, a stored SJC): the
  * clients send it as is, with no second serialisation or deep copy.
@@ -48,9 +36,6 @@ function replacer(_key: string, value: unknown): unknown {
 export class RawJson {
   constructor(readonly json: string) {}
 }
-
-/** Length of a marker string in JSON text (`"\u0000big:` and the closing quote) less its digits. */
-const MARK_CHARS = '"\\u0000big:"'.length;
 
 /** Stringify with bigints written as JSON integers. */
 export function stringifyJson(value: unknown): string {
@@ -61,13 +46,9 @@ export function stringifyJson(value: unknown): string {
   } catch (err) {
     if (!(err instanceof TypeError)) throw err;
   }
-  marked = 0;
-  const text = JSON.stringify(value, replacer);
-  if (marked === 0) return text;
-  const out = text.replace(BIG_RE, '$1');
-  // More markers than bigints: a caller's own string (a key or a value) looks like one, and
-  // replacing it would change it or break the JSON. Such values are written the slow, exact way.
-  return (text.length - out.length) / MARK_CHARS === marked ? out : (losslessStringify(value) as string);
+  // A bigint (JSON.stringify refuses them): lossless-json writes it as a plain integer. Rare:
+  // nanosecond times travel as decimal strings.
+  return losslessStringify(value) as string;
 }
 
 /** Coerce a wire nanosecond value (number, bigint or decimal string) to bigint. */

@@ -26,7 +26,7 @@ import {
   parseFinishRequest,
   parseJobLog,
   parseJobLogs,
-  parseJson,
+  parseJsonText,
   parseReportBatch,
   parseRequestProgress,
   parseRfc3339,
@@ -83,18 +83,9 @@ export interface FinalizeLostOptions {
   silentSince?: Date;
 }
 
-/** JSON text stored by us: JSON.parse unless it holds integers too big for a double. */
+/** JSON text stored by us (plain JSON.parse unless it may hold integers too big for a double). */
 export function parseStoredJson<T>(text: string): T {
-  return (/\d{16}/.test(text) ? parseJson(text) : JSON.parse(text)) as T;
-}
-
-/** JSON text; plain JSON.stringify (several times faster than a replacer) unless the value holds bigints. */
-export function fastStringify(value: unknown): string {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return stringifyJson(value);
-  }
+  return parseJsonText(text) as T;
 }
 
 function message(err: unknown): string {
@@ -192,7 +183,7 @@ export class RequestService {
       finished_jobs: 0,
       jr_url: target,
     };
-    const jobChainJson = fastStringify(chain);
+    const jobChainJson = stringifyJson(chain);
     const tSerialized = performance.now();
     await this.d.requests.create({
       row,
