@@ -92,7 +92,7 @@ describe('sleep: run', () => {
     job.stop();
     const t0 = performance.now();
     expect((await job.run({})).state).toBe(State.STOPPED);
-    expect(performance.now() - t0).toBeLessThan(100);
+    expect(performance.now() - t0).toBeLessThan(1000); // not the minute it was given
   });
 
   it('can run again on the same instance (JR retries)', async () => {

@@ -161,7 +161,8 @@ describe('POST /api/v1/job-chains validation (new chains)', () => {
     expect((await jr.sink.finished(id)).state).toBe(State.COMPLETE);
   });
 
-  it('validates a 7,000-job chain in a few milliseconds', () => {
+  // How fast is measured by the benchmark (pnpm bench), not here: a timed test fails on a busy machine.
+  it('validates a 7,000-job chain (wide fan-out and fan-in)', () => {
     const jobs = [{ id: 'b' }, { id: 'e' }];
     const edges: Record<string, string[]> = { b: [] };
     for (let h = 0; h < 1000; h++) {
@@ -171,16 +172,10 @@ describe('POST /api/v1/job-chains validation (new chains)', () => {
       Object.assign(edges, line(ids));
       edges[ids[6] as string] = ['e'];
     }
-    const body = JSON.stringify(makeChain('big', jobs, edges));
-    let best = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < 5; i++) {
-      const parsed = JSON.parse(body);
-      const t0 = performance.now();
-      const v = validateJobChain(parsed, 'new');
-      best = Math.min(best, performance.now() - t0);
-      expect(v.order).toHaveLength(7002);
-    }
-    expect(best).toBeLessThan(25);
+    const v = validateJobChain(JSON.parse(JSON.stringify(makeChain('big', jobs, edges))), 'new');
+    expect(v.order).toHaveLength(7002);
+    expect(v.order[0]).toBe(v.ids.indexOf('b'));
+    expect(v.order[7001]).toBe(v.ids.indexOf('e'));
   });
 });
 
