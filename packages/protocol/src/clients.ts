@@ -2,12 +2,14 @@
  * Typed clients for the three HTTP APIs. The RM, the JR, spinc and the tests all
  * use these; none of them calls axios directly.
  */
+import { ApiError } from './errors.js';
 import { type CallOptions, type ClientOptions, HttpClient } from './http.js';
-import type { RawJson } from './json.js';
+import { RawJson } from './json.js';
 import type {
   FinishOutcome,
   FinishRequest,
   JobChain,
+  JobChainBatchResult,
   JobLog,
   JobRunnerHeartbeat,
   JobRunnerHeartbeatReply,
@@ -239,6 +241,31 @@ export class JrClient {
   async startChain(chain: JobChain | RawJson): Promise<ChainAccepted> {
     const res = await this.http.call('POST', '/api/v1/job-chains', chain);
     return { jrURL: baseOfLocation(res.headers.location, this.baseURL) };
+  }
+
+  /**
+   * Send several new chains (their JSON texts) in one call. Resolves with one
+   * outcome per chain, in order; throws ApiError when the call itself fails
+   * (a 404/405 from a JR that predates the batch endpoint included).
+   */
+  async startChains(chainJsons: readonly string[]): Promise<JobChainBatchResult> {
+    const body = new RawJson(`{"chains":[${chainJsons.join(',')}]}`);
+    const res = await this.http.call<JobChainBatchResult>('POST', '/api/v1/job-chains/batch', body);
+    const data = res.data as Partial<JobChainBatchResult> | undefined;
+    const results = data?.results;
+    if (
+      !Array.isArray(results) ||
+      results.length !== chainJsons.length ||
+      !results.every((r) => typeof r?.requestId === 'string' && Number.isInteger(r.status))
+    )
+      throw new ApiError(
+        `POST ${this.baseURL}/api/v1/job-chains/batch: the answer does not hold one outcome per chain`,
+        // No status: like a network error, the chains may be tried on another JR.
+        undefined,
+        data,
+      );
+    const jrURL = typeof data?.jrURL === 'string' && data.jrURL !== '' ? data.jrURL : this.baseURL;
+    return { jrURL, results };
   }
 
   async resumeChain(sjc: SuspendedJobChain | RawJson): Promise<ChainAccepted> {

@@ -128,6 +128,33 @@ export interface ReportResult {
   finishes: Record<string, FinishOutcome>;
 }
 
+/**
+ * Our addition: several new chains in one call (`POST /api/v1/job-chains/batch`).
+ * An RM sends one when chains for the same JR pile up under load (a lone chain
+ * still goes to `POST /api/v1/job-chains`). Each chain is taken or refused on
+ * its own, exactly as the single call would.
+ */
+export interface JobChainBatch {
+  chains: JobChain[];
+}
+
+/**
+ * Fate of one chain of a JobChainBatch, with the status the single call would
+ * have answered: 200 taken, 400 invalid (message says why), 409 already on
+ * this JR, 503 the JR is shutting down.
+ */
+export interface ChainBatchOutcome {
+  requestId: string;
+  status: number;
+  message?: string;
+}
+
+/** The JR's answer to a JobChainBatch: its advertised base URL and one outcome per chain, in order. */
+export interface JobChainBatchResult {
+  jrURL: string;
+  results: ChainBatchOutcome[];
+}
+
 /** A partly run chain handed from a JR to the RM (reference §7.9). */
 export interface SuspendedJobChain {
   requestId: string;

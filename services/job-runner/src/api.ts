@@ -3,17 +3,26 @@
  * errors are thrown as the typed classes of @spincycle/protocol and mapped to
  * responses by service-kit's single error handler.
  */
-import { BadRequestError, ShuttingDownError } from '@spincycle/protocol';
+import {
+  BadRequestError,
+  type ChainBatchOutcome,
+  ShuttingDownError,
+  SpinCycleError,
+} from '@spincycle/protocol';
 import { sendJson } from '@spincycle/service-kit';
 import type { Express, Request, Response } from 'express';
 import { validateJobChain, validateSuspendedJobChain } from './chain-validation.js';
 import { type ChainRegistry, SHUTTING_DOWN_MESSAGE } from './registry.js';
+import type { Traverser } from './traverser.js';
 
 export interface ApiDeps {
   registry: ChainRegistry;
   /** Base URL this JR reports to the RM (scheme://host:port). */
   baseUrl: () => string;
 }
+
+/** Most chains one `POST /api/v1/job-chains/batch` may carry (an RM sends far fewer). */
+export const MAX_BATCH_CHAINS = 1000;
 
 function accepted(res: Response, baseUrl: string, requestId: string): void {
   res.setHeader('Location', `${baseUrl}/api/v1/job-chains/${encodeURIComponent(requestId)}`);
@@ -33,6 +42,36 @@ export function registerRoutes(app: Express, deps: ApiDeps): void {
     const t = registry.addNew(valid);
     accepted(res, deps.baseUrl(), t.requestId);
     t.start();
+  });
+
+  // Our addition: several new chains in one call (an RM under load). Each one is
+  // taken or refused on its own with the status the single call would answer.
+  app.post('/api/v1/job-chains/batch', (req: Request, res: Response) => {
+    refuseWhenDraining();
+    const body = req.body as { chains?: unknown } | undefined;
+    if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray(body.chains))
+      throw new BadRequestError("invalid JobChainBatch: body must be a JSON object with a 'chains' list");
+    const chains: unknown[] = body.chains;
+    if (chains.length > MAX_BATCH_CHAINS)
+      throw new BadRequestError(
+        `invalid JobChainBatch: ${chains.length} chains, at most ${MAX_BATCH_CHAINS} per call`,
+      );
+    const taken: Traverser[] = [];
+    const results = chains.map((chain): ChainBatchOutcome => {
+      const id = (chain as { requestId?: unknown } | null)?.requestId;
+      const requestId = typeof id === 'string' ? id : '';
+      try {
+        taken.push(registry.addNew(validateJobChain(chain, 'new')));
+        return { requestId, status: 200 };
+      } catch (err) {
+        // Never thrown: chains taken before this one must still start.
+        if (!(err instanceof SpinCycleError))
+          return { requestId, status: 500, message: `job chain not taken: ${String(err)}` };
+        return { requestId, status: err.httpStatus, message: err.message };
+      }
+    });
+    sendJson(res, 200, { jrURL: deps.baseUrl(), results });
+    for (const t of taken) t.start();
   });
 
   app.post('/api/v1/job-chains/resume', (req: Request, res: Response) => {

@@ -8,12 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import { JrClient, RawJson } from '@spincycle/protocol';
+import { ChainBatcher } from './chain-batcher.js';
 import type { LiveSnapshot } from './jr-liveness.js';
-
-/** Send a chain given as JSON text (no second serialisation). */
-export function startChainJson(jr: JrClient, chainJson: string) {
-  return jr.startChain(new RawJson(chainJson));
-}
 
 /** Send a suspended job chain given as JSON text. */
 export function resumeChainJson(jr: JrClient, sjcJson: string) {
@@ -151,6 +147,23 @@ export class JrPool {
         this.refreshing = false;
       },
     );
+  }
+
+  private readonly batchers = new Map<string, ChainBatcher>();
+
+  /**
+   * Send a new chain (its JSON text) to `jr`; resolves with the base URL of
+   * the JR that took it. Chains bound for the same JR at the same time share
+   * calls (see ChainBatcher).
+   */
+  startChain(jr: JrClient, chainJson: string): Promise<string> {
+    let b = this.batchers.get(jr.baseURL);
+    // A new client (a reloaded token) gets a new batcher; the old one drains what it holds.
+    if (b?.jr !== jr) {
+      b = new ChainBatcher(jr);
+      this.batchers.set(jr.baseURL, b);
+    }
+    return b.send(chainJson);
   }
 
   /** A client for the JR at `url` (where a request runs). */

@@ -47,7 +47,7 @@ import { type Authorizer, type Caller, requireAuthorized } from './auth.js';
 import type { RequestCatalog } from './catalog.js';
 import type { Db } from './db/data-source.js';
 import type { RequestRow } from './db/entities.js';
-import { type JrPool, startChainJson } from './jr-pool.js';
+import type { JrPool } from './jr-pool.js';
 import { lostJobEntries } from './lost.js';
 import type { JobLogStore } from './stores/job-log-store.js';
 import type { JrStore } from './stores/jr-store.js';
@@ -239,7 +239,7 @@ export class RequestService {
     const problems: string[] = [];
     for (const jr of candidates) {
       try {
-        return (await startChainJson(jr, chainJson)).jrURL;
+        return await this.d.jrs.startChain(jr, chainJson);
       } catch (err) {
         // 409: the JR already holds this chain (a retried POST whose first answer was lost).
         if (err instanceof ApiError && err.status === 409) return jr.baseURL;

@@ -11,9 +11,10 @@ import {
   toRfc3339,
   toRfc3339OrNull,
 } from '@spincycle/protocol';
+import { MicroBatcher, type Settled } from '@spincycle/service-kit';
 import type { EntityManager } from 'typeorm';
 import { type Db, dbDate } from '../db/data-source.js';
-import { RequestArchiveEntity, type RequestArgRow, RequestEntity, type RequestRow } from '../db/entities.js';
+import { RequestArchiveEntity, RequestEntity, type RequestRow } from '../db/entities.js';
 
 /** What the find endpoint filters on (already validated). */
 export interface FindFilter {
@@ -146,46 +147,93 @@ export type RequestPatch = Partial<
 >;
 
 export class RequestStore {
+  /**
+   * Creates that arrive while an insert is under way are stored together, in
+   * one transaction of multi-row INSERTs (a group commit): under load the
+   * database pays one commit for several requests, a lone create goes at once.
+   */
+  private readonly creates = new MicroBatcher<NewRequest, void>({
+    run: (reqs) => this.insertGroup(reqs),
+    maxInFlight: 1,
+    maxItems: 32,
+    // Keeps a group's statement well under max_allowed_packet; a bigger request goes alone.
+    sizeOf: (req) => req.jobChainJson.length + req.argsJson.length + req.createRequestJson.length,
+    maxSize: 4 * 1024 * 1024,
+  });
+
   constructor(private readonly db: Db) {}
 
   /** Insert the request, its archive and its searchable args in ONE transaction. */
-  async create(req: NewRequest): Promise<void> {
-    const id = req.row.request_id;
-    const argRows: RequestArgRow[] = [];
-    for (const [name, value] of Object.entries(req.givenArgs)) {
-      if (name.length > ARG_NAME_MAX) continue; // not findable; spec arg names are short
-      argRows.push({ request_id: id, name, value: argIndexValue(argText(value)) });
+  create(req: NewRequest): Promise<void> {
+    return this.creates.submit(req);
+  }
+
+  /**
+   * One transaction for all of `reqs`. If it fails and holds several, each is
+   * tried alone, so one bad request fails only its own create.
+   */
+  private async insertGroup(reqs: NewRequest[]): Promise<Settled<void>[]> {
+    try {
+      await this.db.txStatements(this.insertStatements(reqs));
+      return reqs.map(() => ({ ok: true, value: undefined }));
+    } catch (err) {
+      if (reqs.length === 1) throw err;
     }
-    // Hand-written SQL: on MySQL the whole transaction is one round trip (see Db.txStatements).
-    const r = req.row;
-    const statements = [
+    return Promise.all(
+      reqs.map((req) =>
+        this.db.txStatements(this.insertStatements([req])).then(
+          (): Settled<void> => ({ ok: true, value: undefined }),
+          (error: unknown): Settled<void> => ({ ok: false, error }),
+        ),
+      ),
+    );
+  }
+
+  /** Multi-row INSERTs of requests, archives and args (hand-written SQL: on MySQL the transaction is one round trip, see Db.txStatements). */
+  private insertStatements(reqs: NewRequest[]): Statement[] {
+    const requestParams: unknown[] = [];
+    const archiveParams: unknown[] = [];
+    const argParams: unknown[] = [];
+    let argRows = 0;
+    for (const req of reqs) {
+      const r = req.row;
+      const id = r.request_id;
+      requestParams.push(
+        id,
+        r.type,
+        r.state,
+        r.user,
+        r.created_at,
+        r.started_at,
+        r.finished_at,
+        r.total_jobs,
+        r.finished_jobs,
+        r.jr_url,
+      );
+      archiveParams.push(id, req.createRequestJson, req.argsJson, req.jobChainJson);
+      for (const [name, value] of Object.entries(req.givenArgs)) {
+        if (name.length > ARG_NAME_MAX) continue; // not findable; spec arg names are short
+        argParams.push(id, name, argIndexValue(argText(value)));
+        argRows++;
+      }
+    }
+    const statements: Statement[] = [
+      { sql: this.db.insertSql('requests', REQUEST_COLUMNS, reqs.length), params: requestParams },
       {
-        sql: this.db.insertSql('requests', REQUEST_COLUMNS, 1),
-        params: [
-          r.request_id,
-          r.type,
-          r.state,
-          r.user,
-          r.created_at,
-          r.started_at,
-          r.finished_at,
-          r.total_jobs,
-          r.finished_jobs,
-          r.jr_url,
-        ],
-      },
-      {
-        sql: this.db.insertSql('request_archives', ['request_id', 'create_request', 'args', 'job_chain'], 1),
-        params: [id, req.createRequestJson, req.argsJson, req.jobChainJson],
+        sql: this.db.insertSql(
+          'request_archives',
+          ['request_id', 'create_request', 'args', 'job_chain'],
+          reqs.length,
+        ),
+        params: archiveParams,
       },
     ];
-    if (argRows.length > 0) {
+    if (argRows > 0)
       statements.push({
-        sql: this.db.insertSql('request_args', ['request_id', 'name', 'value'], argRows.length),
-        params: argRows.flatMap((a) => [a.request_id, a.name, a.value]),
+        sql: this.db.insertSql('request_args', ['request_id', 'name', 'value'], argRows),
+        params: argParams,
       });
-    }
-    await this.db.txStatements(statements);
+    return statements;
   }
 
   async get(id: string): Promise<RequestRow | undefined> {
