@@ -114,11 +114,6 @@ export function requestJsonParts(req: Request, chainJson: string | undefined): s
   return [text.slice(0, at), chainJson, text.slice(at + CHAIN_TOKEN.length + 2)];
 }
 
-/** `requestJsonParts` as one text. */
-export function requestJson(req: Request, chainJson: string | undefined): string {
-  return requestJsonParts(req, chainJson).join('');
-}
-
 export class RequestService {
   private readonly log: Logger;
 
@@ -252,12 +247,7 @@ export class RequestService {
 
   // ---------------------------------------------------------------- reads
 
-  /** GET /requests/{id} as JSON text: with args and the creation-time JobChain. */
-  async getJson(id: string): Promise<string> {
-    return (await this.getJsonParts(id)).join('');
-  }
-
-  /** GET /requests/{id} as pieces of JSON text to write one after the other (see requestJsonParts). */
+  /** GET /requests/{id} (with args and the creation-time JobChain) as pieces of JSON text to write one after the other (see requestJsonParts). */
   async getJsonParts(id: string): Promise<string[]> {
     const full = await this.d.requests.getFull(id, true);
     if (!full) throw this.notFound(id);
@@ -735,13 +725,7 @@ export class RequestService {
     return row.state === f.state ? 'ok' : 'not_running';
   }
 
-  async listLogs(id: string): Promise<JobLog[]> {
-    const entries = await this.d.logs.list(id);
-    if (entries.length === 0 && !(await this.d.requests.get(id))) throw this.notFound(id);
-    return entries;
-  }
-
-  /** GET /requests/{id}/log as JSON text (the same as `listLogs` serialised, built directly). */
+  /** GET /requests/{id}/log as JSON text (JobLogStore.list serialised, built directly from the rows). */
   async listLogsJson(id: string): Promise<string> {
     const { json, count } = await this.d.logs.listJson(id);
     if (count === 0 && !(await this.d.requests.get(id))) throw this.notFound(id);
