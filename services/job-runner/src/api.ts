@@ -11,7 +11,7 @@ import {
 } from '@spincycle/protocol';
 import { sendJson } from '@spincycle/service-kit';
 import type { Express, Request, Response } from 'express';
-import { validateJobChain, validateSuspendedJobChain } from './chain-validation.js';
+import { isObject, validateJobChain, validateSuspendedJobChain } from './chain-validation.js';
 import { type ChainRegistry, SHUTTING_DOWN_MESSAGE } from './registry.js';
 import type { Traverser } from './traverser.js';
 
@@ -48,10 +48,9 @@ export function registerRoutes(app: Express, deps: ApiDeps): void {
   // taken or refused on its own with the status the single call would answer.
   app.post('/api/v1/job-chains/batch', (req: Request, res: Response) => {
     refuseWhenDraining();
-    const body = req.body as { chains?: unknown } | undefined;
-    if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray(body.chains))
+    const chains = isObject(req.body) ? req.body.chains : undefined;
+    if (!Array.isArray(chains))
       throw new BadRequestError("invalid JobChainBatch: body must be a JSON object with a 'chains' list");
-    const chains: unknown[] = body.chains;
     if (chains.length > MAX_BATCH_CHAINS)
       throw new BadRequestError(
         `invalid JobChainBatch: ${chains.length} chains, at most ${MAX_BATCH_CHAINS} per call`,

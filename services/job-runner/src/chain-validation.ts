@@ -33,7 +33,8 @@ export interface ValidSuspendedChain extends ValidChain {
 
 export type ChainKind = 'new' | 'existing';
 
-function isObject(v: unknown): v is Record<string, unknown> {
+/** A JSON object (not null, not a list). */
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
