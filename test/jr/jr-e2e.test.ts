@@ -306,13 +306,15 @@ describe('the RM goes away for a while', () => {
     const jr = await startJr({ rmUrl: rm.url, jobsModule: JOBS, port: jrPort });
     try {
       const client = new RmClient({ baseURL: rm.url, retry: { attempts: 1 } });
-      const created = await client.createRequest('jr-sleep', { ms: '800' });
+      // The nap outlasts the RM's shutdown by far (on a busy machine the running status may see it
+      // late and the shutdown may be slow), so its entry and the finish meet an RM that is gone.
+      const created = await client.createRequest('jr-sleep', { ms: '3000' });
       await until('the nap to run', async () =>
         (await client.runningStatus(created.id)).jobs.some((j) => j.name === 'nap'),
       );
       await rm.stop('SIGTERM');
       // the chain finishes while the RM is down
-      await new Promise((r) => setTimeout(r, 1500));
+      await new Promise((r) => setTimeout(r, 3500));
       rm = await startRm(rmOpts);
       const done = await waitForState(client, created.id, FINAL, 30_000);
       expect(done.state).toBe(State.COMPLETE);
