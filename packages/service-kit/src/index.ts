@@ -1,4 +1,5 @@
 export * from './config.js';
+export * from './heap.js';
 export * from './http-app.js';
 export * from './logger.js';
 export * from './micro-batcher.js';

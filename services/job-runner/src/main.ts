@@ -3,12 +3,19 @@
  * builds the JR, serves HTTP, and on SIGTERM/SIGINT suspends every chain
  * back to the RM before exiting; SIGHUP re-reads the token and TLS files.
  */
-import { ConfigError, createLogger, redactConfig, ShutdownManager } from '@spincycle/service-kit';
+import {
+  ConfigError,
+  createLogger,
+  limitHeapGrowth,
+  redactConfig,
+  ShutdownManager,
+} from '@spincycle/service-kit';
 import { startJobRunner } from './app.js';
 import { JR_CONFIG_SCHEMA, loadJrConfig } from './config.js';
 import { errorText } from './runner.js';
 
 async function main(): Promise<void> {
+  limitHeapGrowth();
   let config: ReturnType<typeof loadJrConfig>;
   try {
     config = loadJrConfig(process.argv.slice(2), process.env);

@@ -8,7 +8,13 @@
  *   node dist/main.js hash-token --new       a new random token and its hash
  */
 import 'reflect-metadata';
-import { ConfigError, createLogger, describeConfig, ShutdownManager } from '@spincycle/service-kit';
+import {
+  ConfigError,
+  createLogger,
+  describeConfig,
+  limitHeapGrowth,
+  ShutdownManager,
+} from '@spincycle/service-kit';
 import { hashToken, newToken } from './auth/tokens.js';
 import { SpecsError } from './catalog.js';
 import { loadRmConfig, RM_CONFIG_SCHEMA, type RmConfig, redactRmConfig } from './config.js';
@@ -49,6 +55,7 @@ async function main(argv: string[]): Promise<number> {
     );
     return 0;
   }
+  if (command === 'serve') limitHeapGrowth();
   let config: RmConfig;
   try {
     config = loadRmConfig({ file });
