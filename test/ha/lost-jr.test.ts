@@ -2,13 +2,15 @@
  * Fault test 1: a Job Runner that dies (kill -9) or is cut off. Its RUNNING
  * requests are failed by the sweeper within lease + sweep interval, with the
  * explanation in their job log; stop and status/running work meanwhile; a JR
- * that comes back after its lease expired drops those chains. Real RM and JR
- * processes on MariaDB.
+ * that comes back after its lease expired drops those chains; one restarted on
+ * the same address gets its old process's requests failed at its first
+ * heartbeat, not a lease later. Real RM and JR processes on MariaDB.
  */
 import { type JobLog, RmClient, State } from '@spincycle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type ServiceProcess } from '../support/system.js';
 import {
+  allFinal,
   logProblems,
   newLedger,
   readLedger,
@@ -143,5 +145,53 @@ describe('a Job Runner that dies', () => {
       expect(req.jrURL).toBe(jr.url);
       expect(jr.log).toContain('dropping the chain');
     }
+  }, 60_000);
+});
+
+describe('a Job Runner restarted on the same address after kill -9', () => {
+  let rm: ServiceProcess;
+  let client: RmClient;
+  const jrs: ServiceProcess[] = [];
+  const ledger = newLedger();
+
+  beforeAll(async () => {
+    const port = await freePort();
+    // A long lease: whatever fails these requests in this test, it is not the sweeper.
+    rm = await startHaRm({ jrUrl: `http://127.0.0.1:${port}`, env: { SPINCYCLE_JR_LEASE: '60s' } });
+    client = new RmClient({ baseURL: rm.url, retry: { attempts: 1 } });
+    jrs.push(await startHaJr({ rmUrl: rm.url, ledger, port }));
+  });
+  afterAll(async () => {
+    for (const j of jrs) await j.stop('SIGKILL');
+    await rm?.stop();
+  });
+
+  it("its old process's requests FAIL at the new process's first heartbeat, the reason naming the restart; the new process takes new requests", async () => {
+    const old = jrs[0] as ServiceProcess;
+    const a = await client.createRequest('ha-nap', { ms: '60000' });
+    const b = await client.createRequest('ha-nap', { ms: '60000' });
+    await until('a heartbeat naming both chains', async () =>
+      (await client.jobRunners()).some((j) => j.jrURL === old.url && j.live && j.chains === 2),
+    );
+    const before = (await client.jobRunners()).find((j) => j.jrURL === old.url)?.instance;
+    await old.stop('SIGKILL');
+    const port = Number(new URL(old.url).port);
+    const fresh = await startHaJr({ rmUrl: rm.url, ledger, port });
+    jrs.push(fresh);
+    expect(fresh.url).toBe(old.url);
+    const failed = await allFinal(client, [a, b], 20_000);
+    for (const r of failed) {
+      expect(r.state).toBe(State.FAIL);
+      expect(r.finishedAt).not.toBeNull();
+      const nap = (await client.getJobLogs(r.id)).find((l) => l.name === 'nap');
+      expect(nap).toMatchObject({ try: 1, state: State.FAIL });
+      expect(nap?.error).toContain(`Job Runner ${old.url} was lost: it restarted at`);
+      expect(nap?.error).toContain(`instance ${before}`);
+      expect(await logProblems(client, r)).toEqual([]);
+    }
+    const runners = await client.jobRunners();
+    expect(runners.find((j) => j.jrURL === old.url)?.instance).not.toBe(before);
+    const next = await client.createRequest('ha-nap', { ms: '10', afterMs: '10' });
+    expect((await untilFinal(client, next.id, 20_000)).state).toBe(State.COMPLETE);
   }, 60_000);
 });

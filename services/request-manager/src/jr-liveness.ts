@@ -21,7 +21,7 @@ import {
   ValidationError,
 } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
-import type { JrStore } from './stores/jr-store.js';
+import type { JobRunnerRow, JrStore } from './stores/jr-store.js';
 import type { RequestStore } from './stores/request-store.js';
 
 export interface LivenessDeps {
@@ -30,6 +30,34 @@ export interface LivenessDeps {
   logger: Logger;
   /** This RM's instance id (recorded with the heartbeat, for operators). */
   rmHost: string;
+  /** Fails a request whose JR was lost (RequestService.finalizeLost); without it, restarts wait for the sweeper. */
+  finalizeLost?: (
+    id: string,
+    jrUrl: string,
+    state: number,
+    reason: string,
+    opts: { explain: boolean; held?: HeldChain['jobs'] },
+  ) => Promise<boolean>;
+}
+
+/**
+ * The chains a JR lost by restarting on the same address: those its previous
+ * process held at its last heartbeat and the new process does not hold. Only
+ * when that is certain: the previous process was another instance, it did not
+ * announce a shutdown (a draining JR hands its chains back, and one may already
+ * be resumed on the new process), and it was last heard of before the new
+ * process started (two live processes wrongly advertising one URL never count).
+ */
+export function chainsLostByRestart(
+  prev: Pick<JobRunnerRow, 'instance' | 'draining' | 'last_seen' | 'held'> | undefined,
+  hb: Pick<JobRunnerHeartbeat, 'instance' | 'startedAt' | 'requests'>,
+): HeldChain[] {
+  if (!prev || prev.instance === '' || hb.instance === '' || prev.instance === hb.instance) return [];
+  if (prev.draining) return [];
+  const started = hb.startedAt ? parseRfc3339(hb.startedAt) : undefined;
+  if (!started || prev.last_seen.getTime() > started.getTime()) return [];
+  const holds = new Set(hb.requests.map((r) => r.requestId));
+  return prev.held.filter((h) => !holds.has(h.requestId));
 }
 
 /** Live JRs as the pool sees them: URL → chains held and whether it takes new ones. */
@@ -131,6 +159,7 @@ export class JobRunnerLiveness {
     }
     const dropped = new Set(drop);
     const held = hb.requests.filter((r) => !dropped.has(r.requestId));
+    const prev = this.d.finalizeLost ? await this.d.jrStore.get(me) : undefined;
     await this.d.jrStore.put({
       jr_url: me,
       instance: hb.instance,
@@ -147,7 +176,47 @@ export class JobRunnerLiveness {
         requestIds: drop.slice(0, 20),
         count: drop.length,
       });
+    const lost = chainsLostByRestart(prev, hb);
+    if (lost.length > 0 && prev) await this.failLostByRestart(me, prev, hb, lost);
     return { drop, leaseMs: this.leaseMs };
+  }
+
+  /**
+   * A JR restarted on the same address (a crash, kill -9, an OOM kill, a host
+   * reboot) lost the chains its previous process held: fail them now instead of
+   * after a lease of watching (finalizeLost only touches requests still RUNNING
+   * there, so a finish that landed meanwhile wins).
+   */
+  private async failLostByRestart(
+    jrUrl: string,
+    prev: JobRunnerRow,
+    hb: JobRunnerHeartbeat,
+    lost: HeldChain[],
+  ): Promise<void> {
+    const finalize = this.d.finalizeLost;
+    if (!finalize) return;
+    const since = prev.started_at ? ` (up since ${prev.started_at.toISOString()})` : '';
+    const reason = `Job Runner ${jrUrl} was lost: it restarted at ${hb.startedAt} (instance ${prev.instance}${since}, now ${hb.instance}) and its chain went with the old process`;
+    let failed = 0;
+    for (const h of lost) {
+      try {
+        if (await finalize(h.requestId, jrUrl, State.FAIL, reason, { explain: true, held: h.jobs })) failed++;
+      } catch (err) {
+        // The sweeper fails it after a lease instead.
+        this.log.error('failing a request of a restarted Job Runner failed', {
+          requestId: h.requestId,
+          jrURL: jrUrl,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
+    this.log.warn('a Job Runner restarted on the same address: failed the requests its old process held', {
+      jrURL: jrUrl,
+      previousInstance: prev.instance,
+      instance: hb.instance,
+      failed,
+      heldBefore: lost.length,
+    });
   }
 
   /** GET /api/v1/job-runners. */

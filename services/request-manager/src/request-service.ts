@@ -520,10 +520,14 @@ export class RequestService {
     }
     const text = stringifyJson(sjc);
     const now = new Date();
+    // The JR that hands the chain back is stopping: say so on its row, so that a new process on
+    // its address is never taken for a crashed one that lost this chain (jr-liveness.ts).
+    const jrUrl = this.d.jrStore ? (await this.d.requests.statesOf([id])).get(id)?.jrUrl : undefined;
     const ok = await this.d.db.tx(async (m) => {
       if (!(await this.d.requests.transition(id, State.RUNNING, { state: State.SUSPENDED, jr_url: null }, m)))
         return false;
       await this.d.sjcs.putIn(m, id, text, now);
+      if (jrUrl) await this.d.jrStore?.markDrainingIn(m, jrUrl);
       return true;
     });
     if (!ok) throw await this.invalidState(id, 'RUNNING');

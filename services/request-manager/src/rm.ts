@@ -124,7 +124,13 @@ export async function createRequestManager(
     jrLeaseMs: config['jr.lease'],
   });
   const liveness = new JobRunnerLiveness(
-    { requests, jrStore, logger, rmHost: instanceId },
+    {
+      requests,
+      jrStore,
+      logger,
+      rmHost: instanceId,
+      finalizeLost: (id, jrUrl, state, reason, o) => service.finalizeLost(id, jrUrl, state, reason, o),
+    },
     config['jr.lease'],
   );
   // Several JR URLs: send new chains to live JRs with the fewest chains.

@@ -200,6 +200,108 @@ describe.each(DB_KINDS)('Job Runner liveness on %s', (kind) => {
       expect((await requests.get(id))?.jr_url).toBe(other);
     });
 
+    it('a JR restarted on the same address: the chains its old process held FAIL at its first heartbeat, with the reason on their running jobs; the others stay RUNNING', async () => {
+      const [a, b, c, d] = [await running(), await running(), await running(), await running()];
+      const chain = await t.client.getJobChain(a);
+      const first = Object.values(chain.jobs).find((j) => j.name === 'first');
+      const at = Date.now();
+      await heartbeat({
+        instance: 'old-1',
+        startedAt: new Date(at - 60_000).toISOString(),
+        requests: [
+          { requestId: a, jobs: [{ jobId: first?.id ?? '', name: 'first', type: 'noop', try: 1 }] },
+          { requestId: b, jobs: [] },
+          { requestId: c, jobs: [] },
+        ],
+      });
+      await seenAt(jr.url, at - 2000);
+      // c finished just before the crash (its finish got through); d was sent to the new process.
+      await t.internal.finish({
+        requestId: c,
+        state: State.COMPLETE,
+        finishedAt: new Date().toISOString(),
+        finishedJobs: 6,
+      });
+      const reply = await heartbeat({
+        instance: 'new-1',
+        startedAt: new Date(at - 1000).toISOString(),
+        requests: [{ requestId: d, jobs: [] }],
+      });
+      expect(reply.drop).toEqual([]);
+      expect((await t.client.getRequest(a)).state).toBe(State.FAIL);
+      expect((await t.client.getRequest(b)).state).toBe(State.FAIL);
+      expect((await t.client.getRequest(c)).state).toBe(State.COMPLETE);
+      expect((await t.client.getRequest(d)).state).toBe(State.RUNNING);
+      const lost = (await t.client.getJobLogs(a)).filter((l) => l.state === State.FAIL);
+      expect(lost).toHaveLength(1);
+      expect(lost[0]).toMatchObject({ jobId: first?.id, name: 'first', try: 1 });
+      expect(lost[0]?.error).toContain(`Job Runner ${jr.url} was lost: it restarted at`);
+      expect(lost[0]?.error).toContain('instance old-1');
+      expect((await jrStore.get(jr.url))?.instance).toBe('new-1');
+      await t.rm.service.finalizeLost(d, jr.url, State.STOPPED, 'test cleanup');
+    });
+
+    it('no FAIL at a new instance when the old process was shutting down, was heard after the new one started (two processes on one URL), or when the instance is the same', async () => {
+      const at = Date.now();
+      const old = (id: string, over: Partial<JobRunnerHeartbeat> = {}) =>
+        heartbeat({
+          instance: 'old-2',
+          startedAt: new Date(at - 60_000).toISOString(),
+          requests: [{ requestId: id, jobs: [] }],
+          ...over,
+        });
+      const fresh = (instance: string) =>
+        heartbeat({ instance, startedAt: new Date(at - 1000).toISOString(), requests: [] });
+      // Shutting down: it said so in a heartbeat.
+      const a = await running();
+      await old(a, { draining: true });
+      await seenAt(jr.url, at - 2000);
+      await fresh('new-2');
+      // Still up when the other process started.
+      const b = await running();
+      await old(b);
+      await fresh('new-3');
+      // Same process.
+      const c = await running();
+      await old(c);
+      await seenAt(jr.url, at - 2000);
+      await old(c, { requests: [] });
+      for (const id of [a, b, c]) {
+        expect((await t.client.getRequest(id)).state).toBe(State.RUNNING);
+        await t.rm.service.finalizeLost(id, jr.url, State.STOPPED, 'test cleanup');
+      }
+    });
+
+    it('a chain handed back (suspend) marks its JR as shutting down, so a new process there fails nothing', async () => {
+      const id = await running();
+      const other = await running();
+      const at = Date.now();
+      await heartbeat({
+        instance: 'old-3',
+        startedAt: new Date(at - 60_000).toISOString(),
+        requests: [
+          { requestId: id, jobs: [] },
+          { requestId: other, jobs: [] },
+        ],
+      });
+      await seenAt(jr.url, at - 2000);
+      const chain = await t.client.getJobChain(id);
+      await t.internal.suspend({
+        requestId: id,
+        jobChain: chain,
+        totalJobTries: {},
+        latestRunJobTries: {},
+        sequenceTries: {},
+      });
+      expect((await jrStore.get(jr.url))?.draining).toBe(true);
+      // Resumed on the new process on the same address before its first heartbeat names it.
+      await requests.patchIf(id, State.SUSPENDED, { state: State.RUNNING, jr_url: jr.url });
+      await heartbeat({ instance: 'new-4', startedAt: new Date(at - 1000).toISOString(), requests: [] });
+      expect((await t.client.getRequest(id)).state).toBe(State.RUNNING);
+      expect((await t.client.getRequest(other)).state).toBe(State.RUNNING);
+      for (const r of [id, other]) await t.rm.service.finalizeLost(r, jr.url, State.STOPPED, 'test cleanup');
+    });
+
     it('a bad heartbeat is a 400', async () => {
       const res = await call(t.url, 'PUT', '/api/v1/job-runners/heartbeat', { jrURL: 'not a url' });
       expect(res.status).toBe(400);

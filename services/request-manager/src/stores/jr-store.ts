@@ -3,6 +3,7 @@
  * One row per advertised JR URL; a heartbeat replaces the row's contents.
  */
 import type { HeldChain } from '@spincycle/protocol';
+import type { EntityManager } from 'typeorm';
 import { type Db, dbDate } from '../db/data-source.js';
 
 export interface JobRunnerRow {
@@ -76,6 +77,14 @@ export class JrStore {
       );
       if (inserted === 0) await this.db.exec(m, update, [...set, row.jr_url]);
     });
+  }
+
+  /**
+   * Mark a JR as shutting down (in the caller's transaction): it handed a chain back, which a
+   * JR only does when it stops. Its heartbeats say so too, but one may not have arrived.
+   */
+  async markDrainingIn(m: EntityManager, jrUrl: string): Promise<void> {
+    await this.db.exec(m, 'UPDATE `job_runners` SET `draining` = 1 WHERE `jr_url` = ?', [jrUrl]);
   }
 
   /** Every JR row; `held` only when asked (it can be large). */
