@@ -59,9 +59,19 @@ describe('mutual TLS between RM and JR, client certificates required', () => {
   let aliceTls: HarnessTls;
   let alice: HttpsAgent;
 
+  /** The services' own copies of their client certificates (the SIGHUP test replaces them). */
+  let rmCert: { cert: string; key: string };
+  let jrCert: { cert: string; key: string };
+
   beforeAll(async () => {
-    const rmCert = pki.client('request-manager');
-    const jrCert = pki.client('job-runner');
+    const copy = (pair: { cert: string; key: string }, name: string) => {
+      const own = { cert: join(files.dir, `${name}.crt`), key: join(files.dir, `${name}.key`) };
+      copyFileSync(pair.cert, own.cert);
+      copyFileSync(pair.key, own.key);
+      return own;
+    };
+    rmCert = copy(pki.client('request-manager'), 'rm-client');
+    jrCert = copy(pki.client('job-runner'), 'jr-client');
     aliceTls = { ca: pki.ca.cert, ...pki.client('alice') };
     alice = harnessAgent(aliceTls);
     const [rmPort, jrPort] = [await freePort(), await freePort()];
@@ -82,6 +92,7 @@ describe('mutual TLS between RM and JR, client certificates required', () => {
         SPINCYCLE_JR_CLIENT_TLS_CERT_FILE: rmCert.cert,
         SPINCYCLE_JR_CLIENT_TLS_KEY_FILE: rmCert.key,
         SPINCYCLE_JR_CLIENT_TLS_CA_FILE: pki.ca.cert,
+        LOG_LEVEL: 'info',
       },
     });
     jr = await startJr({
@@ -95,6 +106,8 @@ describe('mutual TLS between RM and JR, client certificates required', () => {
         SPINCYCLE_RM_CLIENT_TLS_CERT_FILE: jrCert.cert,
         SPINCYCLE_RM_CLIENT_TLS_KEY_FILE: jrCert.key,
         SPINCYCLE_RM_CLIENT_TLS_CA_FILE: pki.ca.cert,
+        SPINCYCLE_HEARTBEAT_INTERVAL: '300ms',
+        LOG_LEVEL: 'info',
       },
     });
     expect(rm.url).toMatch(/^https:/);
@@ -114,27 +127,73 @@ describe('mutual TLS between RM and JR, client certificates required', () => {
     expect((logs as unknown[]).length).toBe(r.totalJobs);
   });
 
-  it('status/running reaches the JR over mutual TLS', async () => {
+  type Status = { jobs: Array<{ requestId: string; name: string }>; unreachable?: Array<{ jrURL: string }> };
+  const runningStatus = async () =>
+    (await http(rm.url, 'GET', '/api/v1/status/running', undefined, as('dev'), alice)).json as Status;
+  const stop = async (id: string) =>
+    (await http(rm.url, 'PUT', `/api/v1/requests/${id}/stop`, undefined, as('dep'), alice)).status;
+
+  /** A request whose `nap` job runs for `ms`, once status/running shows it; with that status. */
+  async function napping(ms: string): Promise<{ id: string; status: Status }> {
     const res = await http(
       rm.url,
       'POST',
       '/api/v1/requests',
-      { type: 'deploy', args: { app: 'slow', ms: '3000' } },
+      { type: 'deploy', args: { app: 'slow', ms } },
       as('dep'),
       alice,
     );
     const id = (res.json as { id: string }).id;
     const status = await until('the sleep job to run', async () => {
-      const s = (await http(rm.url, 'GET', '/api/v1/status/running', undefined, as('dev'), alice)).json as {
-        jobs: Array<{ requestId: string; name: string }>;
-        unreachable?: unknown[];
-      };
+      const s = await runningStatus();
       return s.jobs.some((j) => j.requestId === id && j.name === 'nap') ? s : undefined;
     });
+    return { id, status };
+  }
+
+  it('status/running reaches the JR over mutual TLS', async () => {
+    const { id, status } = await napping('3000');
     expect(status.unreachable ?? []).toEqual([]);
-    expect(
-      (await http(rm.url, 'PUT', `/api/v1/requests/${id}/stop`, undefined, as('dep'), alice)).status,
-    ).toBe(200);
+    expect(await stop(id)).toBe(200);
+  });
+
+  it('SIGHUP: new client certificates take effect for new calls, RM → JR and JR → RM', async () => {
+    const { id } = await napping('60000');
+    const napRuns = async () =>
+      (await runningStatus()).jobs.some((j) => j.requestId === id) ? true : undefined;
+    const swap = (own: { cert: string; key: string }, to: { cert: string; key: string }) => {
+      copyFileSync(to.cert, own.cert);
+      copyFileSync(to.key, own.key);
+    };
+    const hupUntil = async (svc: ServiceProcess, what: RegExp) => {
+      const seen = svc.log.match(new RegExp(what, 'g'))?.length ?? 0;
+      svc.proc.kill('SIGHUP');
+      await until(`${svc.name} to log ${what}`, async () =>
+        (svc.log.match(new RegExp(what, 'g'))?.length ?? 0) > seen ? true : undefined,
+      );
+    };
+    const good = { rm: pki.client('request-manager'), jr: pki.client('job-runner') };
+
+    // RM → JR: a certificate from a CA the JR does not trust makes it unreachable; the right one mends it.
+    swap(rmCert, pki.rogue.client);
+    await hupUntil(rm, /"message":"reloaded"[^\n]*jr_client\.tls/);
+    expect((await runningStatus()).unreachable?.map((u) => u.jrURL)).toEqual([jr.url]);
+    swap(rmCert, good.rm);
+    await hupUntil(rm, /"message":"reloaded"[^\n]*jr_client\.tls/);
+    expect(await napRuns()).toBe(true);
+
+    // JR → RM: its heartbeats are refused with the wrong certificate and get through again with the right one.
+    swap(jrCert, pki.rogue.client);
+    await hupUntil(jr, /"message":"reloaded"[^\n]*rm_client\.tls/);
+    const failures = jr.log.match(/heartbeat to the RM failed/g)?.length ?? 0;
+    await until('a heartbeat to fail', async () =>
+      (jr.log.match(/heartbeat to the RM failed/g)?.length ?? 0) > failures ? true : undefined,
+    );
+    swap(jrCert, good.jr);
+    await hupUntil(jr, /heartbeat to the RM works again/);
+    expect(jr.proc.exitCode).toBeNull();
+    expect(rm.proc.exitCode).toBeNull();
+    expect(await stop(id)).toBe(200);
   });
 
   it('clients without a certificate, with one from another CA, or not trusting the CA are refused (RM and JR)', async () => {

@@ -1,3 +1,4 @@
+export * from './client-tls.js';
 export * from './config.js';
 export * from './heap.js';
 export * from './http-app.js';

@@ -5,6 +5,7 @@
  */
 import { type JobFactory, loadJobFactory } from '@spincycle/jobs';
 import {
+  clientTlsStepName,
   createApp,
   finishApp,
   type Logger,
@@ -189,6 +190,8 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
       name: `auth.internal_token_file ${apiFile}`,
       run: () => guard.setTokens(readInternalTokens(apiFile, apiKey)),
     });
+  const rmTlsStep = clientTlsStepName('rm_client.tls', config.rmTls);
+  if (gateway && rmTlsStep) reloadSteps.push({ name: rmTlsStep, run: () => gateway.reloadTls() });
   if (server.reloadTls)
     reloadSteps.push({
       name: `server.tls ${config.serverTls.certFile} ${config.serverTls.keyFile}`,

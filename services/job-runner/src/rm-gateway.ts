@@ -11,8 +11,7 @@
  * and is asked again for the batched call after a while (it may have been
  * upgraded), so a rolling upgrade in either order loses nothing.
  */
-import { readFileSync } from 'node:fs';
-import { Agent as HttpsAgent } from 'node:https';
+import type { Agent as HttpsAgent } from 'node:https';
 import {
   ApiError,
   type FinishOutcome,
@@ -23,7 +22,7 @@ import {
   RmInternalClient,
   type SuspendedJobChain,
 } from '@spincycle/protocol';
-import type { TlsFiles } from '@spincycle/service-kit';
+import { clientTlsAgent, type TlsFiles } from '@spincycle/service-kit';
 import type { HeartbeatSink } from './heartbeat.js';
 import type { RmSink } from './reporter.js';
 
@@ -36,18 +35,6 @@ export interface RmGatewayOptions {
 
 /** Header carrying the internal token (the RM's auth.internal_token_file). */
 export const INTERNAL_TOKEN_HEADER = 'X-Spincycle-Internal-Token';
-
-/** An https agent presenting the client certificate and trusting the CA, when configured. */
-export function clientTlsAgent(tls: TlsFiles | undefined): HttpsAgent | undefined {
-  if (!tls || (!tls.caFile && !tls.certFile)) return undefined;
-  return new HttpsAgent({
-    keepAlive: true,
-    ...(tls.certFile && tls.keyFile
-      ? { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }
-      : {}),
-    ...(tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
-  });
-}
 
 /** How long an RM that lacks the report endpoint is served the single calls before it is asked again. */
 const LEGACY_RECHECK_MS = 60_000;
@@ -94,7 +81,8 @@ export class RmGateway implements RmSink, HeartbeatSink {
   private current = 0;
   /** RMs without the batched report endpoint, until when to use the single calls with them. */
   private readonly legacyUntil = new Map<RmInternalClient, number>();
-  private readonly httpsAgent: HttpsAgent | undefined;
+  private httpsAgent: HttpsAgent | undefined;
+  private internalToken: string | undefined;
 
   constructor(
     readonly urls: readonly string[],
@@ -102,7 +90,19 @@ export class RmGateway implements RmSink, HeartbeatSink {
   ) {
     if (urls.length === 0) throw new Error('RmGateway needs at least one RM URL');
     this.httpsAgent = clientTlsAgent(opts.tls);
+    this.internalToken = opts.internalToken;
     this.clients = this.makeClients(opts.internalToken);
+  }
+
+  /**
+   * Read the client TLS files again (`rm_client.tls.*`, a SIGHUP) and use them for new
+   * connections; throws, keeping the old ones, when a file cannot be read. Calls under way
+   * end on their connections.
+   */
+  reloadTls(): void {
+    this.httpsAgent = clientTlsAgent(this.opts.tls);
+    this.clients = this.makeClients(this.internalToken);
+    this.legacyUntil.clear();
   }
 
   private makeClients(internalToken: string | undefined): RmInternalClient[] {
@@ -123,6 +123,7 @@ export class RmGateway implements RmSink, HeartbeatSink {
    * end with the old one; which RMs lack the report endpoint is asked again.
    */
   setInternalToken(token: string): void {
+    this.internalToken = token;
     this.clients = this.makeClients(token);
     this.legacyUntil.clear();
   }

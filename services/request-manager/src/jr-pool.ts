@@ -5,9 +5,9 @@
  * next one in the list; with heartbeats, live JRs with the fewest chains
  * come first.
  */
-import { readFileSync } from 'node:fs';
-import { Agent as HttpsAgent } from 'node:https';
+import type { Agent as HttpsAgent } from 'node:https';
 import { JrClient, RawJson } from '@spincycle/protocol';
+import { clientTlsAgent, type TlsFiles } from '@spincycle/service-kit';
 import { ChainBatcher } from './chain-batcher.js';
 import type { LiveSnapshot } from './jr-liveness.js';
 
@@ -21,7 +21,7 @@ export interface JrPoolOptions {
   timeoutMs: number;
   /** Timeout of status calls (`status/running` must answer even when a JR hangs). */
   statusTimeoutMs?: number;
-  tls?: { certFile?: string; keyFile?: string; caFile?: string };
+  tls?: TlsFiles;
   /** Attempts per call (client retries with backoff on network errors and 5xx). */
   attempts?: number;
   /** Shared internal token the JRs require (sent as X-Spincycle-Internal-Token). */
@@ -32,26 +32,25 @@ export class JrPool {
   private next = 0;
   private readonly clients = new Map<string, JrClient>();
   private readonly statusClients = new Map<string, JrClient>();
-  private readonly agent: HttpsAgent | undefined;
+  private agent: HttpsAgent | undefined;
 
   constructor(
     readonly urls: string[],
     private opts: JrPoolOptions,
   ) {
     if (urls.length === 0) throw new Error('no Job Runner URL configured');
-    const t = opts.tls;
-    // A CA alone trusts a private CA; cert+key present a client certificate (the
-    // original needed all three files). Neither: system roots for https:// URLs.
-    this.agent =
-      t?.caFile || (t?.certFile && t.keyFile)
-        ? new HttpsAgent({
-            ...(t.certFile && t.keyFile
-              ? { cert: readFileSync(t.certFile), key: readFileSync(t.keyFile) }
-              : {}),
-            ...(t.caFile ? { ca: readFileSync(t.caFile) } : {}),
-            keepAlive: true,
-          })
-        : undefined;
+    this.agent = clientTlsAgent(opts.tls);
+  }
+
+  /**
+   * Read the client TLS files again (`jr_client.tls.*`, a SIGHUP) and use them for new
+   * connections; throws, keeping the old ones, when a file cannot be read. Calls under
+   * way end on their connections; clients are made again as they are next asked for.
+   */
+  reloadTls(): void {
+    this.agent = clientTlsAgent(this.opts.tls);
+    this.clients.clear();
+    this.statusClients.clear();
   }
 
   /**

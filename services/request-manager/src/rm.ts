@@ -5,6 +5,7 @@
  */
 
 import {
+  clientTlsStepName,
   type Logger,
   type NamedStep,
   type RunningServer,
@@ -180,6 +181,8 @@ export async function createRequestManager(
     auth,
     reloadSteps() {
       const steps = auth.reloadSteps((token) => jrs.setInternalToken(token));
+      const clientTls = clientTlsStepName('jr_client.tls', tlsFilesFrom(config, 'jr_client.tls'));
+      if (clientTls) steps.push({ name: clientTls, run: () => jrs.reloadTls() });
       const reloadTls = server?.reloadTls;
       const tls = tlsFilesFrom(config, 'server.tls');
       if (reloadTls) steps.push({ name: `server.tls ${tls.certFile} ${tls.keyFile}`, run: reloadTls });
