@@ -77,7 +77,7 @@ export class ShuttingDownError extends SpinCycleError {
   override readonly code: string = 'shutting_down';
 }
 
-/** Thrown when a peer service (JR or RM) fails or cannot be reached (HTTP 502). */
+/** Thrown when a service we depend on (a JR, the RM, an identity provider's JWKS) fails or cannot be reached (HTTP 502). */
 export class UpstreamError extends SpinCycleError {
   override readonly httpStatus: number = 502;
   override readonly code: string = 'upstream';

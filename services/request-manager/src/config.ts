@@ -100,6 +100,21 @@ export const RM_CONFIG_SCHEMA = {
     env: 'SPINCYCLE_AUTH_JWT_JWKS_FILE',
     desc: 'JWT keys as a JWKS file',
   },
+  'auth.jwt.jwks_url': {
+    type: 'string',
+    env: 'SPINCYCLE_AUTH_JWT_JWKS_URL',
+    desc: "JWT keys fetched from this URL (an identity provider's jwks_uri)",
+  },
+  'auth.jwt.jwks_cache_max_age': {
+    type: 'duration',
+    default: '10m',
+    desc: 'how long fetched JWKS keys are used before they are fetched again',
+  },
+  'auth.jwt.jwks_cooldown': {
+    type: 'duration',
+    default: '30s',
+    desc: 'least time between JWKS fetches caused by tokens with an unknown kid',
+  },
   'auth.jwt.algorithms': {
     type: 'string[]',
     default: [],

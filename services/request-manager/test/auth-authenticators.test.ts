@@ -1,17 +1,19 @@
 /**
  * The built-in authenticators with good, bad, expired and missing credentials:
- * static tokens (hashed file), JWT (HS256 secret, RS256 PEM key, JWKS), the
+ * static tokens (hashed file), JWT (HS256 secret, RS256 PEM key, JWKS file and
+ * URL — served by a real HTTP server here), the
  * Job Runner credential check, and auth config errors.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UnauthorizedError } from '@spincycle/protocol';
+import { UnauthorizedError, UpstreamError } from '@spincycle/protocol';
 import { ConfigError } from '@spincycle/service-kit';
 import type { Request as HttpRequest } from 'express';
 import { exportJWK, SignJWT } from 'jose';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateNames, InternalAuth } from '../src/auth/internal.js';
 import { JwtAuthenticator } from '../src/auth/jwt.js';
 import { authFromConfig } from '../src/auth/setup.js';
@@ -153,6 +155,94 @@ describe('JWT', () => {
       /no matching key/,
     );
     await rejects401(a.authenticate(bearer(await rs({ sub: 'carol' }, now() - 1))), /^token expired$/);
+  });
+
+  describe('JWKS URL', () => {
+    /** What the identity provider serves: a JWKS document, or an HTTP status. */
+    let served: { keys: unknown[] } | number = { keys: [] };
+    let fetches = 0;
+    let server: Server;
+    let url = '';
+    const jwkOf = async (pair: typeof rsa, kid: string) => ({
+      ...(await exportJWK(pair.publicKey)),
+      kid,
+      alg: 'RS256',
+      use: 'sig',
+    });
+
+    beforeAll(async () => {
+      server = createServer((_req, res) => {
+        fetches++;
+        if (typeof served === 'number') res.writeHead(served).end('no');
+        else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(served));
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      url = `http://127.0.0.1:${(server.address() as { port: number }).port}/jwks`;
+    });
+    afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+    it('the kid picks the key; a rotated key is fetched when a token names it; the dropped key is refused', async () => {
+      served = { keys: [await jwkOf(rsa, 'k1')] };
+      const a = new JwtAuthenticator({ jwksUrl: url, jwksCooldownMs: 0 });
+      expect((await a.authenticate(bearer(await rs({ sub: 'carol' })))).name).toBe('carol');
+      const before = fetches;
+      expect((await a.authenticate(bearer(await rs({ sub: 'carol' })))).name).toBe('carol');
+      expect(fetches).toBe(before); // cached
+      served = { keys: [await jwkOf(other, 'k2')] };
+      expect(
+        (await a.authenticate(bearer(await rs({ sub: 'dan' }, undefined, other.privateKey, 'k2')))).name,
+      ).toBe('dan');
+      await rejects401(a.authenticate(bearer(await rs({ sub: 'carol' }))), /no matching key/);
+      await rejects401(
+        a.authenticate(bearer(await rs({ sub: 'x' }, now() - 1, other.privateKey, 'k2'))),
+        /^token expired$/,
+      );
+    });
+
+    it('when the keys cannot be fetched: 502 naming auth.jwt.jwks_url (not a 401); a failed reload keeps the cached keys', async () => {
+      served = 503;
+      const cold = new JwtAuthenticator({ jwksUrl: url });
+      const err = await cold.authenticate(bearer(await rs({ sub: 'carol' }))).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UpstreamError);
+      expect((err as UpstreamError).httpStatus).toBe(502);
+      expect((err as Error).message).toMatch(/^cannot verify the token: auth\.jwt\.jwks_url: /);
+
+      const closed = createServer();
+      await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+      const port = (closed.address() as { port: number }).port;
+      await new Promise<void>((r) => closed.close(() => r()));
+      const nobody = new JwtAuthenticator({ jwksUrl: `http://127.0.0.1:${port}/jwks` });
+      const refused = await nobody.authenticate(bearer(await rs({ sub: 'carol' }))).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(UpstreamError);
+      expect((refused as Error).message).toMatch(/auth\.jwt\.jwks_url: .*ECONNREFUSED/);
+
+      served = { keys: [await jwkOf(rsa, 'k1')] };
+      const warm = new JwtAuthenticator({ jwksUrl: url });
+      expect((await warm.authenticate(bearer(await rs({ sub: 'carol' })))).name).toBe('carol');
+      served = 500;
+      await expect(warm.reload()).rejects.toThrow(
+        /^auth\.jwt\.jwks_url: cannot fetch http:\/\/127\.0\.0\.1:\d+\/jwks: /,
+      );
+      expect((await warm.authenticate(bearer(await rs({ sub: 'carol' })))).name).toBe('carol');
+      served = { keys: [await jwkOf(other, 'k2')] };
+      await warm.reload();
+      expect(
+        (await warm.authenticate(bearer(await rs({ sub: 'dan' }, undefined, other.privateKey, 'k2')))).name,
+      ).toBe('dan');
+    });
+
+    it('config errors name the key', () => {
+      expect(() => new JwtAuthenticator({ jwksUrl: 'not a url' })).toThrow(
+        /^auth\.jwt\.jwks_url: 'not a url' is not a URL/,
+      );
+      expect(() => new JwtAuthenticator({ jwksUrl: 'ftp://idp/jwks' })).toThrow(/must be an http\(s\) URL/);
+      expect(() => new JwtAuthenticator({ jwksUrl: url, jwksFile })).toThrow(
+        /exactly one of .*auth\.jwt\.jwks_url/,
+      );
+      expect(() => new JwtAuthenticator({ jwksUrl: url, algorithms: ['HS256'] })).toThrow(
+        /cannot be used with a public key/,
+      );
+    });
   });
 
   it('name and roles claims are configurable (dotted paths, space-separated strings)', async () => {

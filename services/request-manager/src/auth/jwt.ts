@@ -1,23 +1,27 @@
 /**
  * JWT bearer tokens (`auth.jwt.*`), verified with `jose`: HS256 with a shared
  * secret file, or RS256 (and other asymmetric algorithms) with a PEM public
- * key/certificate file or a JWKS file. The signature, `exp` (required),
+ * key/certificate file, a JWKS file, or a JWKS URL (an identity provider's
+ * `jwks_uri`, fetched and cached by jose; a token with an unknown `kid` makes
+ * it fetch again, at most once per cooldown). The signature, `exp` (required),
  * `nbf`, and the optional issuer/audience are checked; the caller's name and
  * roles come from configurable claims (dotted paths such as
  * `realm_access.roles` reach into nested objects).
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { UnauthorizedError } from '@spincycle/protocol';
+import { UnauthorizedError, UpstreamError } from '@spincycle/protocol';
 import { ConfigError } from '@spincycle/service-kit';
 import type { Request as HttpRequest } from 'express';
 import {
   createLocalJWKSet,
+  createRemoteJWKSet,
   errors,
   type JSONWebKeySet,
   type JWTPayload,
   type JWTVerifyGetKey,
   jwtVerify,
+  type RemoteJWKSet,
 } from 'jose';
 import type { Authenticator, Caller } from '../auth.js';
 import { bearerToken, MISSING_CREDENTIALS } from './tokens.js';
@@ -29,6 +33,14 @@ export interface JwtOptions {
   publicKeyFile?: string;
   /** A JWKS document (`{"keys": [...]}`); the token's `kid`/`alg` pick the key. */
   jwksFile?: string;
+  /** Where to fetch the JWKS document (http or https). */
+  jwksUrl?: string;
+  /** How long a fetched JWKS is used before it is fetched again (default 10 min). */
+  jwksCacheMaxAgeMs?: number;
+  /** Least time between two fetches for unknown `kid`s (default 30 s). */
+  jwksCooldownMs?: number;
+  /** Timeout of one JWKS fetch (default 5 s). */
+  jwksTimeoutMs?: number;
   /** Accepted `alg` values (default HS256 with a secret, RS256 otherwise). */
   algorithms?: readonly string[];
   issuer?: string;
@@ -79,15 +91,51 @@ export function claimAt(payload: Record<string, unknown>, path: string): unknown
 interface JwtKey {
   key: Uint8Array | KeyObject | JWTVerifyGetKey;
   algorithms: string[];
+  /** Set when the keys come from `auth.jwt.jwks_url`. */
+  remote?: RemoteJWKSet;
+}
+
+const KEY_SOURCES = [
+  'auth.jwt.secret_file',
+  'auth.jwt.public_key_file',
+  'auth.jwt.jwks_file',
+  'auth.jwt.jwks_url',
+];
+
+function remoteJwks(opts: JwtOptions): RemoteJWKSet {
+  let url: URL;
+  try {
+    url = new URL(opts.jwksUrl as string);
+  } catch {
+    throw new ConfigError(`auth.jwt.jwks_url: '${opts.jwksUrl}' is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new ConfigError(`auth.jwt.jwks_url: '${opts.jwksUrl}' must be an http(s) URL`);
+  return createRemoteJWKSet(url, {
+    cacheMaxAge: opts.jwksCacheMaxAgeMs ?? 600_000,
+    cooldownDuration: opts.jwksCooldownMs ?? 30_000,
+    timeoutDuration: opts.jwksTimeoutMs ?? 5_000,
+  });
+}
+
+/**
+ * Whether a verification failed because the JWKS could not be fetched or read
+ * (the identity provider is down or answers nonsense), not because of the token.
+ */
+function keySourceFailure(err: unknown): boolean {
+  if (err instanceof errors.JOSEError) {
+    // Not ERR_JWKS_NO_MATCHING_KEY and the like: those are about the token.
+    if (err.code === 'ERR_JWKS_TIMEOUT' || err.code === 'ERR_JWKS_INVALID') return true;
+    return err.code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set/i.test(err.message);
+  }
+  // fetch() itself: connection refused, DNS, TLS.
+  return err instanceof TypeError;
 }
 
 /** Read the key file of the options; throws ConfigError naming the key. */
 function loadKey(opts: JwtOptions): JwtKey {
-  const sources = [opts.secretFile, opts.publicKeyFile, opts.jwksFile].filter(Boolean).length;
-  if (sources !== 1)
-    throw new ConfigError(
-      'auth.jwt: set exactly one of auth.jwt.secret_file, auth.jwt.public_key_file, auth.jwt.jwks_file',
-    );
+  const sources = [opts.secretFile, opts.publicKeyFile, opts.jwksFile, opts.jwksUrl].filter(Boolean).length;
+  if (sources !== 1) throw new ConfigError(`auth.jwt: set exactly one of ${KEY_SOURCES.join(', ')}`);
   const given = opts.algorithms && opts.algorithms.length > 0 ? [...opts.algorithms] : undefined;
   let key: JwtKey['key'];
   if (opts.secretFile) {
@@ -114,6 +162,9 @@ function loadKey(opts: JwtOptions): JwtKey {
         `auth.jwt.public_key_file: not a PEM public key or certificate: ${(err as Error).message}`,
       );
     }
+  } else if (opts.jwksUrl) {
+    const remote = remoteJwks(opts);
+    return { key: remote, algorithms: asymmetric(given), remote };
   } else {
     let jwks: JSONWebKeySet;
     try {
@@ -124,13 +175,18 @@ function loadKey(opts: JwtOptions): JwtKey {
       throw new ConfigError(`auth.jwt.jwks_file: not a JWKS document: ${(err as Error).message}`);
     }
   }
+  return { key, algorithms: asymmetric(given) };
+}
+
+/** The algorithms allowed with a public key (RS256 unless configured). */
+function asymmetric(given: string[] | undefined): string[] {
   const algorithms = given ?? ['RS256'];
   const bad = algorithms.find((a) => !ASYM_ALGS.includes(a));
   if (bad)
     throw new ConfigError(
       `auth.jwt.algorithms: '${bad}' cannot be used with a public key (use ${ASYM_ALGS.join(', ')})`,
     );
-  return { key, algorithms };
+  return algorithms;
 }
 
 export class JwtAuthenticator implements Authenticator {
@@ -145,15 +201,28 @@ export class JwtAuthenticator implements Authenticator {
     this.rolesClaim = opts.rolesClaim || 'roles';
   }
 
-  /** The config key and file the key comes from (for logs). */
+  /** The config key and file (or URL) the key comes from (for logs). */
   get keySource(): { key: string; file: string } {
     if (this.opts.secretFile) return { key: 'auth.jwt.secret_file', file: this.opts.secretFile };
     if (this.opts.publicKeyFile) return { key: 'auth.jwt.public_key_file', file: this.opts.publicKeyFile };
+    if (this.opts.jwksUrl) return { key: 'auth.jwt.jwks_url', file: this.opts.jwksUrl };
     return { key: 'auth.jwt.jwks_file', file: this.opts.jwksFile as string };
   }
 
-  /** Read the key file again and use it from now on; throws ConfigError (the old key stays) when it is bad. */
-  reload(): void {
+  /**
+   * Read the key file again and use it from now on; throws ConfigError (the old key stays)
+   * when it is bad. With a JWKS URL: fetch it now; when that fails the cached keys stay.
+   */
+  async reload(): Promise<void> {
+    const { remote } = this.current;
+    if (remote) {
+      try {
+        await remote.reload();
+      } catch (err) {
+        throw new ConfigError(`auth.jwt.jwks_url: cannot fetch ${this.opts.jwksUrl}: ${joseCause(err)}`);
+      }
+      return;
+    }
     this.current = loadKey(this.opts);
   }
 
@@ -170,6 +239,9 @@ export class JwtAuthenticator implements Authenticator {
         requiredClaims: ['exp'],
       }));
     } catch (err) {
+      // The identity provider's keys cannot be had: not the caller's fault (502, says which key).
+      if (this.current.remote && keySourceFailure(err))
+        throw new UpstreamError(`cannot verify the token: auth.jwt.jwks_url: ${joseCause(err)}`);
       throw new UnauthorizedError(describeJoseError(err));
     }
     const name = claimAt(payload, this.nameClaim);
@@ -190,6 +262,13 @@ export class JwtAuthenticator implements Authenticator {
     if (token === undefined) throw new UnauthorizedError(MISSING_CREDENTIALS);
     return this.verify(token);
   }
+}
+
+/** The reason of a failed JWKS fetch (fetch() puts the network error in `cause`). */
+function joseCause(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+  return `${err.message}${cause}`;
 }
 
 /** A short, safe 401 message for a jose failure (no token contents). */

@@ -8,7 +8,7 @@
  *  - `/version` and `/health` stay open (load balancers, probes).
  * The caller is left in `res.locals.caller`. Failures are 401.
  */
-import { type SpinCycleError, UnauthorizedError } from '@spincycle/protocol';
+import { type SpinCycleError, UnauthorizedError, UpstreamError } from '@spincycle/protocol';
 import { type RequestHandler, Router } from 'express';
 import { INTERNAL_ROUTES, type InternalMethod } from '../api/internal-routes.js';
 import type { Authenticator, Caller } from '../auth.js';
@@ -29,9 +29,12 @@ export function normalizeCaller(value: unknown): Caller {
   return { name, roles };
 }
 
-/** Any authenticator failure is a 401 carrying its message (reference §2.1). */
+/**
+ * Any authenticator failure is a 401 carrying its message (reference §2.1), except that the
+ * identity provider's keys could not be had (UpstreamError, 502): the caller is not at fault.
+ */
 function asUnauthorized(err: unknown): SpinCycleError {
-  if (err instanceof UnauthorizedError) return err;
+  if (err instanceof UnauthorizedError || err instanceof UpstreamError) return err;
   return new UnauthorizedError(err instanceof Error && err.message ? err.message : 'authentication failed');
 }
 

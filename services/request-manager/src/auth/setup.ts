@@ -74,13 +74,19 @@ export async function authFromConfig(
     ? StaticTokenAuthenticator.fromFile(config['auth.tokens_file'])
     : undefined;
   const jwtOn = Boolean(
-    config['auth.jwt.secret_file'] || config['auth.jwt.public_key_file'] || config['auth.jwt.jwks_file'],
+    config['auth.jwt.secret_file'] ||
+      config['auth.jwt.public_key_file'] ||
+      config['auth.jwt.jwks_file'] ||
+      config['auth.jwt.jwks_url'],
   );
   const jwt = jwtOn
     ? new JwtAuthenticator({
         secretFile: config['auth.jwt.secret_file'],
         publicKeyFile: config['auth.jwt.public_key_file'],
         jwksFile: config['auth.jwt.jwks_file'],
+        jwksUrl: config['auth.jwt.jwks_url'],
+        jwksCacheMaxAgeMs: config['auth.jwt.jwks_cache_max_age'],
+        jwksCooldownMs: config['auth.jwt.jwks_cooldown'],
         algorithms: config['auth.jwt.algorithms'],
         issuer: config['auth.jwt.issuer'],
         audience: config['auth.jwt.audience'],

@@ -1,0 +1,98 @@
+/**
+ * JWT keys from an identity provider's JWKS URL, end to end: a real RM process
+ * configured with `auth.jwt.jwks_url` against a real HTTP server standing in
+ * for the identity provider. Tokens verify against the fetched keys; a key
+ * rotated at the provider is fetched when a token names it; with the provider
+ * down a token it cannot check is a 502 naming the key source (not a 401);
+ * SIGHUP fetches again and keeps the cached keys when the fetch fails.
+ */
+import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, type ServiceProcess, startRm } from '../support/system.js';
+import { bearer, http, messageOf, nowSec, SPECS, until, writeAuthFiles } from './support/auth.js';
+
+const k1 = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const k2 = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const jwk = async (pair: typeof k1, kid: string) => ({
+  ...pair.publicKey.export({ format: 'jwk' }),
+  kid,
+  alg: 'RS256',
+  use: 'sig',
+});
+const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+/** An RS256 JWT (node:crypto only: the test does not rely on the library the RM verifies with). */
+const token = async (sub: string, key: KeyObject, kid: string) => {
+  const body = `${b64({ alg: 'RS256', kid, typ: 'JWT' })}.${b64({ sub, roles: ['dev'], iss: 'https://idp.test', exp: nowSec() + 60 })}`;
+  return `${body}.${sign('sha256', Buffer.from(body), key).toString('base64url')}`;
+};
+
+describe('JWT keys from a JWKS URL (real RM process, real HTTP identity provider)', () => {
+  /** What the identity provider answers: a JWKS document or an HTTP status. */
+  let served: { keys: unknown[] } | number = 503;
+  let idp: Server;
+  let rm: ServiceProcess;
+  const list = async (t: string) => http(rm.url, 'GET', '/api/v1/requests?limit=1', undefined, bearer(t));
+
+  beforeAll(async () => {
+    idp = createServer((_req, res) => {
+      if (typeof served === 'number') res.writeHead(served).end('unavailable');
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(served));
+    });
+    await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
+    const jwksUrl = `http://127.0.0.1:${(idp.address() as { port: number }).port}/.well-known/jwks.json`;
+    const files = writeAuthFiles();
+    const config = join(files.dir, 'jwks-rm.yaml');
+    writeFileSync(
+      config,
+      `auth:\n  internal_token_file: ${files.internal}\n  jwt:\n    jwks_url: ${jwksUrl}\n    jwks_cooldown: 0s\n    issuer: https://idp.test\n`,
+    );
+    // The provider is down while the RM starts: start-up does not depend on it.
+    rm = await startRm({
+      db: 'sqlite',
+      specsDir: SPECS,
+      jrUrl: `http://127.0.0.1:${await freePort()}`,
+      configFile: config,
+      env: { LOG_LEVEL: 'info' },
+    });
+  });
+  afterAll(async () => {
+    await rm?.stop();
+    await new Promise<void>((r) => idp.close(() => r()));
+  });
+
+  it('provider down: 502 naming auth.jwt.jwks_url; up: tokens verify; a rotated key is fetched; the dropped one is refused', async () => {
+    const down = await list(await token('ann', k1.privateKey, 'k1'));
+    expect(down.status).toBe(502);
+    expect(messageOf(down)).toMatch(/^cannot verify the token: auth\.jwt\.jwks_url: /);
+
+    served = { keys: [await jwk(k1, 'k1')] };
+    expect((await list(await token('ann', k1.privateKey, 'k1'))).status).toBe(200);
+
+    served = { keys: [await jwk(k2, 'k2')] };
+    expect((await list(await token('ann', k2.privateKey, 'k2'))).status).toBe(200);
+    const dropped = await list(await token('ann', k1.privateKey, 'k1'));
+    expect([dropped.status, messageOf(dropped)]).toEqual([401, 'invalid token: no matching key']);
+  });
+
+  it('SIGHUP fetches the keys again; when the provider is down the cached keys stay and the failure is logged', async () => {
+    served = { keys: [await jwk(k2, 'k2')] };
+    expect((await list(await token('bo', k2.privateKey, 'k2'))).status).toBe(200);
+    served = 500;
+    rm.proc.kill('SIGHUP');
+    await until('the reload error', async () =>
+      /"message":"reload failed[^\n]*auth\.jwt\.jwks_url/.test(rm.log) ? true : undefined,
+    );
+    expect((await list(await token('bo', k2.privateKey, 'k2'))).status).toBe(200);
+    served = { keys: [await jwk(k1, 'k1')] };
+    const reloads = rm.log.match(/"message":"reloaded"/g)?.length ?? 0;
+    rm.proc.kill('SIGHUP');
+    await until('the reload', async () =>
+      (rm.log.match(/"message":"reloaded"/g)?.length ?? 0) > reloads ? true : undefined,
+    );
+    expect((await list(await token('bo', k1.privateKey, 'k1'))).status).toBe(200);
+    expect(rm.proc.exitCode).toBeNull();
+  });
+});
