@@ -52,10 +52,7 @@ export function chainsLostByRestart(
   prev: Pick<JobRunnerRow, 'instance' | 'draining' | 'last_seen' | 'held'> | undefined,
   hb: Pick<JobRunnerHeartbeat, 'instance' | 'startedAt' | 'requests'>,
 ): HeldChain[] {
-  if (!prev || prev.instance === '' || hb.instance === '' || prev.instance === hb.instance) return [];
-  if (prev.draining) return [];
-  const started = hb.startedAt ? parseRfc3339(hb.startedAt) : undefined;
-  if (!started || prev.last_seen.getTime() > started.getTime()) return [];
+  if (!prev || !restartedAfter(prev, hb)) return [];
   const holds = new Set(hb.requests.map((r) => r.requestId));
   return prev.held.filter((h) => !holds.has(h.requestId));
 }
@@ -104,6 +101,17 @@ export function parseHeartbeat(body: unknown): JobRunnerHeartbeat {
     draining: b.draining === true,
     requests,
   };
+}
+
+/** The heartbeat comes from a new process that started after the (not stopping) previous one was last heard. */
+function restartedAfter(
+  prev: Pick<JobRunnerRow, 'instance' | 'draining' | 'last_seen'>,
+  hb: Pick<JobRunnerHeartbeat, 'instance' | 'startedAt'>,
+): boolean {
+  if (prev.instance === '' || hb.instance === '' || prev.instance === hb.instance || prev.draining)
+    return false;
+  const started = hb.startedAt ? parseRfc3339(hb.startedAt) : undefined;
+  return started !== undefined && prev.last_seen.getTime() <= started.getTime();
 }
 
 export class JobRunnerLiveness {
@@ -159,7 +167,9 @@ export class JobRunnerLiveness {
     }
     const dropped = new Set(drop);
     const held = hb.requests.filter((r) => !dropped.has(r.requestId));
-    const prev = this.d.finalizeLost ? await this.d.jrStore.get(me) : undefined;
+    // The previous row, with the chains it held only when this is a restart (held can be large).
+    let prev = this.d.finalizeLost ? await this.d.jrStore.get(me, false) : undefined;
+    prev = prev && restartedAfter(prev, hb) ? await this.d.jrStore.get(me) : undefined;
     await this.d.jrStore.put({
       jr_url: me,
       instance: hb.instance,

@@ -100,14 +100,15 @@ export class JrStore {
     return rows.map((r) => toRow(r, withHeld));
   }
 
-  async get(jrUrl: string): Promise<JobRunnerRow | undefined> {
-    const cols = COLUMNS.map((c) => `\`${c}\``).join(', ');
+  /** One JR's row; `held` only when asked (default yes). */
+  async get(jrUrl: string, withHeld = true): Promise<JobRunnerRow | undefined> {
+    const cols = (withHeld ? COLUMNS : COLUMNS.filter((c) => c !== 'held')).map((c) => `\`${c}\``).join(', ');
     const rows = await this.db.run((m) =>
       this.db.select<Record<string, unknown>>(m, `SELECT ${cols} FROM \`job_runners\` WHERE \`jr_url\` = ?`, [
         jrUrl,
       ]),
     );
-    return rows[0] ? toRow(rows[0], true) : undefined;
+    return rows[0] ? toRow(rows[0], withHeld) : undefined;
   }
 
   /** Which of `urls` have a row at all (i.e. are real JRs, not a load balancer's URL). */
