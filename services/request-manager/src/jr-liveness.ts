@@ -187,7 +187,8 @@ export class JobRunnerLiveness {
         count: drop.length,
       });
     const lost = chainsLostByRestart(prev, hb);
-    if (lost.length > 0 && prev) await this.failLostByRestart(me, prev, hb, lost);
+    // In the background: a JR that held thousands of chains must not wait for its heartbeat's answer.
+    if (lost.length > 0 && prev) void this.failLostByRestart(me, prev, hb, lost);
     return { drop, leaseMs: this.leaseMs };
   }
 
@@ -195,7 +196,8 @@ export class JobRunnerLiveness {
    * A JR restarted on the same address (a crash, kill -9, an OOM kill, a host
    * reboot) lost the chains its previous process held: fail them now instead of
    * after a lease of watching (finalizeLost only touches requests still RUNNING
-   * there, so a finish that landed meanwhile wins).
+   * there, so a finish that landed meanwhile wins). Never throws: what it cannot
+   * fail is logged and left to the sweeper.
    */
   private async failLostByRestart(
     jrUrl: string,
