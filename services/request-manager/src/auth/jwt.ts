@@ -95,6 +95,10 @@ interface JwtKey {
   remote?: RemoteJWKSet;
 }
 
+/** The 502 message when the keys of `auth.jwt.jwks_url` cannot be fetched. */
+export const JWKS_UNAVAILABLE =
+  "cannot verify the token: the identity provider's keys (auth.jwt.jwks_url) cannot be fetched";
+
 const KEY_SOURCES = [
   'auth.jwt.secret_file',
   'auth.jwt.public_key_file',
@@ -239,9 +243,10 @@ export class JwtAuthenticator implements Authenticator {
         requiredClaims: ['exp'],
       }));
     } catch (err) {
-      // The identity provider's keys cannot be had: not the caller's fault (502, says which key).
+      // The identity provider's keys cannot be had: not the caller's fault (502). The reason
+      // (with the provider's address) goes to the RM's log as the cause, not to the caller.
       if (this.current.remote && keySourceFailure(err))
-        throw new UpstreamError(`cannot verify the token: auth.jwt.jwks_url: ${joseCause(err)}`);
+        throw new UpstreamError(JWKS_UNAVAILABLE, { cause: `${this.opts.jwksUrl}: ${joseCause(err)}` });
       throw new UnauthorizedError(describeJoseError(err));
     }
     const name = claimAt(payload, this.nameClaim);
