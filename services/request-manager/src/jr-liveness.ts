@@ -21,6 +21,7 @@ import {
   ValidationError,
 } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
+import type { RequestService } from './request-service.js';
 import type { JobRunnerRow, JrStore } from './stores/jr-store.js';
 import type { RequestStore } from './stores/request-store.js';
 
@@ -30,14 +31,8 @@ export interface LivenessDeps {
   logger: Logger;
   /** This RM's instance id (recorded with the heartbeat, for operators). */
   rmHost: string;
-  /** Fails a request whose JR was lost (RequestService.finalizeLost); without it, restarts wait for the sweeper. */
-  finalizeLost?: (
-    id: string,
-    jrUrl: string,
-    state: number,
-    reason: string,
-    opts: { explain: boolean; held?: HeldChain['jobs'] },
-  ) => Promise<boolean>;
+  /** Fails a request whose JR was lost; without it, restarts wait for the sweeper. */
+  finalizeLost?: RequestService['finalizeLost'];
 }
 
 /**

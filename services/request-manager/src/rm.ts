@@ -130,7 +130,7 @@ export async function createRequestManager(
       jrStore,
       logger,
       rmHost: instanceId,
-      finalizeLost: (id, jrUrl, state, reason, o) => service.finalizeLost(id, jrUrl, state, reason, o),
+      finalizeLost: service.finalizeLost.bind(service),
     },
     config['jr.lease'],
   );
