@@ -8,7 +8,8 @@
  * - has been silent longer than the lease (`jr.lease`): killed, host lost,
  *   cut off;
  * - is alive but has not held the chain for a whole lease: it restarted on
- *   the same address, or lost the chain;
+ *   the same address (a crash seen in its heartbeat is failed at once by
+ *   jr-liveness.ts), or lost the chain;
  * - never sent a heartbeat within a lease (e.g. it died before its first one).
  *
  * The sweeper only blames a JR for silence it observed itself: after it
