@@ -1,20 +1,39 @@
 #!/usr/bin/env node
 // `pnpm bench`: start an RM and a JR on a fresh MariaDB database with the
-// shared benchmark specs, drive them with ../shared/bench/rmbench.mjs, and
+// benchmark specs in bench/specs, drive them with bench/load-driver.mjs, and
 // print each figure beside its target. A benchmark, not a test: it only reports.
+//
+//   pnpm bench [--hosts N] [--total N] [--clients N] [--quick]
+//
+// --hosts: hosts of the first wide run (the second has twice as many; default 1000);
+// --total/--clients: the concurrent workload (default 500 from 20 clients);
+// --quick: --hosts 100 --total 50 --clients 5, to check the bench runs (targets are for the defaults).
+// SPINCYCLE_BENCH_DRIVER and SPINCYCLE_BENCH_SPECS swap in another load driver (same
+// command line and JSON output) or spec directory; SPINCYCLE_BENCH_MYSQL is the server.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
+import { rssMb } from '../bench/load-driver.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const shared = process.env.SPINCYCLE_SHARED ?? resolve(root, '../shared');
-const driver = join(shared, 'bench/rmbench.mjs');
-const specs = join(shared, 'bench/specs');
+const driver = resolve(process.env.SPINCYCLE_BENCH_DRIVER ?? join(root, 'bench/load-driver.mjs'));
+const specs = resolve(process.env.SPINCYCLE_BENCH_SPECS ?? join(root, 'bench/specs'));
 const server = process.env.SPINCYCLE_BENCH_MYSQL ?? 'mysql://root@127.0.0.1:3306';
-if (!existsSync(driver)) throw new Error(`no load driver at ${driver} (set SPINCYCLE_SHARED)`);
+const { values: opts } = parseArgs({
+  options: {
+    hosts: { type: 'string' },
+    total: { type: 'string' },
+    clients: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+const hosts = Number(opts.hosts ?? (opts.quick ? 100 : 1000));
+const total = String(opts.total ?? (opts.quick ? 50 : 500));
+const clients = String(opts.clients ?? (opts.quick ? 5 : 20));
+const defaults = hosts === 1000 && total === '500' && clients === '20';
 
 const freePort = () =>
   new Promise((res) => {
@@ -55,8 +74,6 @@ async function up(url) {
   }
   throw new Error(`${url} did not come up`);
 }
-const rssMb = (pid) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 const bench = (...args) =>
   JSON.parse(
     execFileSync(process.execPath, [driver, '--url', rmUrl, ...args], {
@@ -72,9 +89,9 @@ try {
   await up(rmUrl);
   await up(`http://127.0.0.1:${jrPort}`);
   bench('--workload', 'wide', '--n', '50'); // warm-up
-  const w1 = bench('--workload', 'wide', '--n', '1000').wide;
-  const w2 = bench('--workload', 'wide', '--n', '2000').wide;
-  const rss = { rm: rssMb(rm.pid), jr: rssMb(jr.pid) };
+  const w1 = bench('--workload', 'wide', '--n', String(hosts)).wide;
+  const w2 = bench('--workload', 'wide', '--n', String(2 * hosts)).wide;
+  const rss = { rm: rssMb(rm.pid) ?? 0, jr: rssMb(jr.pid) ?? 0 };
   const deep = bench('--workload', 'deep').deep;
   // The first concurrent run after start-up is shown as is but not held to the target: much
   // of it runs before V8 has optimised the create, send and report paths (the wide and deep
@@ -82,15 +99,15 @@ try {
   // runs after it: the state of an RM that has been up for more than a few seconds. The
   // driver is a new process every run.
   const concurrent = () =>
-    bench('--workload', 'concurrent', '--total', '500', '--clients', '20', '--sleep', '100').concurrent;
+    bench('--workload', 'concurrent', '--total', total, '--clients', clients, '--sleep', '100').concurrent;
   const conc = concurrent();
   const warmRuns = [concurrent(), concurrent(), concurrent()].sort((a, b) => a.createP50 - b.createP50);
   const warm = warmRuns[1];
-  // Calibration: the same driver against a do-nothing stand-in RM (scripts/bench-stub-rm.mjs)
+  // Calibration: the same driver against a do-nothing stand-in RM (bench/stub-rm.mjs)
   // shows what the driver itself costs on this machine: its ceiling for the concurrent
   // workload (it shares the two cores with everything else) and the fixed time of a
   // single-request run (a new process: loading fetch makes its first call slow).
-  const stub = spawn(process.execPath, [join(root, 'scripts/bench-stub-rm.mjs'), '0'], {
+  const stub = spawn(process.execPath, [join(root, 'bench/stub-rm.mjs'), '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let ceiling;
@@ -107,7 +124,9 @@ try {
       );
     const median = (runs, key) => runs.sort((x, y) => x[key] - y[key])[1];
     ceiling = median(
-      [1, 2, 3].map(() => onStub('--workload', 'concurrent', '--total', '500', '--clients', '20').concurrent),
+      [1, 2, 3].map(
+        () => onStub('--workload', 'concurrent', '--total', total, '--clients', clients).concurrent,
+      ),
       'createP50',
     );
     alone = median(
@@ -120,25 +139,25 @@ try {
   const net = (ms) => Math.max(0, ms - alone.makespanMs);
   const rows = [
     [
-      'wide 1,000 hosts: create',
+      `wide ${hosts} hosts: create`,
       `${w1.createMs} ms (${w1.totalJobs} jobs, ${w1.state === 3 ? 'COMPLETE' : `state ${w1.state}`}, ${w1.logEntries} log entries)`,
       '≤ 400 ms',
       w1.createMs <= 400,
     ],
     [
-      'wide 1,000 hosts: POST to COMPLETE',
+      `wide ${hosts} hosts: POST to COMPLETE`,
       `${w1.makespanMs} ms`,
       '≤ 2 s',
       w1.makespanMs <= 2000 && w1.state === 3,
     ],
     [
-      'wide 2,000 vs 1,000: create',
+      `wide ${2 * hosts} vs ${hosts}: create`,
       `${(w2.createMs / w1.createMs).toFixed(2)}× (${w2.createMs} ms)`,
       '≤ 2.2×',
       w2.createMs / w1.createMs <= 2.2,
     ],
     [
-      'wide 2,000 vs 1,000: makespan',
+      `wide ${2 * hosts} vs ${hosts}: makespan`,
       `${(w2.makespanMs / w1.makespanMs).toFixed(2)}× (${w2.makespanMs} ms)`,
       '≤ 2.2×',
       w2.makespanMs / w1.makespanMs <= 2.2,
@@ -162,7 +181,7 @@ try {
       null,
     ],
     [
-      'concurrent 500 from 20 clients (median of the 3 runs after it): creates/s',
+      `concurrent ${total} from ${clients} clients (median of the 3 runs after it): creates/s`,
       `${warm.createPerSecond}/s`,
       '≥ 400/s',
       warm.createPerSecond >= 400,
@@ -175,7 +194,7 @@ try {
     ],
     ['concurrent: GET p50, find p50', `${conc.getP50} ms, ${conc.findP50} ms`, '', true],
     [
-      'RSS after the 2,000-host run: RM / JR',
+      `RSS after the ${2 * hosts}-host run: RM / JR`,
       `${rss.rm.toFixed(0)} MB / ${rss.jr.toFixed(0)} MB`,
       '≤ 200 MB each',
       rss.rm <= 200 && rss.jr <= 200,
@@ -184,12 +203,14 @@ try {
   console.log('\n| workload | measured | target | met |\n|---|---|---|---|');
   for (const [name, got, target, ok] of rows)
     console.log(`| ${name} | ${got} | ${target} | ${ok === null ? '—' : ok ? 'yes' : 'NO'} |`);
+  if (!defaults)
+    console.log('\n(not the default sizes: the targets are for --hosts 1000 --total 500 --clients 20)');
   console.log(`\nconcurrent states: ${JSON.stringify(conc.states)}; all done in ${conc.allDoneSeconds} s`);
   console.log(
     '\nThe same driver against a do-nothing stand-in RM on this machine (median of 3), for comparison:',
   );
   console.log(
-    `- concurrent 500 from 20 clients: ${ceiling.createPerSecond} creates/s, p50 ${ceiling.createP50} ms, p99 ${ceiling.createP99} ms (the most any RM can show here)`,
+    `- concurrent ${total} from ${clients} clients: ${ceiling.createPerSecond} creates/s, p50 ${ceiling.createP50} ms, p99 ${ceiling.createP99} ms (the most any RM can show here)`,
   );
   console.log(
     `- a single-request run (POST, one GET, the log): ${alone.makespanMs} ms, first POST ${alone.createMs} ms; included in every wide/deep figure above`,

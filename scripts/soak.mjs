@@ -16,7 +16,9 @@
 // Flags (defaults in brackets): --requests [200] --jrs [2] --rms [1]
 //   --rate [4] requests/s  --stop-every [25] (stop every Nth request; 0 = none)
 //   --chaos-min [1000] --chaos-max [3000] ms between faults (the first three: one of each kind)
-//   --lease [3s]  --timeout [600] s overall bound  --seed [time]
+//   --lease [3s]  --timeout [600] s overall bound
+//   --seed [from the clock] the fault plan's random seed (a whole number); printed at the start
+//   and in the counts, so a failing run can be replayed with the same faults
 //   --mysql [$SPINCYCLE_SOAK_MYSQL, $SPINCYCLE_TEST_MYSQL_SERVER or mysql://root@127.0.0.1:3306]
 //   --keep (keep the database and the logs)  --json (last line: the counts as JSON)
 // Short form (what CI runs): --requests 40
@@ -69,6 +71,10 @@ const opt = {
   keep: f.keep === true,
   json: f.json === true,
 };
+if (!Number.isSafeInteger(opt.seed) || opt.seed < 0) {
+  process.stderr.write(`soak: --seed must be a whole number ≥ 0, not ${f.seed}\n`);
+  process.exit(2);
+}
 const leaseMs = /ms$/.test(opt.lease) ? Number.parseFloat(opt.lease) : Number.parseFloat(opt.lease) * 1000;
 
 // Deterministic randomness (mulberry32), so a seed reproduces the fault plan.
@@ -88,6 +94,7 @@ const t0 = Date.now();
 const elapsed = () => ((Date.now() - t0) / 1000).toFixed(1);
 const say = (msg) => process.stderr.write(`[soak ${elapsed()}s] ${msg}\n`);
 const deadline = t0 + opt.timeoutS * 1000;
+say(`seed ${opt.seed} (replay this fault plan with --seed ${opt.seed})`);
 
 const freePort = () =>
   new Promise((res, rej) => {

@@ -19,24 +19,11 @@ import {
   startSystem,
   waitForState,
 } from '../support/system.js';
+import { until } from '../support/until.js';
 
 const SPECS = join(REPO_ROOT, 'test/jr/specs');
 const JOBS = join(REPO_ROOT, 'services/job-runner/test/fixtures/test-jobs.mjs');
 const FINAL = [...FINAL_STATES];
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** `try:STATE` of every log entry of the jobs named `name`, by try. */
 function tries(logs: JobLog[], name: string): string[] {

@@ -8,18 +8,9 @@ import { join } from 'node:path';
 import { State } from '@spincycle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, type System, startJr, startSystem, waitForState } from '../support/system.js';
+import { until } from '../support/until.js';
 
 const SPECS = join(REPO_ROOT, 'services/request-manager/test/fixtures/specs');
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe.each(['sqlite', 'mysql'] as const)('RM + JR on %s', (db) => {
   let sys: System;

@@ -21,6 +21,7 @@ import {
   startSystem,
   waitForState,
 } from '../support/system.js';
+import { until } from '../support/until.js';
 
 const SPECS = join(REPO_ROOT, 'test/spinc/inprocess-specs');
 const ID = '[0-9a-v]{20}';
@@ -80,20 +81,6 @@ function launch(argv: string[], opts: RunOptions = {}): { out: Captured; done: P
 }
 
 const run = (argv: string[], opts: RunOptions = {}) => launch(argv, opts).done;
-
-async function until<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 20_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function startedId(stdout: string, request: string): string {
   const m = new RegExp(`OK, started ${request} request (${ID})$`, 'm').exec(stdout);

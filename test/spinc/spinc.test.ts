@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, REPO_ROOT, type System, startSystem, waitForState } from '../support/system.js';
+import { until } from '../support/until.js';
 
 const SPINC = join(REPO_ROOT, 'packages/spinc/dist/main.js');
 const SPECS = join(REPO_ROOT, 'test/spinc/specs');
@@ -306,11 +307,10 @@ describe('start --wait', () => {
 
     expect(await spinc(['running', id])).toEqual({ code: 0, stdout: '', stderr: '' });
 
-    let ps: Result = { code: null, stdout: '', stderr: '' };
-    for (let i = 0; i < 100 && !ps.stdout.includes(id); i++) {
-      ps = await spinc(['ps', id]);
-      if (!ps.stdout.includes(id)) await new Promise((r) => setTimeout(r, 50));
-    }
+    const ps = await until(`spinc ps to list ${id}`, async () => {
+      const r = await spinc(['ps', id]);
+      return r.stdout.includes(id) ? r : undefined;
+    });
     expect(ps.code).toBe(0);
     const psLines = ps.stdout.trimEnd().split('\n');
     expect(psLines[0]).toMatch(/^REQUEST\s+ID\s+PRG\s+USER\s+RUNTIME\s+TRY\s+JOB\s+STATUS$/);

@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RmClient } from '@spincycle/protocol';
 import mysql from 'mysql2/promise';
+import { until } from './until.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const RM_MAIN = join(REPO_ROOT, 'services/request-manager/dist/main.js');
@@ -243,19 +244,14 @@ export async function startSystem(opts: {
   };
 }
 
-/** Poll until the request reaches a final state (or `timeoutMs`). */
-export async function waitForState(
-  client: RmClient,
-  id: string,
-  states: number[] = [3, 4, 6],
-  timeoutMs = 30_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const req = await client.getRequest(id);
-    if (states.includes(req.state)) return req;
-    if (Date.now() > deadline)
-      throw new Error(`request ${id} still in state ${req.state} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/** Poll until the request reaches one of `states` (default: a final state) and return it. */
+export function waitForState(client: RmClient, id: string, states: number[] = [3, 4, 6], timeoutMs = 30_000) {
+  return until(
+    `request ${id} to reach state ${states.join('/')}`,
+    async () => {
+      const req = await client.getRequest(id);
+      return states.includes(req.state) ? req : undefined;
+    },
+    timeoutMs,
+  );
 }

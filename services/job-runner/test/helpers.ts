@@ -19,6 +19,7 @@ import {
   type SuspendedJobChain,
 } from '@spincycle/protocol';
 import { createLogger, type Logger, silentLogger } from '@spincycle/service-kit';
+import { until } from '../../../test/support/until.js';
 import { type JobRunnerOptions, type RunningJobRunner, startJobRunner } from '../src/app.js';
 import { loadJrConfig } from '../src/config.js';
 import type { RmSink } from '../src/reporter.js';
@@ -324,20 +325,12 @@ export async function runCount(requestId: string, jobId: string): Promise<number
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Poll until `cond` holds. */
-export async function waitFor<T>(
+/** Poll until `cond` holds (the shared `until`, with the JR tests' argument order and 10 ms step). */
+export const waitFor = <T>(
   cond: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 10_000,
   what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await cond();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+): Promise<T> => until(what, cond, { timeoutMs, everyMs: 10 });
 
 /** Summaries of log entries: `jobId:try:STATE`. */
 export function summary(logs: JobLog[]): string[] {

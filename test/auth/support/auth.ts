@@ -211,17 +211,4 @@ export function spinc(args: string[], env: Record<string, string>): Promise<Spin
   );
 }
 
-/** Poll until `fn` gives a value (or fail after `timeoutMs`). */
-export async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { until } from '../../support/until.js';
