@@ -3,6 +3,7 @@
  * `auth.tokens_file` wants it), an internal token file, HS256 JWTs made with
  * node:crypto, raw HTTP calls, and the spinc executable run as a child process.
  */
+
 import { spawn } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import {
   startJr,
   startRm,
 } from '../../support/system.js';
+import { until } from '../../support/until.js';
 
 export const SPECS = join(REPO_ROOT, 'test/auth/specs');
 export const SPINC = join(REPO_ROOT, 'packages/spinc/dist/main.js');
@@ -211,4 +213,4 @@ export function spinc(args: string[], env: Record<string, string>): Promise<Spin
   );
 }
 
-export { until } from '../../support/until.js';
+export { until };
