@@ -77,8 +77,8 @@ export function describeTlsFailure(code: string, detail: string): string | undef
 }
 
 /**
- * The message for an API failure, as the original spinc words it (§12 "Client
- * error reporting"), and our exit code: 3 when there was no HTTP answer at all.
+ * The message for an API failure, as the original spinc words it
+ * (docs/compatibility.md#spinc), and our exit code: 3 when there was no HTTP answer at all.
  */
 export function describeApiError(err: ApiError, addr: string, timeoutMs: number): SpincError {
   if (err.status === undefined) {

@@ -1,4 +1,4 @@
-/** Config loading (reference §11.1, §11.3): defaults, file, environment, errors that name the key. */
+/** Config loading (docs/compatibility.md#configuration): defaults, file, environment, errors that name the key. */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
 /**
- * Job retries, sequence retries and try numbering (reference §7.4, §7.5),
+ * Job retries, sequence retries and try numbering (docs/compatibility.md#sequence-retry),
  * including the fixes: a sequence retry resets only its own invocation, never
  * a running job, never a parallel branch outside it.
  */
@@ -38,7 +38,7 @@ describe('job retries', () => {
 });
 
 describe('sequence retries and try numbers', () => {
-  it('§7.5 example: S (sequenceRetry 1) → J (retry 0) failing twice logs J tries 1 and 2 and S tries 1 and 2', async () => {
+  it('sequence retry example: S (sequenceRetry 1) → J (retry 0) failing twice logs J tries 1 and 2 and S tries 1 and 2', async () => {
     const { id, finish } = await runChain(
       jr,
       [{ id: 'S', seqRetry: 1 }, { id: 'J', type: 't-fail' }, { id: 'E' }],

@@ -1,5 +1,5 @@
 /**
- * Stop (§7.8), shutdown → suspend (§7.9) and resume (§7.12), with the fixes:
+ * Stop, shutdown → suspend and resume (docs/compatibility.md#stop-and-suspend, #resume), with the fixes:
  * stop and suspend always finalize, even when nothing runs at that instant;
  * a chain the RM will not take back is finished FAIL rather than lost.
  */
@@ -315,7 +315,7 @@ describe('suspend', () => {
 });
 
 describe('resume', () => {
-  it('§7.12 example: a STOPPED job with retry 2, latest 1, total 3 re-runs as try 4; completed jobs never re-run', async () => {
+  it('resume example: a STOPPED job with retry 2, latest 1, total 3 re-runs as try 4; completed jobs never re-run', async () => {
     const sink = new RecordingSink();
     const a = await startTestJr({ sink });
     const id = reqId();

@@ -1,5 +1,5 @@
 /**
- * Validation of incoming chains (reference §7.11) through the HTTP API: every
+ * Validation of incoming chains (docs/compatibility.md#chain-validation) through the HTTP API: every
  * rule is a 400 with its message (the original answered state problems with
  * 500); duplicates are 409.
  */

@@ -1,5 +1,5 @@
 /**
- * Query parameters of GET /api/v1/requests (reference §2.4, with our fixes):
+ * Query parameters of GET /api/v1/requests (docs/compatibility.md#find):
  * `state` may be repeated and/or comma-separated, `arg=name=value` matches
  * exactly, `offset` works without `limit`. Every bad parameter is a 400 whose
  * message names it.

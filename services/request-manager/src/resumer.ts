@@ -1,5 +1,5 @@
 /**
- * The resumer (reference §8): every `intervalMs`, send unclaimed suspended
+ * The resumer (docs/compatibility.md#suspend-and-resume): every `intervalMs`, send unclaimed suspended
  * job chains (SJCs) to a Job Runner, release claims whose holder vanished,
  * and fail requests whose SJC outlived the TTL. Any number of RMs run it
  * against the same database: an RM touches an SJC only after claiming it with

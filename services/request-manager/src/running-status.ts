@@ -1,5 +1,5 @@
 /**
- * GET /api/v1/status/running (reference §9, fixed): ask every JR that has a
+ * GET /api/v1/status/running (docs/compatibility.md#running-status): ask every JR that has a
  * RUNNING request, concurrently and with a short timeout, merge their running
  * jobs sorted by start time, and attach the requests. A JR that does not
  * answer is listed under `unreachable` instead of silently missing or

@@ -1,5 +1,5 @@
 /**
- * The ACL decision procedure (reference §10.3), case by case: admin roles,
+ * The ACL decision procedure (docs/compatibility.md#authorization), case by case: admin roles,
  * unknown types, no ACLs with strict on and off, request admins, ops, role
  * mismatches, and the plugin's post-authorization.
  */
@@ -31,7 +31,7 @@ const req = (type: string) => ({ id: 'r1', type, state: 1, user: 'u' }) as Reque
 const caller = (...roles: string[]): Caller => ({ name: 'u', roles });
 const decide = (a: AclAuthorizer, c: Caller, op: RequestOp, type: string) => a.authorize(c, op, req(type));
 
-describe('ACL decision (§10.3)', () => {
+describe('ACL decision', () => {
   it('1. a caller with an admin role may do anything, even unknown types; the plugin is not asked', async () => {
     const plugin = vi.fn(() => {
       throw new Error('no');

@@ -120,7 +120,7 @@ describe.each(DB_KINDS)('auth over HTTP on %s', (kind) => {
     expect(res.status).toBe(401);
   });
 
-  it('create: admin role, request admin, ops allow; others get 401 with the §10.3 message and nothing is stored', async () => {
+  it('create: admin role, request admin, ops allow; others get 401 with the ACL denial message and nothing is stored', async () => {
     const before = await countRequests(t);
     for (const user of ['root', 'plat', 'dep', 'starter']) {
       const res = await create(user);
