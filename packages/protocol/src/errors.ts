@@ -77,6 +77,18 @@ export class ShuttingDownError extends SpinCycleError {
   override readonly code: string = 'shutting_down';
 }
 
+/** Thrown when a caller exceeds a rate limit (HTTP 429); the answer's Retry-After is `retryAfterSeconds`. */
+export class TooManyRequestsError extends SpinCycleError {
+  override readonly httpStatus: number = 429;
+  override readonly code: string = 'too_many_requests';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 /** Thrown when a service we depend on (a JR, the RM, an identity provider's JWKS) fails or cannot be reached (HTTP 502). */
 export class UpstreamError extends SpinCycleError {
   override readonly httpStatus: number = 502;

@@ -4,7 +4,12 @@
  * network errors and 5xx answers, all through axios.
  */
 import type { Agent as HttpsAgent } from 'node:https';
-import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
+import axios, {
+  type AxiosInstance,
+  type AxiosProxyConfig,
+  type AxiosRequestConfig,
+  type AxiosResponse,
+} from 'axios';
 import { ApiError } from './errors.js';
 import { parseJsonText, stringifyJson } from './json.js';
 
@@ -19,14 +24,30 @@ export interface RetryPolicy {
 export interface ClientOptions {
   /** Base URL, e.g. `http://127.0.0.1:32308`. */
   baseURL: string;
-  /** Per-attempt timeout in ms (default 10 s). */
+  /** Per-attempt deadline in ms (default 10 s): the whole answer, last byte included, within it. */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
   /** Extra headers sent with every call (e.g. Authorization). */
   headers?: Record<string, string>;
   /** For TLS: client certificate, key and CA. */
   httpsAgent?: HttpsAgent;
+  /** A proxy to go through. Default: none, whatever HTTP(S)_PROXY says (these calls are internal or to a known RM). */
+  proxy?: AxiosProxyConfig;
+  /** Largest answer taken, in bytes (default `DEFAULT_MAX_RESPONSE_BYTES`). */
+  maxResponseBytes?: number;
+  /** Largest body sent, in bytes (default `DEFAULT_MAX_REQUEST_BYTES`). */
+  maxRequestBytes?: number;
 }
+
+/**
+ * Default caps on what one call sends and takes: far above the largest
+ * chains in use (a 140,000-job chain is about 40 MB of JSON, a batch of
+ * chains or a report call somewhat more) and the RM's and JR's
+ * `server.internal_body_limit`/`server.body_limit` (64 MiB), yet a bound on
+ * the memory a broken or hostile server can make a client hold.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_MAX_REQUEST_BYTES = 256 * 1024 * 1024;
 
 /** Response headers of a call. */
 export type ResponseHeaders = AxiosResponse['headers'];
@@ -70,12 +91,15 @@ interface RawResponse {
 export class HttpClient {
   readonly http: AxiosInstance;
   readonly retry: RetryPolicy;
+  private readonly deadlineMs: number;
 
   constructor(readonly options: ClientOptions) {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.deadlineMs = options.timeoutMs ?? 10_000;
     this.http = axios.create({
       baseURL: options.baseURL.replace(/\/+$/, ''),
-      timeout: options.timeoutMs ?? 10_000,
+      // Idle time on the socket; the deadline of the whole attempt is the AbortSignal in sendAxios.
+      timeout: this.deadlineMs,
       headers: { Accept: 'application/json', ...options.headers },
       httpsAgent: options.httpsAgent,
       validateStatus: () => true,
@@ -84,8 +108,9 @@ export class HttpClient {
       transformRequest: [(data: unknown) => data],
       // No redirects in this API; 0 also makes axios use node:http directly instead of follow-redirects.
       maxRedirects: 0,
-      maxBodyLength: Number.POSITIVE_INFINITY,
-      maxContentLength: Number.POSITIVE_INFINITY,
+      maxBodyLength: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+      maxContentLength: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      proxy: options.proxy ?? false,
     });
   }
 
@@ -144,10 +169,29 @@ export class HttpClient {
     data: string | undefined,
     headers: Record<string, string> | undefined,
   ): Promise<RawResponse> {
-    const config: AxiosRequestConfig = { method, url, data, headers };
-    const res = await this.http.request<string>(config);
-    return { status: res.status, text: typeof res.data === 'string' ? res.data : '', headers: res.headers };
+    // A server that trickles its answer never leaves the socket idle: this bounds the whole attempt.
+    const signal = AbortSignal.timeout(this.deadlineMs);
+    const config: AxiosRequestConfig = { method, url, data, headers, signal };
+    try {
+      const res = await this.http.request<string>(config);
+      return { status: res.status, text: typeof res.data === 'string' ? res.data : '', headers: res.headers };
+    } catch (err) {
+      throw clearError(err, signal.aborted, this.deadlineMs);
+    }
   }
+}
+
+/** Axios' errors for the deadline and the size caps, in words that name the limit. */
+function clearError(err: unknown, timedOut: boolean, deadlineMs: number): unknown {
+  const e = err as { message?: string; config?: AxiosRequestConfig };
+  let message: string | undefined;
+  if (timedOut) message = `timeout of ${deadlineMs}ms exceeded: no complete answer in that time`;
+  else if (e.message?.startsWith('maxContentLength size of'))
+    message = `answer larger than ${e.config?.maxContentLength} bytes (the client's limit)`;
+  else if (e.message === 'Request body larger than maxBodyLength limit')
+    message = `request body larger than ${e.config?.maxBodyLength} bytes (the client's limit)`;
+  if (message === undefined) return err;
+  return Object.assign(new Error(message, { cause: err }), { code: timedOut ? 'ETIMEDOUT' : 'ETOOLARGE' });
 }
 
 function decode(text: unknown): unknown {

@@ -1,4 +1,4 @@
-/** Time helpers for the two wire time formats (reference §1.3). */
+/** Time helpers for the two wire time formats. */
 
 /** RFC 3339 in UTC with trailing fractional zeros trimmed: `2019-04-02T18:39:26Z`, `...26.5Z`. */
 export function toRfc3339(date: Date): string {
@@ -12,13 +12,45 @@ export function toRfc3339OrNull(date: Date | null | undefined): string | null {
   return date ? toRfc3339(date) : null;
 }
 
-const RFC3339_RE = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const RFC3339_RE =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
 
-/** Parse an RFC 3339 time; `undefined` when the text is not one. */
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/**
+ * Parse an RFC 3339 time; `undefined` when the text is not one. The one
+ * parser of wire times: every field is checked against the calendar (month
+ * 13, February 30, 24:00 and 25:00 are no times, where `new Date` rolls some
+ * of them over into the next day or month). A leap second (`:60`) is read as
+ * the last millisecond of its minute.
+ */
 export function parseRfc3339(text: string): Date | undefined {
-  if (!RFC3339_RE.test(text)) return undefined;
-  const d = new Date(text);
-  return Number.isNaN(d.getTime()) ? undefined : d;
+  const m = RFC3339_RE.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const offH = m[9] === undefined ? 0 : Number(m[9]);
+  const offM = m[10] === undefined ? 0 : Number(m[10]);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 60 || offH > 23 || offM > 59) return undefined;
+  const leap = second === 60;
+  const ms = leap ? 999 : Number((m[7] ?? '').slice(0, 3).padEnd(3, '0'));
+  const d = new Date(0);
+  // setUTCFullYear, unlike Date.UTC, keeps years 0-99 as they are.
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(hour, minute, leap ? 59 : second, ms);
+  const offsetMs = (m[8] === '-' ? -1 : 1) * (offH * 60 + offM) * 60_000;
+  const t = d.getTime() - offsetMs;
+  return Number.isFinite(t) ? new Date(t) : undefined;
 }
 
 const originNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();

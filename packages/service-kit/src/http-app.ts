@@ -12,6 +12,7 @@ import {
   SPINCYCLE_VERSION,
   SpinCycleError,
   stringifyJson,
+  TooManyRequestsError,
   VERSION_HEADER,
 } from '@spincycle/protocol';
 import express, {
@@ -21,13 +22,17 @@ import express, {
   type Request,
   type RequestHandler,
   type Response,
+  Router,
 } from 'express';
 import type { Logger } from './logger.js';
 
 export interface AppOptions {
   logger: Logger;
-  /** Largest accepted body (default 64 MiB: big chains and log batches). */
-  bodyLimit?: string;
+  /**
+   * Largest accepted body (`1mb`, or bytes; default 64 MiB: big chains and log
+   * batches). Calls that `withBodyLimit` selects get their own limit.
+   */
+  bodyLimit?: string | number;
   /** Middleware run before the body is read (e.g. a 503 guard while draining, so no body is parsed for nothing). */
   beforeBody?: RequestHandler[];
 }
@@ -98,63 +103,6 @@ export function parseByteLimit(limit: string): number | undefined {
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
-const ignore = () => undefined;
-
-function httpError(status: number, message: string, type: string): Error {
-  return Object.assign(new Error(message), { status, statusCode: status, expose: true, type });
-}
-
-/**
- * Read a plain (identity-encoded) body as UTF-8 text: the bytes, one
- * conversion. Over `limit` it is a 413 (`entity.too.large`, sent once the
- * rest of the body was read off); a body cut short is a 400.
- */
-function readUtf8(req: Request, limit: number, done: (err: Error | undefined, text?: string) => void): void {
-  const declared = req.headers['content-length'];
-  let tooLarge = declared !== undefined && Number(declared) > limit;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const cleanup = () => {
-    req.removeListener('data', onData);
-    req.removeListener('end', onEnd);
-    req.removeListener('error', onError);
-    req.removeListener('close', onClose);
-    // A late error of a dropped connection must not become an unhandled 'error' event.
-    req.on('error', ignore);
-  };
-  const onData = (chunk: Buffer) => {
-    if (tooLarge) return;
-    size += chunk.length;
-    if (size > limit) {
-      tooLarge = true;
-      chunks.length = 0;
-    } else chunks.push(chunk);
-  };
-  const onEnd = () => {
-    cleanup();
-    if (tooLarge) return done(httpError(413, 'request entity too large', 'entity.too.large'));
-    const text =
-      chunks.length === 1
-        ? (chunks[0] as Buffer).toString('utf8')
-        : Buffer.concat(chunks, size).toString('utf8');
-    // A byte order mark is dropped, as body-parser's decoder does.
-    done(undefined, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  };
-  const onError = (err: Error) => {
-    cleanup();
-    done(httpError(400, err.message || 'request aborted', 'request.aborted'));
-  };
-  const onClose = () => {
-    if (req.complete) return;
-    cleanup();
-    done(httpError(400, 'request aborted', 'request.aborted'));
-  };
-  req.on('data', onData);
-  req.on('end', onEnd);
-  req.on('error', onError);
-  req.on('close', onClose);
-}
-
 /**
  * Deepest nesting of objects and arrays a JSON body may have. JSON.parse takes
  * any depth, but writing a value back (JSON.stringify: a suspended chain stored,
@@ -193,10 +141,103 @@ export function nestedDeeperThan(text: string, limit: number): boolean {
   return false;
 }
 
-function jsonBody(limit: string) {
-  const raw = express.text({ type: () => true, limit });
-  const limitBytes = parseByteLimit(limit);
+const ignore = () => undefined;
+
+function httpError(status: number, message: string, type: string, limit?: number): Error {
+  return Object.assign(new Error(message), { status, statusCode: status, expose: true, type, limit });
+}
+
+/**
+ * The one hand-written body reader, for plain (identity-encoded) UTF-8 bodies,
+ * which is what every client sends: the bytes, one conversion, where
+ * body-parser would decode through iconv (measurably slower for multi-megabyte
+ * chains and log batches). Compressed bodies and other charsets go through
+ * body-parser. Over `limit` it is a 413 (`entity.too.large`, sent once the
+ * rest of the body was read off, within the server's request timeout, and the
+ * connection is then closed); a body cut short is a 400.
+ */
+function readUtf8(req: Request, limit: number, done: (err: Error | undefined, text?: string) => void): void {
+  const declared = req.headers['content-length'];
+  let tooLarge = declared !== undefined && Number(declared) > limit;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const cleanup = () => {
+    req.removeListener('data', onData);
+    req.removeListener('end', onEnd);
+    req.removeListener('error', onError);
+    req.removeListener('close', onClose);
+    // A late error of a dropped connection must not become an unhandled 'error' event.
+    req.on('error', ignore);
+  };
+  const onData = (chunk: Buffer) => {
+    if (tooLarge) return;
+    size += chunk.length;
+    if (size > limit) {
+      tooLarge = true;
+      chunks.length = 0;
+    } else chunks.push(chunk);
+  };
+  const onEnd = () => {
+    cleanup();
+    if (tooLarge) return done(httpError(413, 'request entity too large', 'entity.too.large', limit));
+    const text =
+      chunks.length === 1
+        ? (chunks[0] as Buffer).toString('utf8')
+        : Buffer.concat(chunks, size).toString('utf8');
+    // A byte order mark is dropped, as body-parser's decoder does.
+    done(undefined, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  };
+  const onError = (err: Error) => {
+    cleanup();
+    done(httpError(400, err.message || 'request aborted', 'request.aborted'));
+  };
+  const onClose = () => {
+    if (req.complete) return;
+    cleanup();
+    done(httpError(400, 'request aborted', 'request.aborted'));
+  };
+  req.on('data', onData);
+  req.on('end', onEnd);
+  req.on('error', onError);
+  req.on('close', onClose);
+}
+
+const BODY_LIMIT = 'spincycleBodyLimit';
+
+/** A body limit in bytes; throws naming the text when it is not one. */
+export function byteLimit(limit: string | number): number {
+  const n = typeof limit === 'number' ? limit : parseByteLimit(limit);
+  if (n === undefined || !Number.isSafeInteger(n) || n < 0)
+    throw new Error(`invalid body limit ${JSON.stringify(limit)}: use bytes or e.g. 1mb, 64mb`);
+  return n;
+}
+
+/**
+ * Middleware (run it in `beforeBody`, e.g. on an express Router of the
+ * calls it is for): those calls may send bodies up to `limit` instead of the
+ * app's `bodyLimit`.
+ */
+export function withBodyLimit(limit: string | number): RequestHandler {
+  const bytes = byteLimit(limit);
+  return (_req, res, next) => {
+    res.locals[BODY_LIMIT] = bytes;
+    next();
+  };
+}
+
+function jsonBody(defaultLimit: number) {
+  // body-parser instances by limit (an app has one or two).
+  const parsers = new Map<number, RequestHandler>();
+  const bodyParser = (limit: number) => {
+    let p = parsers.get(limit);
+    if (!p) {
+      p = express.text({ type: () => true, limit });
+      parsers.set(limit, p);
+    }
+    return p;
+  };
   return (req: Request, res: Response, next: NextFunction) => {
+    const limit = (res.locals[BODY_LIMIT] as number | undefined) ?? defaultLimit;
     const hasBody =
       req.headers['content-length'] !== undefined
         ? req.headers['content-length'] !== '0'
@@ -230,19 +271,18 @@ function jsonBody(limit: string) {
       }
       next();
     };
-    // Plain UTF-8 bodies (what every client sends) are read directly; compressed or other
-    // charsets go through body-parser, which inflates and decodes them.
     const encoding = req.headers['content-encoding'];
     const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type)?.[1]?.toLowerCase();
     if (
-      limitBytes !== undefined &&
       (encoding === undefined || encoding.toLowerCase() === 'identity') &&
       (charset === undefined || charset === 'utf-8' || charset === 'utf8')
     ) {
-      readUtf8(req, limitBytes, (err, text) => withText(err, text ?? ''));
+      readUtf8(req, limit, (err, text) => withText(err, text ?? ''));
       return;
     }
-    raw(req, res, (err?: unknown) => withText(err, typeof req.body === 'string' ? req.body : ''));
+    bodyParser(limit)(req, res, (err?: unknown) =>
+      withText(err, typeof req.body === 'string' ? req.body : ''),
+    );
   };
 }
 
@@ -262,7 +302,9 @@ function clip(text: string): string {
 
 /** An express app with the common middleware installed; add routes, then call `finishApp`. */
 export function createApp(opts: AppOptions): Express {
+  const limit = byteLimit(opts.bodyLimit ?? '64mb');
   const app = express();
+  recordRoutes(app);
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use((req, res, next) => {
@@ -287,7 +329,7 @@ export function createApp(opts: AppOptions): Express {
     next();
   });
   for (const mw of opts.beforeBody ?? []) app.use(mw);
-  app.use(jsonBody(opts.bodyLimit ?? '64mb'));
+  app.use(jsonBody(limit));
   app.get('/version', (_req, res) => {
     res.type('text/plain').send(SPINCYCLE_VERSION);
   });
@@ -312,22 +354,55 @@ export function drainingGuard(
   };
 }
 
+/** The HTTP methods of each app's routes by path, matched by an express Router (the app's own rules). */
+const knownRoutes = new WeakMap<Express, Router>();
+const ALLOWED = 'spincycleAllowed';
+const ROUTE_METHODS = ['get', 'post', 'put', 'delete', 'patch'] as const;
+
 /**
- * Install the 404/405 fallbacks and the error mapper. `routes` lists the known
- * path patterns with their methods so a wrong method on a known path is a 405.
+ * Record the routes added with `app.get/post/put/delete/patch` on a Router
+ * of their own, so that the 405 answer can find the methods a path has
+ * without reading express' private router stack.
+ */
+function recordRoutes(app: Express): void {
+  const probe = Router();
+  knownRoutes.set(app, probe);
+  for (const method of ROUTE_METHODS) {
+    const add = (app[method] as (...args: unknown[]) => Express).bind(app);
+    const mark: RequestHandler = (_req, res, next) => {
+      const allowed = (res.locals[ALLOWED] as Set<string> | undefined) ?? new Set<string>();
+      res.locals[ALLOWED] = allowed.add(method.toUpperCase());
+      next();
+    };
+    (app as unknown as Record<string, unknown>)[method] = (path: unknown, ...handlers: unknown[]) => {
+      // One argument: `app.get(setting)` reads a setting.
+      if (handlers.length > 0) probe.all(path as string, mark);
+      return add(path, ...handlers);
+    };
+  }
+}
+
+/**
+ * Install the 404/405 fallbacks and the error mapper: a wrong method on a
+ * path that has routes (added with `app.get`, `app.put`, ...) is a 405.
  */
 export function finishApp(app: Express, logger: Logger): void {
   app.use((req: Request, res: Response) => {
-    const allowed = allowedMethods(app, req.path);
-    if (allowed.length > 0) {
-      res.setHeader('Allow', allowed.join(', '));
-      return sendJson(res, 405, errorBody('Method Not Allowed', 405));
-    }
-    sendJson(res, 404, errorBody('Not Found', 404));
+    const answer = () => {
+      const allowed = res.locals[ALLOWED] as Set<string> | undefined;
+      if (allowed && allowed.size > 0) {
+        res.setHeader('Allow', [...allowed].join(', '));
+        return sendJson(res, 405, errorBody('Method Not Allowed', 405));
+      }
+      sendJson(res, 404, errorBody('Not Found', 404));
+    };
+    const probe = knownRoutes.get(app);
+    if (probe) probe(req, res, answer);
+    else answer();
   });
   const handler: ErrorRequestHandler = (err, req, res, _next) => {
     if (res.headersSent) return;
-    const e = err as { status?: number; type?: string; message?: string; expose?: boolean };
+    const e = err as { status?: number; type?: string; message?: string; expose?: boolean; limit?: number };
     if (err instanceof SpinCycleError) {
       if (err.httpStatus >= 500)
         logger.error('request failed', {
@@ -336,10 +411,15 @@ export function finishApp(app: Express, logger: Logger): void {
           error: err.message,
           cause: String((err as Error).cause ?? ''),
         });
+      if (err instanceof TooManyRequestsError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
       return sendJson(res, err.httpStatus, errorBody(err.message, err.httpStatus));
     }
-    if (e.type === 'entity.too.large')
-      return sendJson(res, 413, errorBody(`request body too large: ${e.message}`, 413));
+    if (e.type === 'entity.too.large') {
+      // The caller sent (or meant to send) more than it may: the connection is not reused.
+      res.setHeader('Connection', 'close');
+      const over = typeof e.limit === 'number' ? `over the limit of ${e.limit} bytes` : e.message;
+      return sendJson(res, 413, errorBody(`request body too large: ${over}`, 413));
+    }
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose) {
       return sendJson(res, e.status, errorBody(e.message ?? 'bad request', e.status));
     }
@@ -351,27 +431,4 @@ export function finishApp(app: Express, logger: Logger): void {
     sendJson(res, 500, errorBody('Internal Server Error', 500));
   };
   app.use(handler);
-}
-
-function allowedMethods(app: Express, path: string): string[] {
-  const methods = new Set<string>();
-  const router = (
-    app as unknown as {
-      router?: {
-        stack: Array<{
-          route?: { path: string; methods: Record<string, boolean> };
-          match?: (p: string) => boolean;
-          matchers?: Array<(p: string) => unknown>;
-        }>;
-      };
-    }
-  ).router;
-  for (const layer of router?.stack ?? []) {
-    if (!layer.route) continue;
-    const matches = layer.matchers ? layer.matchers.some((m) => m(path)) : layer.match?.(path);
-    if (!matches) continue;
-    for (const [m, on] of Object.entries(layer.route.methods))
-      if (on && m !== '_all') methods.add(m.toUpperCase());
-  }
-  return [...methods];
 }

@@ -4,7 +4,9 @@
  * Declared once so their names, SPINCYCLE_* variables and descriptions cannot
  * drift apart; each service spreads them into its own schema.
  */
-import type { TlsFiles } from './server.js';
+import { ConfigError } from './config.js';
+import { byteLimit } from './http-app.js';
+import { DEFAULT_SERVER_LIMITS, type ServerLimits, type TlsFiles } from './server.js';
 
 type TlsFileKey<P extends string> = `${P}.cert_file` | `${P}.key_file` | `${P}.ca_file`;
 
@@ -23,6 +25,70 @@ export function serverAddrKey<D extends string>(defaultAddr: D) {
       desc: 'host:port to listen on',
     },
   } as const;
+}
+
+/**
+ * `server.headers_timeout`, `server.request_timeout`, `server.max_connections`
+ * and `server.body_limit` (with the service's default): what one caller can
+ * make the server hold (see `ServerLimits`, docs/operations.md "Limits").
+ */
+export function serverLimitKeys<D extends string>(defaultBodyLimit: D, bodyLimitDesc: string) {
+  return {
+    'server.headers_timeout': {
+      type: 'duration',
+      default: `${DEFAULT_SERVER_LIMITS.headersTimeoutMs / 1000}s`,
+      env: 'SPINCYCLE_SERVER_HEADERS_TIMEOUT',
+      desc: "time to receive a request's headers (408 after; 0 = none)",
+    },
+    'server.request_timeout': {
+      type: 'duration',
+      default: `${DEFAULT_SERVER_LIMITS.requestTimeoutMs / 1000}s`,
+      env: 'SPINCYCLE_SERVER_REQUEST_TIMEOUT',
+      desc: 'time to receive a whole request, body included (408 after; 0 = none)',
+    },
+    'server.max_connections': {
+      type: 'int',
+      default: DEFAULT_SERVER_LIMITS.maxConnections,
+      env: 'SPINCYCLE_SERVER_MAX_CONNECTIONS',
+      desc: 'open connections at most; more are closed at once (0 = no limit)',
+    },
+    'server.body_limit': {
+      type: 'string',
+      default: defaultBodyLimit,
+      env: 'SPINCYCLE_SERVER_BODY_LIMIT',
+      desc: bodyLimitDesc,
+    },
+  } as const;
+}
+
+type LimitValues = {
+  readonly 'server.headers_timeout': number;
+  readonly 'server.request_timeout': number;
+  readonly 'server.max_connections': number;
+};
+
+/** The server limits configured; throws ConfigError when the headers may take longer than the whole request. */
+export function serverLimitsFrom(values: LimitValues): ServerLimits {
+  const headers = values['server.headers_timeout'];
+  const request = values['server.request_timeout'];
+  if (headers > 0 && request > 0 && headers > request)
+    throw new ConfigError(
+      "config: 'server.headers_timeout' must not be longer than 'server.request_timeout'",
+    );
+  return {
+    headersTimeoutMs: headers,
+    requestTimeoutMs: request,
+    maxConnections: values['server.max_connections'],
+  };
+}
+
+/** A body limit key's value in bytes; throws ConfigError naming the key. */
+export function bodyLimitFrom(key: string, value: string): number {
+  try {
+    return byteLimit(value);
+  } catch (err) {
+    throw new ConfigError(`config: '${key}' ${(err as Error).message}`);
+  }
 }
 
 /**

@@ -28,6 +28,22 @@ export interface RunningServer {
   reloadTls?: () => void;
 }
 
+/** What a server spends on one connection and how many it holds (see `startServer`). */
+export interface ServerLimits {
+  /** Time to receive a request's line and headers (default 15 s); a 408 after it. */
+  headersTimeoutMs?: number;
+  /** Time to receive a whole request, body included (default 60 s); a 408 after it. */
+  requestTimeoutMs?: number;
+  /** Open connections at most (default 1024; 0 = no limit); connections past it are closed at once. */
+  maxConnections?: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: Required<ServerLimits> = {
+  headersTimeoutMs: 15_000,
+  requestTimeoutMs: 60_000,
+  maxConnections: 1024,
+};
+
 export function splitAddr(addr: string): { host: string; port: number } {
   const m = /^(.*):(\d+)$/.exec(addr);
   if (!m) throw new Error(`server.addr '${addr}' must be host:port`);
@@ -133,10 +149,31 @@ function endWithError(socket: Duplex, status: number, reason: string, message: s
   );
 }
 
-export async function startServer(app: Express, addr: string, tls?: TlsFiles): Promise<RunningServer> {
+/**
+ * Node's request timeouts from `limits`. Node checks them every
+ * `connectionsCheckingInterval` (30 s by default, which would let a 15 s
+ * headers timeout run to 45 s): checked here at a fifth of the shorter one.
+ */
+function timeoutOptions(limits: ServerLimits): http.ServerOptions {
+  const headersTimeout = limits.headersTimeoutMs ?? DEFAULT_SERVER_LIMITS.headersTimeoutMs;
+  const requestTimeout = limits.requestTimeoutMs ?? DEFAULT_SERVER_LIMITS.requestTimeoutMs;
+  const shortest = Math.min(...[headersTimeout, requestTimeout].filter((t) => t > 0), 5_000);
+  return {
+    headersTimeout,
+    requestTimeout,
+    connectionsCheckingInterval: Math.max(10, Math.floor(shortest / 5)),
+  };
+}
+
+export async function startServer(
+  app: Express,
+  addr: string,
+  tls?: TlsFiles,
+  limits: ServerLimits = {},
+): Promise<RunningServer> {
   const { host, port } = splitAddr(addr);
   const secure = tlsEnabled(tls);
-  const classes = expressHttpClasses(app);
+  const classes = { ...expressHttpClasses(app), ...timeoutOptions(limits) };
   const server = secure
     ? https.createServer(
         {
@@ -148,6 +185,8 @@ export async function startServer(app: Express, addr: string, tls?: TlsFiles): P
       )
     : http.createServer(classes, app);
   server.keepAliveTimeout = 65_000;
+  const maxConnections = limits.maxConnections ?? DEFAULT_SERVER_LIMITS.maxConnections;
+  if (maxConnections > 0) server.maxConnections = maxConnections;
   server.on('clientError', answerClientError);
   server.on('connect', refuseConnect);
   await new Promise<void>((resolve, reject) => {

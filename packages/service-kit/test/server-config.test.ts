@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { serverAddrKey, serverTlsKeys, tlsFileKeys, tlsFilesFrom } from '../src/server-config.js';
+import { ConfigError, loadConfig } from '../src/config.js';
+import {
+  bodyLimitFrom,
+  serverAddrKey,
+  serverLimitKeys,
+  serverLimitsFrom,
+  serverTlsKeys,
+  tlsFileKeys,
+  tlsFilesFrom,
+} from '../src/server-config.js';
 
 const schema = {
   ...serverAddrKey('127.0.0.1:1'),
@@ -51,5 +59,38 @@ describe('shared server / TLS config keys', () => {
       keyFile: undefined,
       caFile: undefined,
     });
+  });
+});
+
+describe('shared server limit keys', () => {
+  const limits = serverLimitKeys('64mb', 'largest body');
+  it('default to 15 s for headers, 60 s for a whole request, 1024 connections', () => {
+    const cfg = loadConfig(limits, { env: {} });
+    expect(serverLimitsFrom(cfg)).toEqual({
+      headersTimeoutMs: 15_000,
+      requestTimeoutMs: 60_000,
+      maxConnections: 1024,
+    });
+    expect(bodyLimitFrom('server.body_limit', cfg['server.body_limit'])).toBe(64 * 1024 * 1024);
+  });
+  it('are read from SPINCYCLE_SERVER_* and checked, naming the key', () => {
+    const cfg = loadConfig(limits, {
+      env: {
+        SPINCYCLE_SERVER_HEADERS_TIMEOUT: '5s',
+        SPINCYCLE_SERVER_REQUEST_TIMEOUT: '2s',
+        SPINCYCLE_SERVER_MAX_CONNECTIONS: '0',
+      },
+    });
+    expect(() => serverLimitsFrom(cfg)).toThrow(
+      new ConfigError("config: 'server.headers_timeout' must not be longer than 'server.request_timeout'"),
+    );
+    expect(serverLimitsFrom({ ...cfg, 'server.request_timeout': 0 })).toEqual({
+      headersTimeoutMs: 5000,
+      requestTimeoutMs: 0,
+      maxConnections: 0,
+    });
+    expect(() => bodyLimitFrom('server.body_limit', 'lots')).toThrow(
+      'config: \'server.body_limit\' invalid body limit "lots": use bytes or e.g. 1mb, 64mb',
+    );
   });
 });

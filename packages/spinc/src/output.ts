@@ -3,7 +3,7 @@
  * percentages that are never NaN, middle-shortened values and aligned tables.
  * Pure functions; `now` is always passed in.
  */
-import { isFinalState, toNanos } from '@spincycle/protocol';
+import { isFinalState, parseRfc3339, toNanos } from '@spincycle/protocol';
 
 export type TimeZoneMode = 'utc' | 'local';
 
@@ -30,9 +30,9 @@ export function formatTime(date: Date, tz: TimeZoneMode = 'utc', millis = false)
 /** A wire time (RFC 3339 string, or null) as a Date; undefined when unset or unparsable. */
 export function wireTime(value: string | null | undefined): Date | undefined {
   if (value === null || value === undefined || value === '') return undefined;
-  const d = new Date(value);
+  const d = parseRfc3339(value);
   // The zero time of Go (0001-01-01) means "unset" too.
-  if (Number.isNaN(d.getTime()) || d.getUTCFullYear() <= 1) return undefined;
+  if (!d || d.getUTCFullYear() <= 1) return undefined;
   return d;
 }
 

@@ -33,12 +33,15 @@ export interface AppDeps {
   baseUrl: () => string;
   /** When set, `/api` calls must carry this token, or one of these (X-Spincycle-Internal-Token), else 401. */
   internalToken?: string | string[] | InternalTokenGuard;
+  /** Largest accepted body (default 64 MiB: chains and batches of chains). */
+  bodyLimit?: string | number;
 }
 
 /** The JR's express app: common edge (version header, JSON, 404/405, error mapping) plus the JR routes. */
 export function buildApp(deps: AppDeps): Express {
   const app = createApp({
     logger: deps.logger,
+    bodyLimit: deps.bodyLimit,
     // Checked before the body is read.
     beforeBody: deps.internalToken
       ? [
@@ -129,8 +132,9 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
     logger: logger.child({ component: 'api' }),
     baseUrl: () => baseUrl,
     internalToken: guard,
+    bodyLimit: config.bodyLimit,
   });
-  const server = await startServer(app, config.addr, config.serverTls);
+  const server = await startServer(app, config.addr, config.serverTls, config.serverLimits);
   baseUrl = advertisedBaseUrl(config, server.url);
   const progress = new ProgressReporter(registry, reporter, opts.progressIntervalMs);
   progress.start();

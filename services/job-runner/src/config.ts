@@ -6,11 +6,15 @@
  */
 import { readFileSync } from 'node:fs';
 import {
+  bodyLimitFrom,
   ConfigError,
   type ConfigSchema,
   type ConfigValues,
   loadConfig,
+  type ServerLimits,
   serverAddrKey,
+  serverLimitKeys,
+  serverLimitsFrom,
   serverTlsKeys,
   splitAddr,
   type TlsFiles,
@@ -29,6 +33,10 @@ export const JR_CONFIG_SCHEMA = {
     desc: 'base URL reported to the RM (default http(s)://<server.addr>)',
   },
   ...serverTlsKeys(),
+  ...serverLimitKeys(
+    '64mb',
+    'largest accepted request body (chains and batches of chains from the RM; 413 above)',
+  ),
   'rm_client.url': {
     type: 'string',
     default: 'http://127.0.0.1:32308',
@@ -93,6 +101,10 @@ export interface JrConfig {
   /** Explicit advertised base URL; undefined means "derive from the listening address". */
   advertiseUrl: string | undefined;
   serverTls: TlsFiles;
+  /** Timeouts and connection limit of the HTTP server. */
+  serverLimits: ServerLimits;
+  /** Largest accepted request body in bytes (`server.body_limit`). */
+  bodyLimit: number;
   rmUrls: string[];
   rmTimeoutMs: number;
   rmTls: TlsFiles;
@@ -186,6 +198,8 @@ export function resolveConfig(values: JrConfigValues): JrConfig {
     addr,
     advertiseUrl: advertise ? checkUrl('server.advertise_url', advertise) : undefined,
     serverTls: tlsFiles(values, 'server.tls'),
+    serverLimits: serverLimitsFrom(values),
+    bodyLimit: bodyLimitFrom('server.body_limit', values['server.body_limit']),
     rmUrls,
     rmTimeoutMs: values['rm_client.timeout'] > 0 ? values['rm_client.timeout'] : 10_000,
     rmTls: tlsFiles(values, 'rm_client.tls'),

@@ -4,8 +4,10 @@
  * (service-kit's finishApp).
  */
 
-import { createApp, drainingGuard, finishApp, type Logger } from '@spincycle/service-kit';
-import type { Express, Request } from 'express';
+import { parseRfc3339, ValidationError } from '@spincycle/protocol';
+import { createApp, drainingGuard, finishApp, type Logger, withBodyLimit } from '@spincycle/service-kit';
+import { type Express, type Request, type RequestHandler, Router } from 'express';
+import { INTERNAL_ROUTES } from './api/internal-routes.js';
 import { registerJobLogRoutes } from './api/job-logs.js';
 import { registerJobRunnerRoutes } from './api/job-runners.js';
 import { registerMetaRoutes } from './api/meta.js';
@@ -16,6 +18,7 @@ import { authMiddleware } from './auth/middleware.js';
 import type { Authenticator } from './auth.js';
 import type { RequestCatalog } from './catalog.js';
 import type { JobRunnerLiveness } from './jr-liveness.js';
+import { type CreateRate, createRateLimit, TokenBuckets } from './rate-limit.js';
 import { type RequestService, SHUTTING_DOWN_MESSAGE } from './request-service.js';
 
 const isCreateOrStart = (req: Request) =>
@@ -33,25 +36,62 @@ export interface AppDeps {
   internalAuth?: InternalAuth;
   logger: Logger;
   isDraining: () => boolean;
-  /** Largest accepted body, e.g. `64mb`. */
-  bodyLimit?: string;
+  /** Largest body of a user call, e.g. `1mb` (the default). */
+  bodyLimit?: string | number;
+  /** Largest body of a Job Runner call (INTERNAL_ROUTES: finish, suspend, logs, reports), e.g. `64mb` (the default). */
+  internalBodyLimit?: string | number;
+  /** Per-user limit on creating requests; absent: none. */
+  createRate?: CreateRate;
 }
+
+/** Middleware run on the calls of `routes` (matched by express, as the routes themselves are). */
+function on(
+  routes: ReadonlyArray<readonly [(typeof INTERNAL_ROUTES)[number][0], string]>,
+  handler: RequestHandler,
+): RequestHandler {
+  const router = Router();
+  for (const [method, path] of routes) router[method](path, handler);
+  return router;
+}
+
+/**
+ * A finish whose `finishedAt` is no time (month 13, 25:00) is a 400 naming the
+ * field: the FinishRequest pattern alone takes it, and the finish would be
+ * stored without a time.
+ */
+const finishedAtIsTime: RequestHandler = (req, _res, next) => {
+  const at = (req.body as { finishedAt?: unknown } | undefined)?.finishedAt;
+  if (typeof at === 'string' && !parseRfc3339(at))
+    return next(
+      new ValidationError(
+        `invalid FinishRequest: field 'finishedAt': finishedAt must be an RFC 3339 time, got '${at.slice(0, 40)}'`,
+        'finishedAt',
+      ),
+    );
+  next();
+};
 
 export function buildApp(deps: AppDeps): Express {
   const app = createApp({
     logger: deps.logger.child({ component: 'http' }),
-    bodyLimit: deps.bodyLimit,
+    bodyLimit: deps.bodyLimit ?? '1mb',
     // Create and start get 503 while draining before their body is even read.
     // Then every API call is authenticated (401), also before its body is read: Job
     // Runner credentials on the internal routes (api/internal-routes.ts), users elsewhere.
+    // A user over its create rate gets 429, and Job Runner calls may carry big bodies (chains).
     beforeBody: [
       drainingGuard(deps.isDraining, SHUTTING_DOWN_MESSAGE, isCreateOrStart),
       authMiddleware({
         authenticator: deps.authenticator,
         internal: deps.internalAuth ?? new InternalAuth(),
       }),
+      ...(deps.createRate
+        ? [on([['post', '/api/v1/requests']], createRateLimit(new TokenBuckets(deps.createRate)))]
+        : []),
+      on(INTERNAL_ROUTES, withBodyLimit(deps.internalBodyLimit ?? '64mb')),
     ],
   });
+  app.use(on([['put', '/api/v1/requests/:id/finish']], finishedAtIsTime));
   registerRequestRoutes(app, deps.service, deps.isDraining);
   registerJobLogRoutes(app, deps.service);
   registerReportRoutes(app, deps.service);

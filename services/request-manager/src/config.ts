@@ -5,12 +5,15 @@
  */
 import { join, resolve } from 'node:path';
 import {
+  bodyLimitFrom,
   ConfigError,
   type ConfigSchema,
   type ConfigValues,
   loadConfig,
   redactConfig,
   serverAddrKey,
+  serverLimitKeys,
+  serverLimitsFrom,
   serverTlsKeys,
   tlsFileKeys,
 } from '@spincycle/service-kit';
@@ -18,11 +21,27 @@ import {
 export const RM_CONFIG_SCHEMA = {
   ...serverAddrKey('127.0.0.1:32308'),
   ...serverTlsKeys(),
-  'server.body_limit': {
+  ...serverLimitKeys(
+    '1mb',
+    'largest body of a user call (413 above); Job Runner calls: server.internal_body_limit',
+  ),
+  'server.internal_body_limit': {
     type: 'string',
     default: '64mb',
-    env: 'SPINCYCLE_SERVER_BODY_LIMIT',
-    desc: 'largest accepted request body (413 above)',
+    env: 'SPINCYCLE_SERVER_INTERNAL_BODY_LIMIT',
+    desc: 'largest body of a Job Runner call (finish, suspend with its chain, job logs, reports; 413 above)',
+  },
+  'limits.create_rate': {
+    type: 'string',
+    default: '',
+    env: 'SPINCYCLE_LIMITS_CREATE_RATE',
+    desc: 'requests one user may create per second, minute or hour, e.g. 5/s or 100/m (429 above); empty = no limit',
+  },
+  'limits.create_burst': {
+    type: 'int',
+    default: 0,
+    env: 'SPINCYCLE_LIMITS_CREATE_BURST',
+    desc: 'creates a user may make at once before limits.create_rate applies (0 = the rate count)',
   },
   'mysql.dsn': {
     type: 'string',
@@ -206,11 +225,31 @@ export function loadRmConfig(
     if (!/^https?:\/\/[^/]+/.test(u))
       throw new ConfigError(`config: 'jr_client.url' entry '${u}' must be an http(s):// URL`);
   }
+  serverLimitsFrom(cfg);
+  bodyLimitFrom('server.body_limit', cfg['server.body_limit']);
+  bodyLimitFrom('server.internal_body_limit', cfg['server.internal_body_limit']);
+  createRateFrom(cfg);
   for (const p of ['server.tls', 'jr_client.tls'] as const) {
     if (Boolean(cfg[`${p}.cert_file`]) !== Boolean(cfg[`${p}.key_file`]))
       throw new ConfigError(`config: '${p}.cert_file' and '${p}.key_file' must be set together`);
   }
   return cfg;
+}
+
+/** `limits.create_rate` and `limits.create_burst` as a token bucket; undefined: no limit. Throws ConfigError. */
+export function createRateFrom(
+  cfg: Pick<RmConfig, 'limits.create_rate' | 'limits.create_burst'>,
+): { perSecond: number; burst: number } | undefined {
+  const text = cfg['limits.create_rate'].trim();
+  if (text === '' || text === '0') return undefined;
+  const m = /^(\d+(?:\.\d+)?)\s*\/\s*(s|m|h)$/.exec(text);
+  const count = Number(m?.[1]);
+  if (!m || !(count > 0))
+    throw new ConfigError(
+      `config: 'limits.create_rate' must be a count per s, m or h (e.g. 5/s, 100/m), got ${JSON.stringify(text)}`,
+    );
+  const perSecond = count / ({ s: 1, m: 60, h: 3600 } as const)[m[2] as 's' | 'm' | 'h'];
+  return { perSecond, burst: cfg['limits.create_burst'] || Math.max(1, Math.ceil(count)) };
 }
 
 /** The configured JR base URLs (trailing slashes removed). */

@@ -9,6 +9,7 @@ import {
   type Logger,
   type NamedStep,
   type RunningServer,
+  serverLimitsFrom,
   silentLogger,
   startServer,
   tlsFilesFrom,
@@ -19,7 +20,7 @@ import type { InternalAuth } from './auth/internal.js';
 import { type AuthSetup, authFromConfig } from './auth/setup.js';
 import type { Authenticator, Authorizer } from './auth.js';
 import { RequestCatalog } from './catalog.js';
-import { jrUrls, type RmConfig } from './config.js';
+import { createRateFrom, jrUrls, type RmConfig } from './config.js';
 import { Db, dbTargetFromConfig, migrate, openDataSource } from './db/data-source.js';
 import { JobRunnerLiveness } from './jr-liveness.js';
 import { JrPool } from './jr-pool.js';
@@ -164,6 +165,8 @@ export async function createRequestManager(
     logger,
     isDraining,
     bodyLimit: config['server.body_limit'],
+    internalBodyLimit: config['server.internal_body_limit'],
+    createRate: createRateFrom(config),
   });
 
   let server: RunningServer | undefined;
@@ -196,7 +199,12 @@ export async function createRequestManager(
     },
     async listen() {
       void db.warmUp(Math.min(config['mysql.pool_size'], 20));
-      server = await startServer(app, config['server.addr'], tlsFilesFrom(config, 'server.tls'));
+      server = await startServer(
+        app,
+        config['server.addr'],
+        tlsFilesFrom(config, 'server.tls'),
+        serverLimitsFrom(config),
+      );
       resumer.start();
       sweeper.start();
       return server;

@@ -11,6 +11,7 @@ import {
   type Request,
   type RunningStatus,
   type UnreachableRunner,
+  UpstreamError,
 } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import type { JrPool } from './jr-pool.js';
@@ -48,16 +49,25 @@ export async function runningStatus(
         });
         return;
       }
+      let list: unknown;
       try {
-        const list = await deps.jrs.statusClient(url).running(requestId);
-        jobs.push(...(Array.isArray(list) ? list : []));
+        list = await deps.jrs.statusClient(url).running(requestId);
       } catch (err) {
         // A JR that answers "not here" for a filtered request: it just finished.
         if (requestId && err instanceof ApiError && (err.status === 404 || err.status === 500)) return;
+        if (err instanceof ApiError && err.status !== undefined)
+          throw badAnswer(url, `HTTP ${err.status}: ${err.message}`);
         const error = err instanceof Error ? err.message : String(err);
         deps.logger.warn('Job Runner did not answer status/running', { jrURL: url, error });
         unreachable.push({ jrURL: url, error });
+        return;
       }
+      if (!Array.isArray(list)) throw badAnswer(url, 'not a JSON list of running jobs');
+      list.forEach((job, i) => {
+        const why = jobStatusFault(job);
+        if (why) throw badAnswer(url, `jobs[${i}]: ${why}`);
+      });
+      jobs.push(...(list as JobStatus[]));
     }),
   );
   jobs.sort((a, b) => {
@@ -74,4 +84,24 @@ export async function runningStatus(
   const out: RunningStatus = { jobs, requests };
   if (unreachable.length > 0) out.unreachable = unreachable.sort((a, b) => (a.jrURL < b.jrURL ? -1 : 1));
   return out;
+}
+
+/** Answer of a JR that is not what the RM asked for: a 502 naming the JR. */
+function badAnswer(jrURL: string, why: string): UpstreamError {
+  return new UpstreamError(`Job Runner ${jrURL} answered status/running wrongly: ${why.slice(0, 300)}`);
+}
+
+/** What is wrong with one entry of a JR's running jobs (the fields the merge relies on), or undefined. */
+function jobStatusFault(job: unknown): string | undefined {
+  if (job === null || typeof job !== 'object' || Array.isArray(job)) return 'not an object';
+  const j = job as Record<string, unknown>;
+  if (typeof j.requestId !== 'string' || j.requestId === '') return "field 'requestId' must be a string";
+  if (typeof j.jobId !== 'string') return "field 'jobId' must be a string";
+  const at = j.startedAt;
+  const nanos =
+    at === undefined ||
+    typeof at === 'bigint' ||
+    (typeof at === 'number' && Number.isSafeInteger(at)) ||
+    (typeof at === 'string' && /^\d+$/.test(at));
+  return nanos ? undefined : "field 'startedAt' must be an integer (Unix nanoseconds)";
 }

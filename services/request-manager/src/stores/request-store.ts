@@ -131,8 +131,13 @@ const PATCHABLE = new Set(['state', 'started_at', 'finished_at', 'finished_jobs'
 
 /** `a = ?, b = ?` and its values, for the columns a patch sets. */
 function setClause(patch: RequestPatch): [string, unknown[]] {
-  const cols = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
-  for (const c of cols) if (!PATCHABLE.has(c)) throw new Error(`cannot patch column ${c}`);
+  const cols = Object.keys(patch);
+  for (const c of cols) {
+    if (!PATCHABLE.has(c)) throw new Error(`cannot patch column ${c}`);
+    // An undefined value is a bug upstream (e.g. a time that did not parse): never a silent NULL or skip.
+    if ((patch as Record<string, unknown>)[c] === undefined)
+      throw new Error(`patch of column ${c} is undefined`);
+  }
   return [cols.map((c) => `\`${c}\` = ?`).join(', '), cols.map((c) => (patch as Record<string, unknown>)[c])];
 }
 
