@@ -6,6 +6,7 @@
 
 import { createApp, drainingGuard, finishApp, type Logger } from '@spincycle/service-kit';
 import type { Express, Request } from 'express';
+import type { RequestServices } from './api/context.js';
 import { registerJobLogRoutes } from './api/job-logs.js';
 import { registerJobRunnerRoutes } from './api/job-runners.js';
 import { registerMetaRoutes } from './api/meta.js';
@@ -16,14 +17,14 @@ import { authMiddleware } from './auth/middleware.js';
 import type { Authenticator } from './auth.js';
 import type { RequestCatalog } from './catalog.js';
 import type { JobRunnerLiveness } from './jr-liveness.js';
-import { type RequestService, SHUTTING_DOWN_MESSAGE } from './request-service.js';
+import { SHUTTING_DOWN_MESSAGE } from './request-lifecycle.js';
 
 const isCreateOrStart = (req: Request) =>
   (req.method === 'POST' && req.path === '/api/v1/requests') ||
   (req.method === 'PUT' && /^\/api\/v1\/requests\/[^/]+\/start$/.test(req.path));
 
 export interface AppDeps {
-  service: RequestService;
+  services: RequestServices;
   catalog: RequestCatalog;
   running: (requestId?: string) => Promise<unknown>;
   /** Job Runner heartbeats (`/api/v1/job-runners…`); absent: those routes are not served. */
@@ -52,9 +53,9 @@ export function buildApp(deps: AppDeps): Express {
       }),
     ],
   });
-  registerRequestRoutes(app, deps.service, deps.isDraining);
-  registerJobLogRoutes(app, deps.service);
-  registerReportRoutes(app, deps.service);
+  registerRequestRoutes(app, deps.services, deps.isDraining);
+  registerJobLogRoutes(app, deps.services);
+  registerReportRoutes(app, deps.services.intake);
   registerMetaRoutes(app, deps.catalog, deps.running);
   if (deps.liveness) registerJobRunnerRoutes(app, deps.liveness);
   finishApp(app, deps.logger.child({ component: 'http' }));

@@ -4,10 +4,13 @@
 import { type JobLog, State, stringifyJson } from '@spincycle/protocol';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Db, migrate, openDataSource } from '../src/db/data-source.js';
+import { openDataSource } from '../src/db/data-source.js';
+import { Db } from '../src/db/db.js';
 import type { RequestRow } from '../src/db/entities.js';
+import { migrate } from '../src/db/migrate.js';
 import { JobLogStore } from '../src/stores/job-log-store.js';
-import { argIndexValue, type NewRequest, RequestStore } from '../src/stores/request-store.js';
+import { argIndexValue } from '../src/stores/request-rows.js';
+import { type NewRequest, RequestStore } from '../src/stores/request-store.js';
 import { SjcStore } from '../src/stores/sjc-store.js';
 import { DB_KINDS, newTarget, openTestDb, type TestDb } from './support/db.js';
 
