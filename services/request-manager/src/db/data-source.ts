@@ -64,8 +64,10 @@ export function dataSourceOptions(target: DbTarget): DataSourceOptions {
       supportBigNumbers: true,
       bigNumberStrings: true,
       poolSize: target.poolSize ?? 20,
-      // Lets `Db.txStatements` send a whole transaction in one round trip. Every
-      // value still goes through placeholders, never into the SQL text.
+      // Lets `Db.txStatements` send a create's whole transaction in one round trip instead of
+      // five, and `Db.execStatements` a report's writes in one (on a local MariaDB a create's
+      // transaction took ~0.5–0.8 ms this way against ~1.1–2.3 ms statement by statement).
+      // Every value still goes through placeholders, never into the SQL text.
       multipleStatements: true,
       ssl,
       // trace: false spares mysql2 a captured stack trace per query (errors keep their message and code).
