@@ -54,7 +54,6 @@ export const ALL_STATE_NAMES: readonly StateName[] = NAMES;
 
 /** Request operations checked by authorization. */
 export type RequestOp = 'start' | 'stop';
-export const REQUEST_OPS: readonly RequestOp[] = ['start', 'stop'];
 
 /** Kinds of request argument. */
 export type RequestArgType = 'required' | 'optional' | 'static';

@@ -7,6 +7,7 @@
 import { parseRfc3339, ValidationError } from '@spincycle/protocol';
 import { createApp, drainingGuard, finishApp, type Logger, withBodyLimit } from '@spincycle/service-kit';
 import { type Express, type Request, type RequestHandler, Router } from 'express';
+import type { RequestServices } from './api/context.js';
 import { INTERNAL_ROUTES } from './api/internal-routes.js';
 import { registerJobLogRoutes } from './api/job-logs.js';
 import { registerJobRunnerRoutes } from './api/job-runners.js';
@@ -19,14 +20,14 @@ import type { Authenticator } from './auth.js';
 import type { RequestCatalog } from './catalog.js';
 import type { JobRunnerLiveness } from './jr-liveness.js';
 import { type CreateRate, createRateLimit, TokenBuckets } from './rate-limit.js';
-import { type RequestService, SHUTTING_DOWN_MESSAGE } from './request-service.js';
+import { SHUTTING_DOWN_MESSAGE } from './request-lifecycle.js';
 
 const isCreateOrStart = (req: Request) =>
   (req.method === 'POST' && req.path === '/api/v1/requests') ||
   (req.method === 'PUT' && /^\/api\/v1\/requests\/[^/]+\/start$/.test(req.path));
 
 export interface AppDeps {
-  service: RequestService;
+  services: RequestServices;
   catalog: RequestCatalog;
   running: (requestId?: string) => Promise<unknown>;
   /** Job Runner heartbeats (`/api/v1/job-runners…`); absent: those routes are not served. */
@@ -92,9 +93,9 @@ export function buildApp(deps: AppDeps): Express {
     ],
   });
   app.use(on([['put', '/api/v1/requests/:id/finish']], finishedAtIsTime));
-  registerRequestRoutes(app, deps.service, deps.isDraining);
-  registerJobLogRoutes(app, deps.service);
-  registerReportRoutes(app, deps.service);
+  registerRequestRoutes(app, deps.services, deps.isDraining);
+  registerJobLogRoutes(app, deps.services);
+  registerReportRoutes(app, deps.services.intake);
   registerMetaRoutes(app, deps.catalog, deps.running);
   if (deps.liveness) registerJobRunnerRoutes(app, deps.liveness);
   finishApp(app, deps.logger.child({ component: 'http' }));

@@ -21,7 +21,8 @@ import {
   ValidationError,
 } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
-import type { RequestService } from './request-service.js';
+import type { LiveSnapshot } from './jr-pool.js';
+import type { FinalizeLost } from './request-lifecycle.js';
 import type { JobRunnerRow, JrStore } from './stores/jr-store.js';
 import type { RequestStore } from './stores/request-store.js';
 
@@ -32,7 +33,7 @@ export interface LivenessDeps {
   /** This RM's instance id (recorded with the heartbeat, for operators). */
   rmHost: string;
   /** Fails a request whose JR was lost; without it, restarts wait for the sweeper. */
-  finalizeLost?: RequestService['finalizeLost'];
+  finalizeLost?: FinalizeLost;
 }
 
 /**
@@ -51,9 +52,6 @@ export function chainsLostByRestart(
   const holds = new Set(hb.requests.map((r) => r.requestId));
   return prev.held.filter((h) => !holds.has(h.requestId));
 }
-
-/** Live JRs as the pool sees them: URL → chains held and whether it takes new ones. */
-export type LiveSnapshot = Map<string, { live: boolean; draining: boolean; chains: number }>;
 
 const bad = (why: string, field?: string) => new ValidationError(`invalid JobRunnerHeartbeat: ${why}`, field);
 
@@ -120,8 +118,7 @@ export class JobRunnerLiveness {
   }
 
   /** Store a heartbeat; answer with the chains the JR must drop. */
-  async heartbeat(body: unknown): Promise<JobRunnerHeartbeatReply> {
-    const hb = parseHeartbeat(body);
+  async heartbeat(hb: JobRunnerHeartbeat): Promise<JobRunnerHeartbeatReply> {
     const me = hb.jrURL;
     const ids = hb.requests.map((r) => r.requestId);
     const states = await this.d.requests.statesOf(ids);

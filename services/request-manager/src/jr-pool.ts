@@ -9,7 +9,9 @@ import type { Agent as HttpsAgent } from 'node:https';
 import { JrClient, RawJson } from '@spincycle/protocol';
 import { clientTlsAgent, type TlsFiles } from '@spincycle/service-kit';
 import { ChainBatcher } from './chain-batcher.js';
-import type { LiveSnapshot } from './jr-liveness.js';
+
+/** Live JRs as the pool ranks them (from their heartbeats): URL → chains held and whether it takes new ones. */
+export type LiveSnapshot = Map<string, { live: boolean; draining: boolean; chains: number }>;
 
 /** Send a suspended job chain given as JSON text. */
 export function resumeChainJson(jr: JrClient, sjcJson: string) {

@@ -7,9 +7,9 @@
  * its number unless that number is taken, then the next free one is used.
  */
 import { type HeldChain, type JobChain, type JobLog, nowNanos, State } from '@spincycle/protocol';
-import { parseStoredJson } from './request-service.js';
 import type { JobLogStore } from './stores/job-log-store.js';
 import type { RequestStore } from './stores/request-store.js';
+import { parseStoredJson } from './stores/stored-json.js';
 
 /** Most entries written for one lost request when the running jobs are unknown (a very wide chain). */
 const MAX_GUESSED = 1000;

@@ -18,7 +18,8 @@ import {
 import { hashToken, newToken } from './auth/tokens.js';
 import { SpecsError } from './catalog.js';
 import { loadRmConfig, RM_CONFIG_SCHEMA, type RmConfig, redactRmConfig } from './config.js';
-import { dbTargetFromConfig, migrate, openDataSource } from './db/data-source.js';
+import { dbTargetFromConfig, openDataSource } from './db/data-source.js';
+import { migrate } from './db/migrate.js';
 import { createRequestManager } from './rm.js';
 
 const COMMANDS = new Set(['serve', 'migrate', 'help', 'hash-token']);

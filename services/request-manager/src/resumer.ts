@@ -22,12 +22,12 @@ import {
   stateName,
 } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
-import type { Db } from './db/data-source.js';
+import type { Db } from './db/db.js';
 import { type JrPool, resumeChainJson } from './jr-pool.js';
-import { parseStoredJson } from './request-service.js';
 import type { JobLogStore } from './stores/job-log-store.js';
 import type { RequestStore } from './stores/request-store.js';
 import type { SjcStore } from './stores/sjc-store.js';
+import { parseStoredJson } from './stores/stored-json.js';
 
 export interface ResumerOptions {
   /** Time between runs (and before the first). */

@@ -21,15 +21,20 @@ import { type AuthSetup, authFromConfig } from './auth/setup.js';
 import type { Authenticator, Authorizer } from './auth.js';
 import { RequestCatalog } from './catalog.js';
 import { createRateFrom, jrUrls, type RmConfig } from './config.js';
-import { Db, dbTargetFromConfig, migrate, openDataSource } from './db/data-source.js';
+import { dbTargetFromConfig, openDataSource } from './db/data-source.js';
+import { Db } from './db/db.js';
+import { migrate } from './db/migrate.js';
 import { JobRunnerLiveness } from './jr-liveness.js';
 import { JrPool } from './jr-pool.js';
-import { RequestService } from './request-service.js';
+import { ReportIntake } from './report-intake.js';
+import { RequestLifecycle } from './request-lifecycle.js';
+import { RequestQueries } from './request-queries.js';
 import { defaultInstanceId, Resumer } from './resumer.js';
 import { runningStatus } from './running-status.js';
 import { JobLogStore } from './stores/job-log-store.js';
 import { JrStore } from './stores/jr-store.js';
 import { LeaseStore } from './stores/lease-store.js';
+import { ReportStore } from './stores/report-writes.js';
 import { RequestStore } from './stores/request-store.js';
 import { SjcStore } from './stores/sjc-store.js';
 import { Sweeper } from './sweeper.js';
@@ -53,7 +58,12 @@ export interface RequestManager {
   app: Express;
   db: Db;
   catalog: RequestCatalog;
-  service: RequestService;
+  /** Create, start, stop; finalizing requests of lost Job Runners. */
+  lifecycle: RequestLifecycle;
+  /** What Job Runners report: finishes, progress, suspended chains, job logs. */
+  intake: ReportIntake;
+  /** Reads of requests and job logs. */
+  queries: RequestQueries;
   resumer: Resumer;
   /** Finds requests of lost Job Runners (runs on one RM at a time). */
   sweeper: Sweeper;
@@ -112,7 +122,7 @@ export async function createRequestManager(
   });
   let draining = false;
   const isDraining = () => draining;
-  const service = new RequestService({
+  const lifecycle = new RequestLifecycle({
     db,
     requests,
     logs,
@@ -125,20 +135,31 @@ export async function createRequestManager(
     jrStore,
     jrLeaseMs: config['jr.lease'],
   });
+  const intake = new ReportIntake({
+    db,
+    requests,
+    logs,
+    sjcs,
+    reports: new ReportStore(db, logs),
+    logger,
+    jrStore,
+  });
+  const queries = new RequestQueries({ requests, logs });
+  const finalizeLost = lifecycle.finalizeLost.bind(lifecycle);
   const liveness = new JobRunnerLiveness(
     {
       requests,
       jrStore,
       logger,
       rmHost: instanceId,
-      finalizeLost: service.finalizeLost.bind(service),
+      finalizeLost,
     },
     config['jr.lease'],
   );
   // Several JR URLs: send new chains to live JRs with the fewest chains.
   jrs.useLiveness(() => liveness.snapshot());
   const sweeper = new Sweeper(
-    { requests, jrStore, leases: new LeaseStore(db), service, logger },
+    { requests, jrStore, leases: new LeaseStore(db), finalizeLost, logger },
     { intervalMs: config['jr.sweep_interval'], leaseMs: config['jr.lease'], instanceId },
   );
   const resumer = new Resumer(
@@ -152,7 +173,7 @@ export async function createRequestManager(
   );
   const statusLogger = logger.child({ component: 'status' });
   const app = buildApp({
-    service,
+    services: { lifecycle, intake, queries },
     catalog,
     running: (requestId) =>
       runningStatus(
@@ -176,7 +197,9 @@ export async function createRequestManager(
     app,
     db,
     catalog,
-    service,
+    lifecycle,
+    intake,
+    queries,
     resumer,
     sweeper,
     liveness,

@@ -20,7 +20,7 @@
  */
 import { State } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
-import type { RequestService } from './request-service.js';
+import type { FinalizeLost } from './request-lifecycle.js';
 import type { JobRunnerRow, JrStore } from './stores/jr-store.js';
 import type { LeaseStore } from './stores/lease-store.js';
 import type { RequestStore } from './stores/request-store.js';
@@ -39,7 +39,8 @@ export interface SweeperDeps {
   requests: RequestStore;
   jrStore: JrStore;
   leases: LeaseStore;
-  service: RequestService;
+  /** Fails a request of a lost JR (RequestLifecycle.finalizeLost). */
+  finalizeLost: FinalizeLost;
   logger: Logger;
 }
 
@@ -241,7 +242,7 @@ export class Sweeper {
     opts: { held?: JobRunnerRow['held'][number]['jobs']; silentSince?: Date },
   ): Promise<boolean> {
     try {
-      return await this.d.service.finalizeLost(id, jrUrl, State.FAIL, reason, { explain: true, ...opts });
+      return await this.d.finalizeLost(id, jrUrl, State.FAIL, reason, { explain: true, ...opts });
     } catch (err) {
       this.log.error('finalizing a request of a lost Job Runner failed', {
         requestId: id,

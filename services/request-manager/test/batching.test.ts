@@ -1,6 +1,6 @@
 /**
  * The RM's batching under load, against real things:
- * - ChainBatcher (and JrPool.startChain, which RequestService uses) against a
+ * - ChainBatcher (and JrPool.startChain, which RequestLifecycle uses) against a
  *   real in-process Job Runner, counting the HTTP calls it receives;
  * - the one-by-one fallback against a plain node:http JR without the batch
  *   endpoint (404/405);
@@ -90,7 +90,7 @@ describe('ChainBatcher against a real Job Runner', () => {
       });
   });
 
-  it('JrPool.startChain (what RequestService.sendChain calls) shares calls the same way', async () => {
+  it('JrPool.startChain (what RequestLifecycle.sendChain calls) shares calls the same way', async () => {
     const pool = new JrPool([jr.url], { timeoutMs: 5000, attempts: 1 });
     const jrClient = pool.client(jr.url);
     const ids = Array.from({ length: 20 }, () => rid());

@@ -7,8 +7,7 @@
 import { type JobLog, type JobRunnerHeartbeat, State } from '@spincycle/protocol';
 import { createLogger, silentLogger } from '@spincycle/service-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { LiveSnapshot } from '../src/jr-liveness.js';
-import { JrPool } from '../src/jr-pool.js';
+import { JrPool, type LiveSnapshot } from '../src/jr-pool.js';
 import { JrStore } from '../src/stores/jr-store.js';
 import { LeaseStore } from '../src/stores/lease-store.js';
 import { RequestStore } from '../src/stores/request-store.js';
@@ -70,7 +69,7 @@ describe.each(DB_KINDS)('Job Runner liveness on %s', (kind) => {
         requests,
         jrStore,
         leases: new LeaseStore(t.rm.db),
-        service: t.rm.service,
+        finalizeLost: t.rm.lifecycle.finalizeLost.bind(t.rm.lifecycle),
         logger: process.env.DEBUG_SWEEP
           ? createLogger({ service: 't', level: 'debug', format: 'json' })
           : silentLogger(),
@@ -241,7 +240,7 @@ describe.each(DB_KINDS)('Job Runner liveness on %s', (kind) => {
       expect(lost[0]?.error).toContain(`Job Runner ${jr.url} was lost: it restarted at`);
       expect(lost[0]?.error).toContain('instance old-1');
       expect((await jrStore.get(jr.url))?.instance).toBe('new-1');
-      await t.rm.service.finalizeLost(d, jr.url, State.STOPPED, 'test cleanup');
+      await t.rm.lifecycle.finalizeLost(d, jr.url, State.STOPPED, 'test cleanup');
     });
 
     it('no FAIL at a new instance when the old process was shutting down, was heard after the new one started (two processes on one URL), or when the instance is the same', async () => {
@@ -272,7 +271,7 @@ describe.each(DB_KINDS)('Job Runner liveness on %s', (kind) => {
       await sleep(200); // what a restart would fail runs right after the answer
       for (const id of [a, b, c]) {
         expect((await t.client.getRequest(id)).state).toBe(State.RUNNING);
-        await t.rm.service.finalizeLost(id, jr.url, State.STOPPED, 'test cleanup');
+        await t.rm.lifecycle.finalizeLost(id, jr.url, State.STOPPED, 'test cleanup');
       }
     });
 
@@ -304,7 +303,8 @@ describe.each(DB_KINDS)('Job Runner liveness on %s', (kind) => {
       await sleep(200);
       expect((await t.client.getRequest(id)).state).toBe(State.RUNNING);
       expect((await t.client.getRequest(other)).state).toBe(State.RUNNING);
-      for (const r of [id, other]) await t.rm.service.finalizeLost(r, jr.url, State.STOPPED, 'test cleanup');
+      for (const r of [id, other])
+        await t.rm.lifecycle.finalizeLost(r, jr.url, State.STOPPED, 'test cleanup');
     });
 
     it('a bad heartbeat is a 400', async () => {
@@ -366,7 +366,7 @@ describe.each(DB_KINDS)('Job Runner liveness on %s', (kind) => {
       };
       expect(await sweepUntil(s, t0, t0 + 3 * LEASE, beat)).toBe(0);
       expect((await t.client.getRequest(id)).state).toBe(State.RUNNING);
-      await t.rm.service.finalizeLost(id, jr.url, State.STOPPED, 'test cleanup');
+      await t.rm.lifecycle.finalizeLost(id, jr.url, State.STOPPED, 'test cleanup');
     });
 
     it('when the JR is up but has not held the chain for a lease (it restarted), the request FAILs; entries go on the jobs that were due', async () => {
@@ -481,7 +481,7 @@ describe.each(DB_KINDS)('Job Runner liveness on %s', (kind) => {
     it('entries of a request that is not RUNNING are refused (batch: skipped and named; single: 409 unless already stored)', async () => {
       const id = await running();
       await t.internal.postJobLog(entry(id, 'a', 1));
-      await t.rm.service.finalizeLost(id, jr.url, State.STOPPED, 'test');
+      await t.rm.lifecycle.finalizeLost(id, jr.url, State.STOPPED, 'test');
       const res = await call(t.url, 'POST', '/api/v1/job-logs', [entry(id, 'a', 2)]);
       expect(res.status).toBe(201);
       expect(res.json).toEqual({ inserted: 0, refused: [id] });

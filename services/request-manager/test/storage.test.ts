@@ -4,10 +4,14 @@
 import { type JobLog, State, stringifyJson } from '@spincycle/protocol';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Db, migrate, openDataSource } from '../src/db/data-source.js';
+import { openDataSource } from '../src/db/data-source.js';
+import { Db } from '../src/db/db.js';
 import type { RequestRow } from '../src/db/entities.js';
+import { migrate } from '../src/db/migrate.js';
 import { JobLogStore } from '../src/stores/job-log-store.js';
-import { argIndexValue, type NewRequest, RequestStore } from '../src/stores/request-store.js';
+import { JrStore } from '../src/stores/jr-store.js';
+import { argIndexValue } from '../src/stores/request-rows.js';
+import { type NewRequest, RequestStore } from '../src/stores/request-store.js';
 import { SjcStore } from '../src/stores/sjc-store.js';
 import { DB_KINDS, newTarget, openTestDb, type TestDb } from './support/db.js';
 
@@ -389,6 +393,43 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
       );
       for (let i = 0; i < entries.length; i += 500) await logs.insertMany(entries.slice(i, i + 500));
       expect((await logs.list(id)).length).toBe(7000);
+    });
+  });
+
+  describe('job runners', () => {
+    const heartbeat = (jrUrl: string, lastSeen: Date) => ({
+      jr_url: jrUrl,
+      instance: 'i1',
+      started_at: null,
+      last_seen: lastSeen,
+      chains: 0,
+      draining: false,
+      heldJson: '[]',
+      rm_host: 'rm1',
+    });
+
+    it('when pruned, then only JRs silent since before the cut-off that hold no RUNNING request go', async () => {
+      const jrs = new JrStore(t.db);
+      const old = new Date(Date.now() - 2 * 3600_000);
+      const [gone, busy, fresh] = ['gone', 'busy', 'fresh'].map((n) => `http://${n}-${rid()}:1`) as [
+        string,
+        string,
+        string,
+      ];
+      await jrs.put(heartbeat(gone, old));
+      await jrs.put(heartbeat(busy, old));
+      await jrs.put(heartbeat(fresh, new Date()));
+      await requests.create(newRequest({ state: State.RUNNING, jr_url: busy }));
+      expect(await jrs.prune(new Date(Date.now() - 3600_000))).toBeGreaterThanOrEqual(1);
+      expect(await jrs.known([gone, busy, fresh])).toEqual(new Set([busy, fresh]));
+    });
+
+    it('when a JR hands a chain back, then it is marked draining in the same transaction', async () => {
+      const jrs = new JrStore(t.db);
+      const url = `http://drain-${rid()}:1`;
+      await jrs.put(heartbeat(url, new Date()));
+      await t.db.tx((m) => jrs.markDrainingIn(m, url));
+      expect((await jrs.get(url, false))?.draining).toBe(true);
     });
   });
 

@@ -1,6 +1,16 @@
-/** What the route modules share: the caller of the current HTTP request. */
+/** What the route modules share: the request services and the caller of the current HTTP request. */
 import type { Request as HttpRequest, Response } from 'express';
 import { ANONYMOUS, type Caller } from '../auth.js';
+import type { ReportIntake } from '../report-intake.js';
+import type { RequestLifecycle } from '../request-lifecycle.js';
+import type { RequestQueries } from '../request-queries.js';
+
+/** The services behind the request and job-log routes. */
+export interface RequestServices {
+  lifecycle: RequestLifecycle;
+  intake: ReportIntake;
+  queries: RequestQueries;
+}
 
 export function callerOf(res: Response): Caller {
   return (res.locals.caller as Caller | undefined) ?? ANONYMOUS;

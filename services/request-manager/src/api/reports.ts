@@ -3,12 +3,13 @@
  * call. Under /api/v1/internal/, so only Job Runners may call it (see
  * internal-routes.ts).
  */
+import { parseReportBatch } from '@spincycle/protocol';
 import { sendJson } from '@spincycle/service-kit';
 import type { Express } from 'express';
-import type { RequestService } from '../request-service.js';
+import type { ReportIntake } from '../report-intake.js';
 
-export function registerReportRoutes(app: Express, service: RequestService): void {
+export function registerReportRoutes(app: Express, intake: ReportIntake): void {
   app.post('/api/v1/internal/reports', async (req, res) => {
-    sendJson(res, 200, await service.report(req.body));
+    sendJson(res, 200, await intake.report(parseReportBatch(req.body)));
   });
 }

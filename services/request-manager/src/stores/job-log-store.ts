@@ -5,7 +5,7 @@
  */
 import type { JobLog } from '@spincycle/protocol';
 import type { EntityManager } from 'typeorm';
-import type { Db } from '../db/data-source.js';
+import type { Db } from '../db/db.js';
 import { JobLogEntity, type JobLogRow } from '../db/entities.js';
 
 /** Rows per INSERT, and a byte budget that keeps a statement well under max_allowed_packet. */

@@ -4,7 +4,8 @@
  */
 import type { HeldChain } from '@spincycle/protocol';
 import type { EntityManager } from 'typeorm';
-import { type Db, dbDate } from '../db/data-source.js';
+import type { Db } from '../db/db.js';
+import { dbDate } from '../db/sql.js';
 
 export interface JobRunnerRow {
   jr_url: string;

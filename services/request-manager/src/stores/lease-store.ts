@@ -5,7 +5,8 @@
  * are one conditional UPDATE (holder is me, or the lease expired), the same
  * on MySQL and SQLite; the first RM ever inserts the row.
  */
-import { type Db, dbDate } from '../db/data-source.js';
+import type { Db } from '../db/db.js';
+import { dbDate } from '../db/sql.js';
 
 export class LeaseStore {
   constructor(private readonly db: Db) {}

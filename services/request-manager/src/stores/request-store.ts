@@ -3,18 +3,25 @@
  * conditional UPDATE (`WHERE request_id=? AND state IN (…)`) whose affected
  * count says whether it happened: never read-then-write.
  */
-import { createHash } from 'node:crypto';
-import {
-  type Request,
-  type RequestArg,
-  stringifyJson,
-  toRfc3339,
-  toRfc3339OrNull,
-} from '@spincycle/protocol';
 import { MicroBatcher, type Settled } from '@spincycle/service-kit';
 import type { EntityManager } from 'typeorm';
-import { type Db, dbDate } from '../db/data-source.js';
+import type { Db } from '../db/db.js';
 import { RequestArchiveEntity, RequestEntity, type RequestRow } from '../db/entities.js';
+import { dbDate, type Statement } from '../db/sql.js';
+import {
+  ARG_NAME_MAX,
+  argIndexValue,
+  argText,
+  type FullRequest,
+  type RawRequest,
+  REQUEST_COLUMNS,
+  REQUEST_SELECT_LIST,
+  SELECT_REQUEST,
+  toRequestRow,
+} from './request-rows.js';
+
+// The wire form of a row, for the readers of this store.
+export { toWireRequest } from './request-rows.js';
 
 /** What the find endpoint filters on (already validated). */
 export interface FindFilter {
@@ -40,93 +47,6 @@ export interface NewRequest {
   givenArgs: Record<string, unknown>;
 }
 
-const REQUEST_COLUMNS = [
-  'request_id',
-  'type',
-  'state',
-  'user',
-  'created_at',
-  'started_at',
-  'finished_at',
-  'total_jobs',
-  'finished_jobs',
-  'jr_url',
-] as const;
-const ARG_VALUE_MAX = 255;
-const ARG_NAME_MAX = 100;
-
-/** String form of an arg value for exact matching: strings as they are, everything else as JSON. */
-export function argText(value: unknown): string {
-  return typeof value === 'string' ? value : (stringifyJson(value) ?? 'null');
-}
-
-/**
- * What is stored in `request_args.value` (and compared by the find filter):
- * the text itself when it fits the indexed column, else a digest of it, so
- * long values still match exactly.
- */
-export function argIndexValue(text: string): string {
-  return text.length <= ARG_VALUE_MAX ? text : `sha256:${createHash('sha256').update(text).digest('hex')}`;
-}
-
-/** A request row as the wire Request (no args, no chain). */
-export function toWireRequest(row: RequestRow): Request {
-  const req: Request = {
-    id: row.request_id,
-    type: row.type,
-    state: Number(row.state),
-    user: row.user ?? '',
-    createdAt: toRfc3339(row.created_at),
-    startedAt: toRfc3339OrNull(row.started_at),
-    finishedAt: toRfc3339OrNull(row.finished_at),
-    totalJobs: Number(row.total_jobs),
-    finishedJobs: Number(row.finished_jobs),
-  };
-  if (row.jr_url) req.jrURL = row.jr_url;
-  return req;
-}
-
-/** Wire key order of a full Request (args and JobChain in their places). */
-export function withArgs(req: Request, args: RequestArg[] | undefined): Request {
-  const { id, type, state, user, createdAt, startedAt, finishedAt, totalJobs, finishedJobs, jrURL } = req;
-  const out: Request = {
-    id,
-    type,
-    state,
-    user,
-    args,
-    createdAt,
-    startedAt,
-    finishedAt,
-    totalJobs,
-    finishedJobs,
-  };
-  if (args === undefined) delete out.args;
-  if (jrURL) out.jrURL = jrURL;
-  return out;
-}
-
-/** A `requests` row as either driver returns it from plain SQL. */
-type RawRequest = Record<keyof RequestRow, unknown>;
-
-const REQUEST_SELECT_LIST = REQUEST_COLUMNS.map((c) => `r.\`${c}\``).join(', ');
-const SELECT_REQUEST = `SELECT ${REQUEST_SELECT_LIST} FROM \`requests\` r`;
-
-function toRequestRow(r: RawRequest): RequestRow {
-  return {
-    request_id: String(r.request_id),
-    type: String(r.type),
-    state: Number(r.state),
-    user: r.user === null || r.user === undefined ? null : String(r.user),
-    created_at: dbDate(r.created_at) as Date,
-    started_at: dbDate(r.started_at),
-    finished_at: dbDate(r.finished_at),
-    total_jobs: Number(r.total_jobs),
-    finished_jobs: Number(r.finished_jobs),
-    jr_url: r.jr_url === null || r.jr_url === undefined ? null : String(r.jr_url),
-  };
-}
-
 const PATCHABLE = new Set(['state', 'started_at', 'finished_at', 'finished_jobs', 'jr_url']);
 
 /** `a = ?, b = ?` and its values, for the columns a patch sets. */
@@ -139,12 +59,6 @@ function setClause(patch: RequestPatch): [string, unknown[]] {
       throw new Error(`patch of column ${c} is undefined`);
   }
   return [cols.map((c) => `\`${c}\` = ?`).join(', '), cols.map((c) => (patch as Record<string, unknown>)[c])];
-}
-
-/** One hand-written statement and its values. */
-export interface Statement {
-  sql: string;
-  params: unknown[];
 }
 
 export type RequestPatch = Partial<
@@ -248,21 +162,13 @@ export class RequestStore {
     return rows[0] ? toRequestRow(rows[0]) : undefined;
   }
 
-  /** The archived RequestArg list (JSON text), or undefined when there is no archive. */
-  async argsJson(id: string): Promise<string | undefined> {
-    return this.archiveColumn(id, 'args');
-  }
-
   /** The archived job chain, as the JSON text stored at create. */
   async jobChainJson(id: string): Promise<string | undefined> {
     return this.archiveColumn(id, 'job_chain');
   }
 
   /** Request row plus archived args and (optionally) the chain text, in one query. */
-  async getFull(
-    id: string,
-    withChain: boolean,
-  ): Promise<{ row: RequestRow; argsJson?: string; jobChainJson?: string } | undefined> {
+  async getFull(id: string, withChain: boolean): Promise<FullRequest | undefined> {
     const sql = `SELECT ${REQUEST_SELECT_LIST}, a.\`args\` AS archive_args${withChain ? ', a.`job_chain` AS archive_chain' : ''} FROM \`requests\` r LEFT JOIN \`request_archives\` a ON a.\`request_id\` = r.\`request_id\` WHERE r.\`request_id\` = ?`;
     const rows = await this.db.run((m) =>
       this.db.select<RawRequest & { archive_args?: string | null; archive_chain?: string | null }>(m, sql, [
@@ -375,64 +281,6 @@ export class RequestStore {
         });
     }
     return out;
-  }
-
-  /**
-   * Statements setting `finished_jobs` of each request that is RUNNING (others
-   * are left alone): one UPDATE per 500 requests, for `Db.execStatements`.
-   */
-  progressStatements(items: ReadonlyArray<{ id: string; finishedJobs: number }>): Statement[] {
-    const out: Statement[] = [];
-    for (let i = 0; i < items.length; i += 500) {
-      const chunk = items.slice(i, i + 500);
-      const params: unknown[] = [];
-      for (const p of chunk) params.push(p.id, p.finishedJobs);
-      for (const p of chunk) params.push(p.id);
-      out.push({
-        sql: `UPDATE \`requests\` SET \`finished_jobs\` = CASE \`request_id\` ${chunk.map(() => 'WHEN ? THEN ?').join(' ')} ELSE \`finished_jobs\` END WHERE \`request_id\` IN (${chunk.map(() => '?').join(',')}) AND \`state\` = 2`,
-        params,
-      });
-    }
-    return out;
-  }
-
-  /**
-   * Statements moving each request RUNNING → its final state, with
-   * `finished_at`, `finished_jobs` and `jr_url` NULL: one conditional UPDATE
-   * per 500 requests, for `Db.execStatements`. Rows that are not RUNNING any
-   * more are untouched, so affected counts that add up to `items.length` mean
-   * every one of them was finished by these statements. Ids must be distinct.
-   */
-  finishStatements(
-    items: ReadonlyArray<{ id: string; state: number; finishedAt: Date; finishedJobs: number }>,
-  ): Statement[] {
-    const out: Statement[] = [];
-    for (let i = 0; i < items.length; i += 500) {
-      const chunk = items.slice(i, i + 500);
-      const whens = chunk.map(() => 'WHEN ? THEN ?').join(' ');
-      const params: unknown[] = [];
-      for (const f of chunk) params.push(f.id, f.state);
-      for (const f of chunk) params.push(f.id, f.finishedAt);
-      for (const f of chunk) params.push(f.id, f.finishedJobs);
-      for (const f of chunk) params.push(f.id);
-      out.push({
-        sql:
-          `UPDATE \`requests\` SET \`state\` = CASE \`request_id\` ${whens} END, ` +
-          `\`finished_at\` = CASE \`request_id\` ${whens} END, ` +
-          `\`finished_jobs\` = CASE \`request_id\` ${whens} END, \`jr_url\` = NULL ` +
-          `WHERE \`request_id\` IN (${chunk.map(() => '?').join(',')}) AND \`state\` = 2`,
-        params,
-      });
-    }
-    return out;
-  }
-
-  /** `finishStatements` run on their own; returns how many rows changed. */
-  async finishMany(
-    items: ReadonlyArray<{ id: string; state: number; finishedAt: Date; finishedJobs: number }>,
-  ): Promise<number> {
-    const counts = await this.db.execStatements(this.finishStatements(items));
-    return counts.reduce((a, b) => a + b, 0);
   }
 
   /** Every RUNNING request: id, JR and start time (the lost-JR sweeper's view). */

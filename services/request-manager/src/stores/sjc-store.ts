@@ -4,7 +4,7 @@
  * `rm_host`, and every later step is conditional on still holding the claim.
  */
 import type { EntityManager } from 'typeorm';
-import type { Db } from '../db/data-source.js';
+import type { Db } from '../db/db.js';
 import { SuspendedJobChainEntity, type SuspendedJobChainRow } from '../db/entities.js';
 
 export class SjcStore {

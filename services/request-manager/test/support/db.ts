@@ -9,7 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { Db, type DbKind, type DbTarget, migrate, openDataSource } from '../../src/db/data-source.js';
+import { type DbTarget, openDataSource } from '../../src/db/data-source.js';
+import { Db } from '../../src/db/db.js';
+import { migrate } from '../../src/db/migrate.js';
+import type { DbKind } from '../../src/db/sql.js';
 
 export const DB_KINDS: DbKind[] = ['sqlite', 'mysql'];
 

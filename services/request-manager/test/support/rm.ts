@@ -8,7 +8,7 @@ import { RmClient, RmInternalClient, stringifyJson } from '@spincycle/protocol';
 import { createLogger, type RunningServer, silentLogger } from '@spincycle/service-kit';
 import type { Authenticator, Authorizer } from '../../src/auth.js';
 import { loadRmConfig, type RmConfig } from '../../src/config.js';
-import type { DbKind } from '../../src/db/data-source.js';
+import type { DbKind } from '../../src/db/sql.js';
 import { createRequestManager, type RequestManager } from '../../src/rm.js';
 import { newTarget } from './db.js';
 

@@ -1,0 +1,293 @@
+/**
+ * What Job Runners report about the requests they run: finishes, progress,
+ * suspended chains, job-log entries, and all of these batched in one call.
+ * Bodies arrive validated (parsed at the route); what is checked here is
+ * what needs the stored state or the URL.
+ */
+import {
+  ConflictError,
+  type FinishOutcome,
+  type FinishRequest,
+  InvalidStateError,
+  type JobLog,
+  type ParsedReportBatch,
+  parseRfc3339,
+  type ReportResult,
+  type RequestProgress,
+  State,
+  type SuspendedJobChain,
+  stateName,
+  stringifyJson,
+  ValidationError,
+} from '@spincycle/protocol';
+import type { Logger } from '@spincycle/service-kit';
+import type { Db } from './db/db.js';
+import { notInState, requestNotFound } from './request-errors.js';
+import type { JobLogStore } from './stores/job-log-store.js';
+import type { JrStore } from './stores/jr-store.js';
+import type { ReportStore } from './stores/report-writes.js';
+import type { RequestStore } from './stores/request-store.js';
+import type { SjcStore } from './stores/sjc-store.js';
+
+export interface ReportIntakeDeps {
+  db: Db;
+  requests: RequestStore;
+  logs: JobLogStore;
+  sjcs: SjcStore;
+  reports: ReportStore;
+  logger: Logger;
+  /** Job Runner heartbeats: a JR handing a chain back is marked as shutting down. */
+  jrStore?: JrStore;
+}
+
+export class ReportIntake {
+  private readonly log: Logger;
+
+  constructor(private readonly d: ReportIntakeDeps) {
+    this.log = d.logger.child({ component: 'requests' });
+  }
+
+  /** PUT /requests/{id}/finish: terminal states only, only while RUNNING (a repeated identical finish is fine). */
+  async finish(id: string, fin: FinishRequest): Promise<void> {
+    if (fin.requestId && fin.requestId !== id) {
+      throw new ValidationError(
+        `invalid FinishRequest: requestId=${fin.requestId} does not match request ID in URL: ${id}`,
+        'requestId',
+      );
+    }
+    const finishedAt = parseRfc3339(fin.finishedAt) as Date;
+    const ok = await this.d.requests.transition(id, State.RUNNING, {
+      state: fin.state,
+      finished_at: finishedAt,
+      finished_jobs: fin.finishedJobs,
+      jr_url: null,
+    });
+    if (ok) {
+      this.log.info('request finished', {
+        requestId: id,
+        state: stateName(fin.state),
+        finishedJobs: fin.finishedJobs,
+      });
+      return;
+    }
+    const row = await this.d.requests.get(id);
+    if (!row) throw requestNotFound(id);
+    if (row.state === fin.state) return; // the JR retried a finish whose answer it lost
+    throw new InvalidStateError(`request ${id} in state ${stateName(row.state)}, expected state RUNNING`);
+  }
+
+  /** PUT /requests/{id}/progress: only while RUNNING. */
+  async progress(id: string, p: RequestProgress): Promise<void> {
+    if (p.requestId === '')
+      throw new ValidationError('invalid RequestProgress: RequestId is empty, must be set', 'requestId');
+    if (p.requestId !== id) {
+      throw new ValidationError(
+        `invalid RequestProgress: RequestId=${p.requestId} does not match request ID in URL: ${id}`,
+        'requestId',
+      );
+    }
+    if (await this.d.requests.patchIf(id, State.RUNNING, { finished_jobs: p.finishedJobs })) return;
+    throw await notInState(this.d.requests, id, 'RUNNING');
+  }
+
+  /** PUT /requests/{id}/suspend: store the SJC and RUNNING → SUSPENDED (jr_url NULL) in one transaction. */
+  async suspend(id: string, sjc: SuspendedJobChain): Promise<void> {
+    if (sjc.requestId !== id) {
+      throw new ValidationError(
+        `invalid SuspendedJobChain: requestId=${sjc.requestId} does not match request ID in URL: ${id}`,
+        'requestId',
+      );
+    }
+    const text = stringifyJson(sjc);
+    const now = new Date();
+    // The JR that hands the chain back is stopping: say so on its row, so that a new process on
+    // its address is never taken for a crashed one that lost this chain (jr-liveness.ts).
+    const jrUrl = this.d.jrStore ? (await this.d.requests.statesOf([id])).get(id)?.jrUrl : undefined;
+    const ok = await this.d.db.tx(async (m) => {
+      if (!(await this.d.requests.transition(id, State.RUNNING, { state: State.SUSPENDED, jr_url: null }, m)))
+        return false;
+      await this.d.sjcs.putIn(m, id, text, now);
+      if (jrUrl) await this.d.jrStore?.markDrainingIn(m, jrUrl);
+      return true;
+    });
+    if (!ok) throw await notInState(this.d.requests, id, 'RUNNING');
+    this.log.info('request suspended', { requestId: id });
+  }
+
+  // ---------------------------------------------------------------- job log
+
+  /** POST /requests/{id}/log: one entry (201 + entry). An identical re-send is fine; different content under the same key is 409. */
+  async postLog(id: string, entry: JobLog): Promise<JobLog> {
+    entry.requestId = id;
+    const st = (await this.d.requests.statesOf([id])).get(id);
+    if (!st) throw requestNotFound(id);
+    if (st.state !== State.RUNNING) {
+      // Finished or lost (its JR was given up on): no new entries, but a re-sent stored one is fine.
+      const latest = await this.d.logs.tryStates(id);
+      if (!latest.some((t) => t.jobId === entry.jobId && t.try === entry.try))
+        throw new InvalidStateError(
+          `request ${id} in state ${stateName(st.state)}, expected state RUNNING: job log entries are taken only while it runs`,
+        );
+    }
+    const { conflict } = await this.d.logs.insertOne(entry);
+    if (conflict)
+      throw new ConflictError(
+        `job log entry for request ${id}, job ${entry.jobId}, try ${entry.try} already exists with different content`,
+      );
+    return entry;
+  }
+
+  /**
+   * POST /job-logs: entries of any requests; existing (request, job, try) keys
+   * are skipped, and so are entries of requests that are not RUNNING (finished,
+   * or finalized because their JR was lost): those ids come back in `refused`,
+   * so one dead chain cannot block a JR's whole queue.
+   */
+  async postLogs(entries: JobLog[]): Promise<{ inserted: number; refused?: string[] }> {
+    for (const [i, e] of entries.entries()) {
+      if (!e.requestId)
+        throw new ValidationError(
+          `entry ${i}: invalid JobLog: field 'requestId': requestId must be set`,
+          'requestId',
+        );
+    }
+    if (entries.length === 0) return { inserted: 0 };
+    const ids = [...new Set(entries.map((e) => e.requestId))];
+    const states = await this.d.requests.statesOf(ids);
+    const refused = ids.filter((id) => states.get(id)?.state !== State.RUNNING);
+    if (refused.length === 0) return { inserted: await this.d.logs.insertMany(entries) };
+    const no = new Set(refused);
+    const inserted = await this.d.logs.insertMany(entries.filter((e) => !no.has(e.requestId)));
+    this.log.warn('job log entries of requests that are not RUNNING were refused', {
+      requestIds: refused.slice(0, 20),
+      entries: entries.length - entries.filter((e) => !no.has(e.requestId)).length,
+    });
+    return { inserted, refused };
+  }
+
+  // ---------------------------------------------------------------- batched JR reports
+
+  /**
+   * POST /internal/reports: a JR's job-log entries, progress and finishes in
+   * one call, applied in that order, so a finish riding in the same batch as
+   * its chain's last entries lands after them. Entries: as POST /job-logs
+   * (duplicates skipped, requests that are not RUNNING refused and named).
+   * Progress: RUNNING requests only. Finishes: as PUT finish (final states
+   * only, RUNNING requests only, an identical repeat is fine), each answered
+   * with its outcome. Round trips: one state read for every request named,
+   * then the INSERT of the entries, the UPDATE of the progress and the
+   * UPDATE of the finishes together (one multi-statement round trip on
+   * MySQL), plus a re-read only if a request changed state meanwhile.
+   */
+  async report(batch: ParsedReportBatch): Promise<ReportResult> {
+    // Keyed by request ids: a hash table from the start (no hidden class per batch, see chain/graph.ts).
+    const finishes: Record<string, FinishOutcome> = Object.create(null);
+    for (const bad of batch.invalidFinishes) {
+      finishes[bad.requestId] = 'invalid';
+      this.log.warn('invalid finish refused', { requestId: bad.requestId, error: bad.message });
+    }
+    const ids = new Set<string>();
+    for (const e of batch.logs) ids.add(e.requestId);
+    for (const p of batch.progress) ids.add(p.requestId);
+    for (const f of batch.finishes) ids.add(f.requestId);
+    if (ids.size === 0) return { inserted: 0, refused: [], finishes };
+    // Round trip 1: the state of every request named.
+    const states = await this.d.requests.statesOf([...ids]);
+    const running = (id: string) => states.get(id)?.state === State.RUNNING;
+
+    // 1. Job-log entries of RUNNING requests.
+    let refused: string[] = [];
+    let accepted: JobLog[] = batch.logs;
+    if (batch.logs.length > 0) {
+      const logIds = new Set<string>();
+      for (const e of batch.logs) logIds.add(e.requestId);
+      refused = [...logIds].filter((id) => !running(id));
+      if (refused.length > 0) {
+        const no = new Set(refused);
+        accepted = batch.logs.filter((e) => !no.has(e.requestId));
+        this.log.warn('job log entries of requests that are not RUNNING were refused', {
+          requestIds: refused.slice(0, 20),
+          entries: batch.logs.length - accepted.length,
+        });
+      }
+    }
+
+    // 2. Progress of requests that are not also finished here (the finish carries the count); the last value wins.
+    const finishing = new Set(batch.finishes.map((f) => f.requestId));
+    const progress = new Map<string, number>();
+    for (const p of batch.progress)
+      if (running(p.requestId) && !finishing.has(p.requestId)) progress.set(p.requestId, p.finishedJobs);
+
+    // 3. Finishes: those of requests RUNNING now are conditional UPDATEs; the rest are answered from their state.
+    // (Several finishes of one request in a batch, which no JR sends, are applied one at a time afterwards.)
+    const single = finishing.size === batch.finishes.length;
+    const toUpdate: FinishRequest[] = [];
+    if (single) {
+      for (const f of batch.finishes) {
+        const st = states.get(f.requestId);
+        if (!st) finishes[f.requestId] = 'not_found';
+        else if (st.state === State.RUNNING) toUpdate.push(f);
+        // A JR retrying a finish whose answer it lost.
+        else finishes[f.requestId] = st.state === f.state ? 'ok' : 'not_running';
+      }
+    }
+    // Round trip 2 (on MySQL): entries, then progress, then finishes, in this order.
+    const { inserted, finished } = await this.d.reports.apply({
+      entries: accepted,
+      progress: [...progress].map(([id, finishedJobs]) => ({ id, finishedJobs })),
+      finishes: toUpdate.map((f) => ({
+        id: f.requestId,
+        state: f.state,
+        finishedAt: parseRfc3339(f.finishedAt) as Date,
+        finishedJobs: f.finishedJobs,
+      })),
+    });
+    if (toUpdate.length > 0) await this.settleFinishes(toUpdate, finished, finishes);
+    if (!single) for (const f of batch.finishes) finishes[f.requestId] = await this.finishOne(f);
+    return { inserted, refused, finishes };
+  }
+
+  /** Outcomes of finishes sent as conditional UPDATEs, `changed` rows having changed. */
+  private async settleFinishes(
+    toUpdate: FinishRequest[],
+    changed: number,
+    out: Record<string, FinishOutcome>,
+  ): Promise<void> {
+    if (changed === toUpdate.length) {
+      // Only rows of these requests that were RUNNING can have changed, so each of them was finished here.
+      for (const f of toUpdate) out[f.requestId] = 'ok';
+    } else {
+      // Some changed state between the read and the update: look again.
+      const now = await this.d.requests.statesOf(toUpdate.map((f) => f.requestId));
+      for (const f of toUpdate) {
+        const st = now.get(f.requestId);
+        if (!st) out[f.requestId] = 'not_found';
+        else if (st.state === f.state) out[f.requestId] = 'ok';
+        else if (st.state === State.RUNNING) out[f.requestId] = await this.finishOne(f);
+        else out[f.requestId] = 'not_running';
+      }
+    }
+    if (this.log.isInfoEnabled())
+      for (const f of toUpdate)
+        if (out[f.requestId] === 'ok')
+          this.log.info('request finished', {
+            requestId: f.requestId,
+            state: stateName(f.state),
+            finishedJobs: f.finishedJobs,
+          });
+  }
+
+  /** One finish, as PUT finish decides it, as an outcome. */
+  private async finishOne(f: FinishRequest): Promise<FinishOutcome> {
+    const ok = await this.d.requests.transition(f.requestId, State.RUNNING, {
+      state: f.state,
+      finished_at: parseRfc3339(f.finishedAt) as Date,
+      finished_jobs: f.finishedJobs,
+      jr_url: null,
+    });
+    if (ok) return 'ok';
+    const row = await this.d.requests.get(f.requestId);
+    if (!row) return 'not_found';
+    return row.state === f.state ? 'ok' : 'not_running';
+  }
+}

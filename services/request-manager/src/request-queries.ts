@@ -1,0 +1,98 @@
+/**
+ * Reads of requests and their job logs for the API. Stored JSON (the archived
+ * chain, the job log) goes into answers as text where it can, without being
+ * parsed and serialised again.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type JobChain,
+  type JobLog,
+  NotFoundError,
+  type Request,
+  type RequestArg,
+  stringifyJson,
+} from '@spincycle/protocol';
+import { requestNotFound } from './request-errors.js';
+import type { JobLogStore } from './stores/job-log-store.js';
+import { type FullRequest, toWireRequest, withArgs } from './stores/request-rows.js';
+import type { FindFilter, RequestStore } from './stores/request-store.js';
+import { parseStoredJson } from './stores/stored-json.js';
+
+const CHAIN_TOKEN = `@@job-chain-${randomBytes(8).toString('hex')}@@`;
+
+/**
+ * A full Request as JSON text in pieces, the archived chain verbatim between
+ * them: a megabyte chain is neither parsed, re-serialised nor copied for a GET
+ * (the pieces are written one after the other).
+ */
+export function requestJsonParts(req: Request, chainJson: string | undefined): string[] {
+  const { id, type, state, user, args, createdAt, startedAt, finishedAt, totalJobs, finishedJobs, jrURL } =
+    req;
+  const out: Record<string, unknown> = { id, type, state, user, args, createdAt, startedAt, finishedAt };
+  if (args === undefined) delete out.args;
+  if (chainJson !== undefined) out.JobChain = CHAIN_TOKEN;
+  out.totalJobs = totalJobs;
+  out.finishedJobs = finishedJobs;
+  if (jrURL) out.jrURL = jrURL;
+  const text = stringifyJson(out);
+  if (chainJson === undefined) return [text];
+  const at = text.indexOf(`"${CHAIN_TOKEN}"`);
+  return [text.slice(0, at), chainJson, text.slice(at + CHAIN_TOKEN.length + 2)];
+}
+
+/** A stored request as the wire Request: its args, and its JobChain when that was read too. */
+export function wireRequestOf(full: FullRequest): Request {
+  const args = full.argsJson === undefined ? [] : parseStoredJson<RequestArg[]>(full.argsJson);
+  const req = withArgs(toWireRequest(full.row), args);
+  if (full.jobChainJson !== undefined) req.JobChain = parseStoredJson<JobChain>(full.jobChainJson);
+  return req;
+}
+
+export interface RequestQueriesDeps {
+  requests: RequestStore;
+  logs: JobLogStore;
+}
+
+export class RequestQueries {
+  constructor(private readonly d: RequestQueriesDeps) {}
+
+  /** GET /requests/{id} (with args and the creation-time JobChain) as pieces of JSON text to write one after the other (see requestJsonParts). */
+  async getJsonParts(id: string): Promise<string[]> {
+    const full = await this.d.requests.getFull(id, true);
+    if (!full) throw requestNotFound(id);
+    const args = full.argsJson === undefined ? [] : parseStoredJson<RequestArg[]>(full.argsJson);
+    return requestJsonParts(withArgs(toWireRequest(full.row), args), full.jobChainJson);
+  }
+
+  /** A request with its args, and its JobChain when `withChain`. */
+  async get(id: string, withChain = false): Promise<Request> {
+    const full = await this.d.requests.getFull(id, withChain);
+    if (!full) throw requestNotFound(id);
+    return wireRequestOf(full);
+  }
+
+  async jobChainJson(id: string): Promise<string> {
+    const text = await this.d.requests.jobChainJson(id);
+    if (text === undefined) throw requestNotFound(id);
+    return text;
+  }
+
+  /** Find: rows without args or JobChain; `[]` when nothing matches. */
+  async find(filter: FindFilter): Promise<Request[]> {
+    return (await this.d.requests.find(filter)).map(toWireRequest);
+  }
+
+  /** GET /requests/{id}/log as JSON text (JobLogStore.list serialised, built directly from the rows). */
+  async listLogsJson(id: string): Promise<string> {
+    const { json, count } = await this.d.logs.listJson(id);
+    if (count === 0 && !(await this.d.requests.get(id))) throw requestNotFound(id);
+    return json;
+  }
+
+  async latestLog(id: string, jobId: string): Promise<JobLog> {
+    const entry = await this.d.logs.latest(id, jobId);
+    if (entry) return entry;
+    if (!(await this.d.requests.get(id))) throw requestNotFound(id);
+    throw new NotFoundError(`job ${jobId} not found in request ${id}`);
+  }
+}
