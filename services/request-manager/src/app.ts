@@ -4,7 +4,7 @@
  * (service-kit's finishApp).
  */
 
-import { createApp, drainingGuard, finishApp, type Logger } from '@spincycle/service-kit';
+import { createApp, drainingGuard, finishApp, type Logger, loopbackHostGuard } from '@spincycle/service-kit';
 import type { Express, Request } from 'express';
 import { registerJobLogRoutes } from './api/job-logs.js';
 import { registerJobRunnerRoutes } from './api/job-runners.js';
@@ -35,6 +35,8 @@ export interface AppDeps {
   isDraining: () => boolean;
   /** Largest accepted body, e.g. `64mb`. */
   bodyLimit?: string;
+  /** No authentication at all: answer only calls addressed to a loopback name (DNS rebinding). */
+  loopbackOnly?: boolean;
 }
 
 export function buildApp(deps: AppDeps): Express {
@@ -45,6 +47,7 @@ export function buildApp(deps: AppDeps): Express {
     // Then every API call is authenticated (401), also before its body is read: Job
     // Runner credentials on the internal routes (api/internal-routes.ts), users elsewhere.
     beforeBody: [
+      ...(deps.loopbackOnly ? [loopbackHostGuard('Request Manager')] : []),
       drainingGuard(deps.isDraining, SHUTTING_DOWN_MESSAGE, isCreateOrStart),
       authMiddleware({
         authenticator: deps.authenticator,

@@ -6,6 +6,7 @@
 
 import {
   clientTlsStepName,
+  isLoopbackAddr,
   type Logger,
   type NamedStep,
   type RunningServer,
@@ -164,6 +165,8 @@ export async function createRequestManager(
     logger,
     isDraining,
     bodyLimit: config['server.body_limit'],
+    loopbackOnly:
+      auth.open && !opts.authenticator && !opts.internalAuth && isLoopbackAddr(config['server.addr']),
   });
 
   let server: RunningServer | undefined;
