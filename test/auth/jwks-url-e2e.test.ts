@@ -24,8 +24,13 @@ const jwk = async (pair: typeof k1, kid: string) => ({
 });
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 /** An RS256 JWT (node:crypto only: the test does not rely on the library the RM verifies with). */
-const token = async (sub: string, key: KeyObject, kid: string) => {
-  const body = `${b64({ alg: 'RS256', kid, typ: 'JWT' })}.${b64({ sub, roles: ['dev'], iss: 'https://idp.test', exp: nowSec() + 60 })}`;
+const token = async (
+  sub: string,
+  key: KeyObject,
+  kid: string,
+  claims: Record<string, unknown> = { iss: 'https://idp.test', aud: 'spincycle' },
+) => {
+  const body = `${b64({ alg: 'RS256', kid, typ: 'JWT' })}.${b64({ sub, roles: ['dev'], ...claims, exp: nowSec() + 60 })}`;
   return `${body}.${sign('sha256', Buffer.from(body), key).toString('base64url')}`;
 };
 
@@ -47,7 +52,7 @@ describe('JWT keys from a JWKS URL (real RM process, real HTTP identity provider
     const config = join(files.dir, 'jwks-rm.yaml');
     writeFileSync(
       config,
-      `auth:\n  internal_token_file: ${files.internal}\n  jwt:\n    jwks_url: ${jwksUrl}\n    jwks_cooldown: 0s\n    issuer: https://idp.test\n`,
+      `auth:\n  internal_token_file: ${files.internal}\n  jwt:\n    jwks_url: ${jwksUrl}\n    jwks_cooldown: 0s\n    issuer: https://idp.test\n    audience: spincycle\n`,
     );
     // The provider is down while the RM starts: start-up does not depend on it.
     rm = await startRm({
@@ -108,5 +113,49 @@ describe('JWT keys from a JWKS URL (real RM process, real HTTP identity provider
     );
     expect((await list(await token('bo', k1.privateKey, 'k1'))).status).toBe(200);
     expect(rm.proc.exitCode).toBeNull();
+  });
+
+  it('a token for another audience or from another issuer is refused (401)', async () => {
+    served = { keys: [await jwk(k1, 'k1')] };
+    const other = await list(
+      await token('ann', k1.privateKey, 'k1', { iss: 'https://idp.test', aud: 'wiki' }),
+    );
+    expect([other.status, messageOf(other)]).toEqual([401, "invalid token: claim 'aud' check failed"]);
+    const noAud = await list(await token('ann', k1.privateKey, 'k1', { iss: 'https://idp.test' }));
+    expect(noAud.status).toBe(401);
+    const evil = await list(
+      await token('ann', k1.privateKey, 'k1', { iss: 'https://evil', aud: 'spincycle' }),
+    );
+    expect([evil.status, messageOf(evil)]).toEqual([401, "invalid token: claim 'iss' check failed"]);
+  });
+});
+
+describe('JWT config the RM refuses at start', () => {
+  const refusal = async (jwt: string) => {
+    const files = writeAuthFiles();
+    const config = join(files.dir, 'bad-jwt-rm.yaml');
+    writeFileSync(config, `auth:\n  internal_token_file: ${files.internal}\n  jwt:\n${jwt}`);
+    const rm = await startRm({
+      db: 'sqlite',
+      specsDir: SPECS,
+      jrUrl: `http://127.0.0.1:${await freePort()}`,
+      configFile: config,
+      waitHealthy: false,
+    });
+    return { code: await rm.exited, log: rm.log };
+  };
+
+  it('no audience, a JWKS URL over http to another host, a clock tolerance over 5 minutes', async () => {
+    const noAud = await refusal('    jwks_url: https://idp.example/jwks\n');
+    expect(noAud.code).toBe(2);
+    expect(noAud.log).toContain('auth.jwt.audience: required');
+    const http = await refusal('    jwks_url: http://idp.example/jwks\n    audience: spincycle\n');
+    expect(http.code).toBe(2);
+    expect(http.log).toContain('must be an https:// URL (http:// only for a loopback host)');
+    const lax = await refusal(
+      '    jwks_url: https://idp.example/jwks\n    audience: spincycle\n    clock_tolerance: 10m\n',
+    );
+    expect(lax.code).toBe(2);
+    expect(lax.log).toContain('auth.jwt.clock_tolerance: at most 5m');
   });
 });

@@ -166,8 +166,8 @@ describe('SIGHUP re-reads the credential files', () => {
       hup(rm, failed(`auth.internal_token_file ${files.internal}`)),
       hup(jr, failed(`rm_client.internal_token_file ${jrInternal}`)),
     ]);
-    expect(rm.log).toMatch(/"error":"auth.internal_token_file: cannot read [^"]*ENOENT/);
-    expect(jr.log).toMatch(/"error":"config: 'rm_client.internal_token_file': [^"]* is empty"/);
+    expect(rm.log).toMatch(/"error":"config: 'auth.internal_token_file': cannot read [^"]*ENOENT/);
+    expect(jr.log).toMatch(/"error":"config: 'rm_client.internal_token_file': [^"]* is empty: /);
     expect(jr.log).toMatch(failed(`auth.internal_token_file ${jrInternal}`));
     expect((await runToEnd(rm.url, 'dep', { app: 'r' })).state).toBe(State.COMPLETE);
     expect(rm.proc.exitCode).toBeNull();

@@ -106,6 +106,8 @@ describe('mutual TLS between RM and JR, client certificates required', () => {
         SPINCYCLE_RM_CLIENT_TLS_CERT_FILE: jrCert.cert,
         SPINCYCLE_RM_CLIENT_TLS_KEY_FILE: jrCert.key,
         SPINCYCLE_RM_CLIENT_TLS_CA_FILE: pki.ca.cert,
+        // Only the RM's certificate name may call the JR's API.
+        SPINCYCLE_AUTH_RM_CLIENT_NAMES: 'request-manager',
         SPINCYCLE_HEARTBEAT_INTERVAL: '300ms',
         LOG_LEVEL: 'info',
       },

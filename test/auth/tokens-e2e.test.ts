@@ -177,7 +177,7 @@ describe('RM and JR with tokens', () => {
   });
 
   it('find user= lists what a user created', async () => {
-    const id = ((await create('starter', 'open')).json as { id: string }).id;
+    const id = ((await create('starter', 'deploy', { app: 'mine' })).json as { id: string }).id;
     const list = (await get('/api/v1/requests?user=starter&limit=0')).json as Array<{
       id: string;
       user: string;

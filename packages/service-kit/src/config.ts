@@ -24,8 +24,12 @@ export interface FieldSpec<T extends FieldType = FieldType> {
   default?: string | number | boolean | string[];
   /** Environment variable that overrides the file. */
   env?: string;
-  /** Redacted when the effective config is logged. */
-  secret?: boolean;
+  /**
+   * Redacted when the effective config is logged: `true` hides the whole
+   * value, `'dsn'` the password inside a database DSN (the whole value when it
+   * has an `@` but no form this knows).
+   */
+  secret?: boolean | 'dsn';
   /** For strings: allowed values. */
   oneOf?: readonly string[];
   desc?: string;
@@ -156,17 +160,39 @@ export function loadConfig<S extends ConfigSchema>(schema: S, opts: LoadOptions 
   return out as ConfigValues<S>;
 }
 
+const HIDDEN = '*****';
+
+/**
+ * A DSN with its password replaced by `*****`, in every form the RM takes:
+ * `scheme://user:pw@host/db` (the password runs to the last `@` before the
+ * path) and Go's `user:pw@tcp(host:port)/db`, `user:pw@unix(/sock)/db`,
+ * `user:pw@/db` (to the last `@` before the address). Anything else is
+ * returned as it is.
+ */
+export function redactDsnPassword(value: string): string {
+  const url = /^([a-z][\w+.-]*:\/\/[^:/@]*:)[^/]*@/i.exec(value);
+  if (url) return `${url[1]}${HIDDEN}@${value.slice(url[0].length)}`;
+  const go = /^([^:/@]*:).*@((?:tcp|unix)?(?:\([^)]*\))?\/[^@]*)$/s.exec(value);
+  if (go) return `${go[1]}${HIDDEN}@${go[2]}`;
+  return value;
+}
+
+/** A DSN with a user but no password (`mysql://u@h/db`, `u@tcp(h)/db`). */
+const NO_PASSWORD_DSN = /^(?:[a-z][\w+.-]*:\/\/)?[^:/@]*@[^@]*$/i;
+
 /** The effective config with secrets (and passwords inside DSNs) redacted, for logging. */
 export function redactConfig(schema: ConfigSchema, values: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(values)) {
     if (value === undefined) continue;
-    if (schema[key]?.secret) out[key] = '*****';
-    else if (typeof value === 'string')
-      out[key] = value
-        .replace(/(\/\/[^:/@]+:)[^@]*@/, '$1*****@')
-        .replace(/^([^:/@]+:)[^@]+@(?=tcp|unix)/, '$1*****@');
-    else out[key] = value;
+    const secret = schema[key]?.secret;
+    if (secret === true) out[key] = HIDDEN;
+    else if (typeof value === 'string') {
+      const redacted = redactDsnPassword(value);
+      // A DSN of a form not known above may still hold a password: hide it whole.
+      const unknownForm = redacted === value && value.includes('@') && !NO_PASSWORD_DSN.test(value);
+      out[key] = secret === 'dsn' && unknownForm ? HIDDEN : redacted;
+    } else out[key] = value;
   }
   return out;
 }

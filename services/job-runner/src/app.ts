@@ -9,6 +9,7 @@ import {
   createApp,
   finishApp,
   type Logger,
+  loopbackHostGuard,
   type NamedStep,
   type RunningServer,
   splitAddr,
@@ -31,7 +32,10 @@ export interface AppDeps {
   logger: Logger;
   /** Base URL reported to the RM in `Location`. */
   baseUrl: () => string;
-  /** When set, `/api` calls must carry this token, or one of these (X-Spincycle-Internal-Token), else 401. */
+  /**
+   * When set, `/api` calls must carry this token, or one of these (X-Spincycle-Internal-Token),
+   * else 401. Unset: no credentials, and only calls addressed to a loopback name are answered.
+   */
   internalToken?: string | string[] | InternalTokenGuard;
   /** Largest accepted body (default 64 MiB: chains and batches of chains). */
   bodyLimit?: string | number;
@@ -43,14 +47,13 @@ export function buildApp(deps: AppDeps): Express {
     logger: deps.logger,
     bodyLimit: deps.bodyLimit,
     // Checked before the body is read.
-    beforeBody: deps.internalToken
-      ? [
-          (deps.internalToken instanceof InternalTokenGuard
-            ? deps.internalToken
-            : new InternalTokenGuard(deps.internalToken)
-          ).handler,
-        ]
-      : [],
+    beforeBody: [
+      deps.internalToken instanceof InternalTokenGuard
+        ? deps.internalToken.handler
+        : deps.internalToken
+          ? new InternalTokenGuard(deps.internalToken).handler
+          : loopbackHostGuard('Job Runner'),
+    ],
   });
   registerRoutes(app, deps);
   finishApp(app, deps.logger);
@@ -126,7 +129,10 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
     stopBudgetMs: opts.stopBudgetMs,
   });
   let baseUrl = '';
-  const guard = config.apiInternalTokens ? new InternalTokenGuard(config.apiInternalTokens) : undefined;
+  const guard =
+    config.apiInternalTokens || config.rmClientNames.length > 0
+      ? new InternalTokenGuard(config.apiInternalTokens ?? [], config.rmClientNames)
+      : undefined;
   const app = buildApp({
     registry,
     logger: logger.child({ component: 'api' }),

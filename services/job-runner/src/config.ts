@@ -4,13 +4,14 @@
  * otherwise `config/<ENV>.yaml` is read when present. Unknown keys and bad
  * values stop start-up with a message naming the key.
  */
-import { readFileSync } from 'node:fs';
 import {
   bodyLimitFrom,
   ConfigError,
   type ConfigSchema,
   type ConfigValues,
+  isLoopbackAddr,
   loadConfig,
+  readTokenFile,
   type ServerLimits,
   serverAddrKey,
   serverLimitKeys,
@@ -20,7 +21,6 @@ import {
   type TlsFiles,
   tlsFileKeys,
   tlsFilesFrom,
-  tokenLines,
 } from '@spincycle/service-kit';
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
@@ -54,6 +54,12 @@ export const JR_CONFIG_SCHEMA = {
     type: 'string',
     env: 'SPINCYCLE_AUTH_INTERNAL_TOKEN_FILE',
     desc: 'token every /api caller (the RM) must send (X-Spincycle-Internal-Token); default: rm_client.internal_token_file',
+  },
+  'auth.rm_client_names': {
+    type: 'string[]',
+    default: [],
+    env: 'SPINCYCLE_AUTH_RM_CLIENT_NAMES',
+    desc: 'host names/IPs a client certificate must be for (DNS/IP SAN, else CN) to call this API as a Request Manager; required with server.tls.ca_file unless RMs use a token',
   },
   'rm_client.internal_token_file': {
     type: 'string',
@@ -110,8 +116,10 @@ export interface JrConfig {
   rmTls: TlsFiles;
   /** Shared internal token sent to the RM (from `rm_client.internal_token_file`). */
   rmInternalToken: string | undefined;
-  /** Tokens callers of this JR's API may send, any of them (`auth.internal_token_file`, default the RM one); undefined: open. */
+  /** Tokens callers of this JR's API may send, any of them (`auth.internal_token_file`, default the RM one); undefined: none. */
   apiInternalTokens: string[] | undefined;
+  /** Names a verified client certificate may be for to call this API (`auth.rm_client_names`); empty: certificates admit none. */
+  rmClientNames: string[];
   jobsModule: string | undefined;
   maxConcurrentJobs: number;
   /** Most bytes kept of each job-log entry's stdout, stderr and error (the tail). */
@@ -150,26 +158,42 @@ function tlsFiles(values: JrConfigValues, prefix: 'server.tls' | 'rm_client.tls'
 }
 
 /**
- * The tokens of an internal token file: one per line, blank lines and `#`
- * comments skipped (as the RM reads its copy). Every one is accepted on this
- * JR's API; the first is the one sent to the RM. Several make a rotation
- * seamless (see docs/operations.md).
+ * The tokens of an internal token file (the shared reader: one per line, each
+ * at least 16 characters). Every one is accepted on this JR's API; the first
+ * is the one sent to the RM. Several make a rotation seamless.
  */
 export function readInternalTokens(file: string, key = 'rm_client.internal_token_file'): string[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`config: '${key}': cannot read ${file}: ${(err as Error).message}`);
-  }
-  const tokens = tokenLines(text);
-  if (tokens.length === 0) throw new ConfigError(`config: '${key}': ${file} is empty`);
-  return tokens;
+  return readTokenFile(key, file);
 }
 
 /** The token this JR sends: the first of the file. */
 export function readInternalToken(file: string, key = 'rm_client.internal_token_file'): string {
   return readInternalTokens(file, key)[0] as string;
+}
+
+/**
+ * What admits callers to this JR's API, which runs commands: refuses client
+ * certificates without a name list (every certificate of the CA would be an
+ * RM) and a non-loopback address with no credentials at all.
+ */
+function checkApiCredentials(
+  addr: string,
+  serverTls: TlsFiles,
+  tokens: string[] | undefined,
+  names: string[],
+): void {
+  if (names.length > 0 && !serverTls.caFile)
+    throw new ConfigError(
+      "config: 'auth.rm_client_names' needs client certificates: set 'server.tls.cert_file', 'key_file' and 'ca_file'",
+    );
+  if (serverTls.caFile && names.length === 0 && !tokens)
+    throw new ConfigError(
+      "config: 'server.tls.ca_file' makes client certificates authenticate Request Managers, but 'auth.rm_client_names' is empty: list the RMs' certificate names there (or give them a token with 'auth.internal_token_file')",
+    );
+  if (!tokens && names.length === 0 && !isLoopbackAddr(addr))
+    throw new ConfigError(
+      `config: 'server.addr' ${addr} is not a loopback address and nothing authenticates callers of this Job Runner's API (it runs commands): set 'auth.internal_token_file' (or 'rm_client.internal_token_file'), or 'server.tls.ca_file' with 'auth.rm_client_names'`,
+    );
 }
 
 /** A limit that must not be 0 (an unlimited one would let one entry sink a whole report call). */
@@ -194,10 +218,18 @@ export function resolveConfig(values: JrConfigValues): JrConfig {
     .filter(Boolean)
     .map((u) => checkUrl('rm_client.url', u));
   if (rmUrls.length === 0) throw new ConfigError("config: 'rm_client.url' is empty");
+  const serverTls = tlsFiles(values, 'server.tls');
+  const apiInternalTokens = values['auth.internal_token_file']
+    ? readInternalTokens(values['auth.internal_token_file'], 'auth.internal_token_file')
+    : values['rm_client.internal_token_file']
+      ? readInternalTokens(values['rm_client.internal_token_file'])
+      : undefined;
+  const rmClientNames = values['auth.rm_client_names'];
+  checkApiCredentials(addr, serverTls, apiInternalTokens, rmClientNames);
   return {
     addr,
     advertiseUrl: advertise ? checkUrl('server.advertise_url', advertise) : undefined,
-    serverTls: tlsFiles(values, 'server.tls'),
+    serverTls,
     serverLimits: serverLimitsFrom(values),
     bodyLimit: bodyLimitFrom('server.body_limit', values['server.body_limit']),
     rmUrls,
@@ -206,11 +238,8 @@ export function resolveConfig(values: JrConfigValues): JrConfig {
     rmInternalToken: values['rm_client.internal_token_file']
       ? readInternalToken(values['rm_client.internal_token_file'])
       : undefined,
-    apiInternalTokens: values['auth.internal_token_file']
-      ? readInternalTokens(values['auth.internal_token_file'], 'auth.internal_token_file')
-      : values['rm_client.internal_token_file']
-        ? readInternalTokens(values['rm_client.internal_token_file'])
-        : undefined,
+    apiInternalTokens,
+    rmClientNames,
     jobsModule: values['jobs.module']?.trim() || undefined,
     maxConcurrentJobs: values['jobs.max_concurrent'],
     maxLogBytes: positive('jobs.max_log_bytes', values['jobs.max_log_bytes']),

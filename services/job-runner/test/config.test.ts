@@ -53,7 +53,13 @@ describe('JR config', () => {
         '  format: pretty',
       ].join('\n'),
     );
-    const c = loadJrConfig([f], { SPINCYCLE_JOBS_MAX_CONCURRENT: '8', SPINCYCLE_RM_CLIENT_TIMEOUT: '' });
+    // Listening beyond loopback needs a credential for callers of the API.
+    const token = file('token', 'rm-to-jr-token-0123456789\n');
+    const c = loadJrConfig([f], {
+      SPINCYCLE_JOBS_MAX_CONCURRENT: '8',
+      SPINCYCLE_RM_CLIENT_TIMEOUT: '',
+      SPINCYCLE_AUTH_INTERNAL_TOKEN_FILE: token,
+    });
     expect(c).toMatchObject({
       addr: '10.0.0.5:9000',
       advertiseUrl: 'https://jr-1.example:9000',

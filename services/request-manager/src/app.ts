@@ -5,7 +5,14 @@
  */
 
 import { parseRfc3339, ValidationError } from '@spincycle/protocol';
-import { createApp, drainingGuard, finishApp, type Logger, withBodyLimit } from '@spincycle/service-kit';
+import {
+  createApp,
+  drainingGuard,
+  finishApp,
+  type Logger,
+  loopbackHostGuard,
+  withBodyLimit,
+} from '@spincycle/service-kit';
 import { type Express, type Request, type RequestHandler, Router } from 'express';
 import type { RequestServices } from './api/context.js';
 import { INTERNAL_ROUTES } from './api/internal-routes.js';
@@ -43,6 +50,8 @@ export interface AppDeps {
   internalBodyLimit?: string | number;
   /** Per-user limit on creating requests; absent: none. */
   createRate?: CreateRate;
+  /** No authentication at all: answer only calls addressed to a loopback name (DNS rebinding). */
+  loopbackOnly?: boolean;
 }
 
 /** Middleware run on the calls of `routes` (matched by express, as the routes themselves are). */
@@ -81,6 +90,7 @@ export function buildApp(deps: AppDeps): Express {
     // Runner credentials on the internal routes (api/internal-routes.ts), users elsewhere.
     // A user over its create rate gets 429, and Job Runner calls may carry big bodies (chains).
     beforeBody: [
+      ...(deps.loopbackOnly ? [loopbackHostGuard('Request Manager')] : []),
       drainingGuard(deps.isDraining, SHUTTING_DOWN_MESSAGE, isCreateOrStart),
       authMiddleware({
         authenticator: deps.authenticator,

@@ -46,7 +46,8 @@ export const RM_CONFIG_SCHEMA = {
   'mysql.dsn': {
     type: 'string',
     env: 'SPINCYCLE_MYSQL_DSN',
-    desc: 'mysql://user:pass@host:port/db or user:pass@tcp(host:port)/db; unset = SQLite',
+    secret: 'dsn',
+    desc: 'mysql://user:pass@host:port/db or user:pass@tcp(host:port)/db; unset = SQLite (the password is never logged)',
   },
   'mysql.pool_size': { type: 'int', default: 20, env: 'SPINCYCLE_MYSQL_POOL_SIZE' },
   'mysql.tls.cert_file': { type: 'string' },
@@ -90,9 +91,8 @@ export const RM_CONFIG_SCHEMA = {
   },
   'auth.strict': {
     type: 'boolean',
-    default: false,
     env: 'SPINCYCLE_AUTH_STRICT',
-    desc: 'deny request types that have no ACLs',
+    desc: 'deny request types that have no ACLs (default: true whenever callers are authenticated)',
   },
   'auth.module': {
     type: 'string',
@@ -140,14 +140,18 @@ export const RM_CONFIG_SCHEMA = {
     desc: 'accepted alg values (default HS256 with a secret, RS256 with a key or JWKS)',
   },
   'auth.jwt.issuer': { type: 'string', env: 'SPINCYCLE_AUTH_JWT_ISSUER', desc: 'required iss, when set' },
-  'auth.jwt.audience': { type: 'string', env: 'SPINCYCLE_AUTH_JWT_AUDIENCE', desc: 'required aud, when set' },
+  'auth.jwt.audience': {
+    type: 'string',
+    env: 'SPINCYCLE_AUTH_JWT_AUDIENCE',
+    desc: 'required aud; must be set with a public key, JWKS file or JWKS URL',
+  },
   'auth.jwt.name_claim': { type: 'string', default: 'sub', desc: 'claim holding the user name' },
   'auth.jwt.roles_claim': {
     type: 'string',
     default: 'roles',
     desc: 'claim holding the roles (dotted path; list or space-separated string)',
   },
-  'auth.jwt.clock_tolerance': { type: 'duration', default: '0s', desc: 'leeway for exp/nbf' },
+  'auth.jwt.clock_tolerance': { type: 'duration', default: '0s', desc: 'leeway for exp/nbf (at most 5m)' },
   'auth.internal_token_file': {
     type: 'string',
     env: 'SPINCYCLE_AUTH_INTERNAL_TOKEN_FILE',
@@ -156,7 +160,8 @@ export const RM_CONFIG_SCHEMA = {
   'auth.internal_client_names': {
     type: 'string[]',
     default: [],
-    desc: 'client certificate names (CN/SAN) accepted as Job Runners; empty = any verified certificate',
+    env: 'SPINCYCLE_AUTH_INTERNAL_CLIENT_NAMES',
+    desc: 'host names/IPs a client certificate must be for (DNS/IP SAN, else CN) to act as a Job Runner; required with server.tls.ca_file unless JRs use a token',
   },
   'jr.lease': {
     type: 'duration',

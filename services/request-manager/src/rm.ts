@@ -6,6 +6,7 @@
 
 import {
   clientTlsStepName,
+  isLoopbackAddr,
   type Logger,
   type NamedStep,
   type RunningServer,
@@ -188,6 +189,8 @@ export async function createRequestManager(
     bodyLimit: config['server.body_limit'],
     internalBodyLimit: config['server.internal_body_limit'],
     createRate: createRateFrom(config),
+    loopbackOnly:
+      auth.open && !opts.authenticator && !opts.internalAuth && isLoopbackAddr(config['server.addr']),
   });
 
   let server: RunningServer | undefined;

@@ -14,7 +14,7 @@ import { ConfigError } from '@spincycle/service-kit';
 import type { Request as HttpRequest } from 'express';
 import { exportJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { certificateNames, InternalAuth } from '../src/auth/internal.js';
+import { InternalAuth } from '../src/auth/internal.js';
 import { JWKS_UNAVAILABLE, JwtAuthenticator } from '../src/auth/jwt.js';
 import { authFromConfig } from '../src/auth/setup.js';
 import { hashToken, parseTokensFile, StaticTokenAuthenticator } from '../src/auth/tokens.js';
@@ -105,8 +105,12 @@ describe('JWT', () => {
     if (exp !== null) j = j.setExpirationTime(exp);
     return j.sign(new TextEncoder().encode(key));
   };
+  // Tokens for our audience unless a test says otherwise.
   const rs = (claims: Record<string, unknown>, exp = now() + 60, key = rsa.privateKey, kid = 'k1') =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid }).setExpirationTime(exp).sign(key);
+    new SignJWT({ aud: 'spincycle', ...claims })
+      .setProtectedHeader({ alg: 'RS256', kid })
+      .setExpirationTime(exp)
+      .sign(key);
 
   it('HS256: good, bad signature, expired, no exp, missing, wrong algorithm', async () => {
     const a = new JwtAuthenticator({ secretFile: file('secret', `${secret}\n`) });
@@ -148,7 +152,7 @@ describe('JWT', () => {
   });
 
   it('RS256 with a JWKS file: the kid picks the key', async () => {
-    const a = new JwtAuthenticator({ jwksFile });
+    const a = new JwtAuthenticator({ jwksFile, audience: 'spincycle' });
     expect((await a.authenticate(bearer(await rs({ sub: 'carol' })))).name).toBe('carol');
     await rejects401(
       a.authenticate(bearer(await rs({ sub: 'carol' }, undefined, other.privateKey, 'k2'))),
@@ -183,7 +187,7 @@ describe('JWT', () => {
 
     it('the kid picks the key; a rotated key is fetched when a token names it; the dropped key is refused', async () => {
       served = { keys: [await jwkOf(rsa, 'k1')] };
-      const a = new JwtAuthenticator({ jwksUrl: url, jwksCooldownMs: 0 });
+      const a = new JwtAuthenticator({ jwksUrl: url, jwksCooldownMs: 0, audience: 'spincycle' });
       expect((await a.authenticate(bearer(await rs({ sub: 'carol' })))).name).toBe('carol');
       const before = fetches;
       expect((await a.authenticate(bearer(await rs({ sub: 'carol' })))).name).toBe('carol');
@@ -201,7 +205,7 @@ describe('JWT', () => {
 
     it('when the keys cannot be fetched: 502 naming auth.jwt.jwks_url (not a 401); a failed reload keeps the cached keys', async () => {
       served = 503;
-      const cold = new JwtAuthenticator({ jwksUrl: url });
+      const cold = new JwtAuthenticator({ jwksUrl: url, audience: 'spincycle' });
       const err = await cold.authenticate(bearer(await rs({ sub: 'carol' }))).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UpstreamError);
       expect((err as UpstreamError).httpStatus).toBe(502);
@@ -212,7 +216,10 @@ describe('JWT', () => {
       await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
       const port = (closed.address() as { port: number }).port;
       await new Promise<void>((r) => closed.close(() => r()));
-      const nobody = new JwtAuthenticator({ jwksUrl: `http://127.0.0.1:${port}/jwks` });
+      const nobody = new JwtAuthenticator({
+        jwksUrl: `http://127.0.0.1:${port}/jwks`,
+        audience: 'spincycle',
+      });
       const refused = await nobody.authenticate(bearer(await rs({ sub: 'carol' }))).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(UpstreamError);
       expect((refused as Error).message).toBe(JWKS_UNAVAILABLE);
@@ -221,7 +228,7 @@ describe('JWT', () => {
       );
 
       served = { keys: [await jwkOf(rsa, 'k1')] };
-      const warm = new JwtAuthenticator({ jwksUrl: url });
+      const warm = new JwtAuthenticator({ jwksUrl: url, audience: 'spincycle' });
       expect((await warm.authenticate(bearer(await rs({ sub: 'carol' })))).name).toBe('carol');
       served = 500;
       await expect(warm.reload()).rejects.toThrow(
@@ -239,7 +246,28 @@ describe('JWT', () => {
       expect(() => new JwtAuthenticator({ jwksUrl: 'not a url' })).toThrow(
         /^auth\.jwt\.jwks_url: 'not a url' is not a URL/,
       );
-      expect(() => new JwtAuthenticator({ jwksUrl: 'ftp://idp/jwks' })).toThrow(/must be an http\(s\) URL/);
+      const aud = { audience: 'spincycle' };
+      expect(() => new JwtAuthenticator({ jwksUrl: 'ftp://idp/jwks', ...aud })).toThrow(
+        /must be an https:\/\/ URL/,
+      );
+      // Keys fetched in the clear only from this machine.
+      expect(() => new JwtAuthenticator({ jwksUrl: 'http://idp.example/jwks', ...aud })).toThrow(
+        /^auth\.jwt\.jwks_url: 'http:\/\/idp\.example\/jwks' must be an https:\/\/ URL \(http:\/\/ only for a loopback host\)$/,
+      );
+      for (const ok of ['https://idp.example/jwks', 'http://localhost:1/jwks', 'http://[::1]:1/jwks'])
+        expect(new JwtAuthenticator({ jwksUrl: ok, ...aud }).keySource.file).toBe(ok);
+      // Public keys need an audience (the provider signs other applications' tokens with them too).
+      expect(() => new JwtAuthenticator({ jwksUrl: url })).toThrow(/^auth\.jwt\.audience: required/);
+      expect(() => new JwtAuthenticator({ jwksFile })).toThrow(/^auth\.jwt\.audience: required/);
+      expect(() => new JwtAuthenticator({ publicKeyFile: pemFile })).toThrow(
+        /^auth\.jwt\.audience: required/,
+      );
+      expect(() => new JwtAuthenticator({ jwksUrl: url, ...aud, clockToleranceSec: 301 })).toThrow(
+        /^auth\.jwt\.clock_tolerance: at most 5m, got 301s$/,
+      );
+      expect(new JwtAuthenticator({ jwksUrl: url, ...aud, clockToleranceSec: 300 })).toBeInstanceOf(
+        JwtAuthenticator,
+      );
       expect(() => new JwtAuthenticator({ jwksUrl: url, jwksFile })).toThrow(
         /exactly one of .*auth\.jwt\.jwks_url/,
       );
@@ -309,31 +337,25 @@ describe('Job Runner credentials', () => {
     );
   });
 
-  it('client certificates: any verified one, or only listed names', async () => {
-    const sock = (authorized: boolean, cn: string) => ({
-      headers: {},
-      socket: {
-        authorized,
-        getPeerCertificate: () => ({
-          subject: { CN: cn },
-          subjectaltname: 'DNS:jr1.example, IP Address:10.0.0.1',
-        }),
-      },
-    });
-    const any = new InternalAuth({ clientCerts: true });
-    expect(any.verify(sock(true, 'anyone') as unknown as HttpRequest).name).toBe('anyone');
-    await rejects401(() => any.verify(sock(false, 'anyone') as unknown as HttpRequest), /for Job Runners/);
+  it('client certificates admit Job Runners only with a name list (the names: test/auth/cert-names.test.ts)', async () => {
+    const unverified = { headers: {}, socket: { authorized: false } } as unknown as HttpRequest;
+    // Verified by the CA is not enough: users hold such certificates too.
+    expect(new InternalAuth({ clientCerts: true }).enabled).toBe(false);
+    // Names without client certificates on the server admit nobody.
+    expect(new InternalAuth({ certNames: ['jr1.example'] }).enabled).toBe(false);
     const named = new InternalAuth({ clientCerts: true, certNames: ['jr1.example'] });
-    expect(named.verify(sock(true, 'x') as unknown as HttpRequest).name).toBe('x');
-    const other = new InternalAuth({ clientCerts: true, certNames: ['jr2.example'] });
-    await rejects401(() => other.verify(sock(true, 'x') as unknown as HttpRequest), /for Job Runners/);
-    expect(
-      certificateNames({ subject: { CN: 'a' }, subjectaltname: 'DNS:b, IP Address:1.2.3.4, URI:spiffe://x' }),
-    ).toEqual(['a', 'b', '1.2.3.4', 'spiffe://x']);
+    expect(named.enabled).toBe(true);
+    await rejects401(() => named.verify(unverified), /for Job Runners/);
   });
 });
 
 describe('auth from config', () => {
+  const serverTls = {
+    'server.tls.cert_file': 'server.crt',
+    'server.tls.key_file': 'server.key',
+    'server.tls.ca_file': 'ca.crt',
+  };
+
   const acls = () => [];
   const cfg = (overrides: Record<string, unknown>) => loadRmConfig({ env: {}, overrides });
   const tokens = () => file('t.yaml', `${hashToken('tok')}: {user: u}\n`);
@@ -372,6 +394,37 @@ describe('auth from config', () => {
     expect(two.jrClientToken).toBe('first-token-0123456789');
     for (const t of ['first-token-0123456789', 'second-token-0123456789'])
       expect(two.internal.verify(withHeaders({ 'x-spincycle-internal-token': t })).name).toBe('job-runner');
+  });
+
+  it('client certificates without auth.internal_client_names: refused unless Job Runners use a token', async () => {
+    const err = await authFromConfig(cfg(serverTls), acls).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(
+      /^config: 'server\.tls\.ca_file' makes client certificates authenticate Job Runners, but 'auth\.internal_client_names' is empty/,
+    );
+    const withToken = await authFromConfig(
+      cfg({ ...serverTls, 'auth.internal_token_file': internal() }),
+      acls,
+    );
+    expect(withToken.summary.internal).toEqual(['internal token']);
+    const named = await authFromConfig(cfg({ ...serverTls, 'auth.internal_client_names': ['jr-1'] }), acls);
+    expect(named.summary.internal).toEqual(['client certificate (jr-1)']);
+  });
+
+  it('auth.strict defaults to true once callers are authenticated; false keeps types without ACLs open', async () => {
+    const on = { 'auth.tokens_file': tokens(), 'auth.internal_token_file': internal() };
+    const strict = await authFromConfig(cfg(on), acls);
+    expect(strict.summary.strict).toBe(true);
+    expect(
+      (await strict.authorizer.authorize({ name: 'u', roles: [] }, 'start', { type: 'x' } as never)).allowed,
+    ).toBe(false);
+    const open = await authFromConfig(cfg({ ...on, 'auth.strict': false }), acls);
+    expect(
+      await open.authorizer.authorize({ name: 'u', roles: [] }, 'start', { type: 'x' } as never),
+    ).toEqual({
+      allowed: true,
+    });
+    expect((await authFromConfig(cfg({}), acls)).summary.strict).toBe(false);
   });
 
   it('internal token file checks', async () => {

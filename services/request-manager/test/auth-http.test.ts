@@ -79,6 +79,8 @@ describe.each(DB_KINDS)('auth over HTTP on %s', (kind) => {
         'auth.tokens_file': files.tokens,
         'auth.internal_token_file': files.internal,
         'auth.admin_roles': ['sre'],
+        // The type `open` (no ACLs) is created by anyone authenticated: non-strict behaviour.
+        'auth.strict': false,
       },
     });
   });

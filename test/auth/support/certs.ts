@@ -24,6 +24,8 @@ export interface TestPki {
   client(cn: string): KeyPair;
   /** A CA nobody trusts, and a client certificate it signed. */
   rogue: { ca: KeyPair; client: KeyPair };
+  /** A certificate signed by the CA with this CN and openssl extension lines (`subjectAltName=…`). */
+  leaf(name: string, cn: string, ext: string): KeyPair;
 }
 
 function openssl(dir: string, args: string[]): void {
@@ -121,5 +123,6 @@ export function makeTestPki(): TestPki {
       return c;
     },
     rogue: { ca: rogueCa, client: rogueClient },
+    leaf: (name, cn, ext) => makeLeaf(dir, ca, name, cn, ext),
   };
 }

@@ -4,14 +4,16 @@
  * key/certificate file, a JWKS file, or a JWKS URL (an identity provider's
  * `jwks_uri`, fetched and cached by jose; a token with an unknown `kid` makes
  * it fetch again, at most once per cooldown). The signature, `exp` (required),
- * `nbf`, and the optional issuer/audience are checked; the caller's name and
+ * `nbf`, the audience (required with public keys: an identity provider signs
+ * tokens for many applications with the same keys) and the issuer when set
+ * are checked; the caller's name and
  * roles come from configurable claims (dotted paths such as
  * `realm_access.roles` reach into nested objects).
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { UnauthorizedError, UpstreamError } from '@spincycle/protocol';
-import { ConfigError } from '@spincycle/service-kit';
+import { ConfigError, isLoopbackHost } from '@spincycle/service-kit';
 import type { Request as HttpRequest } from 'express';
 import {
   createLocalJWKSet,
@@ -33,7 +35,7 @@ export interface JwtOptions {
   publicKeyFile?: string;
   /** A JWKS document (`{"keys": [...]}`); the token's `kid`/`alg` pick the key. */
   jwksFile?: string;
-  /** Where to fetch the JWKS document (http or https). */
+  /** Where to fetch the JWKS document (https; http only from a loopback host). */
   jwksUrl?: string;
   /** How long a fetched JWKS is used before it is fetched again (default 10 min). */
   jwksCacheMaxAgeMs?: number;
@@ -49,7 +51,7 @@ export interface JwtOptions {
   nameClaim?: string;
   /** Claim giving the roles: a list of strings, or a space/comma separated string (default `roles`). */
   rolesClaim?: string;
-  /** Leeway for exp/nbf, seconds. */
+  /** Leeway for exp/nbf, seconds (at most MAX_CLOCK_TOLERANCE_SEC). */
   clockToleranceSec?: number;
 }
 
@@ -113,8 +115,12 @@ function remoteJwks(opts: JwtOptions): RemoteJWKSet {
   } catch {
     throw new ConfigError(`auth.jwt.jwks_url: '${opts.jwksUrl}' is not a URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:')
-    throw new ConfigError(`auth.jwt.jwks_url: '${opts.jwksUrl}' must be an http(s) URL`);
+  // Keys fetched in the clear could be swapped on the way: anyone could then mint tokens.
+  const loopbackHttp = url.protocol === 'http:' && isLoopbackHost(url.hostname);
+  if (url.protocol !== 'https:' && !loopbackHttp)
+    throw new ConfigError(
+      `auth.jwt.jwks_url: '${opts.jwksUrl}' must be an https:// URL (http:// only for a loopback host)`,
+    );
   return createRemoteJWKSet(url, {
     cacheMaxAge: opts.jwksCacheMaxAgeMs ?? 600_000,
     cooldownDuration: opts.jwksCooldownMs ?? 30_000,
@@ -134,6 +140,21 @@ function keySourceFailure(err: unknown): boolean {
   }
   // fetch() itself: connection refused, DNS, TLS.
   return err instanceof TypeError;
+}
+
+/** Largest `auth.jwt.clock_tolerance`: more would keep expired tokens working for long. */
+export const MAX_CLOCK_TOLERANCE_SEC = 300;
+
+/** The checks of the options that do not depend on the key; throws ConfigError naming the key. */
+function checkClaimsOptions(opts: JwtOptions): void {
+  if (!opts.secretFile && !opts.audience)
+    throw new ConfigError(
+      "auth.jwt.audience: required with 'auth.jwt.public_key_file', 'auth.jwt.jwks_file' or 'auth.jwt.jwks_url' (the identity provider's tokens for other applications carry the same signature)",
+    );
+  if ((opts.clockToleranceSec ?? 0) > MAX_CLOCK_TOLERANCE_SEC)
+    throw new ConfigError(
+      `auth.jwt.clock_tolerance: at most ${MAX_CLOCK_TOLERANCE_SEC / 60}m, got ${opts.clockToleranceSec}s`,
+    );
 }
 
 /** Read the key file of the options; throws ConfigError naming the key. */
@@ -201,6 +222,7 @@ export class JwtAuthenticator implements Authenticator {
 
   constructor(private readonly opts: JwtOptions) {
     this.current = loadKey(opts);
+    checkClaimsOptions(opts);
     this.nameClaim = opts.nameClaim || 'sub';
     this.rolesClaim = opts.rolesClaim || 'roles';
   }

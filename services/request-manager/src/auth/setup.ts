@@ -4,7 +4,7 @@
  * (`auth.admin_roles`, `auth.strict`, the specs' ACLs) and the Job Runner
  * credentials (`auth.internal_token_file`, client certificates).
  */
-import { ConfigError, type NamedStep } from '@spincycle/service-kit';
+import { ConfigError, type NamedStep, readTokenFile } from '@spincycle/service-kit';
 import type { Request as HttpRequest } from 'express';
 import {
   type Authenticator,
@@ -15,7 +15,7 @@ import {
 } from '../auth.js';
 import type { RmConfig } from '../config.js';
 import { AclAuthorizer, type AclEntry } from './acl.js';
-import { InternalAuth, readTokenFile } from './internal.js';
+import { InternalAuth } from './internal.js';
 import { JwtAuthenticator } from './jwt.js';
 import { loadAuthPlugin } from './plugin.js';
 import { bearerToken, MISSING_CREDENTIALS, StaticTokenAuthenticator } from './tokens.js';
@@ -33,6 +33,8 @@ export interface AuthSetup {
    * Job Runner token goes to `setJrClientToken`.
    */
   reloadSteps(setJrClientToken: (token: string) => void): NamedStep[];
+  /** Nobody is authenticated at all (no users, no Job Runner credentials): served to loopback names only. */
+  open: boolean;
   /** What is on, for the start-up log. */
   summary: {
     authentication: string;
@@ -120,11 +122,13 @@ export async function authFromConfig(
 
   // With everyone anonymous (no roles) ACLs could never be met: allow all, as the original's default plugin.
   const aclsOff = anonymous && !plugin?.authorize;
+  // Once callers are authenticated a request type without ACLs is denied unless strict is turned off.
+  const strict = aclsOff ? false : (config['auth.strict'] ?? true);
   const authorizer: Authorizer = aclsOff
     ? allowAllAuthorizer
     : new AclAuthorizer({
         adminRoles: config['auth.admin_roles'],
-        strict: config['auth.strict'],
+        strict,
         acls,
         plugin: plugin?.authorize,
       });
@@ -135,18 +139,20 @@ export async function authFromConfig(
   const internalTokens = config['auth.internal_token_file']
     ? readTokenFile('auth.internal_token_file', config['auth.internal_token_file'])
     : undefined;
-  const internal = new InternalAuth({
-    tokens: internalTokens,
-    clientCerts,
-    certNames: config['auth.internal_client_names'],
-  });
-  if (!anonymous && !internal.enabled)
-    throw new ConfigError(
-      "config: users must authenticate but Job Runners have no credential: set 'auth.internal_token_file' (or 'server.tls.ca_file' to verify client certificates)",
-    );
-  if (config['auth.internal_client_names'].length > 0 && !clientCerts)
+  const certNames = config['auth.internal_client_names'];
+  if (certNames.length > 0 && !clientCerts)
     throw new ConfigError(
       "config: 'auth.internal_client_names' needs client certificates: set 'server.tls.cert_file', 'key_file' and 'ca_file'",
+    );
+  // A CA admits every certificate it signed, users' too: which of them are Job Runners must be said.
+  if (clientCerts && certNames.length === 0 && !internalTokens)
+    throw new ConfigError(
+      "config: 'server.tls.ca_file' makes client certificates authenticate Job Runners, but 'auth.internal_client_names' is empty: list the Job Runners' certificate names there (or give them a token with 'auth.internal_token_file')",
+    );
+  const internal = new InternalAuth({ tokens: internalTokens, clientCerts, certNames });
+  if (!anonymous && !internal.enabled)
+    throw new ConfigError(
+      "config: users must authenticate but Job Runners have no credential: set 'auth.internal_token_file' (or 'server.tls.ca_file' with 'auth.internal_client_names' to admit them by client certificate)",
     );
 
   const jrClientFile = config['jr_client.internal_token_file'];
@@ -190,6 +196,7 @@ export async function authFromConfig(
     internal,
     jrClientToken,
     reloadSteps,
+    open: anonymous && !plugin?.authorize && !internal.enabled,
     summary: {
       authentication: anonymous ? 'none (everyone is the anonymous user "")' : kinds.join(' + '),
       // Logged at start so an operator who wrote ACLs sees they need authentication to take effect.
@@ -198,10 +205,10 @@ export async function authFromConfig(
         ...(internalTokens
           ? [internalTokens.length > 1 ? `internal tokens (${internalTokens.length})` : 'internal token']
           : []),
-        ...(clientCerts ? ['client certificate'] : []),
+        ...(clientCerts && certNames.length > 0 ? [`client certificate (${certNames.join(', ')})`] : []),
       ],
       adminRoles: config['auth.admin_roles'],
-      strict: config['auth.strict'],
+      strict,
     },
   };
 }
