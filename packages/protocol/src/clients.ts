@@ -5,8 +5,8 @@
 import { ApiError } from './errors.js';
 import { type CallOptions, type ClientOptions, HttpClient } from './http.js';
 import { RawJson } from './json.js';
+import { parseHeartbeatReply, parseReportResult } from './replies.js';
 import type {
-  FinishOutcome,
   FinishRequest,
   JobChain,
   JobChainBatchResult,
@@ -164,26 +164,14 @@ export class RmInternalClient {
       progress: batch.progress,
       finishes: batch.finishes,
     };
-    const res = await this.http.call<Partial<ReportResult>>('POST', '/api/v1/internal/reports', body);
-    const data = res.data ?? {};
-    const finishes: Record<string, FinishOutcome> = {};
-    if (data.finishes && typeof data.finishes === 'object')
-      for (const [id, v] of Object.entries(data.finishes))
-        if (v === 'ok' || v === 'not_running' || v === 'not_found' || v === 'invalid') finishes[id] = v;
-    return {
-      inserted: Number(data.inserted) || 0,
-      refused: Array.isArray(data.refused)
-        ? data.refused.filter((x): x is string => typeof x === 'string')
-        : [],
-      finishes,
-    };
+    const res = await this.http.call<unknown>('POST', '/api/v1/internal/reports', body);
+    return parseReportResult(res.data);
   }
 
   /** Our addition: liveness report; the answer names chains the JR must drop. */
   async heartbeat(body: JobRunnerHeartbeat): Promise<JobRunnerHeartbeatReply> {
-    const res = await this.http.call<JobRunnerHeartbeatReply>('PUT', '/api/v1/job-runners/heartbeat', body);
-    const data = res.data;
-    return { drop: Array.isArray(data?.drop) ? data.drop : [], leaseMs: Number(data?.leaseMs) || 0 };
+    const res = await this.http.call<unknown>('PUT', '/api/v1/job-runners/heartbeat', body);
+    return parseHeartbeatReply(res.data);
   }
 }
 

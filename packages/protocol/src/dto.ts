@@ -5,7 +5,6 @@
  * whose message names the bad field.
  */
 import {
-  type ValidationError as CvError,
   IsDefined,
   IsIn,
   IsInt,
@@ -15,21 +14,16 @@ import {
   IsString,
   Matches,
   Min,
-  validateSync,
 } from 'class-validator';
 import { ValidationError } from './errors.js';
 import { toNanos } from './json.js';
 import { FINAL_STATES, isStateValue } from './states.js';
-import { isDuration, parseRfc3339 } from './time.js';
-import type {
-  CreateRequest,
-  FinishRequest,
-  Job,
-  JobChain,
-  JobLog,
-  RequestProgress,
-  SuspendedJobChain,
-} from './wire.js';
+import { parseRfc3339 } from './time.js';
+import { isPlainObject, toDto, validatePayload } from './validate.js';
+import type { CreateRequest, FinishRequest, JobLog, RequestProgress } from './wire.js';
+
+export * from './chain-dto.js';
+export { validatePayload } from './validate.js';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const NANOS = (v: unknown) =>
@@ -114,136 +108,6 @@ export class JobLogDto implements JobLog {
   @IsOptional()
   @IsString()
   stderr!: string;
-}
-
-export class JobDto implements Job {
-  @IsString()
-  id!: string;
-
-  @IsString()
-  name!: string;
-
-  @IsString()
-  type!: string;
-
-  @IsOptional()
-  @IsString()
-  bytes?: string;
-
-  @IsInt()
-  state!: number;
-
-  @IsOptional()
-  @IsObject()
-  args?: Record<string, unknown>;
-
-  @IsOptional()
-  @IsObject()
-  data?: Record<string, unknown>;
-
-  @IsInt()
-  @Min(0)
-  retry!: number;
-
-  @IsOptional()
-  @IsString()
-  retryWait?: string;
-
-  @IsString()
-  sequenceId!: string;
-
-  @IsInt()
-  @Min(0)
-  sequenceRetry!: number;
-
-  @IsOptional()
-  @IsString()
-  sequenceRetryWait?: string;
-}
-
-export class JobChainDto implements JobChain {
-  @IsString()
-  requestId!: string;
-
-  @IsObject()
-  jobs!: Record<string, Job>;
-
-  @IsOptional()
-  @IsObject()
-  adjacencyList!: Record<string, string[]>;
-
-  @IsOptional()
-  @IsInt()
-  state!: number;
-
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  finishedJobs!: number;
-}
-
-export class SuspendedJobChainDto implements SuspendedJobChain {
-  @IsString()
-  requestId!: string;
-
-  @IsObject()
-  jobChain!: JobChain;
-
-  @IsObject()
-  totalJobTries!: Record<string, number>;
-
-  @IsObject()
-  latestRunJobTries!: Record<string, number>;
-
-  @IsObject()
-  sequenceTries!: Record<string, number>;
-}
-
-type Ctor<T> = new () => T;
-
-function firstMessage(errors: CvError[], path = ''): { field: string; message: string } | undefined {
-  for (const e of errors) {
-    const field = path ? `${path}.${e.property}` : e.property;
-    const constraints = e.constraints ? Object.values(e.constraints) : [];
-    if (constraints.length > 0) return { field, message: constraints[0] as string };
-    const nested = e.children ? firstMessage(e.children, field) : undefined;
-    if (nested) return nested;
-  }
-  return undefined;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/**
- * A DTO object (prototype `proto`) with the fields of a parsed JSON body.
- * Not a plain Object.assign: JSON.parse makes `"__proto__"` an ordinary key, and
- * assigning it would swap the DTO's prototype for the caller's object (fields
- * the checks never saw, inherited past them); a `constructor` field would hide
- * the class from class-validator, which finds its rules through it (a crash,
- * or no rules at all). Neither names a field of any payload: both are left out.
- */
-function toDto<T extends object>(proto: T, body: Record<string, unknown>): T {
-  if (!Object.hasOwn(body, '__proto__') && !Object.hasOwn(body, 'constructor'))
-    return Object.assign(Object.create(proto) as T, body);
-  const dto = Object.create(proto) as Record<string, unknown>;
-  for (const key of Object.keys(body)) if (key !== '__proto__' && key !== 'constructor') dto[key] = body[key];
-  return dto as T;
-}
-
-/**
- * Validate a parsed JSON body against a DTO class. `what` names the payload in
- * messages, e.g. `invalid FinishRequest: field 'state': state must be ...`.
- */
-export function validatePayload<T extends object>(cls: Ctor<T>, body: unknown, what: string): T {
-  if (!isPlainObject(body)) throw new ValidationError(`invalid ${what}: body must be a JSON object`);
-  const dto = toDto(cls.prototype as T, body);
-  const errors = validateSync(dto, { forbidUnknownValues: false, stopAtFirstError: true });
-  const first = firstMessage(errors);
-  if (first)
-    throw new ValidationError(`invalid ${what}: field '${first.field}': ${first.message}`, first.field);
-  return dto;
 }
 
 /**
@@ -338,81 +202,6 @@ export function parseJobLogs(body: unknown): JobLogDto[] {
       throw new ValidationError(`entry ${i}: ${e.message}`, e.field);
     }
   });
-}
-
-/** Hot-path check for a well-formed job; anything else goes through the DTO for its message. */
-function isPlainJob(j: Record<string, unknown>): boolean {
-  return (
-    isStr(j.id) &&
-    isStr(j.name) &&
-    isStr(j.type) &&
-    (j.bytes === undefined || isStr(j.bytes)) &&
-    typeof j.state === 'number' &&
-    Number.isInteger(j.state) &&
-    (j.args === undefined || isPlainObject(j.args)) &&
-    (j.data === undefined || isPlainObject(j.data)) &&
-    isNonNegInt(j.retry) &&
-    (j.retryWait === undefined || isStr(j.retryWait)) &&
-    isStr(j.sequenceId) &&
-    isNonNegInt(j.sequenceRetry) &&
-    (j.sequenceRetryWait === undefined || isStr(j.sequenceRetryWait))
-  );
-}
-
-const JOB_PROTO = new JobDto();
-
-/** Job chain: the envelope and every job are validated; errors name the job id. */
-export function parseJobChain(body: unknown, what = 'JobChain'): JobChainDto {
-  const chain = validatePayload(JobChainDto, body, what);
-  chain.adjacencyList ??= {};
-  chain.finishedJobs ??= 0;
-  chain.state ??= 1;
-  for (const [id, job] of Object.entries(chain.jobs)) {
-    if (!isPlainObject(job))
-      throw new ValidationError(`invalid ${what}: job ${id} must be a JSON object`, `jobs.${id}`);
-    const first = isPlainJob(job)
-      ? undefined
-      : firstMessage(
-          validateSync(toDto(JOB_PROTO, job), {
-            forbidUnknownValues: false,
-            stopAtFirstError: true,
-          }),
-        );
-    if (first)
-      throw new ValidationError(
-        `invalid ${what}: job ${id}: field '${first.field}': ${first.message}`,
-        `jobs.${id}.${first.field}`,
-      );
-    if (job.id !== id)
-      throw new ValidationError(
-        `invalid ${what}: job key ${id} does not match its id ${String(job.id)}`,
-        `jobs.${id}.id`,
-      );
-    for (const f of ['retryWait', 'sequenceRetryWait'] as const) {
-      const v = job[f];
-      if (typeof v === 'string' && v !== '' && !isDuration(v)) {
-        throw new ValidationError(
-          `invalid ${what}: job ${id}: field '${f}': "${v}" is not a duration`,
-          `jobs.${id}.${f}`,
-        );
-      }
-    }
-  }
-  for (const [id, next] of Object.entries(chain.adjacencyList)) {
-    if (!Array.isArray(next) || next.some((n) => typeof n !== 'string')) {
-      throw new ValidationError(
-        `invalid ${what}: adjacencyList.${id} must be a list of job ids`,
-        `adjacencyList.${id}`,
-      );
-    }
-  }
-  return chain;
-}
-
-export function parseSuspendedJobChain(body: unknown): SuspendedJobChainDto {
-  const sjc = validatePayload(SuspendedJobChainDto, body, 'SuspendedJobChain');
-  sjc.jobChain = parseJobChain(sjc.jobChain, 'SuspendedJobChain.jobChain');
-  return sjc;
 }
 
 /** A ReportBatch as the RM works with it: validated parts, bad finishes set aside by request id. */

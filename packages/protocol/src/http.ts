@@ -12,6 +12,7 @@ import axios, {
 } from 'axios';
 import { ApiError } from './errors.js';
 import { parseJsonText, stringifyJson } from './json.js';
+import { retryWithBackoff } from './retry.js';
 
 export interface RetryPolicy {
   /** Total attempts including the first. */
@@ -62,8 +63,6 @@ export interface CallOptions {
   query?: Record<string, string | string[] | number | undefined>;
   headers?: Record<string, string>;
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function isRefused(err: unknown): boolean {
   const code = (err as { code?: string }).code;
@@ -129,38 +128,40 @@ export class HttpClient {
     const data = body === undefined ? undefined : stringifyJson(body);
     const headers =
       body === undefined ? opts.headers : { 'Content-Type': 'application/json', ...opts.headers };
-    let lastError: ApiError | undefined;
-    for (let attempt = 1; attempt <= policy.attempts; attempt++) {
-      if (attempt > 1) await sleep(Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 2)));
-      let res: RawResponse;
-      try {
-        res = await this.sendAxios(method, url, data, headers);
-      } catch (err) {
-        const detail = (err as Error).message || String(err);
-        lastError = new ApiError(
-          `${method} ${this.options.baseURL}${path}: ${detail}`,
-          undefined,
-          undefined,
-          { cause: err },
+    // Whether the failure of the attempt just made may be retried.
+    let retryable = false;
+    return retryWithBackoff(
+      async () => {
+        let res: RawResponse;
+        try {
+          res = await this.sendAxios(method, url, data, headers);
+        } catch (err) {
+          const detail = (err as Error).message || String(err);
+          retryable = idempotent || isRefused(err);
+          throw new ApiError(`${method} ${this.options.baseURL}${path}: ${detail}`, undefined, undefined, {
+            cause: err,
+          });
+        }
+        const decoded = decode(res.text);
+        if (res.status >= 200 && res.status < 300)
+          return { status: res.status, data: decoded as T, headers: res.headers };
+        const message = (decoded as { message?: unknown } | undefined)?.message;
+        retryable = res.status >= 500 && res.status !== 501 && idempotent;
+        throw new ApiError(
+          typeof message === 'string'
+            ? message
+            : `${method} ${path}: HTTP ${res.status}${res.text ? `: ${res.text.slice(0, 200)}` : ''}`,
+          res.status,
+          decoded,
         );
-        if (idempotent || isRefused(err)) continue;
-        throw lastError;
-      }
-      const decoded = decode(res.text);
-      if (res.status >= 200 && res.status < 300)
-        return { status: res.status, data: decoded as T, headers: res.headers };
-      const message = (decoded as { message?: unknown } | undefined)?.message;
-      lastError = new ApiError(
-        typeof message === 'string'
-          ? message
-          : `${method} ${path}: HTTP ${res.status}${res.text ? `: ${res.text.slice(0, 200)}` : ''}`,
-        res.status,
-        decoded,
-      );
-      if (res.status >= 500 && res.status !== 501 && idempotent) continue;
-      throw lastError;
-    }
-    throw lastError as ApiError;
+      },
+      {
+        attempts: policy.attempts,
+        baseDelayMs: policy.baseDelayMs,
+        maxDelayMs: policy.maxDelayMs,
+        shouldRetry: () => retryable,
+      },
+    );
   }
 
   private async sendAxios(

@@ -3,6 +3,8 @@ export * from './dto.js';
 export * from './errors.js';
 export * from './http.js';
 export * from './json.js';
+export * from './replies.js';
+export * from './retry.js';
 export * from './states.js';
 export * from './time.js';
 export * from './version.js';

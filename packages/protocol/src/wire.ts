@@ -1,6 +1,6 @@
 /**
  * Every JSON shape exchanged by the RM, the JR, spinc and REST clients
- * (reference §1.3 and the endpoint document). Keys are exactly the wire keys,
+ * (the public API's documented shapes and our internal calls). Keys are exactly the wire keys,
  * including the capitalised ones of RequestArg / RequestSpec and `JobChain`.
  */
 import type { StateValue } from './states.js';
@@ -155,7 +155,7 @@ export interface JobChainBatchResult {
   results: ChainBatchOutcome[];
 }
 
-/** A partly run chain handed from a JR to the RM (reference §7.9). */
+/** A partly run chain handed from a JR to the RM. */
 export interface SuspendedJobChain {
   requestId: string;
   jobChain: JobChain;

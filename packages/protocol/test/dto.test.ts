@@ -101,7 +101,9 @@ describe('payload DTOs', () => {
     expect(() => parseJobChain({ ...chain, jobs: { a: { ...job, retry: 'x' } } })).toThrow(
       /job a: field 'retry'/,
     );
-    expect(() => parseJobChain({ ...chain, jobs: { x: job } })).toThrow(/job key x does not match its id a/);
+    expect(() => parseJobChain({ ...chain, jobs: { x: job } })).toThrow(
+      /job x: key does not match its id "a"/,
+    );
     expect(parseJobChain({ requestId: 'r', jobs: { a: job } }).adjacencyList).toEqual({});
     expect(() =>
       parseSuspendedJobChain({

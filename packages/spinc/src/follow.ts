@@ -1,5 +1,12 @@
 /** Following a request to its end (`start --wait`, `wait`): progress display and the exit code. */
-import { isFinalState, type JobLog, type Request, State, stateName } from '@spincycle/protocol';
+import {
+  isFinalState,
+  type JobLog,
+  type Request,
+  retryWithBackoff,
+  State,
+  stateName,
+} from '@spincycle/protocol';
 import type { Context, OutStream } from './context.js';
 import { ExitCode } from './errors.js';
 import { formatDuration, formatTime, progressPercent, wireTime } from './output.js';
@@ -32,40 +39,47 @@ export function progressLine(req: Request, now: Date): string {
   return `${formatTime(now)} ${req.id} ${stateName(req.state)} ${req.finishedJobs}/${req.totalJobs} jobs ${pct}% ${requestRuntime(req, now)}`;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Thrown by one poll of a request that has not ended yet: the poll is made again after a wait. */
+class NotFinalYet extends Error {}
 
 /**
  * Poll the request until it is COMPLETE, FAIL or STOPPED (a SUSPENDED request
- * is waited for: it is resumed later). Progress goes to `out`: a bar redrawn in
- * place when it is a terminal, else one line whenever state or progress changes.
+ * is waited for: it is resumed later). Polls are 100 ms apart at first, the
+ * wait doubling up to `pollMaxMs` (default 1 s). Progress goes to `out`: a bar
+ * redrawn in place when it is a terminal, else one line whenever state or
+ * progress changes. A failing call ends the follow (the API client has
+ * already retried it).
  */
 export async function follow(ctx: Context, id: string, out: OutStream): Promise<Request> {
   const bar = out.isTTY === true;
-  const maxDelay = ctx.io.pollMaxMs ?? 1000;
-  let delay = 100;
   let last = '';
   let drawn = false;
   try {
-    for (;;) {
-      const req = await ctx.api((rm) => rm.getRequest(id));
-      const now = ctx.now();
-      const final = isFinalState(req.state);
-      if (bar) {
-        const pct = progressPercent(req.finishedJobs, req.totalJobs, req.state);
-        const line = `${progressBar(pct)}  ${stateName(req.state).padEnd(9)} ${req.finishedJobs}/${req.totalJobs} jobs  ${requestRuntime(req, now)}`;
-        out.write(`\r${line}\u001b[K`);
-        drawn = true;
-      } else {
-        const key = `${req.state}/${req.finishedJobs}/${req.totalJobs}`;
-        if (key !== last) {
-          out.write(`${progressLine(req, now)}\n`);
-          last = key;
+    return await retryWithBackoff(
+      async () => {
+        const req = await ctx.api((rm) => rm.getRequest(id));
+        const now = ctx.now();
+        if (bar) {
+          const pct = progressPercent(req.finishedJobs, req.totalJobs, req.state);
+          const line = `${progressBar(pct)}  ${stateName(req.state).padEnd(9)} ${req.finishedJobs}/${req.totalJobs} jobs  ${requestRuntime(req, now)}`;
+          out.write(`\r${line}\u001b[K`);
+          drawn = true;
+        } else {
+          const key = `${req.state}/${req.finishedJobs}/${req.totalJobs}`;
+          if (key !== last) {
+            out.write(`${progressLine(req, now)}\n`);
+            last = key;
+          }
         }
-      }
-      if (final) return req;
-      await sleep(delay);
-      delay = Math.min(maxDelay, delay * 2);
-    }
+        if (!isFinalState(req.state)) throw new NotFinalYet();
+        return req;
+      },
+      {
+        baseDelayMs: 100,
+        maxDelayMs: ctx.io.pollMaxMs ?? 1000,
+        shouldRetry: (err) => err instanceof NotFinalYet,
+      },
+    );
   } finally {
     if (drawn) out.write('\n');
   }

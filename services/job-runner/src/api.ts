@@ -1,17 +1,18 @@
 /**
- * The JR's HTTP API (reference §3). Bodies arrive parsed by service-kit;
+ * The JR's HTTP API. Bodies arrive parsed by service-kit;
  * errors are thrown as the typed classes of @spincycle/protocol and mapped to
  * responses by service-kit's single error handler.
  */
 import {
   BadRequestError,
   type ChainBatchOutcome,
+  parseJobChainBatch,
   ShuttingDownError,
   SpinCycleError,
 } from '@spincycle/protocol';
 import { sendJson } from '@spincycle/service-kit';
 import type { Express, Request, Response } from 'express';
-import { isObject, validateJobChain, validateSuspendedJobChain } from './chain-validation.js';
+import { validateJobChain, validateSuspendedJobChain } from './chain-validation.js';
 import { type ChainRegistry, SHUTTING_DOWN_MESSAGE } from './registry.js';
 import type { Traverser } from './traverser.js';
 
@@ -48,13 +49,7 @@ export function registerRoutes(app: Express, deps: ApiDeps): void {
   // taken or refused on its own with the status the single call would answer.
   app.post('/api/v1/job-chains/batch', (req: Request, res: Response) => {
     refuseWhenDraining();
-    const chains = isObject(req.body) ? req.body.chains : undefined;
-    if (!Array.isArray(chains))
-      throw new BadRequestError("invalid JobChainBatch: body must be a JSON object with a 'chains' list");
-    if (chains.length > MAX_BATCH_CHAINS)
-      throw new BadRequestError(
-        `invalid JobChainBatch: ${chains.length} chains, at most ${MAX_BATCH_CHAINS} per call`,
-      );
+    const chains = parseJobChainBatch(req.body, MAX_BATCH_CHAINS);
     const taken: Traverser[] = [];
     const results = chains.map((chain): ChainBatchOutcome => {
       const id = (chain as { requestId?: unknown } | null)?.requestId;

@@ -87,7 +87,7 @@ export interface RunningJobRunner {
   server: RunningServer;
   /** Liveness reports to the RM (undefined when disabled). */
   heartbeat: Heartbeat | undefined;
-  /** Graceful shutdown (§7.9): refuse chains, suspend all, flush to the RM, close. */
+  /** Graceful shutdown: refuse chains, suspend all, flush to the RM, close. */
   shutdown(): Promise<void>;
   /**
    * What SIGHUP re-reads, each step named after its key and file: the token

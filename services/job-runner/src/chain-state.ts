@@ -1,5 +1,5 @@
 /**
- * One chain's bookkeeping (reference §7.1, §7.2): job states, job data,
+ * One chain's bookkeeping: job states, job data,
  * `finishedJobs` and the three try counters. Runnability is O(1) per job: each
  * job counts its COMPLETE predecessors, kept current by `setJobState`.
  */
@@ -118,7 +118,7 @@ export class ChainState {
     }
   }
 
-  /** A chain from a suspended chain, adjusted for resuming (§7.12). */
+  /** A chain from a suspended chain, adjusted for resuming. */
   static fromSuspended(valid: ValidSuspendedChain): ChainState {
     const cs = new ChainState(valid, valid.sjc);
     for (const node of cs.order) {
@@ -160,7 +160,7 @@ export class ChainState {
     return this.order.filter((n) => this.isRunnable(n));
   }
 
-  /** Whether the innermost sequence of `node` may start another try (§7.2). */
+  /** Whether the innermost sequence of `node` may start another try. */
   canRetrySequence(node: JobNode): boolean {
     const s = node.sequenceStart;
     return s !== undefined && (this.sequenceTries.get(s.id) ?? 0) <= s.job.sequenceRetry;
@@ -206,7 +206,7 @@ export class ChainState {
     };
   }
 
-  /** The suspended chain to hand to the RM (§7.9). */
+  /** The suspended chain to hand to the RM. */
   toSuspended(): SuspendedJobChain {
     return {
       requestId: this.requestId,

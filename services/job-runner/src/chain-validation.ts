@@ -1,16 +1,17 @@
 /**
- * Validation of incoming job chains (reference §7.11) in one O(V+E) pass.
- *
- * Field checks are hand-written rather than class-validator DTOs: those cost
- * 50–200 ms for a 7,000-job chain, this costs a few ms. Every problem is a
- * 400 (the original answered state and count problems with 500).
+ * What makes a job chain runnable beyond its wire shape (which
+ * @spincycle/protocol checks): one start job and one end job, no cycles, no
+ * edge or sequence id naming a job that is not in the chain, and job states
+ * and counts that fit a new or a resumed chain. One O(V+E) pass, which also
+ * yields the topological order traversal uses. Every problem is a 400 (the
+ * original answered state and count problems with 500).
  */
 import {
   BadRequestError,
-  isDuration,
   type Job,
   type JobChain,
-  parseDurationMs,
+  parseJobChain,
+  parseSuspendedJobChain,
   State,
   type SuspendedJobChain,
   stateName,
@@ -33,91 +34,13 @@ export interface ValidSuspendedChain extends ValidChain {
 
 export type ChainKind = 'new' | 'existing';
 
-/** A JSON object (not null, not a list). */
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isCount(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-}
-
 function bad(message: string): BadRequestError {
   return new BadRequestError(message);
 }
 
-const OPTIONAL_STRINGS = ['bytes', 'retryWait', 'sequenceRetryWait'] as const;
-
-/** Field-level checks of one job; fills Go-style zero values for absent counters. */
-function checkJob(what: string, key: string, value: unknown): Job {
-  const where = `invalid ${what}: job ${key}`;
-  if (!isObject(value)) throw bad(`${where}: must be a JSON object`);
-  const job = value as unknown as Job;
-  if (typeof job.id !== 'string') throw bad(`${where}: field 'id' must be a string`);
-  if (job.id !== key) throw bad(`${where}: key does not match its id ${JSON.stringify(job.id)}`);
-  if (typeof job.type !== 'string') throw bad(`${where}: field 'type' must be a string`);
-  if (job.name === undefined || job.name === null) job.name = '';
-  else if (typeof job.name !== 'string') throw bad(`${where}: field 'name' must be a string`);
-  if (typeof job.state !== 'number' || !Number.isInteger(job.state))
-    throw bad(`${where}: field 'state' must be an integer state`);
-  for (const f of ['retry', 'sequenceRetry'] as const) {
-    const v = job[f];
-    if (v === undefined || v === null) job[f] = 0;
-    else if (!isCount(v)) throw bad(`${where}: field '${f}' must be a non-negative integer`);
-  }
-  if (job.sequenceId === undefined || job.sequenceId === null) job.sequenceId = '';
-  else if (typeof job.sequenceId !== 'string') throw bad(`${where}: field 'sequenceId' must be a string`);
-  for (const f of OPTIONAL_STRINGS) {
-    const v = job[f];
-    if (v === undefined) continue;
-    if (v === null) {
-      delete job[f];
-      continue;
-    }
-    if (typeof v !== 'string') throw bad(`${where}: field '${f}' must be a string`);
-    if (f !== 'bytes' && v !== '' && (!isDuration(v) || parseDurationMs(v) < 0)) {
-      throw bad(`${where}: field '${f}': "${v}" is not a duration such as 500ms or 1m30s`);
-    }
-  }
-  for (const f of ['args', 'data'] as const) {
-    const v = job[f];
-    if (v === undefined) continue;
-    if (v === null) delete job[f];
-    else if (!isObject(v)) throw bad(`${where}: field '${f}' must be a JSON object`);
-  }
-  return job;
-}
-
-/** Envelope and field checks: what the DTOs of @spincycle/protocol check, fast. */
-function checkFields(body: unknown, what: string): JobChain {
-  if (!isObject(body)) throw bad(`invalid ${what}: body must be a JSON object`);
-  const chain = body as unknown as JobChain;
-  if (typeof chain.requestId !== 'string' || chain.requestId === '') {
-    throw bad(`invalid ${what}: field 'requestId' must be a non-empty string`);
-  }
-  if (!isObject(chain.jobs))
-    throw bad(`invalid ${what}: field 'jobs' must be a JSON object of job id to job`);
-  if (chain.adjacencyList === undefined || chain.adjacencyList === null) chain.adjacencyList = {};
-  else if (!isObject(chain.adjacencyList))
-    throw bad(`invalid ${what}: field 'adjacencyList' must be a JSON object of job id to job ids`);
-  if (chain.state === undefined || chain.state === null) chain.state = State.PENDING;
-  else if (typeof chain.state !== 'number' || !Number.isInteger(chain.state))
-    throw bad(`invalid ${what}: field 'state' must be an integer`);
-  if (chain.finishedJobs === undefined || chain.finishedJobs === null) chain.finishedJobs = 0;
-  else if (!isCount(chain.finishedJobs))
-    throw bad(`invalid ${what}: field 'finishedJobs' must be a non-negative integer`);
-  for (const key in chain.jobs) checkJob(what, key, chain.jobs[key]);
-  for (const key in chain.adjacencyList) {
-    const next = chain.adjacencyList[key];
-    if (!Array.isArray(next)) throw bad(`invalid ${what}: adjacencyList.${key} must be a list of job ids`);
-    for (const n of next)
-      if (typeof n !== 'string') throw bad(`invalid ${what}: adjacencyList.${key} must be a list of job ids`);
-  }
-  return chain;
-}
-
 /**
- * The graph rules of §7.11 (1–4) and the sequence-id sanity check; returns the
+ * The graph rules (one start, one end, every edge between jobs of the chain,
+ * no cycle) and the sequence-id sanity check; returns the
  * topological order. `singleEnds: false` skips rules 2–3 (for chains built in
  * tests, like the upstream examples with two last jobs).
  */
@@ -186,7 +109,7 @@ function checkGraph(chain: JobChain, singleEnds = true): Omit<ValidChain, 'chain
   return { ids, order, successors };
 }
 
-/** State rules of §7.11 (5). */
+/** State rules: a new chain is all PENDING; a resumed one PENDING, COMPLETE or STOPPED, its count matching. */
 function checkStates(chain: JobChain, kind: ChainKind): void {
   let complete = 0;
   for (const id in chain.jobs) {
@@ -209,49 +132,22 @@ function checkStates(chain: JobChain, kind: ChainKind): void {
   }
 }
 
-/** Validate a parsed JSON body as a job chain (§7.11). Throws BadRequestError with the reason. */
+/**
+ * A parsed JSON body as a chain this JR can run: the wire rules (protocol's
+ * parseJobChain), then the graph and state rules. Throws a 400 error with the reason.
+ */
 export function validateJobChain(body: unknown, kind: ChainKind, what = 'JobChain'): ValidChain {
-  const chain = checkFields(body, what);
+  const chain = parseJobChain(body, what);
   const graph = checkGraph(chain);
   checkStates(chain, kind);
   return { chain, ...graph };
 }
 
-function checkCounters(sjc: Record<string, unknown>, field: string): Record<string, number> {
-  const v = sjc[field];
-  if (v === undefined || v === null) return {};
-  if (!isObject(v))
-    throw bad(`invalid SuspendedJobChain: field '${field}' must be a JSON object of id to count`);
-  for (const k in v) {
-    if (!isCount(v[k])) throw bad(`invalid SuspendedJobChain: ${field}.${k} must be a non-negative integer`);
-  }
-  return v as Record<string, number>;
-}
-
-/** Validate a suspended job chain; its chain is validated as an existing chain. */
+/** A suspended chain (protocol's parseSuspendedJobChain) whose chain can be resumed here. */
 export function validateSuspendedJobChain(body: unknown): ValidSuspendedChain {
-  if (!isObject(body)) throw bad('invalid SuspendedJobChain: body must be a JSON object');
-  if (!isObject(body.jobChain))
-    throw bad("invalid SuspendedJobChain: field 'jobChain' must be a job chain object");
-  const requestId = body.requestId;
-  if (requestId !== undefined && requestId !== null && typeof requestId !== 'string') {
-    throw bad("invalid SuspendedJobChain: field 'requestId' must be a string");
-  }
-  const inner = body.jobChain as Record<string, unknown>;
-  if ((inner.requestId === undefined || inner.requestId === '') && typeof requestId === 'string')
-    inner.requestId = requestId;
-  const valid = validateJobChain(inner, 'existing', 'SuspendedJobChain.jobChain');
-  if (typeof requestId === 'string' && requestId !== '' && requestId !== valid.chain.requestId) {
-    throw bad(
-      `invalid SuspendedJobChain: requestId ${requestId} does not match jobChain.requestId ${valid.chain.requestId}`,
-    );
-  }
-  const sjc: SuspendedJobChain = {
-    requestId: valid.chain.requestId,
-    jobChain: valid.chain,
-    totalJobTries: checkCounters(body, 'totalJobTries'),
-    latestRunJobTries: checkCounters(body, 'latestRunJobTries'),
-    sequenceTries: checkCounters(body, 'sequenceTries'),
-  };
-  return { ...valid, sjc };
+  const sjc = parseSuspendedJobChain(body);
+  const chain = sjc.jobChain;
+  const graph = checkGraph(chain);
+  checkStates(chain, 'existing');
+  return { chain, ...graph, sjc };
 }

@@ -1,5 +1,5 @@
 /**
- * Job Runner configuration (reference §11.1, §11.3): defaults < YAML file <
+ * Job Runner configuration: defaults < YAML file <
  * environment. The first CLI argument names the file (it must exist);
  * otherwise `config/<ENV>.yaml` is read when present. Unknown keys and bad
  * values stop start-up with a message naming the key.

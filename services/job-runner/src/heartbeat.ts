@@ -11,15 +11,11 @@
  * configured one, shortened to a third of the lease the RM announces.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  ApiError,
-  type JobRunnerHeartbeat,
-  type JobRunnerHeartbeatReply,
-  toRfc3339,
-} from '@spincycle/protocol';
+import { type JobRunnerHeartbeat, type JobRunnerHeartbeatReply, toRfc3339 } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import type { ChainRegistry } from './registry.js';
 import type { Reporter } from './reporter.js';
+import { describeRmError } from './rm-errors.js';
 
 export interface HeartbeatSink {
   heartbeat(body: JobRunnerHeartbeat): Promise<JobRunnerHeartbeatReply>;
@@ -29,11 +25,6 @@ export interface HeartbeatOptions {
   intervalMs: number;
   /** The advertised base URL (known once the server listens). */
   baseUrl: () => string;
-}
-
-function describe(err: unknown): string {
-  if (err instanceof ApiError) return err.status ? `HTTP ${err.status}: ${err.message}` : err.message;
-  return err instanceof Error ? err.message : String(err);
 }
 
 export class Heartbeat {
@@ -92,7 +83,10 @@ export class Heartbeat {
     } catch (err) {
       this.failures++;
       if (this.failures === 1 || this.failures % 10 === 0)
-        this.logger.warn('heartbeat to the RM failed', { error: describe(err), failures: this.failures });
+        this.logger.warn('heartbeat to the RM failed', {
+          error: describeRmError(err),
+          failures: this.failures,
+        });
       return;
     }
     if (this.failures > 0) this.logger.info('heartbeat to the RM works again', { failures: this.failures });

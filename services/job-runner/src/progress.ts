@@ -1,5 +1,5 @@
 /**
- * Progress reporting (reference §7.7): about once a second, each running
+ * Progress reporting: about once a second, each running
  * chain whose `finishedJobs` changed since it was last reported is sent to
  * the RM. Best effort and coalesced by the reporter; stops at shutdown.
  */

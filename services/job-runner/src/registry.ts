@@ -83,7 +83,7 @@ export class ChainRegistry {
     return t.stop();
   }
 
-  /** Running jobs (§3.4); with a request id only that chain's, 404 when it is not here. */
+  /** Running jobs; with a request id only that chain's, 404 when it is not here. */
   status(requestId?: string): JobStatus[] {
     if (requestId !== undefined && requestId !== '') {
       const t = this.traversers.get(requestId);
@@ -117,7 +117,7 @@ export class ChainRegistry {
     this.shuttingDown = true;
   }
 
-  /** Suspend every chain (§7.9) and wait, at most until `deadline`, for all to be handed back or finished. */
+  /** Suspend every chain and wait, at most until `deadline`, for all to be handed back or finished. */
   async suspendAll(deadline: number): Promise<void> {
     this.beginShutdown();
     const all = this.list();

@@ -1,5 +1,5 @@
 /**
- * Runs one job's tries (reference §7.4): job-level retries with `retryWait`,
+ * Runs one job's tries: job-level retries with `retryWait`,
  * one job-log entry per try, stop handling. Every call into the job is
  * guarded: a job that throws, returns nothing or returns a non-final state
  * fails that try with the reason in its job log; it never escapes.

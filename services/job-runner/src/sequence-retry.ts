@@ -1,5 +1,5 @@
 /**
- * Sequence retries (reference §7.5) with the upstream defects fixed: a retry
+ * Sequence retries, with the original's defects fixed (docs/compatibility.md): a retry
  * resets exactly the jobs of that sequence invocation (its start job up to
  * and including its end job, nested invocations included), never a job that
  * is still running and never a job of a parallel branch outside it.

@@ -1,6 +1,5 @@
 /**
- * Runs one job chain (reference §7.3–§7.10, with the fixes listed at the top
- * of the reference):
+ * Runs one job chain:
  *
  * - every runnable job is dispatched as soon as it becomes runnable,
  *   synchronously when its predecessor completes (no timers or I/O per job on
@@ -9,28 +8,27 @@
  *   starts successors, a failure triggers a sequence retry when one is left;
  * - the chain is finalized exactly once: when nothing is in flight any more,
  *   or after a stop/suspend, which always finalize (even with nothing running);
- * - the final message (finish or SJC) goes out through the reporter after all
- *   job-log entries of the chain.
+ * - the final message (finish or suspended chain) goes out through the
+ *   reporter after all job-log entries of the chain (final-delivery.ts).
  *
  * A job is "busy" from dispatch until it is reaped or abandoned; `inFlight`
  * counts busy jobs, so "done" is simply `inFlight === 0`.
  */
 import type { Job, JobFactory } from '@spincycle/jobs';
-import {
-  type HeldChain,
-  type JobLog,
-  type JobStatus,
-  nowNanos,
-  ShuttingDownError,
-  State,
-  toRfc3339,
-} from '@spincycle/protocol';
+import { type HeldChain, type JobLog, type JobStatus, ShuttingDownError, State } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import type { ChainState, JobNode } from './chain-state.js';
-import type { JobSlots, SlotTicket } from './job-slots.js';
+import { type ChainOutcome, deliverFinal } from './final-delivery.js';
+import { creationFailureEntry, makeJob } from './job-creation.js';
+import { copyData, isPromise, withTimeout } from './job-data.js';
+import type { JobSlots } from './job-slots.js';
+import { PendingStarts } from './pending-starts.js';
 import type { ChainReporter } from './reporter.js';
 import { errorText, JobRunner } from './runner.js';
+import { heldJobs, runningStatus } from './runner-status.js';
 import { SequenceRetries } from './sequence-retry.js';
+
+export type { ChainOutcome } from './final-delivery.js';
 
 export interface TraverserDeps {
   factory: JobFactory;
@@ -45,63 +43,10 @@ export interface TraverserDeps {
 
 type Mode = 'idle' | 'running' | 'stopping' | 'suspending' | 'finalized';
 
-/** How the chain ended, once finalized. */
-export interface ChainOutcome {
-  /** COMPLETE, FAIL, STOPPED or SUSPENDED. */
-  state: number;
-  /** Whether the RM got the final message. */
-  delivered: boolean;
-}
-
-const EMPTY_BYTES = new Uint8Array(0);
-
-function decodeBytes(b64: string | undefined): Uint8Array {
-  return b64 ? Buffer.from(b64, 'base64') : EMPTY_BYTES;
-}
-
-/**
- * Object.assign, except that a `"__proto__"` key (JSON.parse makes it an
- * ordinary key of a chain's or a job's data) is copied as data: assigning it
- * would replace the prototype of the successor's data instead.
- */
-function copyData(to: Record<string, unknown>, from: Record<string, unknown>): void {
-  for (const key of Object.keys(from)) {
-    if (key === '__proto__')
-      Object.defineProperty(to, key, {
-        value: from[key],
-        writable: true,
-        enumerable: true,
-        configurable: true,
-      });
-    else to[key] = from[key];
-  }
-}
-
-function isPromise(v: unknown): v is Promise<unknown> {
-  return typeof v === 'object' && v !== null && typeof (v as Promise<unknown>).then === 'function';
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(undefined), Math.max(0, ms));
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      () => {
-        clearTimeout(t);
-        resolve(undefined);
-      },
-    );
-  });
-}
-
 export class Traverser {
   private mode: Mode = 'idle';
   private readonly runners = new Map<string, JobRunner>();
-  private readonly queued = new Map<string, SlotTicket>();
-  private readonly waits = new Map<string, NodeJS.Timeout>();
+  private readonly starts: PendingStarts;
   private readonly retries: SequenceRetries;
   private inFlight = 0;
   private starting = false;
@@ -119,6 +64,7 @@ export class Traverser {
     private readonly deps: TraverserDeps,
   ) {
     this.retries = new SequenceRetries(chain);
+    this.starts = new PendingStarts(deps.slots);
     this.done = new Promise((r) => {
       this.resolveDone = r;
     });
@@ -188,16 +134,14 @@ export class Traverser {
     if (node.isSequenceStart) {
       const tries = this.chain.sequenceTries.get(node.id) ?? 0;
       if (tries > 0 && node.sequenceRetryWaitMs > 0) {
-        const timer = setTimeout(() => {
-          this.waits.delete(node.id);
+        this.starts.wait(node.id, node.sequenceRetryWaitMs, () => {
           if (this.mode !== 'running' || this.retries.blocks(node)) {
             this.markIdle(node);
             return;
           }
           this.chain.bump(this.chain.sequenceTries, node.id, 1);
           this.acquire(node);
-        }, node.sequenceRetryWaitMs);
-        this.waits.set(node.id, timer);
+        });
         return;
       }
       this.chain.bump(this.chain.sequenceTries, node.id, 1);
@@ -206,46 +150,30 @@ export class Traverser {
   }
 
   private acquire(node: JobNode): void {
-    const ticket = this.deps.slots.request(() => this.startJob(node));
-    if (ticket) this.queued.set(node.id, ticket);
+    this.starts.requestSlot(node.id, () => this.startJob(node));
   }
 
   /** Called holding a slot: make the job and start its runner. */
   private startJob(node: JobNode): void {
-    this.queued.delete(node.id);
+    this.starts.started(node.id);
     if (this.mode !== 'running') {
       this.deps.slots.release();
       this.markIdle(node);
       return;
     }
-    const wire = node.job;
-    let job: Job;
+    let made: Job | Promise<Job>;
     try {
-      job = this.deps.factory.make({
-        type: wire.type,
-        name: wire.name,
-        id: node.id,
-        requestId: this.chain.requestId,
-      });
-      if (typeof job !== 'object' || job === null || typeof job.run !== 'function') {
-        throw new Error(
-          `job factory returned ${job === null ? 'null' : typeof job} for type ${wire.type}, not a job`,
-        );
-      }
-      const r = job.deserialize(decodeBytes(wire.bytes));
-      if (isPromise(r)) {
-        const made = job;
-        r.then(
-          () => this.launch(node, made),
-          (err) => this.creationFailed(node, err),
-        );
-        return;
-      }
+      made = makeJob(this.deps.factory, node, this.chain.requestId);
     } catch (err) {
       this.creationFailed(node, err);
       return;
     }
-    this.launch(node, job);
+    if (isPromise(made))
+      made.then(
+        (job) => this.launch(node, job),
+        (err) => this.creationFailed(node, err),
+      );
+    else this.launch(node, made);
   }
 
   private launch(node: JobNode, job: Job): void {
@@ -280,24 +208,7 @@ export class Traverser {
 
   /** Runner creation failed (unknown type, bad bytes): FAIL with its own, fresh try number. */
   private creationFailed(node: JobNode, err: unknown): void {
-    const chain = this.chain;
-    const tryNo = chain.bump(chain.totalJobTries, node.id, 1);
-    chain.bump(chain.latestRunJobTries, node.id, 1);
-    const now = nowNanos();
-    this.logEntry({
-      requestId: chain.requestId,
-      jobId: node.id,
-      try: tryNo,
-      name: node.job.name,
-      type: node.job.type,
-      startedAt: now,
-      finishedAt: now,
-      state: State.FAIL,
-      exit: 1,
-      error: `problem creating job runner: ${errorText(err)}`,
-      stdout: '',
-      stderr: '',
-    });
+    this.logEntry(creationFailureEntry(this.chain, node, err));
     this.deps.slots.release();
     if (this.mode === 'finalized') return;
     this.finishJob(node, State.FAIL);
@@ -358,21 +269,8 @@ export class Traverser {
     // not started, and let running jobs end without further tries.
     for (const n of p.region) {
       if (!n.busy || n === node) continue;
-      const ticket = this.queued.get(n.id);
-      if (ticket) {
-        this.deps.slots.cancel(ticket);
-        this.queued.delete(n.id);
-        this.markIdle(n);
-        continue;
-      }
-      const wait = this.waits.get(n.id);
-      if (wait) {
-        clearTimeout(wait);
-        this.waits.delete(n.id);
-        this.markIdle(n);
-        continue;
-      }
-      this.runners.get(n.id)?.abandonRetries();
+      if (this.starts.cancel(n.id)) this.markIdle(n);
+      else this.runners.get(n.id)?.abandonRetries();
     }
   }
 
@@ -380,16 +278,7 @@ export class Traverser {
 
   /** Drop jobs that have not started, stop running ones, and wait (until `until`) for them to return. */
   private async halt(until: number): Promise<void> {
-    for (const [id, ticket] of [...this.queued]) {
-      this.deps.slots.cancel(ticket);
-      this.queued.delete(id);
-      this.markIdle(this.chain.nodes.get(id) as JobNode);
-    }
-    for (const [id, timer] of [...this.waits]) {
-      clearTimeout(timer);
-      this.waits.delete(id);
-      this.markIdle(this.chain.nodes.get(id) as JobNode);
-    }
+    for (const id of this.starts.cancelAll()) this.markIdle(this.chain.nodes.get(id) as JobNode);
     for (const runner of this.runners.values()) {
       void runner.stop().then((err) => {
         if (err)
@@ -412,7 +301,7 @@ export class Traverser {
   }
 
   /**
-   * User stop (§7.8): stop running jobs, abandon everything not started, then
+   * User stop: stop running jobs, abandon everything not started, then
    * finalize (COMPLETE / FAIL / STOPPED) and send finish. Resolves once the
    * finish was delivered (or after a bounded wait).
    */
@@ -429,7 +318,7 @@ export class Traverser {
   }
 
   /**
-   * Shutdown (§7.9): like stop, then hand the chain back to the RM as a
+   * Shutdown: like stop, then hand the chain back to the RM as a
    * suspended chain, unless it is complete or failed. If the RM cannot take
    * it before `deadline`, the chain is finished FAIL instead.
    */
@@ -482,10 +371,7 @@ export class Traverser {
       reason,
       runningJobs: this.runners.size,
     });
-    for (const ticket of this.queued.values()) this.deps.slots.cancel(ticket);
-    this.queued.clear();
-    for (const timer of this.waits.values()) clearTimeout(timer);
-    this.waits.clear();
+    this.starts.cancelAll();
     for (const runner of this.runners.values()) {
       void runner.stop();
       this.deps.slots.release();
@@ -511,16 +397,8 @@ export class Traverser {
     const was = this.mode;
     this.mode = 'finalized';
     const chain = this.chain;
-    for (const [id, ticket] of this.queued) {
-      this.deps.slots.cancel(ticket);
-      (chain.nodes.get(id) as JobNode).busy = false;
-    }
-    this.queued.clear();
-    for (const [id, timer] of this.waits) {
-      clearTimeout(timer);
-      (chain.nodes.get(id) as JobNode).busy = false;
-    }
-    this.waits.clear();
+    // Busy flags of what had not started are cleared with all the others below.
+    this.starts.cancelAll();
     // Retries that were due are prepared, not started, as the original's stopped/suspended reapers do.
     for (const p of this.retries.all()) this.retries.apply(p);
     // Jobs that did not return within the stop budget are failed and left behind.
@@ -542,8 +420,8 @@ export class Traverser {
     else if (was === 'running' || chain.anyFailed()) state = State.FAIL;
     else state = was === 'suspending' ? State.SUSPENDED : State.STOPPED;
     chain.state = state;
-    const finishedAt = toRfc3339(new Date());
-    void this.deliver(state, finishedAt).then(
+    const deadlines = { suspend: this.suspendDeadline, finish: this.finishDeadline };
+    void deliverFinal(this.deps.reporter, this.deps.logger, chain, state, deadlines).then(
       (o) => this.resolveDone(o),
       (err) => {
         this.deps.logger.error('delivering the final state failed', {
@@ -555,57 +433,13 @@ export class Traverser {
     );
   }
 
-  private async deliver(state: number, finishedAt: string): Promise<ChainOutcome> {
-    const reporter = this.deps.reporter;
-    const requestId = this.chain.requestId;
-    if (state === State.SUSPENDED) {
-      const r = await reporter.suspend(this.chain.toSuspended(), { deadline: this.suspendDeadline });
-      if (r.delivered) return { state, delivered: true };
-      this.deps.logger.error('could not hand the suspended chain back to the RM; finishing it FAIL', {
-        requestId,
-        reason: r.reason,
-      });
-      state = State.FAIL;
-      this.chain.state = state;
-      finishedAt = toRfc3339(new Date());
-    }
-    const r = await reporter.finish(
-      { requestId, state, finishedAt, finishedJobs: this.chain.finishedJobs },
-      { deadline: this.finishDeadline },
-    );
-    if (!r.delivered && !r.rejected)
-      this.deps.logger.error('final state not delivered to the RM', { requestId, state, reason: r.reason });
-    return { state, delivered: r.delivered };
-  }
-
   /** Jobs with an active runner and the try each is on, for the heartbeat (no calls into jobs). */
   heldJobs(): HeldChain['jobs'] {
-    const out: HeldChain['jobs'] = [];
-    for (const runner of this.runners.values()) {
-      const wire = runner.node.job;
-      out.push({ jobId: wire.id, name: wire.name, type: wire.type, try: runner.globalTry });
-    }
-    return out;
+    return heldJobs(this.runners.values());
   }
 
-  /** Status of every job with an active runner (§3.4). */
+  /** Status of every job with an active runner. */
   runningStatus(): JobStatus[] {
-    const out: JobStatus[] = [];
-    for (const runner of this.runners.values()) {
-      const wire = runner.node.job;
-      const status = runner.status();
-      const js: JobStatus = {
-        requestId: this.chain.requestId,
-        jobId: wire.id,
-        type: wire.type,
-        name: wire.name,
-        startedAt: runner.startedAt,
-        state: wire.state,
-        try: runner.globalTry,
-      };
-      if (status !== '') js.status = status;
-      out.push(js);
-    }
-    return out;
+    return runningStatus(this.chain.requestId, this.runners.values());
   }
 }

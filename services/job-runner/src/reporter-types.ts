@@ -1,0 +1,52 @@
+/** What the reporter offers the rest of the JR, and what it needs from the RM. */
+import type {
+  FinishRequest,
+  JobLog,
+  ReportBatch,
+  ReportResult,
+  SuspendedJobChain,
+} from '@spincycle/protocol';
+import type { Delivery } from './finish-gate.js';
+
+/** The RM calls the JR makes (implemented over HTTP by RmGateway; in memory in tests). */
+export interface RmSink {
+  /** Job-log entries, then progress, then finishes, applied by the RM in that order. */
+  report(batch: ReportBatch): Promise<ReportResult>;
+  suspend(body: SuspendedJobChain): Promise<void>;
+}
+
+export interface DeliveryOptions {
+  /** Give up after this time (epoch ms). Default: never. */
+  deadline?: number;
+}
+
+/** What a traverser needs from the reporter. */
+export interface ChainReporter {
+  log(entry: JobLog): void;
+  finish(body: FinishRequest, opts?: DeliveryOptions): Promise<Delivery>;
+  suspend(body: SuspendedJobChain, opts?: DeliveryOptions): Promise<Delivery>;
+}
+
+export interface ReporterOptions {
+  /** Longest wait between the first queued entry (or progress) and its flush (default 25 ms). */
+  flushIntervalMs?: number;
+  /**
+   * A finish goes at once unless a call carried finishes less than this long
+   * ago (default 20 ms; 0: never waits): under load finishes share calls, a
+   * lone one is not delayed.
+   */
+  minIntervalMs?: number;
+  /** Flush at once when this many entries are queued (default 256). */
+  batchSize?: number;
+  /** Most entries (and most finishes) in one call (default 1000). */
+  maxBatch?: number;
+  /** Most bytes of serialized entries in one call (default 4 MiB; a single larger entry still goes alone). */
+  maxBatchBytes?: number;
+  /** Bytes kept of each entry's stdout, stderr and error, each: the tail (default 1 MiB). */
+  maxLogTextBytes?: number;
+  /** First retry delay (default 100 ms), doubled up to `retryMaxMs` (default 5 s). */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** Log a warning when the queue grows past this many entries (default 100,000). */
+  warnQueueSize?: number;
+}
