@@ -1,4 +1,4 @@
-/** The §5.7 fixtures: parse and check outcomes. Each file is loaded on its own. */
+/** The fixtures shared with the original's test suite: parse and check outcomes. Each file is loaded on its own. */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lintDir } from '../src/lint.js';
@@ -12,7 +12,7 @@ const seqOf = (r: ReturnType<typeof lintFixture>, name: string) =>
 const nodeOf = (s: SequenceSpec, name: string) => s.nodes.get(name) as NodeSpec;
 const order = (s: SequenceSpec) => topologicalOrder(s).map((n) => n.name);
 
-describe('§5.7 fixtures', () => {
+describe('shared fixtures', () => {
   it('a-b-c.yaml: valid; args, retries and retryWait normalisation', () => {
     const r = lintFixture('a-b-c.yaml');
     expect(r.diagnostics).toEqual([]);
