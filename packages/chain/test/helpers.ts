@@ -33,8 +33,8 @@ export interface TestFactory extends JobFactory {
 
 /**
  * A factory of test jobs. `types` maps job type → behaviour; unknown types throw
- * UnknownJobTypeError. `noop` is made only when listed (to test the fallback)
- * unless `withNoop` is set.
+ * UnknownJobTypeError. `noop` (a no-op test job) is made unless `withNoop` is
+ * false, to test a factory that lacks it.
  */
 export function testFactory(types: Record<string, TestJobType | CreateFn>, withNoop = true): TestFactory {
   const made: JobId[] = [];
