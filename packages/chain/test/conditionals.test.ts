@@ -2,7 +2,7 @@
 import { BadRequestError } from '@spincycle/protocol';
 import { describe, expect, it } from 'vitest';
 import { buildJobChain, ChainBuildError, JobFactoryError } from '../src/index.js';
-import { fixture, jobList, jobNamed, linearNames, testFactory } from './helpers.js';
+import { failure, fixture, jobList, jobNamed, linearNames, testFactory } from './helpers.js';
 
 const destroyTypes = {
   'prep-job-2': {},
@@ -166,14 +166,13 @@ describe('the built-in noop sequence; noop jobs come from the factory', () => {
   it('the builder trusts its factory: one that does not make `noop` is a server fault (500)', async () => {
     const specs = await fixture('destroy-conditional');
     const factory = testFactory(destroyTypes, false);
-    const err = await buildJobChain({
-      specs,
-      type: 'double-conditional',
-      args: { container: 'ct', env: 'staging' },
-      factory,
-    }).then(
-      () => undefined,
-      (e: unknown) => e,
+    const err = await failure(
+      buildJobChain({
+        specs,
+        type: 'double-conditional',
+        args: { container: 'ct', env: 'staging' },
+        factory,
+      }),
     );
     expect(err).toBeInstanceOf(JobFactoryError);
     expect((err as JobFactoryError).message).toBe(

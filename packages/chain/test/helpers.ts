@@ -167,3 +167,13 @@ export function layers(chain: JobChain): string[][] {
       .map(([name, k]) => (k === 1 ? name : `${name}×${k}`)),
   );
 }
+
+/** The error a build promise rejects with; fails the test when it resolves or rejects with a non-Error. */
+export async function failure(p: Promise<unknown>): Promise<Error> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof Error)) throw new Error('expected the build to fail');
+  return err;
+}

@@ -13,18 +13,9 @@ import {
   secretArgNames,
   TooManyJobsError,
 } from '../src/index.js';
-import { fixture, jobNamed, testFactory } from './helpers.js';
+import { failure, fixture, jobNamed, testFactory } from './helpers.js';
 
 const REPO_SPECS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../specs');
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof Error)) throw new Error('expected the build to fail');
-  return err;
-}
 
 async function login(args: Record<string, unknown>) {
   const specs = await fixture('arg-safety');

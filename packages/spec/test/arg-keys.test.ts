@@ -11,6 +11,21 @@ function seq(text: string, name: string): SequenceSpec {
   return specs.sequences.get(name) as SequenceSpec;
 }
 
+/** A request `s` with one arg of `kind`, written as the YAML lines `argLines`, and a job node using it. */
+function oneArg(kind: string, name: string, argLines: string): string {
+  return [
+    'sequences:',
+    '  s:',
+    '    request: true',
+    '    args:',
+    `      ${kind}:`,
+    `        - name: ${name}`,
+    ...argLines.split('\n').map((l) => `          ${l}`),
+    '    nodes:',
+    `      j: {category: job, type: t, args: [{expected: ${name}}]}`,
+  ].join('\n');
+}
+
 const valid = y`
   sequences:
     s:
@@ -48,22 +63,13 @@ describe('secret and pattern: parsing', () => {
 
 describe('secret and pattern: linter findings', () => {
   it('arg-pattern: a pattern that does not compile, with file, line, sequence and reason', () => {
-    const text = y`
-      sequences:
-        s:
-          request: true
-          args:
-            required:
-              - name: host
-                pattern: '[a-z'
-          nodes:
-            j: {category: job, type: t, args: [{expected: host}]}`;
+    const text = oneArg('required', 'host', "pattern: '[a-z'");
     const d = expectFinding(text, {
       severity: 'error',
       check: 'arg-pattern',
       at: '- name: host',
       sequence: 's',
-      message: ["invalid value \"[a-z\" in field 'args.required.pattern'", 'arg host'],
+      message: ['invalid value "[a-z" in field \'args.required.pattern\'', 'arg host'],
     });
     expect(d.message).toMatch(/regular expression/);
   });
@@ -76,36 +82,18 @@ describe('secret and pattern: linter findings', () => {
   });
 
   it('secret of the wrong type is a parse-type error naming the field', () => {
-    const text = y`
-      sequences:
-        s:
-          request: true
-          args:
-            required:
-              - name: token
-                secret: sometimes
-          nodes:
-            j: {category: job, type: t, args: [{expected: token}]}`;
+    const text = oneArg('required', 'token', 'secret: sometimes');
     expectFinding(text, {
       severity: 'error',
       check: 'parse-type',
       at: 'secret: sometimes',
       sequence: 's',
-      message: "'args.required.secret' must be a boolean, got \"sometimes\"",
+      message: '\'args.required.secret\' must be a boolean, got "sometimes"',
     });
   });
 
   it('a pattern that is not a string is a parse-type error', () => {
-    const text = y`
-      sequences:
-        s:
-          request: true
-          args:
-            required:
-              - name: host
-                pattern: [a, b]
-          nodes:
-            j: {category: job, type: t, args: [{expected: host}]}`;
+    const text = oneArg('required', 'host', 'pattern: [a, b]');
     expectFinding(text, {
       severity: 'error',
       check: 'parse-type',
@@ -116,17 +104,7 @@ describe('secret and pattern: linter findings', () => {
   });
 
   it('arg-pattern-default: a default that does not match its own pattern is a warning', () => {
-    const text = y`
-      sequences:
-        s:
-          request: true
-          args:
-            optional:
-              - name: mode
-                default: medium
-                pattern: fast|slow
-          nodes:
-            j: {category: job, type: t, args: [{expected: mode}]}`;
+    const text = oneArg('optional', 'mode', 'default: medium\npattern: fast|slow');
     expectFinding(text, {
       severity: 'warning',
       check: 'arg-pattern-default',
