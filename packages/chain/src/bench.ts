@@ -2,8 +2,10 @@
  * `pnpm bench:chain`: builds the `bench-wide` request in-process for 1,000 and
  * 2,000 hosts with the built-in job factory and prints the median build time
  * beside the targets: ≤ 150 ms at 1,000 hosts, ≤ 2.2 × 150 ms at 2,000 hosts,
- * and a 2000/1000 ratio ≤ 2.2 (linear). A benchmark, not a test: it always
- * exits 0 once it has measured.
+ * and a 2000/1000 ratio ≤ 2.2 (linear). Then it times the refusal of 1,000,000
+ * hosts by the job limit (DEFAULT_MAX_JOBS): the builder must stop as soon as
+ * the limit is passed, not build millions of jobs first. A benchmark, not a
+ * test: it always exits 0 once it has measured.
  *
  *   node packages/chain/dist/bench.js [--specs DIR] [--runs N] [--warmup N]
  */
@@ -12,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { builtinJobFactory } from '@spincycle/jobs';
 import { loadSpecs } from '@spincycle/spec';
-import { buildJobChain } from './build.js';
+import { buildJobChain, DEFAULT_MAX_JOBS } from './build.js';
+import { TooManyJobsError } from './errors.js';
 
 const TARGET_MS_1000 = 150;
 const TARGET_RATIO = 2.2;
@@ -93,4 +96,23 @@ console.log(
 );
 console.log(
   `  ratio 2000/1000: ${ratio.toFixed(3)}   linear: target <= ${TARGET_RATIO}   ${verdict(ratio <= TARGET_RATIO)}`,
+);
+
+// The job limit: 1,000,000 hosts would be 7,000,009 jobs; the build must give up at once.
+const HUGE = 1_000_000;
+const huge = hostsArg(HUGE);
+const refusals: number[] = [];
+let refusal = '';
+for (let r = 0; r < 3; r++) {
+  const start = process.hrtime.bigint();
+  try {
+    await once(huge);
+    refusal = 'NOT refused';
+  } catch (err) {
+    refusal = err instanceof TooManyJobsError ? 'refused (too_many_jobs)' : `failed: ${String(err)}`;
+  }
+  refusals.push(Number(process.hrtime.bigint() - start) / 1e6);
+}
+console.log(
+  `  ${HUGE} hosts: ${refusal} after ${ms(median(refusals))} (median of 3, limit ${DEFAULT_MAX_JOBS} jobs; includes splitting the hosts arg)`,
 );

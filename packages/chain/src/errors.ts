@@ -73,6 +73,32 @@ export class ArgTypeError extends ChainBuildError {
   override readonly code: string = 'arg_type';
 }
 
+/**
+ * A caller-given value does not match its arg's `pattern` (full match). The
+ * message names the request type, the arg and the pattern, never the value
+ * (the arg may be secret).
+ */
+export class ArgPatternError extends ChainBuildError {
+  override readonly code: string = 'arg_pattern';
+}
+
+/**
+ * The chain would have more jobs than the builder's `maxJobs`. Thrown as soon
+ * as the limit is passed (or, for an `each:` expansion, as soon as its list is
+ * known to pass it), so a huge request costs no more than the limit to refuse.
+ */
+export class TooManyJobsError extends ChainBuildError {
+  override readonly code: string = 'too_many_jobs';
+  readonly maxJobs: number;
+  /** Elements of the `each:` list that expanded (`arg`), or jobs made so far when no expansion was under way. */
+  readonly count: number;
+  constructor(message: string, ctx: ErrorContext & { maxJobs: number; count: number }) {
+    super(message, ctx);
+    this.maxJobs = ctx.maxJobs;
+    this.count = ctx.count;
+  }
+}
+
 /** A job's `create` threw or rejected: the job refused its args. */
 export class JobCreateError extends ChainBuildError {
   override readonly code: string = 'job_create';

@@ -10,6 +10,22 @@
 import type { JobArgs, JobChain, Job as WireJob } from '@spincycle/protocol';
 import { State } from '@spincycle/protocol';
 
+/** One finished job, as the graph stores it. Empty strings mean "omit from the wire job". */
+export interface GraphJob {
+  id: string;
+  name: string;
+  type: string;
+  /** base64 of the job's bytes; `''` when empty. */
+  bytes: string;
+  /** The recorded args; undefined = none recorded. */
+  args: JobArgs | undefined;
+  retry: number;
+  retryWait: string;
+  sequenceId: string;
+  sequenceRetry: number;
+  sequenceRetryWait: string;
+}
+
 export class RequestGraph {
   private readonly ids: string[] = [];
   private readonly names: string[] = [];
@@ -28,29 +44,18 @@ export class RequestGraph {
   private start: Int32Array | undefined;
   private succ: Int32Array | undefined;
 
-  /** Adds a finished job; returns its index. Empty strings mean "omit". */
-  add(
-    id: string,
-    name: string,
-    type: string,
-    bytes: string,
-    args: JobArgs | undefined,
-    retry: number,
-    retryWait: string,
-    sequenceId: string,
-    sequenceRetry: number,
-    sequenceRetryWait: string,
-  ): number {
-    this.ids.push(id);
-    this.names.push(name);
-    this.types.push(type);
-    this.bytes.push(bytes);
-    this.args.push(args);
-    this.retry.push(retry);
-    this.retryWait.push(retryWait);
-    this.sequenceId.push(sequenceId);
-    this.sequenceRetry.push(sequenceRetry);
-    this.sequenceRetryWait.push(sequenceRetryWait);
+  /** Adds a finished job; returns its index. */
+  add(job: GraphJob): number {
+    this.ids.push(job.id);
+    this.names.push(job.name);
+    this.types.push(job.type);
+    this.bytes.push(job.bytes);
+    this.args.push(job.args);
+    this.retry.push(job.retry);
+    this.retryWait.push(job.retryWait);
+    this.sequenceId.push(job.sequenceId);
+    this.sequenceRetry.push(job.sequenceRetry);
+    this.sequenceRetryWait.push(job.sequenceRetryWait);
     return this.ids.length - 1;
   }
 

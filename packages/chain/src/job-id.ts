@@ -1,5 +1,5 @@
 /**
- * Per-request job ids (reference §6.1): 4 characters drawn uniformly from
+ * Per-request job ids, as the original makes them: 4 characters drawn uniformly from
  * `a-z A-Z 0-9`, unique within one request. 62^4 ≈ 14.8 M, so a chain of
  * thousands of jobs sees a few collisions; those are simply drawn again.
  */

@@ -1,11 +1,13 @@
 /**
- * Request args (reference §4.2 step 3), stricter than the original: a missing
- * required arg, an arg the request does not declare, an attempt to set a static
- * arg and a value of the wrong type are all rejected (HTTP 400).
+ * Request args, checked before any job is made and stricter than the original:
+ * a missing required arg, an arg the request does not declare, an attempt to
+ * set a static arg, a value of the wrong type and a value that does not match
+ * its arg's `pattern` are all rejected (HTTP 400).
  */
 import type { RequestArg } from '@spincycle/protocol';
-import type { SequenceSpec, SpecSet } from './deps.js';
+import { type ArgSpec, argPatternRegExp, type SequenceSpec, type SpecSet } from './deps.js';
 import {
+  ArgPatternError,
   ArgTypeError,
   MissingArgError,
   NotARequestError,
@@ -62,6 +64,42 @@ export interface ResolvedArgs {
   requestArgs: RequestArg[];
   /** Initial job args: a shallow copy of the given args (defaults are filled in by the builder). */
   jobArgs: Record<string, unknown>;
+  /** Names of the request's args declared `secret: true` (see secretArgNames). */
+  secretArgs: string[];
+}
+
+/**
+ * Names of the request's args (required, optional and static) declared
+ * `secret: true`, in declaration order. Their values must be kept out of
+ * answers and logs: the `Value` (and `Default`) of the RequestArg records of
+ * these names, and the same values wherever jobs received them (job args under
+ * the node's `expected` name, job output).
+ */
+export function secretArgNames(seq: SequenceSpec): string[] {
+  const out: string[] = [];
+  for (const list of [seq.args.required, seq.args.optional, seq.args.static])
+    for (const a of list) if (a.secret === true && a.name) out.push(a.name);
+  return out;
+}
+
+const patterns = new WeakMap<ArgSpec, RegExp>();
+
+/** The arg's compiled pattern, once per ArgSpec; undefined when it has none. */
+function patternOf(arg: ArgSpec): RegExp | undefined {
+  if (arg.pattern === undefined) return undefined;
+  let re = patterns.get(arg);
+  if (!re) {
+    re = argPatternRegExp(arg.pattern);
+    patterns.set(arg, re);
+  }
+  return re;
+}
+
+/** Whether a checked value (scalar or flat list) matches `re` in full; list elements each must. */
+function matchesPattern(re: RegExp, value: unknown): boolean {
+  const values: unknown[] = Array.isArray(value) ? value : [value];
+  for (const v of values) if (!re.test(String(v))) return false;
+  return true;
 }
 
 /**
@@ -158,7 +196,18 @@ export function resolveRequestArgs(seq: SequenceSpec, given: Record<string, unkn
     }
     jobArgs[k] = v;
   }
-  return { requestArgs, jobArgs };
+  for (const a of [...required, ...optional]) {
+    if (!Object.hasOwn(given, a.name)) continue;
+    const re = patternOf(a);
+    if (re && !matchesPattern(re, given[a.name])) {
+      // The value is left out: the arg may be secret.
+      throw new ArgPatternError(
+        `request ${requestType}: arg '${a.name}' does not match its pattern ${JSON.stringify(a.pattern)}`,
+        { requestType, arg: a.name },
+      );
+    }
+  }
+  return { requestArgs, jobArgs, secretArgs: secretArgNames(seq) };
 }
 
 function plural(list: string[], word: string): string {

@@ -1,5 +1,5 @@
 /**
- * Request ids: xid-compatible (reference §4.2). 12 bytes — 4-byte big-endian
+ * Request ids: xid-compatible, like the original's. 12 bytes — 4-byte big-endian
  * Unix seconds, 3-byte machine id, 2-byte process id, 3-byte counter — encoded
  * as 20 characters of lower-case base32hex (`0-9a-v`). The alphabet is in
  * ASCII order, so ids sort by creation second, then by counter within a process.

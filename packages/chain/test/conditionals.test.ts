@@ -1,8 +1,8 @@
-/** destroy-conditional (§5.7), the built-in `noop` sequence, empty-cluster, bad-each, opt-args. */
+/** destroy-conditional (a fixture shared with the original's tests), the built-in `noop` sequence, empty-cluster, bad-each, opt-args. */
 import { BadRequestError } from '@spincycle/protocol';
 import { describe, expect, it } from 'vitest';
-import { buildJobChain, ChainBuildError } from '../src/index.js';
-import { fixture, jobList, jobNamed, linearNames, testFactory } from './helpers.js';
+import { buildJobChain, ChainBuildError, JobFactoryError } from '../src/index.js';
+import { failure, fixture, jobList, jobNamed, linearNames, testFactory } from './helpers.js';
 
 const destroyTypes = {
   'prep-job-2': {},
@@ -141,7 +141,7 @@ describe('destroy-conditional', () => {
   });
 });
 
-describe('the built-in noop sequence and job', () => {
+describe('the built-in noop sequence; noop jobs come from the factory', () => {
   it('a user-defined `noop` sequence takes precedence', async () => {
     const specs = await fixture('noop-seq');
     const { chain } = await buildJobChain({
@@ -163,19 +163,22 @@ describe('the built-in noop sequence and job', () => {
     ]);
   });
 
-  it('noop jobs work with a factory that does not make `noop`', async () => {
+  it('the builder trusts its factory: one that does not make `noop` is a server fault (500)', async () => {
     const specs = await fixture('destroy-conditional');
     const factory = testFactory(destroyTypes, false);
-    const { chain } = await buildJobChain({
-      specs,
-      type: 'double-conditional',
-      args: { container: 'ct', env: 'staging' },
-      factory,
-    });
-    expect(jobList(chain)).toHaveLength(14);
-    for (const j of jobList(chain)) expect('bytes' in j).toBe(false);
-    // The factory is asked for `noop` once; the built-in is used from then on.
-    expect(factory.made.filter((m) => m.type === 'noop')).toHaveLength(1);
+    const err = await failure(
+      buildJobChain({
+        specs,
+        type: 'double-conditional',
+        args: { container: 'ct', env: 'staging' },
+        factory,
+      }),
+    );
+    expect(err).toBeInstanceOf(JobFactoryError);
+    expect((err as JobFactoryError).message).toBe(
+      "cannot build job: Error making 'noop request_double-conditional_begin' job: unknown job type: noop",
+    );
+    expect(err).not.toBeInstanceOf(BadRequestError);
   });
 
   it("a user factory's own `noop` takes precedence (its bytes are kept)", async () => {

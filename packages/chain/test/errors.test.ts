@@ -14,7 +14,7 @@ import {
   UndeclaredArgError,
   UnknownRequestTypeError,
 } from '../src/index.js';
-import { fixture, jobNamed, linearNames, testFactory } from './helpers.js';
+import { failure, fixture, jobNamed, linearNames, testFactory } from './helpers.js';
 
 const miscTypes = {
   x: {},
@@ -30,15 +30,6 @@ async function misc(
 ) {
   const specs = await fixture('misc');
   return buildJobChain({ specs, type, args, factory: testFactory(types) });
-}
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof Error)) throw new Error('expected the build to fail');
-  return err;
 }
 
 function expect400(err: Error, cls: abstract new (...args: never[]) => Error) {

@@ -1,4 +1,4 @@
-/** §5.7 fixtures and the worked examples of §6.10. */
+/** The fixtures shared with the original's tests and its worked examples of built chains. */
 import { State } from '@spincycle/protocol';
 import { describe, expect, it } from 'vitest';
 import { buildJobChain } from '../src/index.js';
@@ -22,7 +22,7 @@ const setsAArg = {
   cJobType: {},
 };
 
-describe('three-nodes (§6.10 example 1)', () => {
+describe('three-nodes (worked example 1)', () => {
   it('builds 7 jobs in a line with the exact names, retries, args and sequence ids', async () => {
     const specs = await fixture('a-b-c');
     const { chain, requestArgs, requestId } = await buildJobChain({
@@ -124,7 +124,7 @@ describe('three-nodes (§6.10 example 1)', () => {
   });
 });
 
-describe('retry-three-nodes (§6.10 example 1)', () => {
+describe('retry-three-nodes (worked example 1)', () => {
   it('builds 11 jobs with the sequence node as a retried sequence start', async () => {
     const specs = await fixture('a-b-c');
     const { chain } = await buildJobChain({
@@ -162,7 +162,7 @@ describe('retry-three-nodes (§6.10 example 1)', () => {
   });
 });
 
-describe('cond-args (§6.10 example 2)', () => {
+describe('cond-args (worked example 2)', () => {
   it('chooses the default branch and allocates ids in the documented order', async () => {
     const specs = await fixture('cond-args');
     const factory = testFactory({ job1: {} });
@@ -251,7 +251,7 @@ const decommLayers = [
   ['request_decommission-cluster_end'],
 ];
 
-describe('decommission-cluster with 4 instances (§6.10 example 3)', () => {
+describe('decommission-cluster with 4 instances (worked example 3)', () => {
   for (const name of ['decomm', 'decomm-sets']) {
     it(`${name}: has the layered shape, retries, sequence ids and recorded args`, async () => {
       const specs = await fixture(name);
@@ -347,7 +347,7 @@ describe('decommission-cluster with 4 instances (§6.10 example 3)', () => {
   });
 });
 
-describe('decomm-limit-parallel (§6.5)', () => {
+describe('decomm-limit-parallel (parallel batches)', () => {
   /** Sizes of the batches chained between an expansion's outer repeat begin and its outer end. */
   function batches(chain: Parameters<typeof successors>[0], outerId: string, node: string): number[] {
     const sizes: number[] = [];

@@ -33,8 +33,8 @@ export interface TestFactory extends JobFactory {
 
 /**
  * A factory of test jobs. `types` maps job type → behaviour; unknown types throw
- * UnknownJobTypeError. `noop` is made only when listed (to test the fallback)
- * unless `withNoop` is set.
+ * UnknownJobTypeError. `noop` (a no-op test job) is made unless `withNoop` is
+ * false, to test a factory that lacks it.
  */
 export function testFactory(types: Record<string, TestJobType | CreateFn>, withNoop = true): TestFactory {
   const made: JobId[] = [];
@@ -166,4 +166,14 @@ export function layers(chain: JobChain): string[][] {
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([name, k]) => (k === 1 ? name : `${name}×${k}`)),
   );
+}
+
+/** The error a build promise rejects with; fails the test when it resolves or rejects with a non-Error. */
+export async function failure(p: Promise<unknown>): Promise<Error> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof Error)) throw new Error('expected the build to fail');
+  return err;
 }

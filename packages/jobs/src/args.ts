@@ -60,20 +60,22 @@ export function optionalCount(jobArgs: JobArgs, name: string, fallback: number):
 }
 
 /**
- * An optional list of strings: a list, or a string split on whitespace.
- * `[]` when not given.
+ * An optional list of strings: a list, or a single string as a list of one.
+ * `[]` when not given. A string is never split: a value with spaces (a
+ * caller-given host name, a path) stays one entry, so it cannot turn into
+ * several arguments or options of a command.
  */
 export function optionalStringList(jobArgs: JobArgs, name: string): string[] {
   const value = jobArgs[name];
   if (isAbsent(value)) return [];
-  if (typeof value === 'string') return value.split(/\s+/).filter((s) => s !== '');
+  if (typeof value === 'string') return [value];
   if (Array.isArray(value)) {
     for (const [i, item] of value.entries()) {
       if (typeof item !== 'string') throw new JobArgError(`${name}[${i}]`, item, 'must be a string');
     }
     return value.slice() as string[];
   }
-  throw new JobArgError(name, value, 'must be a string (split on whitespace) or a list of strings');
+  throw new JobArgError(name, value, 'must be a string (one entry) or a list of strings');
 }
 
 /** An optional object whose values are all strings; `undefined` when not given. */

@@ -1,5 +1,5 @@
 /**
- * The job API that job authors implement (reference §1.1). The RM calls
+ * The job API that job authors implement. The RM calls
  * `make`, `create`, `serialize`; the JR calls `make`, `deserialize`, `run`,
  * `stop`, `status`. Methods that may block are async; `create` and
  * `deserialize` may also be synchronous (the chain builder only awaits a

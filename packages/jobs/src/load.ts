@@ -13,7 +13,7 @@ import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { builtinJobFactory } from './builtin/index.js';
+import { type BuiltinJobOptions, builtinJobFactory, createBuiltinJobFactory } from './builtin/index.js';
 import { JobModuleError } from './errors.js';
 import { assertJob, composeFactories, type JobMakers, jobFactoryFromMap } from './factory.js';
 import type { JobFactory, JobId } from './job.js';
@@ -132,11 +132,17 @@ export function factoryFromModule(spec: string, mod: Record<string, unknown>): J
  * is empty. `moduleSpec` is a path relative to `baseDir`, an absolute path, a
  * `file:` URL, or a package name resolved from `baseDir`. Throws
  * JobModuleError when the module is missing, fails to load, or exports
- * nothing usable.
+ * nothing usable. `options` configure the built-in job types (e.g. the
+ * default timeout and environment allowlist of `shell-command`).
  */
-export async function loadJobFactory(moduleSpec: string | undefined, baseDir: string): Promise<JobFactory> {
+export async function loadJobFactory(
+  moduleSpec: string | undefined,
+  baseDir: string,
+  options?: BuiltinJobOptions,
+): Promise<JobFactory> {
+  const builtins = options ? createBuiltinJobFactory(options) : builtinJobFactory;
   const spec = moduleSpec?.trim();
-  if (!spec) return builtinJobFactory;
+  if (!spec) return builtins;
   const target = await resolveModule(spec, baseDir);
   let mod: Record<string, unknown>;
   try {
@@ -155,5 +161,5 @@ export async function loadJobFactory(moduleSpec: string | undefined, baseDir: st
     const where = target.startsWith('file:') ? fileURLToPath(target) : target;
     throw new JobModuleError(spec, `failed to load ${where}: ${e.message ?? String(err)}`, { cause: err });
   }
-  return composeFactories(factoryFromModule(spec, mod), builtinJobFactory);
+  return composeFactories(factoryFromModule(spec, mod), builtins);
 }

@@ -96,7 +96,8 @@ describe('arg readers', () => {
   });
 
   it('optionalStringList / optionalStringMap', () => {
-    expect(optionalStringList({ l: ' a  b\tc\n' }, 'l')).toEqual(['a', 'b', 'c']);
+    // A string is one entry, never split on whitespace.
+    expect(optionalStringList({ l: ' a  b\tc\n' }, 'l')).toEqual([' a  b\tc\n']);
     expect(optionalStringList({ l: ['a b'] }, 'l')).toEqual(['a b']);
     expect(optionalStringList({}, 'l')).toEqual([]);
     expect(optionalStringMap({ m: { a: 'b' } }, 'm')).toEqual({ a: 'b' });

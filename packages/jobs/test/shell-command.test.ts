@@ -30,8 +30,18 @@ async function runningPid(job: Job): Promise<number> {
 
 describe('shell-command: exit status and output', () => {
   it('exit 0 is COMPLETE with stdout captured', async () => {
-    const ret = await run({ cmd: '/bin/echo', args: 'hello   world' });
+    const ret = await run({ cmd: '/bin/echo', args: ['hello', 'world'] });
     expect(ret).toEqual({ state: State.COMPLETE, exit: 0, stdout: 'hello world\n', stderr: '' });
+  });
+
+  it('a string arg is ONE argv entry: spaces do not split it into several arguments', async () => {
+    const ret = await run({ cmd: '/bin/sh', args: ['-c', 'printf "%s|" "$@"', 'sh', 'web 1 -rf'] });
+    expect(ret.stdout).toBe('web 1 -rf|');
+    const spaced = await viaWire('shell-command', { cmd: 'ls', args: '-l /tmp' });
+    expect(spaced.status()).toBe('not started: ls "-l /tmp"');
+    const missing = join(tmp, 'a b');
+    const ls = await run({ cmd: 'ls', args: missing });
+    expect(ls.stderr).toContain(`'${missing}'`);
   });
 
   it('runs without a shell: list args are passed verbatim, nothing is expanded', async () => {
@@ -56,7 +66,7 @@ describe('shell-command: exit status and output', () => {
   });
 
   it('keeps the tail of a large stdout and marks the truncation', async () => {
-    const ret = await run({ cmd: 'seq', args: '1 100000', maxOutput: 1000 });
+    const ret = await run({ cmd: 'seq', args: ['1', '100000'], maxOutput: 1000 });
     let total = 0;
     for (let i = 1; i <= 100_000; i++) total += String(i).length + 1;
     expect(ret.state).toBe(State.COMPLETE);
@@ -83,7 +93,7 @@ describe('shell-command: exit status and output', () => {
   });
 
   it('keeps output whole below the cap', async () => {
-    const ret = await run({ cmd: 'seq', args: '1 3', maxOutput: 6 });
+    const ret = await run({ cmd: 'seq', args: ['1', '3'], maxOutput: 6 });
     expect(ret.stdout).toBe('1\n2\n3\n');
   });
 });
@@ -250,7 +260,7 @@ describe('shell-command: stop and status', () => {
 describe('shell-command: args in create (RM side)', () => {
   it('serializes the validated, normalized args', async () => {
     const job = make('shell-command');
-    await job.create({ cmd: 'ls', args: ' -l  /tmp ', timeout: '30s', cwd: '/', env: { A: 'b' } });
+    await job.create({ cmd: 'ls', args: ['-l', '/tmp'], timeout: '30s', cwd: '/', env: { A: 'b' } });
     expect(JSON.parse(new TextDecoder().decode(await job.serialize()))).toEqual({
       cmd: 'ls',
       args: ['-l', '/tmp'],
@@ -268,7 +278,6 @@ describe('shell-command: args in create (RM side)', () => {
     expect(JSON.parse(new TextDecoder().decode(await job.serialize()))).toEqual({
       cmd: 'ls',
       args: [],
-      timeout: 0,
       maxOutput: 65536,
       killGrace: 5000,
     });
@@ -279,11 +288,7 @@ describe('shell-command: args in create (RM side)', () => {
       [{}, 'cmd', 'arg cmd: must be a non-empty string (it is missing)'],
       [{ cmd: '' }, 'cmd', 'arg cmd: must be a non-empty string, got ""'],
       [{ cmd: ['ls'] }, 'cmd', 'arg cmd: must be a non-empty string, got ["ls"]'],
-      [
-        { cmd: 'ls', args: 5 },
-        'args',
-        'arg args: must be a string (split on whitespace) or a list of strings, got 5',
-      ],
+      [{ cmd: 'ls', args: 5 }, 'args', 'arg args: must be a string (one entry) or a list of strings, got 5'],
       [{ cmd: 'ls', args: ['-l', 3] }, 'args[1]', 'arg args[1]: must be a string, got 3'],
       [{ cmd: 'ls', timeout: 'soon' }, 'timeout', 'got "soon"'],
       [{ cmd: 'ls', timeout: -1 }, 'timeout', 'got -1'],

@@ -3,7 +3,7 @@ import type { Diagnostic, SpecSet } from './model.js';
 import { staticChecks } from './static-checks.js';
 
 /**
- * Static checks, then graph checks (reference §5.3, §5.4). Graph checks run only when the
+ * Static checks, then graph checks. Graph checks run only when the
  * static checks found no errors, as they assume well-formed nodes.
  */
 export function checkSpecs(specs: SpecSet): Diagnostic[] {

@@ -1,6 +1,6 @@
 /**
- * `spinc-lint [DIR] [flags]`: lints a specs directory (reference §5.5, with the fixes of
- * §14.3 #36). Exit 0 valid, 1 invalid (errors; warnings with --strict; no specs; unknown
+ * `spinc-lint [DIR] [flags]`: lints a specs directory, with the original linter's
+ * command line (its exit-status and `--sequences` quirks fixed, see docs/compatibility.md). Exit 0 valid, 1 invalid (errors; warnings with --strict; no specs; unknown
  * --sequences names; unreadable dir), 2 usage error.
  */
 import { readFileSync } from 'node:fs';

@@ -15,7 +15,7 @@ export function diag(severity: Severity, check: string, where: Where, message: s
   return d;
 }
 
-// Message building blocks of the original linter (reference §5.3). Node findings get a
+// Message building blocks, worded as the original linter's messages. Node findings get a
 // `node N: ` prefix; the sequence is carried by the diagnostic itself.
 
 function prefix(node: string | undefined): string {

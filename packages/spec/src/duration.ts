@@ -1,5 +1,5 @@
 /**
- * Go `time.ParseDuration` syntax (reference §5.6): an optional sign, then one or more
+ * Go `time.ParseDuration` syntax (the original validated `retryWait` with it): an optional sign, then one or more
  * `<decimal><unit>` groups, units ns, us/µs/μs, ms, s, m, h; `0` alone is valid.
  */
 const DURATION = /^[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;

@@ -1,5 +1,5 @@
 /**
- * Graph checks (reference §5.4), made deterministic: a node sees only its sequence's own
+ * Graph checks (does every node get the args it needs, from where), made deterministic: a node sees only its sequence's own
  * args and the `sets` outputs of its ancestors (the nodes it transitively depends on),
  * never those of an unrelated sibling. All findings are errors.
  */

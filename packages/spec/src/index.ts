@@ -1,3 +1,4 @@
+export { argPatternProblem, argPatternRegExp } from './arg-pattern.js';
 export { BUILTIN_NOOP_SEQUENCE, isBuiltinNoopSequence, sequenceExists } from './builtins.js';
 export { checkSpecs } from './check.js';
 export { type CliIo, runCli } from './cli-run.js';
@@ -30,5 +31,6 @@ export {
 } from './load.js';
 export * from './model.js';
 export { type ParsedFile, parseSpecFile } from './parse-yaml.js';
-export { ACL_OPS, staticChecks } from './static-checks.js';
+export { ACL_OPS } from './sequence-checks.js';
+export { staticChecks } from './static-checks.js';
 export { type TopoResult, topologicalOrder, topologicalSort } from './topo.js';

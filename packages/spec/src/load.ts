@@ -1,5 +1,5 @@
 /**
- * Reads a specs directory (reference §5.1): every `.yaml` and `.yml` file (any case),
+ * Reads a specs directory: every `.yaml` and `.yml` file (any case),
  * recursively, in lexical walk order; the first definition of a sequence name wins.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';

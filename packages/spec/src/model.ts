@@ -1,6 +1,6 @@
 /**
- * The parsed, normalised spec model (reference §5.2) that the checks, the chain
- * builder and the RM share. Produced by `loadSpecs`; every object keeps its
+ * The parsed, normalised spec model that the checks, the chain builder and the
+ * RM share. Produced by `loadSpecs`; every object keeps its
  * source position so diagnostics can name file and line.
  */
 
@@ -16,6 +16,13 @@ export interface ArgSpec {
   desc: string;
   /** `undefined` when not set; `""` is a set, empty default. */
   default: string | undefined;
+  /** `secret: true`: the value must not appear in answers or logs (the RM redacts it). Absent = false. */
+  secret?: boolean;
+  /**
+   * `pattern:` a JavaScript regular expression (`u` flag) that a caller-given value
+   * must match in full; absent when not set. Checked by the chain builder at create.
+   */
+  pattern?: string;
   pos: SourcePos;
 }
 

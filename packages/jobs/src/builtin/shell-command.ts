@@ -3,8 +3,11 @@
  * captures the tail of its stdout and stderr. Args are validated in `create`
  * (RM side) so that bad input is rejected at request creation.
  *
- * The child is started in its own process group so that stop and timeout
- * reach everything it started (SIGTERM, then SIGKILL after `killGrace`).
+ * The child is started in its own process group (spawned detached) so that
+ * stop and timeout reach everything it started: SIGTERM to the group, then
+ * SIGKILL after `killGrace`, also when the group's leader has already exited.
+ * When the leader exits on its own, what it left running in its group is
+ * terminated the same way: a job leaves no processes behind.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
@@ -21,12 +24,27 @@ import {
 import { BaseJob } from '../base-job.js';
 import { formatDuration } from '../duration.js';
 import { JobArgError } from '../errors.js';
-import type { JobReturn } from '../job.js';
+import type { JobId, JobReturn } from '../job.js';
 import { startTimer } from '../timer.js';
 import { TailBuffer } from './tail-buffer.js';
 
 export const DEFAULT_MAX_OUTPUT = 64 * 1024;
 export const DEFAULT_KILL_GRACE_MS = 5000;
+/** The timeout of a command whose job args give none: one hour. */
+export const DEFAULT_SHELL_TIMEOUT_MS = 60 * 60 * 1000;
+
+/** Options of the `shell-command` job type, set where the job factory is made (the JR's config). */
+export interface ShellCommandOptions {
+  /** Milliseconds before a command whose args set no `timeout` is killed (default DEFAULT_SHELL_TIMEOUT_MS). */
+  defaultTimeout?: number;
+  /**
+   * Names of the Job Runner's environment variables a command may see. When
+   * set, every other variable is withheld (tokens and passwords in the JR's
+   * environment stay there); the job's own `env` arg is still passed. Absent:
+   * the whole environment is passed.
+   */
+  envAllowlist?: readonly string[];
+}
 /** How long to wait, after the process exits, for its output pipes to close (grandchildren may hold them). */
 const DRAIN_MS = 200;
 
@@ -34,10 +52,10 @@ export interface ShellCommandArgs {
   /** Program to run: a path, or a name looked up in PATH. */
   cmd: string;
   args: string[];
-  /** Milliseconds before the command is killed and the job fails; 0 = no limit. */
-  timeout: number;
+  /** Milliseconds before the command is killed and the job fails; 0 = no limit; absent = the job type's default. */
+  timeout?: number;
   cwd?: string;
-  /** Merged over the Job Runner's environment. */
+  /** Merged over the Job Runner's environment (or over its allowlisted part). */
   env?: Record<string, string>;
   /** Bytes of stdout and of stderr kept (the tail). */
   maxOutput: number;
@@ -68,6 +86,13 @@ export class ShellCommandJob extends BaseJob<ShellCommandArgs> {
   private endedAt = 0;
   private endNote = '';
 
+  constructor(
+    id: JobId,
+    private readonly options: ShellCommandOptions = {},
+  ) {
+    super(id);
+  }
+
   protected override parseArgs(jobArgs: JobArgs): ShellCommandArgs {
     const cmd = requiredString(jobArgs, 'cmd');
     noNul('cmd', cmd);
@@ -76,10 +101,11 @@ export class ShellCommandJob extends BaseJob<ShellCommandArgs> {
     const parsed: ShellCommandArgs = {
       cmd,
       args,
-      timeout: optionalMillis(jobArgs, 'timeout', 0),
       maxOutput: optionalCount(jobArgs, 'maxOutput', DEFAULT_MAX_OUTPUT),
       killGrace: optionalMillis(jobArgs, 'killGrace', DEFAULT_KILL_GRACE_MS),
     };
+    const timeout = optionalMillis(jobArgs, 'timeout', -1);
+    if (timeout >= 0) parsed.timeout = timeout;
     const cwd = optionalString(jobArgs, 'cwd');
     if (cwd !== undefined) {
       noNul('cwd', cwd);
@@ -159,7 +185,7 @@ export class ShellCommandJob extends BaseJob<ShellCommandArgs> {
     try {
       child = spawn(a.cmd, a.args, {
         cwd: a.cwd,
-        env: a.env ? { ...process.env, ...a.env } : process.env,
+        env: this.environment(),
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true, // own process group, see terminate()
       });
@@ -170,14 +196,15 @@ export class ShellCommandJob extends BaseJob<ShellCommandArgs> {
     child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
 
+    const timeout = this.timeout();
     return new Promise<JobReturn>((resolve) => {
       let timedOut = false;
       const cancelTimeout =
-        a.timeout > 0
+        timeout > 0
           ? startTimer(() => {
               timedOut = true;
               this.terminate();
-            }, a.timeout)
+            }, timeout)
           : () => {};
 
       child.once('error', (err) => {
@@ -192,6 +219,8 @@ export class ShellCommandJob extends BaseJob<ShellCommandArgs> {
         this.exited = true;
         this.endedAt = performance.now();
         cancelTimeout();
+        // Whatever the leader left running in its group goes too (no-op when the group is empty).
+        this.terminateGroup(child);
         const finish = (): void => {
           child.stdout?.destroy();
           child.stderr?.destroy();
@@ -224,7 +253,7 @@ export class ShellCommandJob extends BaseJob<ShellCommandArgs> {
     this.endNote = signal ? `killed by ${signal}` : `exited ${exit}`;
     const out = { exit, stdout, stderr };
     if (this.stopRequested && this.terminating) return this.stopped({ ...out, error: `stopped (${how})` });
-    if (timedOut) return this.fail(`timed out after ${formatDuration(this.args.timeout)} (${how})`, out);
+    if (timedOut) return this.fail(`timed out after ${formatDuration(this.timeout())} (${how})`, out);
     if (code === 0) return this.complete(out);
     return this.fail(how, out);
   }
@@ -238,13 +267,37 @@ export class ShellCommandJob extends BaseJob<ShellCommandArgs> {
     return this.fail(`cannot run ${quote(this.args.cmd)}: ${e.message ?? String(err)}`, { exit });
   }
 
-  /** SIGTERM to the process group now, SIGKILL after the grace period. */
+  /** The command's timeout: its `timeout` arg, else the job type's default. */
+  private timeout(): number {
+    return this.args.timeout ?? this.options.defaultTimeout ?? DEFAULT_SHELL_TIMEOUT_MS;
+  }
+
+  /** The JR's environment (only the allowlisted variables, when there is a list), then the job's `env`. */
+  private environment(): NodeJS.ProcessEnv {
+    const allow = this.options.envAllowlist;
+    let base: NodeJS.ProcessEnv = process.env;
+    if (allow) {
+      base = {};
+      for (const name of allow) if (process.env[name] !== undefined) base[name] = process.env[name];
+    }
+    return this.args.env ? { ...base, ...this.args.env } : base;
+  }
+
+  /** Stop or timeout: SIGTERM to the process group now, SIGKILL after the grace period. */
   private terminate(): void {
     const child = this.child;
     if (!child || this.exited || this.terminating || child.pid === undefined) return;
     this.terminating = true;
-    this.signalGroup(child, 'SIGTERM');
-    // Keeps running after the leader exits, to kill stragglers of the group; unref'd so it never holds the process.
+    this.terminateGroup(child);
+  }
+
+  /**
+   * SIGTERM to the child's process group, SIGKILL after the grace period. The
+   * SIGKILL is sent even when the leader has exited by then: what it started
+   * may ignore SIGTERM. Unref'd, so it never holds the process.
+   */
+  private terminateGroup(child: ChildProcess): void {
+    if (child.pid === undefined || !this.signalGroup(child, 'SIGTERM')) return;
     const kill = setTimeout(
       () => this.signalGroup(child, 'SIGKILL'),
       this.args.killGrace ?? DEFAULT_KILL_GRACE_MS,
@@ -252,19 +305,22 @@ export class ShellCommandJob extends BaseJob<ShellCommandArgs> {
     kill.unref();
   }
 
-  private signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  /** Signals the group; false when it no longer exists. */
+  private signalGroup(child: ChildProcess, signal: NodeJS.Signals): boolean {
     const pid = child.pid as number;
     try {
       process.kill(-pid, signal);
+      return true;
     } catch {
       // No such group (already gone): fall back to the process itself, if still there.
       if (!this.exited) {
         try {
-          child.kill(signal);
+          return child.kill(signal);
         } catch {
           /* already gone */
         }
       }
+      return false;
     }
   }
 }
