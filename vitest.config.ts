@@ -9,8 +9,10 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // inject('mysqlUrl') or a support module that does) or starts RM/JR processes.
 const ALL = ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/**/*.test.ts'];
 const INTEGRATION = [
-  // Cross-service tests: real RM and JR processes on MariaDB.
-  'test/{auth,examples,ha,jr,rm,spinc}/**/*.test.ts',
+  // Cross-service tests: real RM and JR processes on MariaDB. test/deploy holds file checks
+  // (unit) and one test that runs the shipped example configs (integration).
+  'test/!(deploy)/**/*.test.ts',
+  'test/deploy/example-config.test.ts',
   // RM tests on both storage drivers (services/request-manager/test/support/db.ts).
   'services/request-manager/test/{api-lifecycle,api-requests,auth-http,batching,liveness,resumer,storage}.test.ts',
 ];
