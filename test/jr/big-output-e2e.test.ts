@@ -1,7 +1,7 @@
 /**
  * Big job output end to end: real RM and JR processes over HTTP. One job
  * returns 5 MiB of stdout, others 200 kB, and the RM takes bodies of at most
- * 100 kB (`server.body_limit`). The JR keeps the tail of each entry's text
+ * 100 kB (`server.internal_body_limit`). The JR keeps the tail of each entry's text
  * (`jobs.max_log_bytes`, 64 KiB here), splits report calls the RM refuses as
  * too large (413), and every entry of every request is stored: asserted on
  * what the RM stored and on the JR's log.
@@ -42,7 +42,7 @@ describe.each(['sqlite', 'mysql'] as const)('big job output on %s', (db) => {
       db,
       specsDir: SPECS,
       jobsModule: JOBS,
-      rmEnv: { SPINCYCLE_SERVER_BODY_LIMIT: '100kb' },
+      rmEnv: { SPINCYCLE_SERVER_INTERNAL_BODY_LIMIT: '100kb' },
       jrEnv: { SPINCYCLE_JOBS_MAX_LOG_BYTES: String(CAP) },
     });
   });
