@@ -16,6 +16,7 @@ import { authMiddleware } from './auth/middleware.js';
 import type { Authenticator } from './auth.js';
 import type { RequestCatalog } from './catalog.js';
 import type { JobRunnerLiveness } from './jr-liveness.js';
+import { registerReadyRoute } from './ready.js';
 import { type RequestService, SHUTTING_DOWN_MESSAGE } from './request-service.js';
 
 const isCreateOrStart = (req: Request) =>
@@ -35,6 +36,8 @@ export interface AppDeps {
   isDraining: () => boolean;
   /** Largest accepted body, e.g. `64mb`. */
   bodyLimit?: string;
+  /** `SELECT 1` for `GET /ready`; absent: readiness follows draining only. */
+  pingDb?: () => Promise<unknown>;
 }
 
 export function buildApp(deps: AppDeps): Express {
@@ -57,6 +60,7 @@ export function buildApp(deps: AppDeps): Express {
   registerReportRoutes(app, deps.service);
   registerMetaRoutes(app, deps.catalog, deps.running);
   if (deps.liveness) registerJobRunnerRoutes(app, deps.liveness);
+  registerReadyRoute(app, { isDraining: deps.isDraining, pingDb: deps.pingDb ?? (async () => undefined) });
   finishApp(app, deps.logger.child({ component: 'http' }));
   return app;
 }

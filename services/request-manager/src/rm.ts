@@ -164,6 +164,7 @@ export async function createRequestManager(
     logger,
     isDraining,
     bodyLimit: config['server.body_limit'],
+    pingDb: () => db.run((m) => m.query('SELECT 1')),
   });
 
   let server: RunningServer | undefined;
