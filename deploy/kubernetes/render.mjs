@@ -59,21 +59,24 @@ function setImages(obj, images) {
 export function render(dir) {
   const k = readDocs(join(dir, 'kustomization.yaml'))[0];
   for (const key of Object.keys(k))
-    if (!SUPPORTED.has(key)) throw new Error(`${dir}: kustomization field '${key}' is not supported by render.mjs`);
+    if (!SUPPORTED.has(key))
+      throw new Error(`${dir}: kustomization field '${key}' is not supported by render.mjs`);
   let objects = [];
   for (const r of k.resources ?? []) {
     const p = join(dir, r);
     objects.push(...(statSync(p).isDirectory() ? render(p) : readDocs(p)));
   }
   for (const entry of k.patches ?? []) {
-    if (!entry.path || entry.target) throw new Error(`${dir}: only patches with a path (no target) are supported`);
+    if (!entry.path || entry.target)
+      throw new Error(`${dir}: only patches with a path (no target) are supported`);
     for (const patch of readDocs(join(dir, entry.path))) {
       const i = objects.findIndex((o) => o.kind === patch.kind && o.metadata.name === patch.metadata.name);
       if (i < 0) throw new Error(`${dir}/${entry.path}: no ${patch.kind} ${patch.metadata.name} to patch`);
       objects[i] = strategicMerge(objects[i], patch);
     }
   }
-  if (k.namespace) objects = objects.map((o) => ({ ...o, metadata: { ...o.metadata, namespace: k.namespace } }));
+  if (k.namespace)
+    objects = objects.map((o) => ({ ...o, metadata: { ...o.metadata, namespace: k.namespace } }));
   for (const o of objects) setImages(o, k.images ?? []);
   return objects;
 }

@@ -95,15 +95,13 @@ describe('healthcheck.mjs', () => {
   });
 
   it('checks the route both services serve for liveness', async () => {
-    const { HEALTH_PATH } = (await import('../../deploy/docker/healthcheck.mjs')) as { HEALTH_PATH: string };
+    const { HEALTH_PATH } = await import('../../deploy/docker/healthcheck.mjs');
     expect(await services.status('rm', HEALTH_PATH)).toBe(200);
     expect(await services.status('jr', HEALTH_PATH)).toBe(200);
   });
 
   it('is healthy for a serving RM and JR, unhealthy when nothing listens', async () => {
-    const { healthy } = (await import('../../deploy/docker/healthcheck.mjs')) as {
-      healthy: (env: Record<string, string>) => Promise<boolean>;
-    };
+    const { healthy } = await import('../../deploy/docker/healthcheck.mjs');
     const addr = (url: string) => url.replace(/^http:\/\//, '');
     expect(await healthy({ SPINCYCLE_SERVER_ADDR: addr(services.url.rm) })).toBe(true);
     expect(await healthy({ SPINCYCLE_SERVER_ADDR: addr(services.url.jr) })).toBe(true);

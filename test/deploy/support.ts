@@ -18,7 +18,9 @@ export { JR_CONFIG_SCHEMA, REPO_ROOT, RM_CONFIG_SCHEMA };
 
 export const DEPLOY = join(REPO_ROOT, 'deploy');
 export const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
-export const readYaml = <T = Record<string, unknown>>(path: string) => parseYaml(read(path)) as T;
+/** YAML with merge keys (`<<: *anchor`), as compose reads it. */
+export const readYaml = <T = Record<string, unknown>>(path: string) =>
+  parseYaml(read(path), { merge: true }) as T;
 export const readYamlDocs = (path: string) =>
   parseAllDocuments(read(path))
     .map((d) => d.toJS() as Record<string, unknown>)
