@@ -23,6 +23,7 @@ import { type JrConfig, readInternalToken, readInternalTokens } from './config.j
 import { Heartbeat, type HeartbeatSink } from './heartbeat.js';
 import { JobSlots } from './job-slots.js';
 import { ProgressReporter } from './progress.js';
+import { registerReadyRoute } from './ready.js';
 import { ChainRegistry } from './registry.js';
 import { Reporter, type ReporterOptions, type RmSink } from './reporter.js';
 import { RmGateway } from './rm-gateway.js';
@@ -56,6 +57,7 @@ export function buildApp(deps: AppDeps): Express {
     ],
   });
   registerRoutes(app, deps);
+  registerReadyRoute(app, () => deps.registry.draining);
   finishApp(app, deps.logger);
   return app;
 }

@@ -27,6 +27,7 @@ import type { Authenticator } from './auth.js';
 import type { RequestCatalog } from './catalog.js';
 import type { JobRunnerLiveness } from './jr-liveness.js';
 import { type CreateRate, createRateLimit, TokenBuckets } from './rate-limit.js';
+import { registerReadyRoute } from './ready.js';
 import { SHUTTING_DOWN_MESSAGE } from './request-lifecycle.js';
 
 const isCreateOrStart = (req: Request) =>
@@ -52,6 +53,8 @@ export interface AppDeps {
   createRate?: CreateRate;
   /** No authentication at all: answer only calls addressed to a loopback name (DNS rebinding). */
   loopbackOnly?: boolean;
+  /** `SELECT 1` for `GET /ready`; absent: readiness follows draining only. */
+  pingDb?: () => Promise<unknown>;
 }
 
 /** Middleware run on the calls of `routes` (matched by express, as the routes themselves are). */
@@ -108,6 +111,7 @@ export function buildApp(deps: AppDeps): Express {
   registerReportRoutes(app, deps.services.intake);
   registerMetaRoutes(app, deps.catalog, deps.running);
   if (deps.liveness) registerJobRunnerRoutes(app, deps.liveness);
+  registerReadyRoute(app, { isDraining: deps.isDraining, pingDb: deps.pingDb ?? (async () => undefined) });
   finishApp(app, deps.logger.child({ component: 'http' }));
   return app;
 }

@@ -191,6 +191,7 @@ export async function createRequestManager(
     createRate: createRateFrom(config),
     loopbackOnly:
       auth.open && !opts.authenticator && !opts.internalAuth && isLoopbackAddr(config['server.addr']),
+    pingDb: () => db.run((m) => m.query('SELECT 1')),
   });
 
   let server: RunningServer | undefined;
