@@ -17,6 +17,7 @@ import type { Authenticator } from './auth.js';
 import type { RequestCatalog } from './catalog.js';
 import type { JobRunnerLiveness } from './jr-liveness.js';
 import { type RequestService, SHUTTING_DOWN_MESSAGE } from './request-service.js';
+import { uiStatic } from './ui-static.js';
 
 const isCreateOrStart = (req: Request) =>
   (req.method === 'POST' && req.path === '/api/v1/requests') ||
@@ -57,6 +58,7 @@ export function buildApp(deps: AppDeps): Express {
   registerReportRoutes(app, deps.service);
   registerMetaRoutes(app, deps.catalog, deps.running);
   if (deps.liveness) registerJobRunnerRoutes(app, deps.liveness);
+  app.use('/ui', uiStatic());
   finishApp(app, deps.logger.child({ component: 'http' }));
   return app;
 }
