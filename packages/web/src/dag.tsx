@@ -137,7 +137,7 @@ export function Dag(props: DagProps) {
                   key={n.id}
                   class={`node group tone-${state}`}
                   transform={`translate(${b.x},${b.y})`}
-                  tabIndex={0}
+                  tabindex={0}
                   role="button"
                   aria-expanded="false"
                   aria-label={`${title}, ${n.group.size} jobs: ${c ? countsText(c) : ''}. Expand`}
@@ -191,7 +191,7 @@ export function Dag(props: DagProps) {
                 key={n.id}
                 class={`node job tone-${state}${sel}`}
                 transform={`translate(${b.x},${b.y})`}
-                tabIndex={0}
+                tabindex={0}
                 role="button"
                 aria-pressed={props.selected === n.jobId}
                 aria-label={label}

@@ -52,12 +52,8 @@ export function uiStatic(dir = UI_DIST): Router {
   // Hashed asset names: cached for good; index.html always revalidated.
   router.use(
     '/assets',
-    express.static(join(dir, 'assets'), {
-      immutable: true,
-      maxAge: '365d',
-      index: false,
-      fallthrough: false,
-    }),
+    express.static(join(dir, 'assets'), { immutable: true, maxAge: '365d', index: false }),
+    (_req, res) => sendJson(res, 404, errorBody('Not Found', 404)),
   );
   router.use(express.static(dir, { index: false, maxAge: 0 }));
   router.get(/.*/, (_req, res) => {

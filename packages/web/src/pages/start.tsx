@@ -58,8 +58,8 @@ function StartForm({ spec }: { spec: RequestSpec }) {
     const out: Record<string, string> = {};
     for (const a of args) {
       const v = String(f.get(a.Name) ?? '');
-      // Left empty: the spec's default applies.
-      if (v !== '' || a.Type === 'required') out[a.Name] = v;
+      // Left empty: not sent, so the spec's default applies (or the RM names a missing required arg).
+      if (v !== '') out[a.Name] = v;
     }
     return out;
   };
@@ -138,7 +138,7 @@ function ArgField({ arg, error }: { arg: RequestArg; error: unknown }) {
       {arg.Desc && (
         <p class="hint" id={`${id}-desc`}>
           {arg.Desc}
-          {def ? ` Default: ${def}.` : ''}
+          {def ? ` (default: ${def})` : ''}
         </p>
       )}
       <input
