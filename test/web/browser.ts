@@ -1,11 +1,10 @@
 /** Debian's headless Chromium driven by playwright-core, with a fresh profile per launch. */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { REPO_ROOT } from '../support/system.js';
+import { launchChromium } from './chromium.mjs';
 
-export const CHROMIUM = process.env.SPINCYCLE_CHROMIUM ?? '/usr/bin/chromium';
 export const SHOTS = join(REPO_ROOT, 'test-output/web');
 
 export interface Browser {
@@ -15,32 +14,8 @@ export interface Browser {
 }
 
 export async function launch(): Promise<Browser> {
-  const profile = mkdtempSync(join(tmpdir(), 'spincycle-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1400, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
   mkdirSync(SHOTS, { recursive: true });
-  return {
-    context,
-    page,
-    async close() {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
+  return launchChromium(chromium);
 }
 
 export async function shot(page: Page, name: string): Promise<string> {

@@ -49,9 +49,7 @@ describe('dashboard', () => {
     // Small chain: every job drawn, all complete once the log is read.
     const split = page.locator('.node.job[data-state="complete"]', { hasText: 'list-hosts' });
     await split.waitFor();
-    await page.waitForFunction(
-      () => document.querySelectorAll('.node.job[data-state="complete"]').length >= 4,
-    );
+    await page.waitForFunction(`document.querySelectorAll('.node.job[data-state="complete"]').length >= 4`);
     expect(await page.locator('.node.job:not([data-state="complete"])').count()).toBe(0);
     expect(await page.locator('.progress-text').first().textContent()).toMatch(/^(\d+)\/\1/);
     await shot(page, 'request');
@@ -64,7 +62,7 @@ describe('dashboard', () => {
     await page.goto(ui(`/requests/${created.id}`));
     const node = page.locator('.node.job', { hasText: 'check' });
     await node.waitFor();
-    await page.waitForFunction(() => document.querySelector('.node.job[data-state="fail"]') !== null);
+    await page.waitForFunction(`document.querySelector('.node.job[data-state="fail"]') !== null`);
     await node.focus();
     await page.keyboard.press('Enter');
     const panel = page.locator('.job-panel');
@@ -84,7 +82,7 @@ describe('dashboard', () => {
     const created = await sys.client.createRequest('web-slow');
     await page.goto(ui(`/requests/${created.id}`));
     await page.locator('h1 .badge', { hasText: 'RUNNING' }).waitFor();
-    await page.waitForFunction(() => document.querySelector('.node.job[data-state="running"]') !== null);
+    await page.waitForFunction(`document.querySelector('.node.job[data-state="running"]') !== null`);
     await page.getByRole('button', { name: 'Stop', exact: true }).click();
     const dialog = page.getByRole('dialog');
     await dialog.waitFor();
@@ -144,11 +142,12 @@ describe('dashboard', () => {
 
   it('toggles the dark theme', async () => {
     await page.goto(ui('/'));
-    const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const bg = () => page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
     const before = await bg();
-    const wasDark = (await page.evaluate(() => document.documentElement.dataset.theme)) === 'dark';
+    const wasDark =
+      (await page.evaluate<string | undefined>('document.documentElement.dataset.theme')) === 'dark';
     await page.locator('#theme-toggle').click();
-    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(
+    expect(await page.evaluate<string | undefined>('document.documentElement.dataset.theme')).toBe(
       wasDark ? 'light' : 'dark',
     );
     expect(await bg()).not.toBe(before);

@@ -10,6 +10,21 @@ import { Confirm, ErrorState, Progress, RequestState } from '../ui.js';
 import { type Chain, isFinal, type Log, type Request, State } from '../wire.js';
 import { JobPanel } from './job-panel.js';
 
+const LONG_ARG = 160;
+
+/** Long values (a 1,000-host list) are clipped, with the whole value one click away. */
+function ArgValue({ value }: { value: string }) {
+  if (value.length <= LONG_ARG) return <>{value}</>;
+  return (
+    <details>
+      <summary>
+        {value.slice(0, LONG_ARG)}… ({value.length} characters)
+      </summary>
+      {value}
+    </details>
+  );
+}
+
 const MODE_TEXT: Record<LiveMode, string> = {
   connecting: 'connecting…',
   events: 'live (events)',
@@ -157,7 +172,9 @@ export function RequestPage({ id }: { id: string }) {
                 <th scope="row" title={a.Desc}>
                   {a.Name}
                 </th>
-                <td class="mono">{typeof a.Value === 'string' ? a.Value : JSON.stringify(a.Value)}</td>
+                <td class="mono">
+                  <ArgValue value={typeof a.Value === 'string' ? a.Value : JSON.stringify(a.Value)} />
+                </td>
                 <td>
                   {a.Type}
                   {a.Type === 'optional' && !a.Given ? ' (default)' : ''}
