@@ -73,6 +73,7 @@ if (jr && (await waitUp(`http://${jrAddr}`))) {
 Spin Cycle is running.
   Request Manager: http://${rmAddr}   (SQLite in .data/, specs from specs/)
   Job Runner:      http://${jrAddr}
+  Dashboard:       http://${rmAddr}/ui/
 
 Try it:
   curl -s -H 'Content-Type: application/json' -d '{"type":"test","args":{"sleepTime":"500"}}' http://${rmAddr}/api/v1/requests

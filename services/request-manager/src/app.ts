@@ -29,6 +29,7 @@ import type { JobRunnerLiveness } from './jr-liveness.js';
 import { type CreateRate, createRateLimit, TokenBuckets } from './rate-limit.js';
 import { registerReadyRoute } from './ready.js';
 import { SHUTTING_DOWN_MESSAGE } from './request-lifecycle.js';
+import { uiStatic } from './ui-static.js';
 
 const isCreateOrStart = (req: Request) =>
   (req.method === 'POST' && req.path === '/api/v1/requests') ||
@@ -112,6 +113,7 @@ export function buildApp(deps: AppDeps): Express {
   registerMetaRoutes(app, deps.catalog, deps.running);
   if (deps.liveness) registerJobRunnerRoutes(app, deps.liveness);
   registerReadyRoute(app, { isDraining: deps.isDraining, pingDb: deps.pingDb ?? (async () => undefined) });
+  app.use('/ui', uiStatic());
   finishApp(app, deps.logger.child({ component: 'http' }));
   return app;
 }
