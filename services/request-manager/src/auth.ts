@@ -1,5 +1,5 @@
 /**
- * The auth seam (reference §10). Every call is authenticated (who is the
+ * The auth seam (docs/compatibility.md#authorization). Every call is authenticated (who is the
  * caller?) and the operations `start` and `stop` are authorized BEFORE
  * anything is stored or changed. The defaults authenticate everyone as the
  * anonymous caller and allow everything, as the original's default plugin;

@@ -1,5 +1,5 @@
 /**
- * RM configuration (reference §11.1/§11.2 with our changes): keys declared
+ * RM configuration (docs/compatibility.md#configuration): keys declared
  * once, defaults < YAML file < SPINCYCLE_* environment. `mysql.dsn` has no
  * default: when it is unset the RM uses an embedded SQLite file in `data.dir`.
  */

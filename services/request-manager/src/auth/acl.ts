@@ -1,5 +1,5 @@
 /**
- * The built-in authorization of reference §10.3: admin roles, the request
+ * The built-in authorization (docs/compatibility.md#authorization): admin roles, the request
  * type's ACLs from the specs, strict mode, then the plugin's own `authorize`.
  * Runs for `start` (create and PUT start) and `stop`, before anything is
  * stored or changed; every denial becomes a 401 with the reason as message.
