@@ -11,8 +11,8 @@ const ALL = ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'te
 const INTEGRATION = [
   // Cross-service tests: real RM and JR processes on MariaDB.
   'test/{auth,examples,ha,jr,rm,spinc}/**/*.test.ts',
-  // Packs the published packages and installs them with npm in a new project (slow).
-  'test/packaging/pack-install.test.ts',
+  // Packs the published packages and npm-installs them; pnpm-deploys and starts RM and JR (slow).
+  'test/packaging/{pack-install,deploy}.test.ts',
   // RM tests on both storage drivers (services/request-manager/test/support/db.ts).
   'services/request-manager/test/{api-lifecycle,api-requests,auth-http,batching,liveness,resumer,storage}.test.ts',
 ];
