@@ -1,11 +1,12 @@
 /**
  * Job types against a job module: every job node's `type` must be made by the job module
- * (loaded as the Job Runner loads `jobs.module`) or the built-in jobs. The spec checks
+ * (loaded as the services load `jobs.module`) or the built-in jobs. The spec checks
  * alone cannot know the types; this runs when a job module is given (`spinc-lint
  * --jobs-module`).
  */
-import { isUnknownJobTypeError, type JobFactory, loadJobFactory } from '@spincycle/jobs';
+import { isUnknownJobTypeError, type JobFactory } from '@spincycle/jobs';
 import { diag } from './diagnostics.js';
+import { loadJobModule } from './job-module.js';
 import { type LintOptions, type LintResult, lintLoaded } from './lint.js';
 import { loadSpecs } from './load.js';
 import type { Diagnostic, NodeSpec, SpecSet } from './model.js';
@@ -45,7 +46,7 @@ export function jobTypeChecks(specs: SpecSet, factory: JobFactory): Diagnostic[]
 
 /**
  * `lintDir` plus the job type checks against the job module `moduleSpec` (resolved from
- * `baseDir` as the Job Runner resolves `jobs.module`). Throws JobModuleError when the
+ * `baseDir`, as the services resolve `jobs.module`). Throws JobModuleError when the
  * module cannot be loaded.
  */
 export async function lintDirWithJobs(
@@ -54,7 +55,7 @@ export async function lintDirWithJobs(
   baseDir: string,
   opts: LintOptions = {},
 ): Promise<LintResult> {
-  const factory = await loadJobFactory(moduleSpec, baseDir);
+  const factory = await loadJobModule(moduleSpec, baseDir);
   const loaded = await loadSpecs(dir);
   // Files that failed to parse contribute no sequences; the run stops at their errors.
   if (!loaded.diagnostics.some((d) => d.severity === 'error'))
