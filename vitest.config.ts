@@ -9,10 +9,11 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // inject('mysqlUrl') or a support module that does) or starts RM/JR processes.
 const ALL = ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/**/*.test.ts'];
 const INTEGRATION = [
-  // Cross-service tests: real RM and JR processes on MariaDB. test/deploy holds file checks
-  // (unit) and one test that runs the shipped example configs (integration).
-  'test/!(deploy)/**/*.test.ts',
+  // Cross-service tests: real RM and JR processes on MariaDB. test/deploy and test/packaging
+  // hold file checks (unit), the example configs run, and the pack/deploy runs (slow).
+  'test/!(deploy|packaging)/**/*.test.ts',
   'test/deploy/example-config.test.ts',
+  'test/packaging/{pack-install,deploy}.test.ts',
   // RM tests on both storage drivers (services/request-manager/test/support/db.ts).
   'services/request-manager/test/{api-lifecycle,api-requests,auth-http,batching,liveness,resumer,storage}.test.ts',
 ];
