@@ -30,9 +30,9 @@ import { JrPool } from './jr-pool.js';
 import { ReportIntake } from './report-intake.js';
 import { RequestLifecycle } from './request-lifecycle.js';
 import { RequestQueries } from './request-queries.js';
-import { SecretMasker } from './secret-masker.js';
 import { defaultInstanceId, Resumer } from './resumer.js';
 import { runningStatus } from './running-status.js';
+import { SecretMasker } from './secret-masker.js';
 import { JobLogStore } from './stores/job-log-store.js';
 import { JrStore } from './stores/jr-store.js';
 import { LeaseStore } from './stores/lease-store.js';
@@ -150,7 +150,12 @@ export async function createRequestManager(
     jrStore,
     secrets,
   });
-  const queries = new RequestQueries({ requests, logs, authorizer, requestTypes: () => catalog.requestTypes() });
+  const queries = new RequestQueries({
+    requests,
+    logs,
+    authorizer,
+    requestTypes: () => catalog.requestTypes(),
+  });
   const finalizeLost = lifecycle.finalizeLost.bind(lifecycle);
   const liveness = new JobRunnerLiveness(
     {

@@ -5,7 +5,7 @@
  * functions, which replace a value, or every occurrence of it in a text, with
  * `[redacted]`.
  */
-import type { JobChain, JobLog, RequestArg, RequestSpec } from '@spincycle/protocol';
+import type { JobChain, JobLog, RequestArg } from '@spincycle/protocol';
 import { argText } from './stores/request-rows.js';
 
 export const REDACTED = '[redacted]';

@@ -186,7 +186,11 @@ export class RequestStore {
     const sql = `SELECT ${REQUEST_SELECT_LIST}, a.\`args\` AS archive_args, a.\`secret_args\` AS archive_secrets${withChain ? ', a.`job_chain` AS archive_chain' : ''} FROM \`requests\` r LEFT JOIN \`request_archives\` a ON a.\`request_id\` = r.\`request_id\` WHERE r.\`request_id\` = ?`;
     const rows = await this.db.run((m) =>
       this.db.select<
-        RawRequest & { archive_args?: string | null; archive_chain?: string | null; archive_secrets?: unknown }
+        RawRequest & {
+          archive_args?: string | null;
+          archive_chain?: string | null;
+          archive_secrets?: unknown;
+        }
       >(m, sql, [id]),
     );
     const r = rows[0];
@@ -362,5 +366,9 @@ export class RequestStore {
 /** Find's read filter: the caller's own requests, or those of a readable type. */
 function readableWhere(qb: WhereExpressionBuilder, by: { user: string; types: string[] }): void {
   if (by.types.length === 0) qb.andWhere('r.user = :readUser', { readUser: by.user });
-  else qb.andWhere('(r.user = :readUser OR r.type IN (:...readTypes))', { readUser: by.user, readTypes: by.types });
+  else
+    qb.andWhere('(r.user = :readUser OR r.type IN (:...readTypes))', {
+      readUser: by.user,
+      readTypes: by.types,
+    });
 }
