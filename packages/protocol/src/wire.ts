@@ -52,6 +52,8 @@ export interface RequestArg {
   Given: boolean;
   Default: unknown;
   Value: unknown;
+  /** Only in the request list, only when true: the arg is secret (its values are never shown). */
+  Secret?: boolean;
 }
 
 export interface RequestSpec {

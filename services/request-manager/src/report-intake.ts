@@ -23,6 +23,7 @@ import {
 import type { Logger } from '@spincycle/service-kit';
 import type { Db } from './db/db.js';
 import { notInState, requestNotFound } from './request-errors.js';
+import type { SecretMasker } from './secret-masker.js';
 import type { JobLogStore } from './stores/job-log-store.js';
 import type { JrStore } from './stores/jr-store.js';
 import type { ReportStore } from './stores/report-writes.js';
@@ -38,6 +39,8 @@ export interface ReportIntakeDeps {
   logger: Logger;
   /** Job Runner heartbeats: a JR handing a chain back is marked as shutting down. */
   jrStore?: JrStore;
+  /** Hides secret arg values in job-log entries before they are stored. */
+  secrets?: SecretMasker;
 }
 
 export class ReportIntake {
@@ -129,6 +132,7 @@ export class ReportIntake {
           `request ${id} in state ${stateName(st.state)}, expected state RUNNING: job log entries are taken only while it runs`,
         );
     }
+    await this.d.secrets?.mask([entry]);
     const { conflict } = await this.d.logs.insertOne(entry);
     if (conflict)
       throw new ConflictError(
@@ -152,6 +156,7 @@ export class ReportIntake {
         );
     }
     if (entries.length === 0) return { inserted: 0 };
+    await this.d.secrets?.mask(entries);
     const ids = [...new Set(entries.map((e) => e.requestId))];
     const states = await this.d.requests.statesOf(ids);
     const refused = ids.filter((id) => states.get(id)?.state !== State.RUNNING);
@@ -211,6 +216,8 @@ export class ReportIntake {
         });
       }
     }
+
+    await this.d.secrets?.mask(accepted);
 
     // 2. Progress of requests that are not also finished here (the finish carries the count); the last value wins.
     const finishing = new Set(batch.finishes.map((f) => f.requestId));

@@ -35,6 +35,8 @@ import type { JrPool } from './jr-pool.js';
 import { lostJobEntries } from './lost.js';
 import { errorMessage as message, notInState, requestNotFound } from './request-errors.js';
 import { wireRequestOf } from './request-queries.js';
+import type { SecretMasker } from './secret-masker.js';
+import { redactArgs, secretValues } from './secrets.js';
 import type { JobLogStore } from './stores/job-log-store.js';
 import type { JrStore } from './stores/jr-store.js';
 import { toWireRequest, withArgs } from './stores/request-rows.js';
@@ -58,6 +60,8 @@ export interface RequestLifecycleDeps {
   jrStore?: JrStore;
   /** A JR silent longer than this (ms) is lost (`jr.lease`). */
   jrLeaseMs?: number;
+  /** Told each new request's secret values, to mask them in its job log. */
+  secrets?: SecretMasker;
 }
 
 /** Options of `finalizeLost`. */
@@ -95,7 +99,7 @@ export class RequestLifecycle {
     this.assertAccepting();
     const t0 = performance.now();
     // Every kind of bad input throws here (400), before anything is stored.
-    const { requestId: id, chain, requestArgs } = await this.d.catalog.build(type, args);
+    const { requestId: id, chain, requestArgs, secretArgs } = await this.d.catalog.build(type, args);
     const tBuilt = performance.now();
     const now = new Date();
     const totalJobs = Object.keys(chain.jobs).length;
@@ -136,7 +140,9 @@ export class RequestLifecycle {
       argsJson: stringifyJson(requestArgs),
       jobChainJson,
       givenArgs: args,
+      secretArgs,
     });
+    this.d.secrets?.remember(id, secretValues(requestArgs, secretArgs));
     const tStored = performance.now();
 
     let jrURL: string;
@@ -172,7 +178,7 @@ export class RequestLifecycle {
         store: +(tStored - tSerialized).toFixed(2),
         send: +(tSent - tStored).toFixed(2),
       });
-    return withArgs(toWireRequest({ ...row, jr_url: jrURL }), requestArgs);
+    return withArgs(toWireRequest({ ...row, jr_url: jrURL }), redactArgs(requestArgs, secretArgs));
   }
 
   /**

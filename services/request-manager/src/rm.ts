@@ -32,6 +32,7 @@ import { RequestLifecycle } from './request-lifecycle.js';
 import { RequestQueries } from './request-queries.js';
 import { defaultInstanceId, Resumer } from './resumer.js';
 import { runningStatus } from './running-status.js';
+import { SecretMasker } from './secret-masker.js';
 import { JobLogStore } from './stores/job-log-store.js';
 import { JrStore } from './stores/jr-store.js';
 import { LeaseStore } from './stores/lease-store.js';
@@ -123,6 +124,8 @@ export async function createRequestManager(
   });
   let draining = false;
   const isDraining = () => draining;
+  const secrets = new SecretMasker(db);
+  const authorizer = opts.authorizer ?? auth.authorizer;
   const lifecycle = new RequestLifecycle({
     db,
     requests,
@@ -130,11 +133,12 @@ export async function createRequestManager(
     sjcs,
     catalog,
     jrs,
-    authorizer: opts.authorizer ?? auth.authorizer,
+    authorizer,
     logger,
     isDraining,
     jrStore,
     jrLeaseMs: config['jr.lease'],
+    secrets,
   });
   const intake = new ReportIntake({
     db,
@@ -144,8 +148,14 @@ export async function createRequestManager(
     reports: new ReportStore(db, logs),
     logger,
     jrStore,
+    secrets,
   });
-  const queries = new RequestQueries({ requests, logs });
+  const queries = new RequestQueries({
+    requests,
+    logs,
+    authorizer,
+    requestTypes: () => catalog.requestTypes(),
+  });
   const finalizeLost = lifecycle.finalizeLost.bind(lifecycle);
   const liveness = new JobRunnerLiveness(
     {

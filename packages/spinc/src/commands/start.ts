@@ -14,6 +14,7 @@ import {
   defaultText,
   missingRequired,
   parseArgTokens,
+  shownArgs,
   startCommandLine,
   userArgs,
 } from '../request-args.js';
@@ -109,7 +110,9 @@ export async function start(ctx: Context): Promise<number> {
   }
 
   const args = createArgs(spec, values);
-  ctx.debug(`creating ${spec.Name} with args ${JSON.stringify(args)}`);
+  const shown = shownArgs(spec, args);
+  ctx.hideInDebug(Object.keys(args).flatMap((k) => (shown[k] === args[k] ? [] : [args[k] as string])));
+  ctx.debug(`creating ${spec.Name} with args ${JSON.stringify(shown)}`);
   const req = await ctx.api((rm) => rm.createRequest(spec.Name, args));
 
   if (!ctx.opts.json) {

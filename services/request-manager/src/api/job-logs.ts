@@ -3,7 +3,7 @@
 import { parseJobLog, parseJobLogs } from '@spincycle/protocol';
 import { sendJson, sendJsonText } from '@spincycle/service-kit';
 import type { Express } from 'express';
-import { param, type RequestServices } from './context.js';
+import { callerOf, param, type RequestServices } from './context.js';
 
 export function registerJobLogRoutes(app: Express, { intake, queries }: RequestServices): void {
   // Registered on the app itself (not a sub-router) so the 405 fallback sees every path.
@@ -14,11 +14,11 @@ export function registerJobLogRoutes(app: Express, { intake, queries }: RequestS
   });
 
   r.get('/api/v1/requests/:id/log', async (req, res) => {
-    sendJsonText(res, 200, await queries.listLogsJson(param(req, 'id')));
+    sendJsonText(res, 200, await queries.listLogsJson(callerOf(res), param(req, 'id')));
   });
 
   r.get('/api/v1/requests/:id/log/:jobId', async (req, res) => {
-    sendJson(res, 200, await queries.latestLog(param(req, 'id'), param(req, 'jobId')));
+    sendJson(res, 200, await queries.latestLog(callerOf(res), param(req, 'id'), param(req, 'jobId')));
   });
 
   // Our addition: entries of any requests in one call; existing (request, job, try) keys are skipped.

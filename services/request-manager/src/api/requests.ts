@@ -28,15 +28,15 @@ export function registerRequestRoutes(
   });
 
   r.get('/api/v1/requests', async (req, res) => {
-    sendJson(res, 200, await queries.find(parseFindQuery(rawQuery(req))));
+    sendJson(res, 200, await queries.find(callerOf(res), parseFindQuery(rawQuery(req))));
   });
 
   r.get('/api/v1/requests/:id', async (req, res) => {
-    sendJsonParts(res, 200, await queries.getJsonParts(param(req, 'id')));
+    sendJsonParts(res, 200, await queries.getJsonParts(callerOf(res), param(req, 'id')));
   });
 
   r.get('/api/v1/requests/:id/job-chain', async (req, res) => {
-    sendJsonText(res, 200, await queries.jobChainJson(param(req, 'id')));
+    sendJsonText(res, 200, await queries.jobChainJson(callerOf(res), param(req, 'id')));
   });
 
   r.put('/api/v1/requests/:id/start', accepting, async (req, res) => {
