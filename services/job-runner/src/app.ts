@@ -10,6 +10,7 @@ import {
   finishApp,
   type Logger,
   loopbackHostGuard,
+  metricsHandler,
   type NamedStep,
   type RunningServer,
   splitAddr,
@@ -22,6 +23,7 @@ import { InternalTokenGuard } from './auth.js';
 import { type JrConfig, readInternalToken, readInternalTokens } from './config.js';
 import { Heartbeat, type HeartbeatSink } from './heartbeat.js';
 import { JobSlots } from './job-slots.js';
+import { startJrMetrics } from './metrics.js';
 import { ProgressReporter } from './progress.js';
 import { ChainRegistry } from './registry.js';
 import { Reporter, type ReporterOptions, type RmSink } from './reporter.js';
@@ -45,6 +47,7 @@ export interface AppDeps {
 export function buildApp(deps: AppDeps): Express {
   const app = createApp({
     logger: deps.logger,
+    service: 'jr',
     bodyLimit: deps.bodyLimit,
     // Checked before the body is read.
     beforeBody: [
@@ -56,6 +59,8 @@ export function buildApp(deps: AppDeps): Express {
     ],
   });
   registerRoutes(app, deps);
+  // Behind the same credentials as /api (auth.ts).
+  app.get('/metrics', metricsHandler());
   finishApp(app, deps.logger);
   return app;
 }
@@ -128,6 +133,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
     logger: logger.child({ component: 'traverser' }),
     stopBudgetMs: opts.stopBudgetMs,
   });
+  const stopMetrics = startJrMetrics({ factory, registry, slots, reporter });
   let baseUrl = '';
   const guard =
     config.apiInternalTokens || config.rmClientNames.length > 0
@@ -179,6 +185,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
           queuedJobLogs: reporter.queued,
         });
       reporter.close();
+      stopMetrics();
       await server.close();
     })();
     return shuttingDown;

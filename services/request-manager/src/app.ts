@@ -26,6 +26,7 @@ import { authMiddleware } from './auth/middleware.js';
 import type { Authenticator } from './auth.js';
 import type { RequestCatalog } from './catalog.js';
 import type { JobRunnerLiveness } from './jr-liveness.js';
+import { registerMetricsRoute } from './metrics-route.js';
 import { type CreateRate, createRateLimit, TokenBuckets } from './rate-limit.js';
 import { SHUTTING_DOWN_MESSAGE } from './request-lifecycle.js';
 
@@ -50,6 +51,8 @@ export interface AppDeps {
   internalBodyLimit?: string | number;
   /** Per-user limit on creating requests; absent: none. */
   createRate?: CreateRate;
+  /** Roles of users that may read `GET /metrics` (default `metrics`). */
+  metricsRoles?: readonly string[];
   /** No authentication at all: answer only calls addressed to a loopback name (DNS rebinding). */
   loopbackOnly?: boolean;
 }
@@ -84,6 +87,7 @@ const finishedAtIsTime: RequestHandler = (req, _res, next) => {
 export function buildApp(deps: AppDeps): Express {
   const app = createApp({
     logger: deps.logger.child({ component: 'http' }),
+    service: 'rm',
     bodyLimit: deps.bodyLimit ?? '1mb',
     // Create and start get 503 while draining before their body is even read.
     // Then every API call is authenticated (401), also before its body is read: Job
@@ -108,6 +112,11 @@ export function buildApp(deps: AppDeps): Express {
   registerReportRoutes(app, deps.services.intake);
   registerMetaRoutes(app, deps.catalog, deps.running);
   if (deps.liveness) registerJobRunnerRoutes(app, deps.liveness);
+  registerMetricsRoute(app, {
+    authenticator: deps.authenticator,
+    internal: deps.internalAuth ?? new InternalAuth(),
+    roles: deps.metricsRoles ?? ['metrics'],
+  });
   finishApp(app, deps.logger.child({ component: 'http' }));
   return app;
 }
