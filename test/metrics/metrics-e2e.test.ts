@@ -27,7 +27,8 @@ let jr: ServiceProcess;
 let files: AuthFiles;
 const internal = { 'X-Spincycle-Internal-Token': INTERNAL_TOKEN };
 
-async function runDeploy(headers: Record<string, string> = {}): Promise<string> {
+/** Create a `deploy` request and wait for it to complete; its id and number of jobs. */
+async function runDeploy(headers: Record<string, string> = {}): Promise<{ id: string; totalJobs: number }> {
   const res = await http(
     rm.url,
     'POST',
@@ -40,11 +41,12 @@ async function runDeploy(headers: Record<string, string> = {}): Promise<string> 
   );
   expect(res.status).toBe(201);
   const id = (res.json as { id: string }).id;
-  await until(`request ${id} to complete`, async () => {
+  const totalJobs = await until(`request ${id} to complete`, async () => {
     const r = await http(rm.url, 'GET', `/api/v1/requests/${id}`, undefined, as('dep'));
-    return (r.json as { state: number }).state === State.COMPLETE ? true : undefined;
+    const req = r.json as { state: number; totalJobs: number };
+    return req.state === State.COMPLETE ? req.totalJobs : undefined;
   });
-  return id;
+  return { id, totalJobs };
 }
 
 beforeAll(async () => {
@@ -59,10 +61,11 @@ afterAll(async () => {
 
 describe('GET /metrics', () => {
   let requestId: string;
+  let totalJobs: number;
   const scraped = {} as Record<'rm' | 'jr', Exposition>;
 
   beforeAll(async () => {
-    requestId = await runDeploy();
+    ({ id: requestId, totalJobs } = await runDeploy());
     for (const [svc, url] of [
       ['rm', rm.url],
       ['jr', jr.url],
@@ -96,7 +99,9 @@ describe('GET /metrics', () => {
     expect(value('rm', 'spincycle_requests_finished_total', { type: 'deploy', state: 'COMPLETE' })).toBe(1);
     expect(value('rm', 'spincycle_request_create_duration_seconds_count', {})).toBe(1);
     expect(value('jr', 'spincycle_job_tries_total', { type: 'sleep', state: 'COMPLETE' })).toBe(1);
-    expect(value('jr', 'spincycle_job_duration_seconds_count', { type: 'noop' })).toBe(1);
+    // The sequence's start and end jobs are noops too: one try of each job.
+    expect(value('jr', 'spincycle_job_duration_seconds_count', { type: 'noop' })).toBe(totalJobs - 1);
+    expect(value('jr', 'spincycle_job_tries_total', {})).toBe(totalJobs);
     expect(value('rm', 'spincycle_jr_live', {})).toBe(1);
     expect(
       value('rm', 'spincycle_http_requests_total', {
@@ -134,7 +139,7 @@ describe('GET /metrics', () => {
 describe('traceparent', () => {
   it("one request's trace id is in both services' log lines about it", async () => {
     const traceId = randomBytes(16).toString('hex');
-    const id = await runDeploy({ traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
+    const { id } = await runDeploy({ traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
     const lines = (svc: ServiceProcess) =>
       svc.log
         .split('\n')
@@ -152,7 +157,7 @@ describe('traceparent', () => {
     expect(jrLines.map((l) => l.message)).toContain('chain done');
     for (const l of [...rmLines, ...jrLines]) expect(l.traceId, String(l.message)).toBe(traceId);
     // A call without one gets a trace of its own.
-    const other = await runDeploy();
+    const { id: other } = await runDeploy();
     const created = lines(rm).find((l) => l.message === 'request created' && l.requestId === other);
     expect(created?.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(created?.traceId).not.toBe(traceId);
