@@ -7,5 +7,6 @@ export * from './replies.js';
 export * from './retry.js';
 export * from './states.js';
 export * from './time.js';
+export * from './trace.js';
 export * from './version.js';
 export * from './wire.js';

@@ -10,6 +10,7 @@ import {
   finishApp,
   type Logger,
   loopbackHostGuard,
+  metricsHandler,
   type NamedStep,
   type RunningServer,
   splitAddr,
@@ -22,6 +23,7 @@ import { InternalTokenGuard } from './auth.js';
 import { type JrConfig, readInternalToken, readInternalTokens } from './config.js';
 import { Heartbeat, type HeartbeatSink } from './heartbeat.js';
 import { JobSlots } from './job-slots.js';
+import { startJrMetrics } from './metrics.js';
 import { ProgressReporter } from './progress.js';
 import { registerReadyRoute } from './ready.js';
 import { ChainRegistry } from './registry.js';
@@ -46,6 +48,7 @@ export interface AppDeps {
 export function buildApp(deps: AppDeps): Express {
   const app = createApp({
     logger: deps.logger,
+    service: 'jr',
     bodyLimit: deps.bodyLimit,
     // Checked before the body is read.
     beforeBody: [
@@ -58,6 +61,8 @@ export function buildApp(deps: AppDeps): Express {
   });
   registerRoutes(app, deps);
   registerReadyRoute(app, () => deps.registry.draining);
+  // Behind the same credentials as /api (auth.ts).
+  app.get('/metrics', metricsHandler());
   finishApp(app, deps.logger);
   return app;
 }
@@ -130,6 +135,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
     logger: logger.child({ component: 'traverser' }),
     stopBudgetMs: opts.stopBudgetMs,
   });
+  const stopMetrics = startJrMetrics({ factory, registry, slots, reporter });
   let baseUrl = '';
   const guard =
     config.apiInternalTokens || config.rmClientNames.length > 0
@@ -181,6 +187,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
           queuedJobLogs: reporter.queued,
         });
       reporter.close();
+      stopMetrics();
       await server.close();
     })();
     return shuttingDown;

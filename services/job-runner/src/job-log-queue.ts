@@ -99,6 +99,12 @@ export class JobLogQueue {
     return this.queue.length - this.head;
   }
 
+  /** When the oldest entry waiting was made (its try's end, epoch ms): entries are queued as tries end. */
+  get oldestMadeMs(): number | undefined {
+    const e = this.queue[this.head];
+    return e === undefined ? undefined : Number(BigInt(e.finishedAt) / 1_000_000n);
+  }
+
   /** Whether a rejected call is being split: its parts go next, alone. */
   get splitting(): boolean {
     return this.segments.length > 0;

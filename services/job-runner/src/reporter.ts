@@ -30,6 +30,7 @@ import {
   type ReportResult,
   type RequestProgress,
   retryWithBackoff,
+  runWithTrace,
   type SuspendedJobChain,
 } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
@@ -113,6 +114,16 @@ export class Reporter implements ChainReporter {
     return this.logs.size;
   }
 
+  /** Entries and finishes waiting to be delivered (a metric). */
+  get backlog(): number {
+    return this.logs.size + this.finishes.size;
+  }
+
+  /** When the oldest undelivered entry was made (epoch ms), for the report-lag metric. */
+  get oldestUndeliveredMs(): number | undefined {
+    return this.logs.oldestMadeMs;
+  }
+
   /** Queue one job-log entry (its texts capped). Never blocks, never throws. */
   log(entry: JobLog): void {
     if (this.forgotten.has(entry.requestId)) return;
@@ -190,7 +201,8 @@ export class Reporter implements ChainReporter {
     }
     if (this.sending || this.closed) return;
     this.sending = true;
-    void this.sendLoop();
+    // Calls carry their chains' traces (rm-gateway.ts), not that of whatever scheduled this flush.
+    void runWithTrace(undefined, () => this.sendLoop());
   }
 
   // ---------------------------------------------------------------- the call

@@ -23,6 +23,7 @@ import {
   type SuspendedJobChain,
 } from '@spincycle/protocol';
 import { clientTlsAgent, type TlsFiles } from '@spincycle/service-kit';
+import { inChainTrace, reportChains } from './chain-traces.js';
 import type { HeartbeatSink } from './heartbeat.js';
 import type { RmSink } from './reporter.js';
 
@@ -154,9 +155,11 @@ export class RmGateway implements RmSink, HeartbeatSink {
 
   report(batch: ReportBatch): Promise<ReportResult> {
     let result: ReportResult | undefined;
-    return this.call(async (c) => {
-      result = await this.reportTo(c, batch);
-    }).then(() => result as ReportResult);
+    const send = () =>
+      this.call(async (c) => {
+        result = await this.reportTo(c, batch);
+      });
+    return inChainTrace(reportChains(batch), send).then(() => result as ReportResult);
   }
 
   private async reportTo(c: RmInternalClient, batch: ReportBatch): Promise<ReportResult> {
@@ -174,14 +177,16 @@ export class RmGateway implements RmSink, HeartbeatSink {
   }
 
   suspend(body: SuspendedJobChain): Promise<void> {
-    return this.call((c) => c.suspend(body));
+    return inChainTrace([body.requestId], () => this.call((c) => c.suspend(body)));
   }
 
   async heartbeat(body: JobRunnerHeartbeat): Promise<JobRunnerHeartbeatReply> {
     let reply: JobRunnerHeartbeatReply | undefined;
-    await this.call(async (c) => {
-      reply = await c.heartbeat(body);
-    });
+    const send = () =>
+      this.call(async (c) => {
+        reply = await c.heartbeat(body);
+      });
+    await inChainTrace([], send);
     return reply as JobRunnerHeartbeatReply;
   }
 }

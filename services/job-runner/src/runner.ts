@@ -7,6 +7,7 @@
 import type { Job, JobReturn } from '@spincycle/jobs';
 import { type JobData, type JobLog, nowNanos, State, stateName } from '@spincycle/protocol';
 import type { JobNode } from './chain-state.js';
+import { jrMetrics } from './metrics.js';
 
 export interface RunnerResult {
   /** COMPLETE, FAIL or STOPPED. */
@@ -150,6 +151,7 @@ export class JobRunner {
         stdout: out.stdout,
         stderr: out.stderr,
       });
+      jrMetrics.jobTry(wire.type, out.state, startedAt, finishedAt);
       finalState = out.state;
       if (out.state === State.COMPLETE || out.state === State.STOPPED) break;
       if (tryNo >= maxTries || this.noMoreTries) break;

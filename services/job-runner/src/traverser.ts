@@ -22,6 +22,7 @@ import { type ChainOutcome, deliverFinal } from './final-delivery.js';
 import { creationFailureEntry, makeJob } from './job-creation.js';
 import { copyData, isPromise, withTimeout } from './job-data.js';
 import type { JobSlots } from './job-slots.js';
+import { jrMetrics } from './metrics.js';
 import { PendingStarts } from './pending-starts.js';
 import type { ChainReporter } from './reporter.js';
 import { errorText, JobRunner } from './runner.js';
@@ -209,6 +210,7 @@ export class Traverser {
   /** Runner creation failed (unknown type, bad bytes): FAIL with its own, fresh try number. */
   private creationFailed(node: JobNode, err: unknown): void {
     this.logEntry(creationFailureEntry(this.chain, node, err));
+    jrMetrics.jobTry(node.job.type, State.FAIL);
     this.deps.slots.release();
     if (this.mode === 'finalized') return;
     this.finishJob(node, State.FAIL);

@@ -26,6 +26,7 @@ import { authMiddleware } from './auth/middleware.js';
 import type { Authenticator } from './auth.js';
 import type { RequestCatalog } from './catalog.js';
 import type { JobRunnerLiveness } from './jr-liveness.js';
+import { registerMetricsRoute } from './metrics-route.js';
 import { type CreateRate, createRateLimit, TokenBuckets } from './rate-limit.js';
 import { registerReadyRoute } from './ready.js';
 import { SHUTTING_DOWN_MESSAGE } from './request-lifecycle.js';
@@ -52,6 +53,8 @@ export interface AppDeps {
   internalBodyLimit?: string | number;
   /** Per-user limit on creating requests; absent: none. */
   createRate?: CreateRate;
+  /** Roles of users that may read `GET /metrics` (default `metrics`). */
+  metricsRoles?: readonly string[];
   /** No authentication at all: answer only calls addressed to a loopback name (DNS rebinding). */
   loopbackOnly?: boolean;
   /** `SELECT 1` for `GET /ready`; absent: readiness follows draining only. */
@@ -88,6 +91,7 @@ const finishedAtIsTime: RequestHandler = (req, _res, next) => {
 export function buildApp(deps: AppDeps): Express {
   const app = createApp({
     logger: deps.logger.child({ component: 'http' }),
+    service: 'rm',
     bodyLimit: deps.bodyLimit ?? '1mb',
     // Create and start get 503 while draining before their body is even read.
     // Then every API call is authenticated (401), also before its body is read: Job
@@ -114,6 +118,11 @@ export function buildApp(deps: AppDeps): Express {
   if (deps.liveness) registerJobRunnerRoutes(app, deps.liveness);
   registerReadyRoute(app, { isDraining: deps.isDraining, pingDb: deps.pingDb ?? (async () => undefined) });
   app.use('/ui', uiStatic());
+  registerMetricsRoute(app, {
+    authenticator: deps.authenticator,
+    internal: deps.internalAuth ?? new InternalAuth(),
+    roles: deps.metricsRoles ?? ['metrics'],
+  });
   finishApp(app, deps.logger.child({ component: 'http' }));
   return app;
 }

@@ -22,6 +22,7 @@ import {
 } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import type { Db } from './db/db.js';
+import { rmMetrics } from './metrics.js';
 import { notInState, requestNotFound } from './request-errors.js';
 import type { SecretMasker } from './secret-masker.js';
 import type { JobLogStore } from './stores/job-log-store.js';
@@ -66,6 +67,7 @@ export class ReportIntake {
       jr_url: null,
     });
     if (ok) {
+      rmMetrics.requestFinished(id, fin.state);
       this.log.info('request finished', {
         requestId: id,
         state: stateName(fin.state),
@@ -262,7 +264,10 @@ export class ReportIntake {
   ): Promise<void> {
     if (changed === toUpdate.length) {
       // Only rows of these requests that were RUNNING can have changed, so each of them was finished here.
-      for (const f of toUpdate) out[f.requestId] = 'ok';
+      for (const f of toUpdate) {
+        out[f.requestId] = 'ok';
+        rmMetrics.requestFinished(f.requestId, f.state);
+      }
     } else {
       // Some changed state between the read and the update: look again.
       const now = await this.d.requests.statesOf(toUpdate.map((f) => f.requestId));
@@ -292,6 +297,7 @@ export class ReportIntake {
       finished_jobs: f.finishedJobs,
       jr_url: null,
     });
+    if (ok) rmMetrics.requestFinished(f.requestId, f.state);
     if (ok) return 'ok';
     const row = await this.d.requests.get(f.requestId);
     if (!row) return 'not_found';

@@ -33,6 +33,7 @@ import type { Db } from './db/db.js';
 import type { RequestRow } from './db/entities.js';
 import type { JrPool } from './jr-pool.js';
 import { lostJobEntries } from './lost.js';
+import { rmMetrics } from './metrics.js';
 import { errorMessage as message, notInState, requestNotFound } from './request-errors.js';
 import { wireRequestOf } from './request-queries.js';
 import type { SecretMasker } from './secret-masker.js';
@@ -155,6 +156,7 @@ export class RequestLifecycle {
         finished_at: failedAt,
         jr_url: null,
       });
+      if (failed) rmMetrics.requestFinished(id, State.FAIL, type);
       this.log.warn('request failed: no Job Runner took its chain', {
         requestId: id,
         error: message(err),
@@ -168,6 +170,7 @@ export class RequestLifecycle {
     if (jrURL !== target)
       await this.d.requests.patchIf(id, State.RUNNING, { jr_url: jrURL }, { jrUrl: target });
     const tSent = performance.now();
+    rmMetrics.requestCreated(id, type, t0);
     if (this.log.isInfoEnabled())
       this.log.info('request created', { requestId: id, type, user: caller.name, totalJobs, jrURL });
     if (this.log.isDebugEnabled())
@@ -267,7 +270,7 @@ export class RequestLifecycle {
               jr_url: null,
             })
           )
-            return;
+            return rmMetrics.requestFinished(id, State.STOPPED, req.type);
           break;
         case State.SUSPENDED: {
           const stopped = await this.d.db.tx(async (m) => {
@@ -281,6 +284,7 @@ export class RequestLifecycle {
             return ok;
           });
           if (stopped) {
+            rmMetrics.requestFinished(id, State.STOPPED, req.type);
             this.log.info('suspended request stopped', { requestId: id });
             return;
           }
@@ -370,6 +374,7 @@ export class RequestLifecycle {
       if (ok && entries.length > 0) await this.d.logs.insertManyIn(m, entries);
       return ok;
     });
+    if (done) rmMetrics.requestFinished(id, state);
     if (done)
       this.log.warn('request finalized by the RM', {
         requestId: id,

@@ -24,6 +24,7 @@ import {
 import type { Logger } from '@spincycle/service-kit';
 import type { Db } from './db/db.js';
 import { type JrPool, resumeChainJson } from './jr-pool.js';
+import { rmMetrics } from './metrics.js';
 import type { JobLogStore } from './stores/job-log-store.js';
 import type { RequestStore } from './stores/request-store.js';
 import type { SjcStore } from './stores/sjc-store.js';
@@ -258,6 +259,7 @@ export class Resumer {
       await this.d.sjcs.delete(id, this.me, m);
       return ok;
     });
+    if (failed) rmMetrics.requestFinished(id, State.FAIL);
     if (failed)
       this.log.warn('suspended request expired: FAIL', {
         requestId: id,

@@ -27,6 +27,7 @@ import { Db } from './db/db.js';
 import { migrate } from './db/migrate.js';
 import { JobRunnerLiveness } from './jr-liveness.js';
 import { JrPool } from './jr-pool.js';
+import { startRmMetrics } from './metrics.js';
 import { ReportIntake } from './report-intake.js';
 import { RequestLifecycle } from './request-lifecycle.js';
 import { RequestQueries } from './request-queries.js';
@@ -182,6 +183,7 @@ export async function createRequestManager(
       instanceId,
     },
   );
+  const stopMetrics = startRmMetrics({ db, catalog, liveness });
   const statusLogger = logger.child({ component: 'status' });
   const app = buildApp({
     services: { lifecycle, intake, queries },
@@ -196,6 +198,7 @@ export async function createRequestManager(
     internalAuth: opts.internalAuth ?? auth.internal,
     logger,
     isDraining,
+    metricsRoles: [...config['auth.admin_roles'], 'metrics'],
     bodyLimit: config['server.body_limit'],
     internalBodyLimit: config['server.internal_body_limit'],
     createRate: createRateFrom(config),
@@ -249,6 +252,7 @@ export async function createRequestManager(
     close() {
       closed ??= (async () => {
         draining = true;
+        stopMetrics();
         await Promise.all([resumer.stop(), sweeper.stop()]);
         jrs.close();
         await server?.close();
