@@ -27,9 +27,10 @@ export type AuthDecision = { allowed: true } | { allowed: false; reason: string 
 
 export interface Authorizer {
   /**
-   * May `caller` perform `op` on `request`? For `start` the request is the
-   * new one (with args and JobChain), not yet stored; for `stop` the stored
-   * one (with args).
+   * May `caller` perform `op` on `request`? For the `start` of a create the
+   * request is the new one (id, type, checked args; no JobChain: it is asked
+   * before the chain is built, so a denied caller costs no build), not yet
+   * stored; for `PUT …/start` and `stop` the stored one (with args).
    */
   authorize(caller: Caller, op: RequestOp, request: Request): AuthDecision | Promise<AuthDecision>;
 }

@@ -3,7 +3,7 @@
  * factory, loaded once at boot. Builds job chains (the chain package) and the
  * request list.
  */
-import { type BuiltJobChain, buildJobChain } from '@spincycle/chain';
+import { type BuiltJobChain, buildJobChain, requestSequence, resolveRequestArgs } from '@spincycle/chain';
 import { type JobFactory, loadJobFactory } from '@spincycle/jobs';
 import type { RequestArg, RequestSpec } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
@@ -57,9 +57,22 @@ export class RequestCatalog {
     return new RequestCatalog(result.specs, factory);
   }
 
-  /** Build a new request's chain. Bad input throws BadRequestError subclasses (400). */
-  build(type: string, args: Record<string, unknown>): Promise<BuiltJobChain> {
-    return buildJobChain({ specs: this.specs, type, args, factory: this.factory });
+  /**
+   * A new request's args as RequestArg records, checked against its spec, without
+   * building anything (cheap: what authorization sees before a chain is built).
+   * Bad input throws BadRequestError subclasses (400).
+   */
+  resolveArgs(type: string, args: Record<string, unknown>): RequestArg[] {
+    return resolveRequestArgs(requestSequence(this.specs, type), args).requestArgs;
+  }
+
+  /** Build a new request's chain. Bad input throws BadRequestError subclasses (400), a chain over `maxJobs` jobs TooManyJobsError. */
+  build(
+    type: string,
+    args: Record<string, unknown>,
+    opts: { requestId?: string; maxJobs?: number } = {},
+  ): Promise<BuiltJobChain> {
+    return buildJobChain({ specs: this.specs, type, args, factory: this.factory, ...opts });
   }
 
   requestList(): RequestSpec[] {

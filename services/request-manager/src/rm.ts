@@ -135,6 +135,7 @@ export async function createRequestManager(
     isDraining,
     jrStore,
     jrLeaseMs: config['jr.lease'],
+    maxJobs: config['limits.max_jobs'],
   });
   const intake = new ReportIntake({
     db,
