@@ -12,6 +12,7 @@ import {
   type RequestArg,
   stringifyJson,
 } from '@spincycle/protocol';
+import { encodeFindCursor } from './find-query.js';
 import { requestNotFound } from './request-errors.js';
 import type { JobLogStore } from './stores/job-log-store.js';
 import { type FullRequest, toWireRequest, withArgs } from './stores/request-rows.js';
@@ -79,7 +80,20 @@ export class RequestQueries {
 
   /** Find: rows without args or JobChain; `[]` when nothing matches. */
   async find(filter: FindFilter): Promise<Request[]> {
-    return (await this.d.requests.find(filter)).map(toWireRequest);
+    return (await this.findPage(filter)).requests;
+  }
+
+  /** One page of find (`filter.limit` rows) and, when more match, the cursor of the next page. */
+  async findPage(filter: FindFilter): Promise<{ requests: Request[]; nextCursor?: string }> {
+    const limit = filter.limit ?? 0;
+    // One row more than the page says whether there is a next page.
+    const rows = await this.d.requests.find(limit > 0 ? { ...filter, limit: limit + 1 } : filter);
+    const last = limit > 0 && rows.length > limit ? rows[limit - 1] : undefined;
+    if (last) rows.length = limit;
+    const requests = rows.map(toWireRequest);
+    return last
+      ? { requests, nextCursor: encodeFindCursor({ createdAt: last.created_at, id: last.request_id }) }
+      : { requests };
   }
 
   /** GET /requests/{id}/log as JSON text (JobLogStore.list serialised, built directly from the rows). */
