@@ -19,11 +19,13 @@ export const FIND_DEFAULT_LIMIT = 100;
 /** The largest `limit`. */
 export const FIND_MAX_LIMIT = 1000;
 
-function bad(param: string, detail: string): ValidationError {
+/** A 400 naming a query parameter. */
+export function bad(param: string, detail: string): ValidationError {
   return new ValidationError(`invalid '${param}' parameter: ${detail}`, param);
 }
 
-function uint(param: string, v: string): number {
+/** A non-negative integer query parameter. */
+export function uint(param: string, v: string): number {
   if (!UINT.test(v)) throw bad(param, `"${v}" is not a non-negative integer`);
   const n = Number(v);
   if (!Number.isSafeInteger(n)) throw bad(param, `"${v}" is too large`);

@@ -13,8 +13,9 @@ import {
   stringifyJson,
 } from '@spincycle/protocol';
 import { encodeFindCursor } from './find-query.js';
+import { encodeLogCursor, type LogPageQuery } from './log-query.js';
 import { requestNotFound } from './request-errors.js';
-import type { JobLogStore } from './stores/job-log-store.js';
+import type { JobLogStore, LogKey } from './stores/job-log-store.js';
 import { type FullRequest, toWireRequest, withArgs } from './stores/request-rows.js';
 import type { FindFilter, RequestStore } from './stores/request-store.js';
 import { parseStoredJson } from './stores/stored-json.js';
@@ -96,11 +97,26 @@ export class RequestQueries {
       : { requests };
   }
 
-  /** GET /requests/{id}/log as JSON text (JobLogStore.list serialised, built directly from the rows). */
-  async listLogsJson(id: string): Promise<string> {
-    const { json, count } = await this.d.logs.listJson(id);
-    if (count === 0 && !(await this.d.requests.get(id))) throw requestNotFound(id);
-    return json;
+  /**
+   * GET /requests/{id}/log: the entries of a page (or, without `limit`, all
+   * after `after`) as chunks of JSON texts read from the database one after
+   * the other (JobLogStore.jsonChunks), and the next page's cursor when more
+   * entries follow. 404 before anything is read when the request is unknown.
+   */
+  async logPage(
+    id: string,
+    page: LogPageQuery,
+  ): Promise<{ chunks: AsyncIterable<string[]>; nextCursor?: string }> {
+    // Key-only reads: how far the page goes, and whether there is a next one.
+    const keys = await this.d.logs.keys(id, page.after, page.limit === undefined ? 1 : page.limit + 1);
+    if (keys.length === 0 && !(await this.d.requests.get(id))) throw requestNotFound(id);
+    if (page.limit === undefined || keys.length <= page.limit)
+      return { chunks: this.d.logs.jsonChunks(id, { after: page.after }) };
+    const last = keys[page.limit - 1] as LogKey;
+    return {
+      chunks: this.d.logs.jsonChunks(id, { after: page.after, last }),
+      nextCursor: encodeLogCursor(last),
+    };
   }
 
   async latestLog(id: string, jobId: string): Promise<JobLog> {
