@@ -37,8 +37,17 @@ export interface FindRequestsFilter {
   since?: string | Date;
   /** RFC 3339 or Date: requests created before this time. */
   until?: string | Date;
+  /** Requests per page (the RM's default 100, at most 1,000). */
   limit?: number;
   offset?: number;
+  /** Start after this page boundary: the `nextCursor` of the page before. */
+  cursor?: string;
+}
+
+/** One page of a find, and the cursor of the next page when there is one. */
+export interface FindRequestsPage {
+  requests: Request[];
+  nextCursor?: string;
 }
 
 const iso = (t: string | Date | undefined) => (t instanceof Date ? t.toISOString() : t);
@@ -60,7 +69,13 @@ export class RmClient {
     return (await this.http.call<Request>('GET', `/api/v1/requests/${enc(id)}`)).data;
   }
 
+  /** One page of requests (see findRequestsPage). */
   async findRequests(filter: FindRequestsFilter = {}): Promise<Request[]> {
+    return (await this.findRequestsPage(filter)).requests;
+  }
+
+  /** One page of requests, newest first; `nextCursor` (the RM's `X-Next-Cursor`) when more match. */
+  async findRequestsPage(filter: FindRequestsFilter = {}): Promise<FindRequestsPage> {
     const query: CallOptions['query'] = {
       type: filter.type,
       user: filter.user,
@@ -70,8 +85,12 @@ export class RmClient {
       until: iso(filter.until),
       limit: filter.limit,
       offset: filter.offset,
+      cursor: filter.cursor,
     };
-    return (await this.http.call<Request[]>('GET', '/api/v1/requests', undefined, { query })).data ?? [];
+    const res = await this.http.call<Request[]>('GET', '/api/v1/requests', undefined, { query });
+    const next = res.headers['x-next-cursor'];
+    const requests = res.data ?? [];
+    return typeof next === 'string' && next !== '' ? { requests, nextCursor: next } : { requests };
   }
 
   async startRequest(id: string): Promise<void> {

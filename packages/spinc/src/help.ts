@@ -75,7 +75,7 @@ export const COMMANDS: readonly CommandHelp[] = [
     name: 'find',
     usage: 'find [filter=value ...]',
     summary: 'find requests',
-    details: `Lists requests, newest first. Filters: type=<request>, states=<STATE,...> (case-insensitive), user=<user>, args=<name=value,...> (exact arg values), since=<time> (still running after), until=<time> (created before), limit=<n> (default 10, 0 = all), offset=<n>, timezone=utc|local (how times are shown). Times: ISO 8601 such as 2024-05-01T12:00:00Z or 2024-05-01T14:00:00+02:00, or the original's '2024-05-01 12:00:00 UTC'; a time without a zone (2024-05-01, 2024-05-01T12:00) is in the timezone filter's zone.`,
+    details: `Lists requests, newest first. Filters: type=<request>, states=<STATE,...> (case-insensitive), user=<user>, args=<name=value,...> (exact arg values), since=<time> (still running after), until=<time> (created before), limit=<n> (default 10, 0 = all; pages of at most 1000 are followed), offset=<n>, cursor=<c> (start after the page that printed it), timezone=utc|local (how times are shown). Times: ISO 8601 such as 2024-05-01T12:00:00Z or 2024-05-01T14:00:00+02:00, or the original's '2024-05-01 12:00:00 UTC'; a time without a zone (2024-05-01, 2024-05-01T12:00) is in the timezone filter's zone.`,
   },
   {
     name: 'version',

@@ -112,9 +112,17 @@ export function advertisedBaseUrl(config: JrConfig, listening: string): string {
   return `${tlsEnabled(config.serverTls) ? 'https' : 'http'}://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
 }
 
+/** The job factory of a JR: `jobs.module` over the built-in jobs, `shell-command` set up by the `jobs.shell_*` keys. */
+export function loadJobs(
+  config: Pick<JrConfig, 'jobsModule' | 'shellCommand'>,
+  baseDir: string,
+): Promise<JobFactory> {
+  return loadJobFactory(config.jobsModule, baseDir, { shellCommand: config.shellCommand });
+}
+
 export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJobRunner> {
   const { config, logger } = opts;
-  const factory = opts.factory ?? (await loadJobFactory(config.jobsModule, process.cwd()));
+  const factory = opts.factory ?? (await loadJobs(config, process.cwd()));
   const gateway = opts.sink
     ? undefined
     : new RmGateway(config.rmUrls, {

@@ -30,9 +30,11 @@ export type ReadScope = { all: true } | { all: false; user: string; types: strin
 
 export interface Authorizer {
   /**
-   * May `caller` perform `op` on `request`? For `start` the request is the
-   * new one (with args and JobChain), not yet stored; for `stop` the stored
-   * one (with args); for `read` the stored row (without args).
+   * May `caller` perform `op` on `request`? For the `start` of a create the
+   * request is the new one (id, type, checked args; no JobChain: it is asked
+   * before the chain is built, so a denied caller costs no build), not yet
+   * stored; for `PUT …/start` and `stop` the stored one (with args); for
+   * `read` the stored row (without args).
    */
   authorize(caller: Caller, op: RequestOp, request: Request): AuthDecision | Promise<AuthDecision>;
   /**

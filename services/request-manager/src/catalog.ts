@@ -3,7 +3,13 @@
  * factory, loaded once at boot. Builds job chains (the chain package) and the
  * request list.
  */
-import { type BuiltJobChain, buildJobChain, secretArgNames } from '@spincycle/chain';
+import {
+  type BuiltJobChain,
+  buildJobChain,
+  requestSequence,
+  resolveRequestArgs,
+  secretArgNames,
+} from '@spincycle/chain';
 import { type JobFactory, loadJobFactory } from '@spincycle/jobs';
 import type { RequestArg, RequestSpec } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
@@ -59,13 +65,26 @@ export class RequestCatalog {
   }
 
   /**
-   * Build a new request's chain. Bad input throws BadRequestError subclasses
-   * (400), whose message never shows the given value of a secret arg (a job's
-   * `create` may quote its args).
+   * A new request's args as RequestArg records, checked against its spec, without
+   * building anything (cheap: what authorization sees before a chain is built).
+   * Bad input throws BadRequestError subclasses (400).
    */
-  async build(type: string, args: Record<string, unknown>): Promise<BuiltJobChain> {
+  resolveArgs(type: string, args: Record<string, unknown>): RequestArg[] {
+    return resolveRequestArgs(requestSequence(this.specs, type), args).requestArgs;
+  }
+
+  /**
+   * Build a new request's chain. Bad input throws BadRequestError subclasses
+   * (400), a chain over `maxJobs` jobs TooManyJobsError; no message shows the
+   * given value of a secret arg (a job's `create` may quote its args).
+   */
+  async build(
+    type: string,
+    args: Record<string, unknown>,
+    opts: { requestId?: string; maxJobs?: number } = {},
+  ): Promise<BuiltJobChain> {
     try {
-      return await buildJobChain({ specs: this.specs, type, args, factory: this.factory });
+      return await buildJobChain({ specs: this.specs, type, args, factory: this.factory, ...opts });
     } catch (err) {
       const seq = this.specs.sequences.get(type);
       const secrets = seq && err instanceof Error ? givenSecretValues(args, secretArgNames(seq)) : [];

@@ -4,12 +4,14 @@
  * UPDATE on the expected current state; when it does not apply, the request
  * is re-read to answer precisely (404, 409 or an idempotent 200).
  *
- * Create = validate + build (nothing stored on bad input) → authorize →
- * ONE insert transaction of the request already RUNNING on the chosen JR →
+ * Create = validate the args → authorize (a denied caller costs no chain
+ * build) → build, at most `maxJobs` jobs (nothing stored on bad input) → ONE insert transaction of the request already RUNNING on the chosen JR →
  * send the chain. Because the row is RUNNING before the JR ever sees the
  * chain, a JR's `finish` can never race ahead of the start. If no JR takes
  * the chain the request is finalized FAIL at once (never stuck).
  */
+
+import { newRequestId } from '@spincycle/chain';
 import {
   ApiError,
   ConflictError,
@@ -63,6 +65,8 @@ export interface RequestLifecycleDeps {
   jrLeaseMs?: number;
   /** Told each new request's secret values, to mask them in its job log. */
   secrets?: SecretMasker;
+  /** Most jobs one request's chain may have (`limits.max_jobs`; default the chain builder's). */
+  maxJobs?: number;
 }
 
 /** Options of `finalizeLost`. */
@@ -99,25 +103,28 @@ export class RequestLifecycle {
   async create(caller: Caller, { type, args }: CreateRequest): Promise<Request> {
     this.assertAccepting();
     const t0 = performance.now();
-    // Every kind of bad input throws here (400), before anything is stored.
-    const { requestId: id, chain, requestArgs, secretArgs } = await this.d.catalog.build(type, args);
-    const tBuilt = performance.now();
+    const id = newRequestId();
     const now = new Date();
-    const totalJobs = Object.keys(chain.jobs).length;
-    const pending: Request = {
+    // Authorize before building: the args are checked (400) but no job is made for a caller who is denied.
+    await requireAuthorized(this.d.authorizer, caller, 'start', {
       id,
       type,
       state: State.PENDING,
       user: caller.name,
-      args: requestArgs,
+      args: this.d.catalog.resolveArgs(type, args),
       createdAt: toRfc3339(now),
       startedAt: null,
       finishedAt: null,
-      JobChain: chain,
-      totalJobs,
+      totalJobs: 0,
       finishedJobs: 0,
-    };
-    await requireAuthorized(this.d.authorizer, caller, 'start', pending);
+    });
+    // Every other kind of bad input throws here (400), before anything is stored.
+    const { chain, requestArgs, secretArgs } = await this.d.catalog.build(type, args, {
+      requestId: id,
+      maxJobs: this.d.maxJobs,
+    });
+    const tBuilt = performance.now();
+    const totalJobs = Object.keys(chain.jobs).length;
 
     const candidates = this.d.jrs.candidates();
     const target = (candidates[0] as JrClient).baseURL;

@@ -15,9 +15,11 @@ import {
   stringifyJson,
 } from '@spincycle/protocol';
 import { type Authorizer, allowAllAuthorizer, type Caller, requireAuthorized } from './auth.js';
+import { encodeFindCursor } from './find-query.js';
+import { encodeLogCursor, type LogPageQuery } from './log-query.js';
 import { requestNotFound } from './request-errors.js';
 import { redactArgs, redactChain, secretValues } from './secrets.js';
-import type { JobLogStore } from './stores/job-log-store.js';
+import type { JobLogStore, LogKey } from './stores/job-log-store.js';
 import { type FullRequest, toWireRequest, withArgs } from './stores/request-rows.js';
 import type { FindFilter, RequestStore } from './stores/request-store.js';
 import { parseStoredJson } from './stores/stored-json.js';
@@ -92,23 +94,59 @@ export class RequestQueries {
 
   /** Find: rows without args or JobChain, only those the caller may read; `[]` when nothing matches. */
   async find(caller: Caller, filter: FindFilter): Promise<Request[]> {
-    const authz = this.d.authorizer ?? allowAllAuthorizer;
-    if (!authz.readScope) {
-      const rows = (await this.d.requests.find(filter)).map(toWireRequest);
-      const ok = await Promise.all(rows.map(async (r) => (await authz.authorize(caller, 'read', r)).allowed));
-      return rows.filter((_r, i) => ok[i]);
-    }
-    const scope = authz.readScope(caller, this.d.requestTypes?.() ?? []);
-    const f = scope.all ? filter : { ...filter, readableBy: { user: scope.user, types: scope.types } };
-    return (await this.d.requests.find(f)).map(toWireRequest);
+    return (await this.findPage(caller, filter)).requests;
   }
 
-  /** GET /requests/{id}/log as JSON text (JobLogStore.list serialised, built directly from the rows). */
-  async listLogsJson(caller: Caller, id: string): Promise<string> {
+  /**
+   * One page of find (`filter.limit` rows, only those the caller may read: in
+   * SQL through the authorizer's readScope) and, when more match, the cursor of
+   * the next page.
+   */
+  async findPage(caller: Caller, filter: FindFilter): Promise<{ requests: Request[]; nextCursor?: string }> {
+    const authz = this.d.authorizer ?? allowAllAuthorizer;
+    const scope = authz.readScope?.(caller, this.d.requestTypes?.() ?? []);
+    const scoped =
+      scope && !scope.all ? { ...filter, readableBy: { user: scope.user, types: scope.types } } : filter;
+    const limit = scoped.limit ?? 0;
+    // One row more than the page says whether there is a next page.
+    const rows = await this.d.requests.find(limit > 0 ? { ...scoped, limit: limit + 1 } : scoped);
+    const last = limit > 0 && rows.length > limit ? rows[limit - 1] : undefined;
+    if (last) rows.length = limit;
+    let requests = rows.map(toWireRequest);
+    if (!authz.readScope) {
+      // An authorizer without readScope is asked row by row (such a page may come out shorter).
+      const ok = await Promise.all(
+        requests.map(async (r) => (await authz.authorize(caller, 'read', r)).allowed),
+      );
+      requests = requests.filter((_r, i) => ok[i]);
+    }
+    return last
+      ? { requests, nextCursor: encodeFindCursor({ createdAt: last.created_at, id: last.request_id }) }
+      : { requests };
+  }
+
+  /**
+   * GET /requests/{id}/log: the entries of a page (or, without `limit`, all
+   * after `after`) as chunks of JSON texts read from the database one after
+   * the other (JobLogStore.jsonChunks), and the next page's cursor when more
+   * entries follow. 404 (or the read check's 401) before anything is read.
+   */
+  async logPage(
+    caller: Caller,
+    id: string,
+    page: LogPageQuery,
+  ): Promise<{ chunks: AsyncIterable<string[]>; nextCursor?: string }> {
     const checked = await this.mayReadById(caller, id);
-    const { json, count } = await this.d.logs.listJson(id);
-    if (count === 0 && !checked && !(await this.d.requests.get(id))) throw requestNotFound(id);
-    return json;
+    // Key-only reads: how far the page goes, and whether there is a next one.
+    const keys = await this.d.logs.keys(id, page.after, page.limit === undefined ? 1 : page.limit + 1);
+    if (keys.length === 0 && !checked && !(await this.d.requests.get(id))) throw requestNotFound(id);
+    if (page.limit === undefined || keys.length <= page.limit)
+      return { chunks: this.d.logs.jsonChunks(id, { after: page.after }) };
+    const last = keys[page.limit - 1] as LogKey;
+    return {
+      chunks: this.d.logs.jsonChunks(id, { after: page.after, last }),
+      nextCursor: encodeLogCursor(last),
+    };
   }
 
   async latestLog(caller: Caller, id: string, jobId: string): Promise<JobLog> {

@@ -140,6 +140,7 @@ export async function createRequestManager(
     jrStore,
     jrLeaseMs: config['jr.lease'],
     secrets,
+    maxJobs: config['limits.max_jobs'],
   });
   const intake = new ReportIntake({
     db,

@@ -8,7 +8,7 @@ import {
 } from '@spincycle/protocol';
 import { drainingGuard, sendJson, sendJsonParts } from '@spincycle/service-kit';
 import type { Express } from 'express';
-import { parseFindQuery } from '../find-query.js';
+import { nextPagePath, parseFindQuery } from '../find-query.js';
 import { SHUTTING_DOWN_MESSAGE } from '../request-lifecycle.js';
 import { callerOf, param, type RequestServices, rawQuery, sendJsonText } from './context.js';
 
@@ -28,7 +28,14 @@ export function registerRequestRoutes(
   });
 
   r.get('/api/v1/requests', async (req, res) => {
-    sendJson(res, 200, await queries.find(callerOf(res), parseFindQuery(rawQuery(req))));
+    const search = rawQuery(req);
+    const page = await queries.findPage(callerOf(res), parseFindQuery(search));
+    if (page.nextCursor) {
+      // The body stays the array of the contract; the next page is named in headers.
+      res.setHeader('X-Next-Cursor', page.nextCursor);
+      res.setHeader('Link', `<${nextPagePath('/api/v1/requests', search, page.nextCursor)}>; rel="next"`);
+    }
+    sendJson(res, 200, page.requests);
   });
 
   r.get('/api/v1/requests/:id', async (req, res) => {

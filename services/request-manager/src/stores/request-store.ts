@@ -39,6 +39,8 @@ export interface FindFilter {
   offset?: number;
   /** Only requests this caller may read: their own, and those of these types (see Authorizer.readScope). */
   readableBy?: { user: string; types: string[] };
+  /** Keyset paging: only requests after this one in the answer's order (created_at, id descending). */
+  after?: { createdAt: Date; id: string };
 }
 
 export interface NewRequest {
@@ -268,6 +270,12 @@ export class RequestStore {
       // "Was running at some point in [since, until)".
       if (f.since) qb.andWhere('(r.finished_at > :since OR r.finished_at IS NULL)', { since: f.since });
       if (f.until) qb.andWhere('r.created_at < :until', { until: f.until });
+      // The same order as the ORDER BY, so a page costs an index range scan at any depth.
+      if (f.after)
+        qb.andWhere('(r.created_at < :afterAt OR (r.created_at = :afterAt AND r.request_id < :afterId))', {
+          afterAt: f.after.createdAt,
+          afterId: f.after.id,
+        });
       qb.orderBy('r.created_at', 'DESC').addOrderBy('r.request_id', 'DESC');
       // MySQL has no OFFSET without LIMIT: an unbounded limit stands in.
       if (f.limit || f.offset) qb.limit(f.limit || Number.MAX_SAFE_INTEGER);
