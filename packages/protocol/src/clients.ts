@@ -5,6 +5,7 @@
 import { ApiError } from './errors.js';
 import { type CallOptions, type ClientOptions, HttpClient } from './http.js';
 import { RawJson } from './json.js';
+import type { RequestExplanation, RequestPlan } from './operator.js';
 import { parseHeartbeatReply, parseReportResult } from './replies.js';
 import type {
   FinishRequest,
@@ -50,6 +51,11 @@ export interface FindRequestsPage {
   nextCursor?: string;
 }
 
+export interface CreateOptions {
+  /** Sent as `Idempotency-Key`: a repeat within the RM's idempotency.ttl answers the first request. */
+  idempotencyKey?: string;
+}
+
 const iso = (t: string | Date | undefined) => (t instanceof Date ? t.toISOString() : t);
 
 /** The RM's public API (what users, spinc and CI call). */
@@ -60,9 +66,33 @@ export class RmClient {
   }
 
   /** Create and start a request. Not retried on 5xx: a retry could create it twice. */
-  async createRequest(type: string, args: Record<string, unknown> = {}): Promise<Request> {
-    return (await this.http.call<Request>('POST', '/api/v1/requests', { type, args }, { idempotent: false }))
-      .data;
+  async createRequest(
+    type: string,
+    args: Record<string, unknown> = {},
+    opts: CreateOptions = {},
+  ): Promise<Request> {
+    // With an Idempotency-Key a retry cannot create the request twice, so 5xx and lost answers are retried.
+    const call: CallOptions = opts.idempotencyKey
+      ? { idempotent: true, headers: { 'Idempotency-Key': opts.idempotencyKey } }
+      : { idempotent: false };
+    return (await this.http.call<Request>('POST', '/api/v1/requests', { type, args }, call)).data;
+  }
+
+  /** The plan of a create (`dryRun=true`): the chain it would build; nothing is stored or run. */
+  async planRequest(type: string, args: Record<string, unknown> = {}): Promise<RequestPlan> {
+    return (
+      await this.http.call<RequestPlan>(
+        'POST',
+        '/api/v1/requests',
+        { type, args },
+        { query: { dryRun: 'true' } },
+      )
+    ).data;
+  }
+
+  /** Why a request is not done (or why it failed). */
+  async explainRequest(id: string): Promise<RequestExplanation> {
+    return (await this.http.call<RequestExplanation>('GET', `/api/v1/requests/${enc(id)}/explain`)).data;
   }
 
   async getRequest(id: string): Promise<Request> {

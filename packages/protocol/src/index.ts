@@ -3,6 +3,7 @@ export * from './dto.js';
 export * from './errors.js';
 export * from './http.js';
 export * from './json.js';
+export * from './operator.js';
 export * from './replies.js';
 export * from './retry.js';
 export * from './states.js';

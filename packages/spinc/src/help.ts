@@ -19,9 +19,9 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'start',
-    usage: 'start <request> [name=value ...] [--wait] [--yes]',
+    usage: 'start <request> [name=value ...] [--wait] [--yes] [--plan] [--idempotency-key K]',
     summary: 'start a request',
-    details: `Starts a request with the args given as name=value. On a terminal (stdin and stdout), spinc asks for missing required args (and, when no args were given, for optional ones, showing their defaults), prints the equivalent command line and asks for 'ok' before starting; --yes skips that confirmation. When stdin or stdout is not a terminal, or with --json, spinc never prompts: missing required args are a usage error (exit 2) naming them, and nothing is started. --wait follows the request to its end (a progress bar on a terminal, progress lines otherwise) and exits 0 for COMPLETE, 4 for FAIL, 5 for STOPPED.`,
+    details: `Starts a request with the args given as name=value. On a terminal (stdin and stdout), spinc asks for missing required args (and, when no args were given, for optional ones, showing their defaults), prints the equivalent command line and asks for 'ok' before starting; --yes skips that confirmation. When stdin or stdout is not a terminal, or with --json, spinc never prompts: missing required args are a usage error (exit 2) naming them, and nothing is started. --wait follows the request to its end (a progress bar on a terminal, progress lines otherwise) and exits 0 for COMPLETE, 4 for FAIL, 5 for STOPPED. --plan starts nothing: it prints the job chain the request would run, as an indented tree of jobs with their types and args (secret values [redacted]). --idempotency-key K sends K as the Idempotency-Key: starting again with the same key and args (within the Request Manager's idempotency.ttl) answers the first request instead of starting another.`,
   },
   {
     name: 'wait',
@@ -35,6 +35,13 @@ export const COMMANDS: readonly CommandHelp[] = [
     usage: 'status <id>',
     summary: 'state, progress and runtime of a request',
     details: 'Prints the state, progress, runtime, type, caller and required args of a request.',
+  },
+  {
+    name: 'why',
+    usage: 'why <id>',
+    summary: 'why a request is not done (or why it failed)',
+    details:
+      'For a request that is not finished, prints what each unfinished job waits on: jobs it depends on, a retry wait and when it ends, a free job slot on its Job Runner, a lost Job Runner, a suspended request waiting to be resumed, a request not started yet. For a finished request, prints the jobs that failed or were stopped and their last errors.',
   },
   {
     name: 'info',
@@ -110,6 +117,8 @@ export const OPTIONS: readonly (readonly [string, string])[] = [
   ['--key FILE', 'private key of --cert (env SPINC_KEY, config key)'],
   ['--json', "print the API's JSON, one document on stdout (never prompts)"],
   ['--wait', 'start: follow the request until it ends'],
+  ['--plan', 'start: print the job chain it would run; start nothing'],
+  ['--idempotency-key K', 'start: a repeat with the same key answers the first request'],
   ['--yes, -y', 'start: do not ask for confirmation'],
   ['--help, -h', 'show help (spinc <command> --help for a command)'],
   ['--version', 'print the spinc version'],
@@ -125,7 +134,7 @@ export const EXIT_CODES: readonly (readonly [number, string])[] = [
 ];
 
 export function generalHelp(): string[] {
-  const w = Math.max(...COMMANDS.map((c) => c.usage.replace(/ \[--wait\] \[--yes\]/, '').length));
+  const w = Math.max(...COMMANDS.map((c) => c.usage.replace(/ \[--wait\].*$/, '').length));
   const ow = Math.max(...OPTIONS.map(([o]) => o.length));
   return [
     `spinc ${SPINCYCLE_VERSION}: the Spin Cycle command-line client`,
@@ -133,7 +142,7 @@ export function generalHelp(): string[] {
     'Usage: spinc [options] <command> [args...]',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.usage.replace(/ \[--wait\] \[--yes\]/, '').padEnd(w)}  ${c.summary}`),
+    ...COMMANDS.map((c) => `  ${c.usage.replace(/ \[--wait\].*$/, '').padEnd(w)}  ${c.summary}`),
     '',
     'Options (anywhere on the command line):',
     ...OPTIONS.map(([o, d]) => `  ${o.padEnd(ow)}  ${d}`),

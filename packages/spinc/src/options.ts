@@ -24,6 +24,8 @@ export interface Flags {
   version?: boolean;
   wait?: boolean;
   yes?: boolean;
+  plan?: boolean;
+  'idempotency-key'?: string;
   ca?: string;
   cert?: string;
   key?: string;
@@ -46,6 +48,8 @@ const FLAG_SPEC = {
   version: { type: 'boolean' },
   wait: { type: 'boolean' },
   yes: { type: 'boolean', short: 'y' },
+  plan: { type: 'boolean' },
+  'idempotency-key': { type: 'string' },
   ca: { type: 'string' },
   cert: { type: 'string' },
   key: { type: 'string' },
@@ -287,6 +291,10 @@ export interface SpincOptions {
   version: boolean;
   wait: boolean;
   yes: boolean;
+  /** start: print the plan (dry run) instead of starting. */
+  plan: boolean;
+  /** start: sent as Idempotency-Key. */
+  idempotencyKey: string | undefined;
   /** Where each of addr/timeout/debug came from, for --debug. */
   sources: Record<'addr' | 'timeout' | 'debug' | 'env' | 'token' | 'ca' | 'cert' | 'key', string>;
   /**
@@ -410,6 +418,8 @@ export function resolveOptions(
     version: flags.version ?? false,
     wait: flags.wait ?? false,
     yes: flags.yes ?? false,
+    plan: flags.plan ?? false,
+    idempotencyKey: flags['idempotency-key'],
     sources,
     repeatable: repeat.map((r) => `${r} `).join(''),
   };

@@ -15,6 +15,7 @@ import {
 } from '@spincycle/service-kit';
 import { type Express, type Request, type RequestHandler, Router } from 'express';
 import type { RequestServices } from './api/context.js';
+import { createParams } from './api/create-params.js';
 import { INTERNAL_ROUTES } from './api/internal-routes.js';
 import { registerJobLogRoutes } from './api/job-logs.js';
 import { registerJobRunnerRoutes } from './api/job-runners.js';
@@ -104,6 +105,8 @@ export function buildApp(deps: AppDeps): Express {
         authenticator: deps.authenticator,
         internal: deps.internalAuth ?? new InternalAuth(),
       }),
+      // A bad dryRun or Idempotency-Key is a 400 naming it before the body is read.
+      on([['post', '/api/v1/requests']], createParams),
       ...(deps.createRate
         ? [on([['post', '/api/v1/requests']], createRateLimit(new TokenBuckets(deps.createRate)))]
         : []),

@@ -193,6 +193,12 @@ export const RM_CONFIG_SCHEMA = {
     env: 'SPINCYCLE_RESUMER_TTL',
     desc: 'a suspended chain older than this is failed',
   },
+  'idempotency.ttl': {
+    type: 'duration',
+    default: '24h',
+    env: 'SPINCYCLE_IDEMPOTENCY_TTL',
+    desc: 'how long an Idempotency-Key of POST /api/v1/requests is remembered (a repeat answers the first request)',
+  },
   'resumer.claim_timeout': {
     type: 'duration',
     default: '5m',

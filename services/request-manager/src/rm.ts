@@ -25,15 +25,19 @@ import { createRateFrom, jrUrls, type RmConfig } from './config.js';
 import { dbTargetFromConfig, openDataSource } from './db/data-source.js';
 import { Db } from './db/db.js';
 import { migrate } from './db/migrate.js';
+import { Explainer } from './explain.js';
+import { Idempotency } from './idempotency.js';
 import { JobRunnerLiveness } from './jr-liveness.js';
 import { JrPool } from './jr-pool.js';
 import { startRmMetrics } from './metrics.js';
+import { Planner } from './plan.js';
 import { ReportIntake } from './report-intake.js';
 import { RequestLifecycle } from './request-lifecycle.js';
 import { RequestQueries } from './request-queries.js';
 import { defaultInstanceId, Resumer } from './resumer.js';
 import { runningStatus } from './running-status.js';
 import { SecretMasker } from './secret-masker.js';
+import { IdempotencyStore } from './stores/idempotency-store.js';
 import { JobLogStore } from './stores/job-log-store.js';
 import { JrStore } from './stores/jr-store.js';
 import { LeaseStore } from './stores/lease-store.js';
@@ -67,6 +71,10 @@ export interface RequestManager {
   intake: ReportIntake;
   /** Reads of requests and job logs. */
   queries: RequestQueries;
+  /** "Why is it not done?": other modules register their reasons here (locks, schedules). */
+  explainer: Explainer;
+  /** Idempotency-Key of creates (and the purge of expired keys). */
+  idempotency: Idempotency;
   resumer: Resumer;
   /** Finds requests of lost Job Runners (runs on one RM at a time). */
   sweeper: Sweeper;
@@ -158,6 +166,16 @@ export async function createRequestManager(
     authorizer,
     requestTypes: () => catalog.requestTypes(),
   });
+  const idempotency = new Idempotency(new IdempotencyStore(db), config['idempotency.ttl'], logger);
+  const planner = new Planner(catalog, opts.authorizer ?? auth.authorizer, config['limits.max_jobs']);
+  const explainer = new Explainer({
+    requests,
+    logs,
+    sjcs,
+    jrStore,
+    running: (url, requestId) => jrs.statusClient(url).running(requestId),
+    jrLeaseMs: config['jr.lease'],
+  });
   const finalizeLost = lifecycle.finalizeLost.bind(lifecycle);
   const liveness = new JobRunnerLiveness(
     {
@@ -187,7 +205,7 @@ export async function createRequestManager(
   const stopMetrics = startRmMetrics({ db, catalog, liveness });
   const statusLogger = logger.child({ component: 'status' });
   const app = buildApp({
-    services: { lifecycle, intake, queries },
+    services: { lifecycle, intake, queries, idempotency, planner, explainer },
     catalog,
     running: (requestId) =>
       runningStatus(
@@ -218,6 +236,8 @@ export async function createRequestManager(
     lifecycle,
     intake,
     queries,
+    explainer,
+    idempotency,
     resumer,
     sweeper,
     liveness,
