@@ -142,6 +142,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
   });
   const server = await startServer(app, config.addr, config.serverTls, config.serverLimits);
   baseUrl = advertisedBaseUrl(config, server.url);
+  gateway?.setJobRunnerUrl(baseUrl);
   const progress = new ProgressReporter(registry, reporter, opts.progressIntervalMs);
   progress.start();
   const sinkBeats = typeof (sink as Partial<HeartbeatSink>).heartbeat === 'function';

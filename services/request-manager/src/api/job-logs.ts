@@ -3,6 +3,7 @@
 import { parseJobLog, parseJobLogs } from '@spincycle/protocol';
 import { sendJson, sendJsonText } from '@spincycle/service-kit';
 import type { Express } from 'express';
+import { callingJobRunner } from '../auth/internal.js';
 import { param, type RequestServices } from './context.js';
 
 export function registerJobLogRoutes(app: Express, { intake, queries }: RequestServices): void {
@@ -10,7 +11,7 @@ export function registerJobLogRoutes(app: Express, { intake, queries }: RequestS
   const r = app;
 
   r.post('/api/v1/requests/:id/log', async (req, res) => {
-    sendJson(res, 201, await intake.postLog(param(req, 'id'), parseJobLog(req.body)));
+    sendJson(res, 201, await intake.postLog(param(req, 'id'), parseJobLog(req.body), callingJobRunner(res)));
   });
 
   r.get('/api/v1/requests/:id/log', async (req, res) => {
@@ -23,6 +24,6 @@ export function registerJobLogRoutes(app: Express, { intake, queries }: RequestS
 
   // Our addition: entries of any requests in one call; existing (request, job, try) keys are skipped.
   r.post('/api/v1/job-logs', async (req, res) => {
-    sendJson(res, 201, await intake.postLogs(parseJobLogs(req.body)));
+    sendJson(res, 201, await intake.postLogs(parseJobLogs(req.body), callingJobRunner(res)));
   });
 }
