@@ -14,7 +14,7 @@ const INTEGRATION = [
   'test/!(deploy)/**/*.test.ts',
   'test/deploy/example-config.test.ts',
   // RM tests on both storage drivers (services/request-manager/test/support/db.ts).
-  'services/request-manager/test/{api-lifecycle,api-requests,auth-http,batching,liveness,resumer,storage}.test.ts',
+  'services/request-manager/test/{api-lifecycle,api-requests,auth-http,batching,internal-binding,liveness,resumer,storage}.test.ts',
 ];
 
 export default defineConfig({

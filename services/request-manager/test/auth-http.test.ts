@@ -25,7 +25,8 @@ const USERS: Record<string, string[]> = {
 };
 const tokenOf = (user: string) => `token-of-${user}`;
 const as = (user: string) => ({ Authorization: `Bearer ${tokenOf(user)}` });
-const jrCreds = { 'X-Spincycle-Internal-Token': INTERNAL };
+/** A Job Runner's credentials: the internal token and its URL (set once the fake JR listens). */
+const jrCreds: Record<string, string> = { 'X-Spincycle-Internal-Token': INTERNAL };
 
 function authFiles(): { tokens: string; internal: string } {
   const dir = mkdtempSync(join(tmpdir(), 'rm-auth-http-'));
@@ -59,6 +60,7 @@ describe.each(DB_KINDS)('auth over HTTP on %s', (kind) => {
 
   beforeAll(async () => {
     jr = await new FakeJr().start();
+    jrCreds['X-Spincycle-Job-Runner'] = jr.url;
     // Like a real JR: a stopped chain is reported back as STOPPED, with the internal token.
     jr.onStop = async (id) => {
       const r = await call(
