@@ -118,9 +118,11 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
   const sink = opts.sink ?? (gateway as RmGateway);
   const reporter = new Reporter(sink, logger.child({ component: 'reporter' }), {
     maxLogTextBytes: config.maxLogBytes,
+    maxQueue: config.maxReportQueue,
     ...opts.reporterOptions,
   });
   const slots = new JobSlots(config.maxConcurrentJobs);
+  slots.gateOn(() => reporter.room());
   const registry = new ChainRegistry({
     factory,
     reporter,

@@ -83,6 +83,12 @@ export const JR_CONFIG_SCHEMA = {
     env: 'SPINCYCLE_JOBS_MAX_LOG_BYTES',
     desc: "bytes kept of each job-log entry's stdout, stderr and error, each (the tail; the rest is cut before it goes to the RM)",
   },
+  'jobs.max_report_queue': {
+    type: 'int',
+    default: 10_000,
+    env: 'SPINCYCLE_JOBS_MAX_REPORT_QUEUE',
+    desc: 'job-log entries waiting for the RM before jobs wait (no further try or job starts until the RM takes some; nothing is dropped)',
+  },
   'heartbeat.interval': {
     type: 'duration',
     default: '5s',
@@ -124,6 +130,8 @@ export interface JrConfig {
   maxConcurrentJobs: number;
   /** Most bytes kept of each job-log entry's stdout, stderr and error (the tail). */
   maxLogBytes: number;
+  /** `jobs.max_report_queue`: entries queued for the RM before jobs wait. */
+  maxReportQueue: number;
   shutdownGraceMs: number;
   /** Heartbeat period (ms); the RM's lease may shorten it. */
   heartbeatIntervalMs: number;
@@ -243,6 +251,7 @@ export function resolveConfig(values: JrConfigValues): JrConfig {
     jobsModule: values['jobs.module']?.trim() || undefined,
     maxConcurrentJobs: values['jobs.max_concurrent'],
     maxLogBytes: positive('jobs.max_log_bytes', values['jobs.max_log_bytes']),
+    maxReportQueue: positive('jobs.max_report_queue', values['jobs.max_report_queue']),
     shutdownGraceMs: values['shutdown.grace'],
     heartbeatIntervalMs: values['heartbeat.interval'] > 0 ? values['heartbeat.interval'] : 5000,
     logLevel: values['log.level'],

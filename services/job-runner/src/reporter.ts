@@ -74,6 +74,9 @@ export class Reporter implements ChainReporter {
   /** Aborted by close(): retry waits end at once. */
   private readonly closing = new AbortController();
   private warnedAt = 0;
+  /** Jobs waiting for room in the queue (see room()). */
+  private roomWaiters: Array<() => void> = [];
+  private roomWait: Promise<void> | undefined;
   /** Requests the RM no longer takes anything for (dropped chains), with when they were dropped. */
   private readonly forgotten = new Map<string, number>();
   private readonly isForgotten = (id: string) => this.forgotten.has(id);
@@ -99,6 +102,7 @@ export class Reporter implements ChainReporter {
       retryBaseMs: opts.retryBaseMs ?? 100,
       retryMaxMs: opts.retryMaxMs ?? 5000,
       warnQueueSize: opts.warnQueueSize ?? 100_000,
+      maxQueue: opts.maxQueue ?? 10_000,
     };
     this.logs = new JobLogQueue(logger, this.opts);
     this.finishes = new FinishGate(logger);
@@ -125,6 +129,33 @@ export class Reporter implements ChainReporter {
     // Cheap for the common case: a flush is already due no later than this entry needs one.
     if (this.sending || (this.timer && n < this.opts.batchSize)) return;
     this.schedule();
+  }
+
+  /**
+   * Room for more job-log entries: undefined while the queue holds fewer than
+   * `maxQueue`, else a promise that resolves once deliveries (or close) made
+   * room. Jobs await it before a try (JobSlots, JobRunner), so an RM that does
+   * not answer holds jobs back instead of filling the JR's memory.
+   */
+  room(): Promise<void> | undefined {
+    if (this.queued < this.opts.maxQueue || this.closed) return undefined;
+    if (!this.roomWait) {
+      this.roomWait = new Promise((resolve) => this.roomWaiters.push(resolve));
+      this.logger.warn('job-log queue is full: jobs wait until the RM takes entries', {
+        queued: this.queued,
+        max: this.opts.maxQueue,
+      });
+    }
+    // Whatever is queued must go out for room to come.
+    this.schedule();
+    return this.roomWait;
+  }
+
+  /** Entries left the queue: wake the jobs waiting for room, if there is some now. */
+  private madeRoom(): void {
+    if (this.roomWaiters.length === 0 || (this.queued >= this.opts.maxQueue && !this.closed)) return;
+    this.roomWait = undefined;
+    for (const w of this.roomWaiters.splice(0)) w();
   }
 
   /** Best-effort progress: the latest value per chain goes with the next flush. */
@@ -252,6 +283,7 @@ export class Reporter implements ChainReporter {
     if (failures > 0) this.logger.info('reporting to the RM works again', { failures });
     this.logs.advance(out);
     this.delivered += out.logs.length;
+    this.madeRoom();
     const unanswered = this.finishes.answered(out.finishes, result);
     if (unanswered > 0) {
       this.logger.warn('the RM did not answer for every finish; retrying them', {
@@ -322,6 +354,7 @@ export class Reporter implements ChainReporter {
     }
     if (out.span > 0) {
       this.logs.advance(out);
+      this.madeRoom();
       return;
     }
     this.finishes.refused(out.finishes, error);
@@ -384,6 +417,7 @@ export class Reporter implements ChainReporter {
     this.progressNext.delete(requestId);
     this.finishes.forget(requestId);
     this.logs.forget(requestId);
+    this.madeRoom();
     this.notifyIdle();
   }
 
@@ -420,5 +454,6 @@ export class Reporter implements ChainReporter {
     this.timer = undefined;
     this.logs.close();
     this.finishes.close();
+    this.madeRoom();
   }
 }
