@@ -34,7 +34,7 @@ import {
 } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import { CLOSED, type Delivery, DROPPED, FinishGate, type PendingFinish } from './finish-gate.js';
-import { JobLogQueue, type Span } from './job-log-queue.js';
+import { JobLogQueue, QueueRoom, type Span } from './job-log-queue.js';
 import { ProgressCoalescer } from './progress-coalescer.js';
 import type { ChainReporter, DeliveryOptions, ReporterOptions, RmSink } from './reporter-types.js';
 import { describeRmError, isAuthFailure, isRejection } from './rm-errors.js';
@@ -74,9 +74,8 @@ export class Reporter implements ChainReporter {
   /** Aborted by close(): retry waits end at once. */
   private readonly closing = new AbortController();
   private warnedAt = 0;
-  /** Jobs waiting for room in the queue (see room()). */
-  private roomWaiters: Array<() => void> = [];
-  private roomWait: Promise<void> | undefined;
+  private readonly space: QueueRoom;
+  private fullWarnedAt = 0;
   /** Requests the RM no longer takes anything for (dropped chains), with when they were dropped. */
   private readonly forgotten = new Map<string, number>();
   private readonly isForgotten = (id: string) => this.forgotten.has(id);
@@ -105,6 +104,7 @@ export class Reporter implements ChainReporter {
       maxQueue: opts.maxQueue ?? 10_000,
     };
     this.logs = new JobLogQueue(logger, this.opts);
+    this.space = new QueueRoom(this.opts.maxQueue);
     this.finishes = new FinishGate(logger);
   }
 
@@ -132,30 +132,21 @@ export class Reporter implements ChainReporter {
   }
 
   /**
-   * Room for more job-log entries: undefined while the queue holds fewer than
-   * `maxQueue`, else a promise that resolves once deliveries (or close) made
-   * room. Jobs await it before a try (JobSlots, JobRunner), so an RM that does
-   * not answer holds jobs back instead of filling the JR's memory.
+   * Room for more job-log entries: undefined while fewer than `maxQueue` wait,
+   * else a promise resolved once deliveries (or close) made room. Jobs await it
+   * before a try (JobSlots, JobRunner): an RM that does not answer holds jobs back.
    */
   room(): Promise<void> | undefined {
-    if (this.queued < this.opts.maxQueue || this.closed) return undefined;
-    if (!this.roomWait) {
-      this.roomWait = new Promise((resolve) => this.roomWaiters.push(resolve));
+    if (this.closed) return undefined;
+    const wait = this.space.need(this.queued, () => {
+      if (Date.now() - this.fullWarnedAt < 10_000) return;
+      this.fullWarnedAt = Date.now();
       this.logger.warn('job-log queue is full: jobs wait until the RM takes entries', {
         queued: this.queued,
-        max: this.opts.maxQueue,
       });
-    }
-    // Whatever is queued must go out for room to come.
-    this.schedule();
-    return this.roomWait;
-  }
-
-  /** Entries left the queue: wake the jobs waiting for room, if there is some now. */
-  private madeRoom(): void {
-    if (this.roomWaiters.length === 0 || (this.queued >= this.opts.maxQueue && !this.closed)) return;
-    this.roomWait = undefined;
-    for (const w of this.roomWaiters.splice(0)) w();
+    });
+    if (wait) this.schedule(); // what is queued must go out for room to come
+    return wait;
   }
 
   /** Best-effort progress: the latest value per chain goes with the next flush. */
@@ -283,7 +274,7 @@ export class Reporter implements ChainReporter {
     if (failures > 0) this.logger.info('reporting to the RM works again', { failures });
     this.logs.advance(out);
     this.delivered += out.logs.length;
-    this.madeRoom();
+    this.space.made(this.queued, this.closed);
     const unanswered = this.finishes.answered(out.finishes, result);
     if (unanswered > 0) {
       this.logger.warn('the RM did not answer for every finish; retrying them', {
@@ -354,7 +345,7 @@ export class Reporter implements ChainReporter {
     }
     if (out.span > 0) {
       this.logs.advance(out);
-      this.madeRoom();
+      this.space.made(this.queued, this.closed);
       return;
     }
     this.finishes.refused(out.finishes, error);
@@ -417,7 +408,7 @@ export class Reporter implements ChainReporter {
     this.progressNext.delete(requestId);
     this.finishes.forget(requestId);
     this.logs.forget(requestId);
-    this.madeRoom();
+    this.space.made(this.queued, this.closed);
     this.notifyIdle();
   }
 
@@ -454,6 +445,6 @@ export class Reporter implements ChainReporter {
     this.timer = undefined;
     this.logs.close();
     this.finishes.close();
-    this.madeRoom();
+    this.space.made(this.queued, this.closed);
   }
 }
