@@ -27,6 +27,12 @@ import type {
 
 const enc = encodeURIComponent;
 
+/**
+ * Header a Job Runner sends on every call to the RM: its advertised base URL.
+ * The RM takes reports for a request only from the JR it records for it.
+ */
+export const JOB_RUNNER_HEADER = 'X-Spincycle-Job-Runner';
+
 export interface FindRequestsFilter {
   type?: string;
   user?: string;

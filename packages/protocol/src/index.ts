@@ -1,6 +1,7 @@
 export * from './clients.js';
 export * from './dto.js';
 export * from './errors.js';
+export * from './heartbeat.js';
 export * from './http.js';
 export * from './json.js';
 export * from './operator.js';

@@ -133,9 +133,11 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
   const sink = opts.sink ?? (gateway as RmGateway);
   const reporter = new Reporter(sink, logger.child({ component: 'reporter' }), {
     maxLogTextBytes: config.maxLogBytes,
+    maxQueue: config.maxReportQueue,
     ...opts.reporterOptions,
   });
   const slots = new JobSlots(config.maxConcurrentJobs);
+  slots.gateOn(() => reporter.room());
   const registry = new ChainRegistry({
     factory,
     reporter,
@@ -158,6 +160,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
   });
   const server = await startServer(app, config.addr, config.serverTls, config.serverLimits);
   baseUrl = advertisedBaseUrl(config, server.url);
+  gateway?.setJobRunnerUrl(baseUrl);
   const progress = new ProgressReporter(registry, reporter, opts.progressIntervalMs);
   progress.start();
   const sinkBeats = typeof (sink as Partial<HeartbeatSink>).heartbeat === 'function';

@@ -95,6 +95,12 @@ export const JR_CONFIG_SCHEMA = {
     env: 'SPINCYCLE_JOBS_SHELL_ENV_ALLOWLIST',
     desc: "names of the JR's environment variables a shell-command job may see (empty = the whole environment)",
   },
+  'jobs.max_report_queue': {
+    type: 'int',
+    default: 10_000,
+    env: 'SPINCYCLE_JOBS_MAX_REPORT_QUEUE',
+    desc: 'job-log entries waiting for the RM before jobs wait (no further try or job starts until the RM takes some; nothing is dropped)',
+  },
   'heartbeat.interval': {
     type: 'duration',
     default: '5s',
@@ -138,6 +144,8 @@ export interface JrConfig {
   maxLogBytes: number;
   /** Built-in `shell-command` jobs: default timeout (ms, 0 = none) and the JR variables they may see (undefined: all). */
   shellCommand: { defaultTimeout: number; envAllowlist: string[] | undefined };
+  /** `jobs.max_report_queue`: entries queued for the RM before jobs wait. */
+  maxReportQueue: number;
   shutdownGraceMs: number;
   /** Heartbeat period (ms); the RM's lease may shorten it. */
   heartbeatIntervalMs: number;
@@ -262,6 +270,7 @@ export function resolveConfig(values: JrConfigValues): JrConfig {
       envAllowlist:
         values['jobs.shell_env_allowlist'].length > 0 ? values['jobs.shell_env_allowlist'] : undefined,
     },
+    maxReportQueue: positive('jobs.max_report_queue', values['jobs.max_report_queue']),
     shutdownGraceMs: values['shutdown.grace'],
     heartbeatIntervalMs: values['heartbeat.interval'] > 0 ? values['heartbeat.interval'] : 5000,
     logLevel: values['log.level'],

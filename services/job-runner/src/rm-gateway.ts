@@ -15,6 +15,7 @@ import type { Agent as HttpsAgent } from 'node:https';
 import {
   ApiError,
   type FinishOutcome,
+  JOB_RUNNER_HEADER,
   type JobRunnerHeartbeat,
   type JobRunnerHeartbeatReply,
   type ReportBatch,
@@ -84,6 +85,8 @@ export class RmGateway implements RmSink, HeartbeatSink {
   private readonly legacyUntil = new Map<RmInternalClient, number>();
   private httpsAgent: HttpsAgent | undefined;
   private internalToken: string | undefined;
+  /** Our advertised URL, sent on every call: the RM takes reports for a request only from the JR it records. */
+  private jobRunnerUrl: string | undefined;
 
   constructor(
     readonly urls: readonly string[],
@@ -107,6 +110,9 @@ export class RmGateway implements RmSink, HeartbeatSink {
   }
 
   private makeClients(internalToken: string | undefined): RmInternalClient[] {
+    const headers: Record<string, string> = {};
+    if (internalToken) headers[INTERNAL_TOKEN_HEADER] = internalToken;
+    if (this.jobRunnerUrl) headers[JOB_RUNNER_HEADER] = this.jobRunnerUrl;
     return this.urls.map(
       (baseURL) =>
         new RmInternalClient({
@@ -114,9 +120,15 @@ export class RmGateway implements RmSink, HeartbeatSink {
           timeoutMs: this.opts.timeoutMs,
           retry: { attempts: 1 },
           ...(this.httpsAgent ? { httpsAgent: this.httpsAgent } : {}),
-          ...(internalToken ? { headers: { [INTERNAL_TOKEN_HEADER]: internalToken } } : {}),
+          headers,
         }),
     );
+  }
+
+  /** Name this JR (its advertised URL, known once it listens) on every call from now on. */
+  setJobRunnerUrl(url: string): void {
+    this.jobRunnerUrl = url;
+    this.clients = this.makeClients(this.internalToken);
   }
 
   /**

@@ -26,6 +26,8 @@ export interface RunnerOptions {
   totalTries: number;
   /** Receives each try's job-log entry. */
   log: (entry: JobLog) => void;
+  /** Before each further try: undefined to go on, else a wait for room in the report queue (JobSlots.room). */
+  room?: () => Promise<void> | undefined;
 }
 
 /** Text of anything thrown. */
@@ -158,17 +160,30 @@ export class JobRunner {
       tries++;
       tryNo++;
       this.globalTry++;
-      if (node.retryWaitMs > 0) {
-        const full = await this.sleep(node.retryWaitMs);
-        if (!full && this.noMoreTries && !this.stopRequested) {
-          // Abandoned for a sequence retry: the upcoming try never happens.
-          tries--;
-          this.globalTry--;
-          break;
-        }
+      const full =
+        (node.retryWaitMs <= 0 || (await this.sleep(node.retryWaitMs))) && (await this.awaitRoom());
+      if (!full && this.noMoreTries && !this.stopRequested) {
+        // Abandoned for a sequence retry: the upcoming try never happens.
+        tries--;
+        this.globalTry--;
+        break;
       }
     }
     return { state: finalState, tries };
+  }
+
+  /** Wait until the report queue has room for the next try's entry; false when stop or abandonRetries ended the wait. */
+  private awaitRoom(): Promise<boolean> {
+    const room = this.opts.room?.();
+    if (!room) return Promise.resolve(true);
+    if (this.stopRequested || this.noMoreTries) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      this.wake = (full) => {
+        this.wake = undefined;
+        resolve(full);
+      };
+      void room.then(() => this.wake?.(true));
+    });
   }
 
   private sleep(ms: number): Promise<boolean> {

@@ -191,6 +191,7 @@ export class Traverser {
       prevTries: this.chain.latestRunJobTries.get(node.id) ?? 0,
       totalTries: this.chain.totalJobTries.get(node.id) ?? 0,
       log: this.logEntry,
+      room: () => this.deps.slots.room(),
     });
     this.runners.set(node.id, runner);
     this.chain.setJobState(node, State.RUNNING);

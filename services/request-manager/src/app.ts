@@ -4,7 +4,6 @@
  * (service-kit's finishApp).
  */
 
-import { parseRfc3339, ValidationError } from '@spincycle/protocol';
 import {
   createApp,
   drainingGuard,
@@ -22,7 +21,7 @@ import { registerJobRunnerRoutes } from './api/job-runners.js';
 import { registerMetaRoutes } from './api/meta.js';
 import { registerReportRoutes } from './api/reports.js';
 import { registerRequestRoutes } from './api/requests.js';
-import { InternalAuth } from './auth/internal.js';
+import { InternalAuth, jobRunnerBinding } from './auth/internal.js';
 import { authMiddleware } from './auth/middleware.js';
 import type { Authenticator } from './auth.js';
 import type { RequestCatalog } from './catalog.js';
@@ -72,24 +71,8 @@ function on(
   return router;
 }
 
-/**
- * A finish whose `finishedAt` is no time (month 13, 25:00) is a 400 naming the
- * field: the FinishRequest pattern alone takes it, and the finish would be
- * stored without a time.
- */
-const finishedAtIsTime: RequestHandler = (req, _res, next) => {
-  const at = (req.body as { finishedAt?: unknown } | undefined)?.finishedAt;
-  if (typeof at === 'string' && !parseRfc3339(at))
-    return next(
-      new ValidationError(
-        `invalid FinishRequest: field 'finishedAt': finishedAt must be an RFC 3339 time, got '${at.slice(0, 40)}'`,
-        'finishedAt',
-      ),
-    );
-  next();
-};
-
 export function buildApp(deps: AppDeps): Express {
+  const internalAuth = deps.internalAuth ?? new InternalAuth();
   const app = createApp({
     logger: deps.logger.child({ component: 'http' }),
     service: 'rm',
@@ -103,7 +86,7 @@ export function buildApp(deps: AppDeps): Express {
       drainingGuard(deps.isDraining, SHUTTING_DOWN_MESSAGE, isCreateOrStart),
       authMiddleware({
         authenticator: deps.authenticator,
-        internal: deps.internalAuth ?? new InternalAuth(),
+        internal: internalAuth,
       }),
       // A bad dryRun or Idempotency-Key is a 400 naming it before the body is read.
       on([['post', '/api/v1/requests']], createParams),
@@ -111,9 +94,10 @@ export function buildApp(deps: AppDeps): Express {
         ? [on([['post', '/api/v1/requests']], createRateLimit(new TokenBuckets(deps.createRate)))]
         : []),
       on(INTERNAL_ROUTES, withBodyLimit(deps.internalBodyLimit ?? '64mb')),
+      // Which Job Runner calls: reports and heartbeats are bound to it (report-intake.ts, jr-liveness.ts).
+      on(INTERNAL_ROUTES, jobRunnerBinding(internalAuth)),
     ],
   });
-  app.use(on([['put', '/api/v1/requests/:id/finish']], finishedAtIsTime));
   registerRequestRoutes(app, deps.services, deps.isDraining);
   registerJobLogRoutes(app, deps.services);
   registerReportRoutes(app, deps.services.intake);

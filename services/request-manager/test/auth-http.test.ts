@@ -40,6 +40,7 @@ describe.each(DB_KINDS)('auth over HTTP on %s', (kind) => {
 
   beforeAll(async () => {
     jr = await new FakeJr().start();
+    jrCreds['X-Spincycle-Job-Runner'] = jr.url;
     // Like a real JR: a stopped chain is reported back as STOPPED, with the internal token.
     jr.onStop = async (id) => {
       const r = await call(

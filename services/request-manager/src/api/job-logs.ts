@@ -3,6 +3,7 @@
 import { parseJobLog, parseJobLogs } from '@spincycle/protocol';
 import { sendJson } from '@spincycle/service-kit';
 import type { Express, Response } from 'express';
+import { callingJobRunner } from '../auth/internal.js';
 import { nextPagePath } from '../find-query.js';
 import { parseLogQuery } from '../log-query.js';
 import { callerOf, param, type RequestServices, rawQuery } from './context.js';
@@ -49,7 +50,7 @@ export function registerJobLogRoutes(app: Express, { intake, queries }: RequestS
   const r = app;
 
   r.post('/api/v1/requests/:id/log', async (req, res) => {
-    sendJson(res, 201, await intake.postLog(param(req, 'id'), parseJobLog(req.body)));
+    sendJson(res, 201, await intake.postLog(param(req, 'id'), parseJobLog(req.body), callingJobRunner(res)));
   });
 
   r.get('/api/v1/requests/:id/log', async (req, res) => {
@@ -68,6 +69,6 @@ export function registerJobLogRoutes(app: Express, { intake, queries }: RequestS
 
   // Our addition: entries of any requests in one call; existing (request, job, try) keys are skipped.
   r.post('/api/v1/job-logs', async (req, res) => {
-    sendJson(res, 201, await intake.postLogs(parseJobLogs(req.body)));
+    sendJson(res, 201, await intake.postLogs(parseJobLogs(req.body), callingJobRunner(res)));
   });
 }

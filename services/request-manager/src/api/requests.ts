@@ -8,6 +8,7 @@ import {
 } from '@spincycle/protocol';
 import { drainingGuard, sendJson, sendJsonParts } from '@spincycle/service-kit';
 import type { Express } from 'express';
+import { callingJobRunner } from '../auth/internal.js';
 import { nextPagePath, parseFindQuery } from '../find-query.js';
 import { SHUTTING_DOWN_MESSAGE } from '../request-lifecycle.js';
 import { callerOf, param, type RequestServices, rawQuery, sendJsonText } from './context.js';
@@ -80,17 +81,17 @@ export function registerRequestRoutes(
 
   // JR callbacks.
   r.put('/api/v1/requests/:id/finish', async (req, res) => {
-    await intake.finish(param(req, 'id'), parseFinishRequest(req.body));
+    await intake.finish(param(req, 'id'), parseFinishRequest(req.body), callingJobRunner(res));
     res.status(200).end();
   });
 
   r.put('/api/v1/requests/:id/suspend', async (req, res) => {
-    await intake.suspend(param(req, 'id'), parseSuspendedJobChain(req.body));
+    await intake.suspend(param(req, 'id'), parseSuspendedJobChain(req.body), callingJobRunner(res));
     res.status(200).end();
   });
 
   r.put('/api/v1/requests/:id/progress', async (req, res) => {
-    await intake.progress(param(req, 'id'), parseRequestProgress(req.body));
+    await intake.progress(param(req, 'id'), parseRequestProgress(req.body), callingJobRunner(res));
     sendJsonText(res, 200, 'null');
   });
 }

@@ -8,8 +8,8 @@ export const INTERNAL = 'jr-internal-token-0123456789abcdef';
 export const tokenOf = (user: string) => `token-of-${user}`;
 /** Headers of a call as `user`. */
 export const as = (user: string) => ({ Authorization: `Bearer ${tokenOf(user)}` });
-/** Headers of a call as a Job Runner. */
-export const jrCreds = { 'X-Spincycle-Internal-Token': INTERNAL };
+/** Headers of a call as a Job Runner (a test adds `X-Spincycle-Job-Runner` once its fake JR listens). */
+export const jrCreds: Record<string, string> = { 'X-Spincycle-Internal-Token': INTERNAL };
 
 /** Writes the tokens file (`user → roles`) and the internal token file. */
 export function authFiles(users: Record<string, string[]>): { tokens: string; internal: string } {
