@@ -52,6 +52,7 @@ describe.each(DB_KINDS)('read ACL, owner stop and secret args on %s', (kind) => 
 
   beforeAll(async () => {
     jr = await new FakeJr().start();
+    jrCreds['X-Spincycle-Job-Runner'] = jr.url;
     const files = authFiles(USERS);
     t = await startTestRm({
       db: kind,
