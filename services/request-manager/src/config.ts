@@ -1,15 +1,17 @@
 /**
- * RM configuration (reference §11.1/§11.2 with our changes): keys declared
+ * RM configuration: keys declared
  * once, defaults < YAML file < SPINCYCLE_* environment. `mysql.dsn` has no
  * default: when it is unset the RM uses an embedded SQLite file in `data.dir`.
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import {
   bodyLimitFrom,
   ConfigError,
   type ConfigSchema,
   type ConfigValues,
+  configFileFor,
   loadConfig,
+  pairedTlsFilesFrom,
   redactConfig,
   serverAddrKey,
   serverLimitKeys,
@@ -202,17 +204,6 @@ export const RM_CONFIG_SCHEMA = {
 
 export type RmConfig = ConfigValues<typeof RM_CONFIG_SCHEMA>;
 
-/** The config file to read: the explicit one (must exist) or `config/<ENV>.yaml` (optional). */
-export function configFileFor(
-  explicit: string | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): { file?: string; optionalFile?: string } {
-  if (explicit) return { file: explicit };
-  const e =
-    env.ENVIRONMENT === 'staging' || env.ENVIRONMENT === 'production' ? env.ENVIRONMENT : 'development';
-  return { optionalFile: join('config', `${e}.yaml`) };
-}
-
 /** Load and cross-check the RM config. Throws ConfigError naming the key. */
 export function loadRmConfig(
   opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown> } = {},
@@ -234,10 +225,8 @@ export function loadRmConfig(
   bodyLimitFrom('server.body_limit', cfg['server.body_limit']);
   bodyLimitFrom('server.internal_body_limit', cfg['server.internal_body_limit']);
   createRateFrom(cfg);
-  for (const p of ['server.tls', 'jr_client.tls'] as const) {
-    if (Boolean(cfg[`${p}.cert_file`]) !== Boolean(cfg[`${p}.key_file`]))
-      throw new ConfigError(`config: '${p}.cert_file' and '${p}.key_file' must be set together`);
-  }
+  pairedTlsFilesFrom(cfg, 'server.tls');
+  pairedTlsFilesFrom(cfg, 'jr_client.tls');
   return cfg;
 }
 

@@ -3,14 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@spincycle/service-kit';
 import { describe, expect, it } from 'vitest';
-import {
-  configFileFor,
-  jrUrls,
-  loadRmConfig,
-  parseMysqlDsn,
-  redactRmConfig,
-  sqliteFile,
-} from '../src/config.js';
+import { jrUrls, loadRmConfig, parseMysqlDsn, redactRmConfig, sqliteFile } from '../src/config.js';
 import { dataSourceOptions } from '../src/db/data-source.js';
 
 function file(text: string): string {
@@ -62,17 +55,9 @@ describe('RM config', () => {
     expect(() => loadRmConfig({ env: { SPINCYCLE_JR_CLIENT_URL: 'ftp://x' } })).toThrow(/jr_client\.url/);
     expect(() => loadRmConfig({ env: { SPINCYCLE_JR_CLIENT_URL: ' , ' } })).toThrow(ConfigError);
     expect(() => loadRmConfig({ file: '/nonexistent/rm.yaml', env: {} })).toThrow(/nonexistent/);
-  });
-
-  it('the implicit file is config/<ENV>.yaml', () => {
-    expect(configFileFor(undefined, {})).toEqual({ optionalFile: join('config', 'development.yaml') });
-    expect(configFileFor(undefined, { ENVIRONMENT: 'production' })).toEqual({
-      optionalFile: join('config', 'production.yaml'),
-    });
-    expect(configFileFor(undefined, { ENVIRONMENT: 'qa' })).toEqual({
-      optionalFile: join('config', 'development.yaml'),
-    });
-    expect(configFileFor('x.yaml', {})).toEqual({ file: 'x.yaml' });
+    expect(() => loadRmConfig({ env: { SPINCYCLE_JR_CLIENT_TLS_KEY_FILE: '/k.pem' } })).toThrow(
+      "'jr_client.tls.cert_file' must be set together with 'jr_client.tls.key_file'",
+    );
   });
 });
 
