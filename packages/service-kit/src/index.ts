@@ -6,6 +6,7 @@ export * from './logger.js';
 export * from './loopback.js';
 export * from './micro-batcher.js';
 export * from './peer-names.js';
+export * from './periodic-task.js';
 export * from './server.js';
 export * from './server-config.js';
 export * from './shutdown.js';

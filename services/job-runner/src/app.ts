@@ -173,7 +173,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
       void heartbeat?.beat();
       await registry.suspendAll(deadline);
       const flushed = await reporter.drain(deadline);
-      heartbeat?.stop();
+      await heartbeat?.stop();
       if (!flushed)
         logger.error('shutdown grace over with messages to the RM still undelivered', {
           queuedJobLogs: reporter.queued,
