@@ -8,4 +8,4 @@ export { formatDuration, MAX_MILLIS, toMillis } from './duration.js';
 export * from './errors.js';
 export * from './factory.js';
 export * from './job.js';
-export { factoryFromModule, loadJobFactory } from './load.js';
+export { factoryFromModule } from './load.js';

@@ -3,12 +3,13 @@
  * running Job Runner (`startJobRunner`) as main.ts runs it; tests run either
  * in-process on port 0.
  */
-import { type JobFactory, loadJobFactory } from '@spincycle/jobs';
+import type { JobFactory } from '@spincycle/jobs';
 import {
   clientTlsStepName,
   createApp,
   finishApp,
   type Logger,
+  loadJobFactory,
   loopbackHostGuard,
   type NamedStep,
   type RunningServer,

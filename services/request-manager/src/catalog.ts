@@ -4,9 +4,9 @@
  * request list.
  */
 import { type BuiltJobChain, buildJobChain } from '@spincycle/chain';
-import { type JobFactory, loadJobFactory } from '@spincycle/jobs';
+import type { JobFactory } from '@spincycle/jobs';
 import type { RequestArg, RequestSpec } from '@spincycle/protocol';
-import type { Logger } from '@spincycle/service-kit';
+import { type Logger, loadJobFactory } from '@spincycle/service-kit';
 import { type Diagnostic, formatDiagnostic, lintDir, type SpecSet } from '@spincycle/spec';
 
 /** Thrown at boot when the specs do not pass the checks; lists every error. */
