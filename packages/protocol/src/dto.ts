@@ -17,7 +17,7 @@ import {
 } from 'class-validator';
 import { ValidationError } from './errors.js';
 import { toNanos } from './json.js';
-import { FINAL_STATES, isStateValue } from './states.js';
+import { FINAL_STATES, isStateValue, type StateValue } from './states.js';
 import { parseRfc3339 } from './time.js';
 import { isPlainObject, toDto, validatePayload } from './validate.js';
 import type { CreateRequest, FinishRequest, JobLog, RequestProgress } from './wire.js';
@@ -46,7 +46,7 @@ export class FinishRequestDto implements FinishRequest {
   requestId!: string;
 
   @IsIn([...FINAL_STATES], { message: 'state must be a final state: 3 (COMPLETE), 4 (FAIL) or 6 (STOPPED)' })
-  state!: number;
+  state!: StateValue;
 
   @IsString()
   @Matches(RFC3339, { message: 'finishedAt must be an RFC 3339 time' })
@@ -91,7 +91,7 @@ export class JobLogDto implements JobLog {
   finishedAt!: bigint;
 
   @IsInt()
-  state!: number;
+  state!: StateValue;
 
   @IsOptional()
   @IsNumber()

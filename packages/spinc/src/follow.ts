@@ -5,6 +5,7 @@ import {
   type Request,
   retryWithBackoff,
   State,
+  type StateValue,
   stateName,
 } from '@spincycle/protocol';
 import type { Context, OutStream } from './context.js';
@@ -12,7 +13,7 @@ import { ExitCode } from './errors.js';
 import { formatDuration, formatTime, progressPercent, wireTime } from './output.js';
 
 /** Exit code for the state a followed request ended in. */
-export function exitCodeForState(state: number): number {
+export function exitCodeForState(state: StateValue): number {
   if (state === State.COMPLETE) return ExitCode.OK;
   if (state === State.FAIL) return ExitCode.FAIL;
   if (state === State.STOPPED) return ExitCode.STOPPED;

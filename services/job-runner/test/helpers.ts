@@ -16,6 +16,7 @@ import {
   type ReportResult,
   type RequestProgress,
   State,
+  type StateValue,
   type SuspendedJobChain,
 } from '@spincycle/protocol';
 import { createLogger, type Logger, silentLogger } from '@spincycle/service-kit';
@@ -195,7 +196,7 @@ export interface JobSpec {
   seq?: string;
   seqRetry?: number;
   seqRetryWait?: string;
-  state?: number;
+  state?: StateValue;
   data?: Record<string, unknown>;
 }
 

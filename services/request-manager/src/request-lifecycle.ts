@@ -21,6 +21,7 @@ import {
   type Request,
   ShuttingDownError,
   State,
+  type StateValue,
   stateName,
   stringifyJson,
   toRfc3339,
@@ -74,7 +75,7 @@ export interface FinalizeLostOptions {
 export type FinalizeLost = (
   id: string,
   jrUrl: string | null,
-  state: number,
+  state: StateValue,
   reason: string,
   opts?: FinalizeLostOptions,
 ) => Promise<boolean>;
@@ -345,7 +346,7 @@ export class RequestLifecycle {
   async finalizeLost(
     id: string,
     jrUrl: string | null,
-    state: number,
+    state: StateValue,
     reason: string,
     opts: FinalizeLostOptions = {},
   ): Promise<boolean> {

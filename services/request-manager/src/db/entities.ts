@@ -6,12 +6,13 @@
  * VARCHAR for nanoseconds, binary collations) are chosen by the migrations;
  * the entity types here only drive value conversion.
  */
+import type { StateValue } from '@spincycle/protocol';
 import { EntitySchema } from 'typeorm';
 
 export interface RequestRow {
   request_id: string;
   type: string;
-  state: number;
+  state: StateValue;
   user: string | null;
   created_at: Date;
   started_at: Date | null;
@@ -45,7 +46,7 @@ export interface JobLogRow {
   try: number;
   name: string;
   type: string;
-  state: number;
+  state: StateValue;
   /** Unix nanoseconds as a decimal string (lossless on both drivers). */
   started_at: string;
   finished_at: string;

@@ -4,7 +4,7 @@
  * `Db.execStatements` allows (one on MySQL for any usual batch). Progress and
  * finishes touch RUNNING requests only.
  */
-import type { JobLog } from '@spincycle/protocol';
+import type { JobLog, StateValue } from '@spincycle/protocol';
 import type { Db } from '../db/db.js';
 import type { Statement } from '../db/sql.js';
 import type { JobLogStore } from './job-log-store.js';
@@ -14,7 +14,7 @@ const UPDATE_CHUNK = 500;
 
 export interface FinishWrite {
   id: string;
-  state: number;
+  state: StateValue;
   finishedAt: Date;
   finishedJobs: number;
 }

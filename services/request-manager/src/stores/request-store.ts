@@ -3,6 +3,7 @@
  * conditional UPDATE (`WHERE request_id=? AND state IN (…)`) whose affected
  * count says whether it happened: never read-then-write.
  */
+import { type StateValue, storedState } from '@spincycle/protocol';
 import { MicroBatcher, type Settled } from '@spincycle/service-kit';
 import type { EntityManager } from 'typeorm';
 import type { Db } from '../db/db.js';
@@ -215,7 +216,7 @@ export class RequestStore {
   /** Set columns only while the request is in `state` and (optionally) still has `jrUrl`. */
   async patchIf(
     id: string,
-    state: number,
+    state: StateValue,
     patch: RequestPatch,
     cond: { jrUrl?: string } = {},
   ): Promise<boolean> {
@@ -263,8 +264,8 @@ export class RequestStore {
   }
 
   /** State of each of `ids` that exists (one indexed query per 500 ids). */
-  async statesOf(ids: string[]): Promise<Map<string, { state: number; jrUrl: string | null }>> {
-    const out = new Map<string, { state: number; jrUrl: string | null }>();
+  async statesOf(ids: string[]): Promise<Map<string, { state: StateValue; jrUrl: string | null }>> {
+    const out = new Map<string, { state: StateValue; jrUrl: string | null }>();
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
       const rows = await this.db.run((m) =>
@@ -276,7 +277,7 @@ export class RequestStore {
       );
       for (const r of rows)
         out.set(String(r.request_id), {
-          state: Number(r.state),
+          state: storedState(r.state),
           jrUrl: r.jr_url === null || r.jr_url === undefined ? null : String(r.jr_url),
         });
     }
@@ -308,7 +309,7 @@ export class RequestStore {
     m: EntityManager,
     id: string,
     jrUrl: string | null,
-    state: number,
+    state: StateValue,
     finishedAt: Date,
     silentSince?: Date,
   ): Promise<boolean> {
