@@ -60,10 +60,6 @@ export function nowNanos(): bigint {
   return originNs + process.hrtime.bigint();
 }
 
-export function nanosToDate(ns: bigint): Date {
-  return new Date(Number(ns / 1_000_000n));
-}
-
 const UNIT_NS: Record<string, number> = {
   ns: 1,
   us: 1e3,

@@ -35,7 +35,7 @@ export function requestRuntime(req: Request, now: Date): string {
   return formatDuration((finished ?? now).getTime() - started.getTime());
 }
 
-export function progressLine(req: Request, now: Date): string {
+function progressLine(req: Request, now: Date): string {
   const pct = progressPercent(req.finishedJobs, req.totalJobs, req.state);
   return `${formatTime(now)} ${req.id} ${stateName(req.state)} ${req.finishedJobs}/${req.totalJobs} jobs ${pct}% ${requestRuntime(req, now)}`;
 }

@@ -200,7 +200,7 @@ export interface JobSpec {
   data?: Record<string, unknown>;
 }
 
-export function b64json(v: unknown): string {
+function b64json(v: unknown): string {
   return Buffer.from(JSON.stringify(v)).toString('base64');
 }
 

@@ -44,7 +44,7 @@ export interface LivenessDeps {
  * be resumed on the new process), and it was last heard of before the new
  * process started (two live processes wrongly advertising one URL never count).
  */
-export function chainsLostByRestart(
+function chainsLostByRestart(
   prev: Pick<JobRunnerRow, 'instance' | 'draining' | 'last_seen' | 'held'> | undefined,
   hb: Pick<JobRunnerHeartbeat, 'instance' | 'startedAt' | 'requests'>,
 ): HeldChain[] {

@@ -25,7 +25,7 @@ import type { JobRunnerRow, JrStore } from './stores/jr-store.js';
 import type { LeaseStore } from './stores/lease-store.js';
 import type { RequestStore } from './stores/request-store.js';
 
-export const SWEEPER_LEASE = 'jr-sweeper';
+const SWEEPER_LEASE = 'jr-sweeper';
 
 export interface SweeperOptions {
   intervalMs: number;

@@ -22,7 +22,7 @@ export interface AuthMiddlewareDeps {
 }
 
 /** A caller as the rest of the RM expects it, whatever an authenticator returned. */
-export function normalizeCaller(value: unknown): Caller {
+function normalizeCaller(value: unknown): Caller {
   const v = (value ?? {}) as { name?: unknown; roles?: unknown };
   const name = typeof v.name === 'string' ? v.name : '';
   const roles = Array.isArray(v.roles) ? v.roles.filter((r): r is string => typeof r === 'string') : [];

@@ -18,7 +18,7 @@ import { AclAuthorizer, type AclEntry } from './acl.js';
 import { InternalAuth } from './internal.js';
 import { JwtAuthenticator } from './jwt.js';
 import { loadAuthPlugin } from './plugin.js';
-import { bearerToken, MISSING_CREDENTIALS, StaticTokenAuthenticator } from './tokens.js';
+import { bearerToken, StaticTokenAuthenticator } from './tokens.js';
 
 export interface AuthSetup {
   authenticator: Authenticator;
@@ -59,8 +59,6 @@ class EitherAuthenticator implements Authenticator {
     return JWT_SHAPE.test(token) ? this.jwt.verify(token) : this.tokens.authenticate(req);
   }
 }
-
-export { MISSING_CREDENTIALS };
 
 /** The ACLs of a sequence from the specs. */
 export type AclLookup = (type: string) => readonly AclEntry[] | undefined;

@@ -33,7 +33,7 @@ export interface RequestArchiveRow {
 }
 
 /** One caller-given arg, for the find `arg=name=value` filter. */
-export interface RequestArgRow {
+interface RequestArgRow {
   request_id: string;
   name: string;
   /** Exact string form of the value (see argIndexValue). */
@@ -97,7 +97,7 @@ export const RequestArchiveEntity = new EntitySchema<RequestArchiveRow>({
   },
 });
 
-export const RequestArgEntity = new EntitySchema<RequestArgRow>({
+const RequestArgEntity = new EntitySchema<RequestArgRow>({
   name: 'RequestArg',
   tableName: 'request_args',
   columns: {

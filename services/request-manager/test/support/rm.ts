@@ -13,7 +13,7 @@ import { createRequestManager, type RequestManager } from '../../src/rm.js';
 import { newTarget } from './db.js';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
-export const SPECS_DIR = join(FIXTURES, 'specs');
+const SPECS_DIR = join(FIXTURES, 'specs');
 
 export interface TestRm {
   rm: RequestManager;
