@@ -1,21 +1,86 @@
 /** Public entry of the RM package (for in-process use and tests). */
-export * from './app.js';
-export * from './auth.js';
-export * from './catalog.js';
-export * from './config.js';
-export * from './db/data-source.js';
-export * from './db/db.js';
-export * from './db/migrate.js';
-export * from './db/sql.js';
-export * from './find-query.js';
-export * from './jr-pool.js';
-export * from './report-intake.js';
-export * from './request-lifecycle.js';
-export * from './request-queries.js';
-export * from './resumer.js';
-export * from './rm.js';
-export * from './running-status.js';
-export * from './stores/job-log-store.js';
-export * from './stores/request-rows.js';
-export * from './stores/request-store.js';
-export * from './stores/sjc-store.js';
+export { type AppDeps, buildApp } from './app.js';
+export {
+  ANONYMOUS,
+  type AuthDecision,
+  type Authenticator,
+  type Authorizer,
+  allowAllAuthorizer,
+  anonymousAuthenticator,
+  type Caller,
+  requireAuthorized,
+} from './auth.js';
+export { describeDiagnostic, RequestCatalog, requestList, SpecsError } from './catalog.js';
+export {
+  createRateFrom,
+  jrUrls,
+  loadRmConfig,
+  type MysqlConnection,
+  parseMysqlDsn,
+  RM_CONFIG_SCHEMA,
+  type RmConfig,
+  redactRmConfig,
+  sqliteFile,
+} from './config.js';
+export { type DbTarget, dataSourceOptions, dbTargetFromConfig, openDataSource } from './db/data-source.js';
+export { Db } from './db/db.js';
+export { MIGRATIONS, MIGRATIONS_TABLE, migrate } from './db/migrate.js';
+export {
+  type DbKind,
+  dbDate,
+  groupStatements,
+  insertSql,
+  MIGRATION_LOCK_SQL,
+  MIGRATION_UNLOCK_SQL,
+  PING_SQL,
+  ROLLBACK_SQL,
+  type Statement,
+  sqlValue,
+  transactionSql,
+} from './db/sql.js';
+export { parseFindQuery } from './find-query.js';
+export { JrPool, type JrPoolOptions, type LiveSnapshot, resumeChainJson } from './jr-pool.js';
+export { ReportIntake, type ReportIntakeDeps } from './report-intake.js';
+export {
+  type FinalizeLost,
+  type FinalizeLostOptions,
+  RequestLifecycle,
+  type RequestLifecycleDeps,
+  SHUTTING_DOWN_MESSAGE,
+} from './request-lifecycle.js';
+export {
+  RequestQueries,
+  type RequestQueriesDeps,
+  requestJsonParts,
+  wireRequestOf,
+} from './request-queries.js';
+export {
+  defaultInstanceId,
+  type ResumeOutcome,
+  Resumer,
+  type ResumerDeps,
+  type ResumerOptions,
+} from './resumer.js';
+export { createRequestManager, type RequestManager, type RequestManagerOptions } from './rm.js';
+export { runningStatus } from './running-status.js';
+export { entryJson, JobLogStore, sameEntry, toJobLogRow, toWireJobLog } from './stores/job-log-store.js';
+export {
+  ARG_NAME_MAX,
+  argIndexValue,
+  argText,
+  type FullRequest,
+  type RawRequest,
+  REQUEST_COLUMNS,
+  REQUEST_SELECT_LIST,
+  SELECT_REQUEST,
+  toRequestRow,
+  toWireRequest,
+  withArgs,
+} from './stores/request-rows.js';
+export {
+  type FindFilter,
+  type NewRequest,
+  type RequestPatch,
+  RequestStore,
+} from './stores/request-store.js';
+export { SjcStore } from './stores/sjc-store.js';
