@@ -15,14 +15,8 @@
  * counts busy jobs, so "done" is simply `inFlight === 0`.
  */
 import type { Job, JobFactory } from '@spincycle/jobs';
-import {
-  type HeldChain,
-  type JobLog,
-  type JobStatus,
-  ShuttingDownError,
-  State,
-  type StateValue,
-} from '@spincycle/protocol';
+import type { StateValue } from '@spincycle/protocol';
+import { type HeldChain, type JobLog, type JobStatus, ShuttingDownError, State } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import type { ChainState, JobNode } from './chain-state.js';
 import { type ChainOutcome, deliverFinal } from './final-delivery.js';
