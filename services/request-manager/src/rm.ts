@@ -238,7 +238,7 @@ export async function createRequestManager(
     close() {
       closed ??= (async () => {
         draining = true;
-        await Promise.all([resumer.stop(), sweeper.stop()]);
+        await Promise.all([resumer.stop(), sweeper.stop(), liveness.settled()]);
         jrs.close();
         await server?.close();
         await db.close();
