@@ -19,7 +19,9 @@ export {
   parseMysqlDsn,
   RM_CONFIG_SCHEMA,
   type RmConfig,
+  type RmConfigValues,
   redactRmConfig,
+  resolveRmConfig,
   sqliteFile,
 } from './config.js';
 export { type DbTarget, dataSourceOptions, dbTargetFromConfig, openDataSource } from './db/data-source.js';

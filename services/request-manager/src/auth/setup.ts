@@ -13,7 +13,7 @@ import {
   anonymousAuthenticator,
   type Caller,
 } from '../auth.js';
-import type { RmConfig } from '../config.js';
+import type { RmConfigValues } from '../config.js';
 import { AclAuthorizer, type AclEntry } from './acl.js';
 import { InternalAuth } from './internal.js';
 import { JwtAuthenticator } from './jwt.js';
@@ -64,7 +64,7 @@ class EitherAuthenticator implements Authenticator {
 export type AclLookup = (type: string) => readonly AclEntry[] | undefined;
 
 export async function authFromConfig(
-  config: RmConfig,
+  config: RmConfigValues,
   acls: AclLookup,
   baseDir: string = process.cwd(),
 ): Promise<AuthSetup> {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { RmClient, RmInternalClient, stringifyJson } from '@spincycle/protocol';
 import { createLogger, type RunningServer, silentLogger } from '@spincycle/service-kit';
 import type { Authenticator, Authorizer } from '../../src/auth.js';
-import { loadRmConfig, type RmConfig } from '../../src/config.js';
+import { loadRmConfig, type RmConfigValues } from '../../src/config.js';
 import type { DbKind } from '../../src/db/sql.js';
 import { createRequestManager, type RequestManager } from '../../src/rm.js';
 import { newTarget } from './db.js';
@@ -21,7 +21,7 @@ export interface TestRm {
   url: string;
   client: RmClient;
   internal: RmInternalClient;
-  config: RmConfig;
+  config: RmConfigValues;
   close(): Promise<void>;
 }
 
