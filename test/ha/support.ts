@@ -22,8 +22,8 @@ import {
 } from '../support/system.js';
 import { until as untilShared } from '../support/until.js';
 
-export const HA_SPECS = join(REPO_ROOT, 'test/ha/specs');
-export const HA_JOBS = join(REPO_ROOT, 'test/ha/fixtures/ha-jobs.mjs');
+const HA_SPECS = join(REPO_ROOT, 'test/ha/specs');
+const HA_JOBS = join(REPO_ROOT, 'test/ha/fixtures/ha-jobs.mjs');
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -60,7 +60,7 @@ export function readLedger(dir: string): LedgerEvent[] {
 }
 
 /** RM env for fast HA behaviour in tests. */
-export function haRmEnv(over: Record<string, string> = {}): Record<string, string> {
+function haRmEnv(over: Record<string, string> = {}): Record<string, string> {
   return {
     SPINCYCLE_JR_LEASE: '3s',
     SPINCYCLE_JR_SWEEP_INTERVAL: '300ms',

@@ -16,7 +16,7 @@ import { until } from './until.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const RM_MAIN = join(REPO_ROOT, 'services/request-manager/dist/main.js');
-export const JR_MAIN = join(REPO_ROOT, 'services/job-runner/dist/main.js');
+const JR_MAIN = join(REPO_ROOT, 'services/job-runner/dist/main.js');
 
 export type DbKind = 'mysql' | 'sqlite';
 
@@ -120,7 +120,7 @@ async function waitHealthy(svc: ServiceProcess, timeoutMs = 30_000, tls?: Harnes
   }
 }
 
-export interface SpawnOptions {
+interface SpawnOptions {
   port?: number;
   env?: Record<string, string | undefined>;
   /** Config file passed as the first argument. */

@@ -113,7 +113,7 @@ export function predecessors(chain: JobChain, id: string): string[] {
 }
 
 /** The single job without predecessors. */
-export function firstJob(chain: JobChain): WireJob {
+function firstJob(chain: JobChain): WireJob {
   const hasPred = new Set(Object.values(chain.adjacencyList).flat());
   const roots = Object.values(chain.jobs).filter((j) => !hasPred.has(j.id));
   if (roots.length !== 1) throw new Error(`expected one first job, found ${roots.length}`);

@@ -38,7 +38,7 @@ export class JobArgError extends BadRequestError {
 }
 
 /**
- * Thrown by `loadJobFactory` when the configured `jobs.module` cannot be found,
+ * Thrown by service-kit's `loadJobFactory` when the configured `jobs.module` cannot be found,
  * fails to load, or exports no usable job factory. A server fault (500): it
  * happens at boot, from config.
  */

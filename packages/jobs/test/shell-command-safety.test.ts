@@ -2,7 +2,6 @@
 import { State } from '@spincycle/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBuiltinJobFactory, DEFAULT_SHELL_TIMEOUT_MS } from '../src/builtin/index.js';
-import { loadJobFactory } from '../src/load.js';
 import { isAlive, until, viaWire } from './helpers.js';
 
 /** The pid a command printed as its first stdout line. */
@@ -115,7 +114,7 @@ describe('shell-command: environment allowlist', () => {
   it('passes only the listed variables of the JR, plus the job env', async () => {
     process.env.SC_ALLOWED = 'visible';
     process.env.SC_SECRET_TOKEN = 'hunter2';
-    const factory = await loadJobFactory(undefined, '.', {
+    const factory = createBuiltinJobFactory({
       shellCommand: { envAllowlist: ['SC_ALLOWED', 'PATH', 'NOT_SET_ANYWHERE'] },
     });
     const job = await viaWire('shell-command', { cmd: 'env', env: { FROM_JOB: 'x' } }, factory);

@@ -14,6 +14,7 @@
  */
 import { IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Max, Min } from 'class-validator';
 import { ValidationError } from './errors.js';
+import type { StateValue } from './states.js';
 import { isDuration, parseDurationMs } from './time.js';
 import { dtoErrors, firstMessage, isPlainObject, toDto } from './validate.js';
 import type { Job, JobChain, SuspendedJobChain } from './wire.js';
@@ -35,7 +36,7 @@ export class JobDto implements Job {
   name!: string;
 
   @IsInt({ message: "field 'state' must be an integer state" })
-  state!: number;
+  state!: StateValue;
 
   @IsOptional()
   @IsInt(count('retry'))
@@ -88,7 +89,7 @@ export class JobChainDto implements JobChain {
 
   @IsOptional()
   @IsInt({ message: "field 'state' must be an integer" })
-  state!: number;
+  state!: StateValue;
 
   @IsOptional()
   @IsInt(count('finishedJobs'))

@@ -17,7 +17,7 @@ import {
 } from 'class-validator';
 import { ValidationError } from './errors.js';
 import { toNanos } from './json.js';
-import { FINAL_STATES, isStateValue } from './states.js';
+import { FINAL_STATES, isStateValue, type StateValue } from './states.js';
 import { parseRfc3339 } from './time.js';
 import { isPlainObject, toDto, validatePayload } from './validate.js';
 import type { CreateRequest, FinishRequest, JobLog, RequestProgress } from './wire.js';
@@ -46,7 +46,7 @@ export class FinishRequestDto implements FinishRequest {
   requestId!: string;
 
   @IsIn([...FINAL_STATES], { message: 'state must be a final state: 3 (COMPLETE), 4 (FAIL) or 6 (STOPPED)' })
-  state!: number;
+  state!: StateValue;
 
   @IsString()
   @Matches(RFC3339, { message: 'finishedAt must be an RFC 3339 time' })
@@ -91,7 +91,7 @@ export class JobLogDto implements JobLog {
   finishedAt!: bigint;
 
   @IsInt()
-  state!: number;
+  state!: StateValue;
 
   @IsOptional()
   @IsNumber()
@@ -110,6 +110,13 @@ export class JobLogDto implements JobLog {
   stderr!: string;
 }
 
+/** Fast path of parseCreateRequest (keys folded, null args dropped): what CreateRequestDto accepts. */
+export function isWellFormedCreate(
+  folded: Record<string, unknown>,
+): folded is { type: string; args?: Record<string, unknown> } {
+  return typeof folded.type === 'string' && (folded.args === undefined || isPlainObject(folded.args));
+}
+
 /**
  * POST /requests body: keys are matched case-insensitively (the original's Go
  * decoding), so both `{"type":..}` and `{"Type":..}` work.
@@ -126,7 +133,7 @@ export function parseCreateRequest(body: unknown): CreateRequestDto {
   }
   if (folded.args === null) folded.args = undefined;
   // Hot path (every create): a well-formed body needs no class-validator pass.
-  if (typeof folded.type === 'string' && (folded.args === undefined || isPlainObject(folded.args))) {
+  if (isWellFormedCreate(folded)) {
     return Object.assign(new CreateRequestDto(), { type: folded.type, args: folded.args ?? {} });
   }
   const dto = validatePayload(CreateRequestDto, folded, 'CreateRequest');
@@ -158,7 +165,7 @@ const isNonNegInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v)
  * Anything it does not accept goes through the class-validator DTO, which
  * either accepts it or produces the message naming the bad field.
  */
-function isPlainJobLog(e: Record<string, unknown>): boolean {
+export function isWellFormedJobLog(e: Record<string, unknown>): boolean {
   return (
     isOptStr(e.requestId) &&
     isStr(e.jobId) &&
@@ -187,7 +194,8 @@ function normalizeJobLog<T extends Partial<JobLog>>(dto: T): T {
 
 /** Job log entry; nanosecond fields may be JSON integers (any size) or decimal strings. */
 export function parseJobLog(body: unknown): JobLogDto {
-  if (isPlainObject(body) && isPlainJobLog(body)) return normalizeJobLog(toDto(JobLogDto.prototype, body));
+  if (isPlainObject(body) && isWellFormedJobLog(body))
+    return normalizeJobLog(toDto(JobLogDto.prototype, body));
   const dto = validatePayload(JobLogDto, body, 'JobLog');
   for (const f of ['startedAt', 'finishedAt'] as const) {
     if (!NANOS(dto[f]))
@@ -239,6 +247,21 @@ function reportItemError(key: string, i: number, err: unknown): ValidationError 
   );
 }
 
+/** Fast path of a report batch's progress item: what RequestProgressDto accepts, with a non-empty id. */
+export function isWellFormedProgress(p: unknown): p is { requestId: string; finishedJobs: number } {
+  return isPlainObject(p) && isNonEmptyStr(p.requestId) && isNonNegInt(p.finishedJobs);
+}
+
+/** Fast path of a report batch's finish (its id checked before): what FinishRequestDto accepts, with a real time. */
+export function isWellFormedFinish(f: Record<string, unknown>): boolean {
+  return (
+    FINAL_STATES.has(f.state as number) &&
+    isNonNegInt(f.finishedJobs) &&
+    typeof f.finishedAt === 'string' &&
+    parseRfc3339(f.finishedAt) !== undefined
+  );
+}
+
 /**
  * Body of `POST /api/v1/internal/reports`. A bad job-log entry or progress
  * value, or a finish without a request id, makes the whole batch a 400 whose
@@ -263,7 +286,7 @@ export function parseReportBatch(body: unknown): ParsedReportBatch {
     return e;
   });
   const progress = listField(body, 'progress', 'RequestProgress').map((p, i) => {
-    if (isPlainObject(p) && isNonEmptyStr(p.requestId) && isNonNegInt(p.finishedJobs))
+    if (isWellFormedProgress(p))
       return Object.assign(new RequestProgressDto(), {
         requestId: p.requestId,
         finishedJobs: p.finishedJobs,
@@ -287,16 +310,11 @@ export function parseReportBatch(body: unknown): ParsedReportBatch {
         `invalid ReportBatch: finishes[${i}]: invalid FinishRequest: field 'requestId': requestId must be set`,
         `finishes[${i}].requestId`,
       );
-    if (
-      FINAL_STATES.has(f.state as number) &&
-      isNonNegInt(f.finishedJobs) &&
-      typeof f.finishedAt === 'string' &&
-      parseRfc3339(f.finishedAt)
-    ) {
+    if (isWellFormedFinish(f)) {
       finishes.push(
         Object.assign(new FinishRequestDto(), {
           requestId: f.requestId,
-          state: f.state,
+          state: f.state as StateValue,
           finishedAt: f.finishedAt,
           finishedJobs: f.finishedJobs,
         }),

@@ -1,14 +1,131 @@
-export * from './clients.js';
-export * from './dto.js';
-export * from './errors.js';
-export * from './heartbeat.js';
-export * from './http.js';
-export * from './json.js';
-export * from './operator.js';
-export * from './replies.js';
-export * from './retry.js';
-export * from './states.js';
-export * from './time.js';
-export * from './trace.js';
-export * from './version.js';
-export * from './wire.js';
+export {
+  type ChainAccepted,
+  type CreateOptions,
+  type FindRequestsFilter,
+  type FindRequestsPage,
+  JOB_RUNNER_HEADER,
+  JrClient,
+  RmClient,
+  RmInternalClient,
+} from './clients.js';
+export {
+  CreateRequestDto,
+  FinishRequestDto,
+  isCount,
+  isWellFormedChainEnvelope,
+  isWellFormedCreate,
+  isWellFormedFinish,
+  isWellFormedJob,
+  isWellFormedJobLog,
+  isWellFormedProgress,
+  JobChainDto,
+  JobDto,
+  JobLogDto,
+  type ParsedReportBatch,
+  parseCreateRequest,
+  parseFinishRequest,
+  parseJobChain,
+  parseJobChainBatch,
+  parseJobLog,
+  parseJobLogs,
+  parseReportBatch,
+  parseRequestProgress,
+  parseSuspendedJobChain,
+  RequestProgressDto,
+  SuspendedJobChainDto,
+  validatePayload,
+} from './dto.js';
+export {
+  ApiError,
+  BadRequestError,
+  ConflictError,
+  ForbiddenError,
+  InvalidStateError,
+  NotFoundError,
+  ShuttingDownError,
+  SpinCycleError,
+  TooManyRequestsError,
+  UnauthorizedError,
+  UpstreamError,
+  ValidationError,
+} from './errors.js';
+export { parseHeartbeat } from './heartbeat.js';
+export {
+  type CallOptions,
+  type ClientOptions,
+  DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_RETRY,
+  HttpClient,
+  type ResponseHeaders,
+  type RetryPolicy,
+} from './http.js';
+export { parseJson, parseJsonText, RawJson, stringifyJson, toNanos } from './json.js';
+export type { ExplainReason, JobExplanation, RequestExplanation, RequestPlan } from './operator.js';
+export { parseHeartbeatReply, parseReportResult } from './replies.js';
+export { backoffDelay, type RetryOptions, retryWithBackoff } from './retry.js';
+export {
+  ALL_STATE_NAMES,
+  FINAL_STATES,
+  isFinalState,
+  isStateValue,
+  type RequestArgType,
+  type RequestOp,
+  State,
+  type StateName,
+  type StateValue,
+  stateName,
+  stateValue,
+  storedState,
+} from './states.js';
+export {
+  isDuration,
+  nanosToDate,
+  nowNanos,
+  parseDurationMs,
+  parseRfc3339,
+  toRfc3339,
+  toRfc3339OrNull,
+} from './time.js';
+export {
+  childSpan,
+  currentTrace,
+  formatTraceparent,
+  newTrace,
+  outgoingTraceparent,
+  parseTraceparent,
+  runWithTrace,
+  TRACEPARENT_HEADER,
+  type TraceContext,
+} from './trace.js';
+export { SPINCYCLE_VERSION, VERSION_HEADER } from './version.js';
+export type {
+  ChainBatchOutcome,
+  CreateRequest,
+  ErrorBody,
+  FinishOutcome,
+  FinishRequest,
+  HeldChain,
+  Job,
+  JobArgs,
+  JobChain,
+  JobChainBatch,
+  JobChainBatchResult,
+  JobData,
+  JobLog,
+  JobRunnerHeartbeat,
+  JobRunnerHeartbeatReply,
+  JobRunnerInfo,
+  JobStatus,
+  ReportBatch,
+  ReportResult,
+  Request,
+  RequestArg,
+  RequestProgress,
+  RequestSpec,
+  Rfc3339,
+  RunningStatus,
+  SuspendedJobChain,
+  UnixNanos,
+  UnreachableRunner,
+} from './wire.js';

@@ -43,6 +43,12 @@ export function isStateValue(value: unknown): value is StateValue {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < NAMES.length;
 }
 
+/** A state read back from storage (numbers this system wrote); UNKNOWN for anything else. */
+export function storedState(value: unknown): StateValue {
+  const n = Number(value);
+  return isStateValue(n) ? n : State.UNKNOWN;
+}
+
 /** States a request or job can end in. */
 export const FINAL_STATES: ReadonlySet<number> = new Set([State.COMPLETE, State.FAIL, State.STOPPED]);
 

@@ -21,7 +21,7 @@ export interface Job {
   type: string;
   /** base64 of the job's serialized bytes; omitted when empty. */
   bytes?: string;
-  state: StateValue | number;
+  state: StateValue;
   /** Job args the job was created with; omitted when empty. */
   args?: JobArgs;
   /** Run-time job data; omitted when empty. */
@@ -39,7 +39,7 @@ export interface JobChain {
   jobs: Record<string, Job>;
   /** Job id → ids of its direct successors. Jobs without successors may be absent. */
   adjacencyList: Record<string, string[]>;
-  state: StateValue | number;
+  state: StateValue;
   finishedJobs: number;
 }
 
@@ -64,7 +64,7 @@ export interface RequestSpec {
 export interface Request {
   id: string;
   type: string;
-  state: StateValue | number;
+  state: StateValue;
   user: string;
   /** Omitted in find results. */
   args?: RequestArg[];
@@ -88,7 +88,7 @@ export interface CreateRequest {
 /** JR → RM when a chain ends. */
 export interface FinishRequest {
   requestId: string;
-  state: StateValue | number;
+  state: StateValue;
   finishedAt: Rfc3339;
   finishedJobs: number;
 }
@@ -179,7 +179,7 @@ export interface JobLog {
   type: string;
   startedAt: UnixNanos;
   finishedAt: UnixNanos;
-  state: StateValue | number;
+  state: StateValue;
   exit: number;
   error: string;
   stdout: string;
@@ -192,7 +192,7 @@ export interface JobStatus {
   type: string;
   name: string;
   startedAt: UnixNanos;
-  state: StateValue | number;
+  state: StateValue;
   /** Omitted when empty. */
   status?: string;
   try: number;

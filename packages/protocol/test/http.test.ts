@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JrClient } from '../src/clients.js';
 import { ApiError } from '../src/errors.js';
 import { HttpClient } from '../src/http.js';
+import { State } from '../src/states.js';
 
 interface Seen {
   method: string;
@@ -141,7 +142,7 @@ describe('HttpClient', () => {
 
 describe('JrClient.startChain', () => {
   it('takes the JR base URL from Location: its origin, whether or not it is the URL called', async () => {
-    const chain = { requestId: 'r1', jobs: {}, adjacencyList: {}, state: 1, finishedJobs: 0 };
+    const chain = { requestId: 'r1', jobs: {}, adjacencyList: {}, state: State.PENDING, finishedJobs: 0 };
     const jr = (baseURL: string, headers: Record<string, string> = {}) =>
       new JrClient({ baseURL, retry: { attempts: 1 }, headers });
     expect(await jr(base).startChain(chain)).toEqual({ jrURL: base });

@@ -5,6 +5,7 @@
  * message naming the key. Loaded once in `main` into a typed object.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isDuration, parseDurationMs } from '@spincycle/protocol';
 import { parse as parseYaml } from 'yaml';
 
@@ -113,6 +114,21 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Extra overrides applied last (tests). */
   overrides?: Record<string, unknown>;
+}
+
+/** The implicit config file: `config/<ENV>.yaml`, ENV from `ENVIRONMENT` (staging, production, else development). */
+export function implicitConfigFile(env: NodeJS.ProcessEnv = process.env): string {
+  const e =
+    env.ENVIRONMENT === 'staging' || env.ENVIRONMENT === 'production' ? env.ENVIRONMENT : 'development';
+  return join('config', `${e}.yaml`);
+}
+
+/** The config file to read: the explicit one (must exist), else the implicit one (read when present). */
+export function configFileFor(
+  explicit: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<LoadOptions, 'file' | 'optionalFile'> {
+  return explicit ? { file: explicit } : { optionalFile: implicitConfigFile(env) };
 }
 
 /** Load config: defaults < file < environment < overrides. */

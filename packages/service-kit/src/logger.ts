@@ -8,7 +8,21 @@
 import { currentTrace } from '@spincycle/protocol';
 import winston from 'winston';
 
-export type Logger = winston.Logger;
+/** Fields of a log entry (JSON-serializable; bigints are written as strings). */
+export type LogFields = Record<string, unknown>;
+
+/** What the services log through; winston is behind it (createLogger), nothing else imports winston. */
+export interface Logger {
+  error(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  debug(message: string, fields?: LogFields): void;
+  /** A logger adding `fields` (e.g. `{ component }`) to every entry. */
+  child(fields: LogFields): Logger;
+  /** For entries costly to build: skip them when the level filters them out. */
+  isInfoEnabled(): boolean;
+  isDebugEnabled(): boolean;
+}
 
 export interface LoggerOptions {
   level?: string;

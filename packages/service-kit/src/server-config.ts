@@ -120,3 +120,19 @@ export function tlsFilesFrom<P extends string>(
   };
   return { certFile: get('cert_file'), keyFile: get('key_file'), caFile: get('ca_file') };
 }
+
+/**
+ * `tlsFilesFrom` that also checks the certificate and key come together;
+ * throws ConfigError naming the missing key.
+ */
+export function pairedTlsFilesFrom<P extends string>(
+  values: { readonly [K in TlsFileKey<P>]?: string | undefined },
+  prefix: P,
+): TlsFiles {
+  const tls = tlsFilesFrom(values, prefix);
+  if (Boolean(tls.certFile) !== Boolean(tls.keyFile)) {
+    const [missing, present] = tls.certFile ? ['key_file', 'cert_file'] : ['cert_file', 'key_file'];
+    throw new ConfigError(`config: '${prefix}.${missing}' must be set together with '${prefix}.${present}'`);
+  }
+  return tls;
+}

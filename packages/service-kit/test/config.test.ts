@@ -2,7 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, type ConfigSchema, loadConfig, redactConfig } from '../src/config.js';
+import {
+  ConfigError,
+  type ConfigSchema,
+  configFileFor,
+  implicitConfigFile,
+  loadConfig,
+  redactConfig,
+} from '../src/config.js';
 
 const schema = {
   'server.addr': { type: 'string', default: '127.0.0.1:32308', env: 'SPINCYCLE_SERVER_ADDR' },
@@ -49,5 +56,18 @@ describe('loadConfig', () => {
     expect(redactConfig(schema, { 'db.dsn': 'mysql://root:hunter2@h:3306/db' })['db.dsn']).toBe(
       'mysql://root:*****@h:3306/db',
     );
+  });
+});
+
+describe('the config file', () => {
+  it('is config/<ENV>.yaml unless one is named, ENV from ENVIRONMENT', () => {
+    expect(implicitConfigFile({})).toBe(join('config', 'development.yaml'));
+    expect(implicitConfigFile({ ENVIRONMENT: 'production' })).toBe(join('config', 'production.yaml'));
+    expect(implicitConfigFile({ ENVIRONMENT: 'staging' })).toBe(join('config', 'staging.yaml'));
+    expect(implicitConfigFile({ ENVIRONMENT: 'qa' })).toBe(join('config', 'development.yaml'));
+    expect(configFileFor(undefined, { ENVIRONMENT: 'production' })).toEqual({
+      optionalFile: join('config', 'production.yaml'),
+    });
+    expect(configFileFor('x.yaml', {})).toEqual({ file: 'x.yaml' });
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import {
   bodyLimitFrom,
+  pairedTlsFilesFrom,
   serverAddrKey,
   serverLimitKeys,
   serverLimitsFrom,
@@ -58,6 +59,22 @@ describe('shared server / TLS config keys', () => {
       certFile: undefined,
       keyFile: undefined,
       caFile: undefined,
+    });
+  });
+});
+
+describe('pairedTlsFilesFrom', () => {
+  it('needs the certificate and the key together, naming the missing one', () => {
+    expect(() => pairedTlsFilesFrom({ 'server.tls.cert_file': '/c.pem' }, 'server.tls')).toThrow(
+      "config: 'server.tls.key_file' must be set together with 'server.tls.cert_file'",
+    );
+    expect(() => pairedTlsFilesFrom({ 'x.tls.key_file': '/k.pem', 'x.tls.cert_file': '' }, 'x.tls')).toThrow(
+      "config: 'x.tls.cert_file' must be set together with 'x.tls.key_file'",
+    );
+    expect(pairedTlsFilesFrom({ 'x.tls.ca_file': '/ca.pem' }, 'x.tls')).toEqual({
+      certFile: undefined,
+      keyFile: undefined,
+      caFile: '/ca.pem',
     });
   });
 });

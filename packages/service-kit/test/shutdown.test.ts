@@ -1,22 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import winston from 'winston';
 import { type Logger, ShutdownManager } from '../src/index.js';
 
-/** A logger keeping its entries. */
+/** A logger keeping its entries (any object with the Logger methods will do). */
 function recordingLogger(): { logger: Logger; entries: Array<Record<string, unknown>> } {
   const entries: Array<Record<string, unknown>> = [];
-  const logger = winston.createLogger({
-    level: 'debug',
-    transports: [
-      new (class extends winston.transports.Console {
-        override log(info: Record<string, unknown>, next: () => void) {
-          entries.push({ ...info });
-          next();
-        }
-      })(),
-    ],
+  const at =
+    (level: string, base: Record<string, unknown>) => (message: string, fields?: Record<string, unknown>) =>
+      entries.push({ ...base, ...fields, level, message });
+  const make = (base: Record<string, unknown>): Logger => ({
+    error: at('error', base),
+    warn: at('warn', base),
+    info: at('info', base),
+    debug: at('debug', base),
+    child: (fields) => make({ ...base, ...fields }),
+    isInfoEnabled: () => true,
+    isDebugEnabled: () => true,
   });
-  return { logger, entries };
+  return { logger: make({}), entries };
 }
 
 describe('ShutdownManager reload steps', () => {

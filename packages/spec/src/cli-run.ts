@@ -18,7 +18,7 @@ export interface CliIo {
   isTTY: boolean;
 }
 
-export const USAGE = `Usage: spinc-lint [SPECS_DIR] [flags]
+const USAGE = `Usage: spinc-lint [SPECS_DIR] [flags]
 
 Checks Spin Cycle request specs (*.yaml, *.yml under SPECS_DIR, default ./).
 
@@ -102,7 +102,7 @@ interface ParsedOptions {
   help: boolean;
 }
 
-export function parseCliArgs(argv: readonly string[], isTTY: boolean): ParsedOptions {
+function parseCliArgs(argv: readonly string[], isTTY: boolean): ParsedOptions {
   // Boolean flags take an optional `=BOOL` (Go flag style): turn bare `--x` into `--x=true`.
   const args = argv.map((a) => {
     if (a === '-s') return '--strict=true';

@@ -30,7 +30,23 @@ export {
   loadSpecsSync,
   loadSpecTexts,
 } from './load.js';
-export * from './model.js';
+export type {
+  AclSpec,
+  ArgSpec,
+  Diagnostic,
+  EachSpec,
+  NodeArg,
+  NodeCategory,
+  NodeRaw,
+  NodeSet,
+  NodeSpec,
+  RawNodeArg,
+  RawNodeSet,
+  SequenceSpec,
+  Severity,
+  SourcePos,
+  SpecSet,
+} from './model.js';
 export { type ParsedFile, parseSpecFile } from './parse-yaml.js';
 export { ACL_OPS } from './sequence-checks.js';
 export { staticChecks } from './static-checks.js';

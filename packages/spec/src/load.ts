@@ -126,7 +126,7 @@ function unreadable(file: string, err: unknown): ParsedFile {
 }
 
 /** Merges parsed files in order; a sequence name seen in an earlier file is an error here. */
-export function combine(parsed: readonly ParsedFile[]): LoadResult {
+function combine(parsed: readonly ParsedFile[]): LoadResult {
   const specs: SpecSet = { sequences: new Map() };
   const diagnostics: Diagnostic[] = [];
   for (const p of parsed) {

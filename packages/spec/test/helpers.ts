@@ -6,7 +6,7 @@ import { type LintOptions, type LintResult, lintLoaded } from '../src/lint.js';
 import { loadSpecTexts } from '../src/load.js';
 import type { Diagnostic } from '../src/model.js';
 
-export const here = path.dirname(fileURLToPath(import.meta.url));
+const here = path.dirname(fileURLToPath(import.meta.url));
 export const fixturesDir = path.join(here, 'fixtures');
 export const packageDir = path.resolve(here, '..');
 export const repoRoot = path.resolve(packageDir, '../..');

@@ -3,7 +3,7 @@
  * as one SpincError; main turns it into a one-line `spinc: …` message on
  * stderr and the exit code, never a stack trace (unless --debug).
  */
-import { ApiError } from '@spincycle/protocol';
+import type { ApiError } from '@spincycle/protocol';
 
 export const ExitCode = {
   OK: 0,
@@ -55,11 +55,6 @@ function causeCode(err: unknown): string | undefined {
     if (typeof e.code === 'string' && e.code !== 'api') return e.code;
   }
   return undefined;
-}
-
-/** Whether an error means "no answer from the RM" (refused, unresolvable, timed out). */
-export function isUnreachable(err: unknown): boolean {
-  return err instanceof ApiError && err.status === undefined;
 }
 
 /** What went wrong in a TLS handshake, and which option fixes it; undefined when `code` is no TLS error. */

@@ -5,6 +5,7 @@ import {
   type Request,
   retryWithBackoff,
   State,
+  type StateValue,
   stateName,
 } from '@spincycle/protocol';
 import type { Context, OutStream } from './context.js';
@@ -12,7 +13,7 @@ import { ExitCode } from './errors.js';
 import { formatDuration, formatTime, progressPercent, wireTime } from './output.js';
 
 /** Exit code for the state a followed request ended in. */
-export function exitCodeForState(state: number): number {
+export function exitCodeForState(state: StateValue): number {
   if (state === State.COMPLETE) return ExitCode.OK;
   if (state === State.FAIL) return ExitCode.FAIL;
   if (state === State.STOPPED) return ExitCode.STOPPED;
@@ -34,7 +35,7 @@ export function requestRuntime(req: Request, now: Date): string {
   return formatDuration((finished ?? now).getTime() - started.getTime());
 }
 
-export function progressLine(req: Request, now: Date): string {
+function progressLine(req: Request, now: Date): string {
   const pct = progressPercent(req.finishedJobs, req.totalJobs, req.state);
   return `${formatTime(now)} ${req.id} ${stateName(req.state)} ${req.finishedJobs}/${req.totalJobs} jobs ${pct}% ${requestRuntime(req, now)}`;
 }

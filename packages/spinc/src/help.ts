@@ -163,7 +163,7 @@ export function commandHelp(c: CommandHelp): string[] {
 }
 
 /** Wrap text at word boundaries. */
-export function wrap(text: string, width: number): string[] {
+function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(/\s+/)) {

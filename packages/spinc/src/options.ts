@@ -55,9 +55,6 @@ const FLAG_SPEC = {
   key: { type: 'string' },
 } as const;
 
-/** Flag names for help texts and for telling flags apart from request args. */
-export const FLAG_NAMES: readonly string[] = Object.keys(FLAG_SPEC);
-
 /**
  * Split argv into flags and positionals. Flags may appear anywhere (before or
  * after the command); `--` ends flag parsing. Unknown flags are usage errors.

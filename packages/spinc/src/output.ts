@@ -3,7 +3,7 @@
  * percentages that are never NaN, middle-shortened values and aligned tables.
  * Pure functions; `now` is always passed in.
  */
-import { isFinalState, parseRfc3339, toNanos } from '@spincycle/protocol';
+import { isFinalState, parseRfc3339, type StateValue, toNanos } from '@spincycle/protocol';
 
 export type TimeZoneMode = 'utc' | 'local';
 
@@ -70,7 +70,7 @@ export function formatSeconds(ns: bigint): string {
  * Progress in whole percent, never NaN: 0 jobs is 100% once the request has
  * finished and 0% before; otherwise round(finished/total*100) clamped to 0..100.
  */
-export function progressPercent(finishedJobs: number, totalJobs: number, state: number): number {
+export function progressPercent(finishedJobs: number, totalJobs: number, state: StateValue): number {
   const total = Number(totalJobs);
   const done = Number(finishedJobs);
   if (!Number.isFinite(total) || total <= 0) return isFinalState(state) ? 100 : 0;

@@ -27,7 +27,7 @@ export type Request = ProtocolRequest;
 export type Log = Parsed<JobLog>;
 export type RunningJob = Parsed<JobStatus>;
 export type RunningStatus = Omit<ProtocolRunningStatus, 'jobs'> & { jobs: RunningJob[] };
-export type { ErrorBody, JobRunnerInfo, RequestArg, RequestSpec, StateName };
+export type { ErrorBody, JobRunnerInfo, RequestArg, RequestSpec, StateName, StateValue };
 
 /** The protocol's state values, repeated here (a value import would bundle the package); `satisfies` keeps them equal. */
 export const State = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { liveState, liveStates, requestTone, triesByJob } from '../src/job-state.js';
-import { type Job, type Log, State } from '../src/wire.js';
+import { type Job, type Log, State, type StateValue } from '../src/wire.js';
 
 const job = (over: Partial<Job> = {}): Job => ({
   id: 'j1',
@@ -12,7 +12,7 @@ const job = (over: Partial<Job> = {}): Job => ({
   sequenceRetry: 0,
   ...over,
 });
-const log = (t: number, state: number, jobId = 'j1'): Log => ({
+const log = (t: number, state: StateValue, jobId = 'j1'): Log => ({
   requestId: 'r',
   jobId,
   try: t,

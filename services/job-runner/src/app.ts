@@ -3,12 +3,13 @@
  * running Job Runner (`startJobRunner`) as main.ts runs it; tests run either
  * in-process on port 0.
  */
-import { type JobFactory, loadJobFactory } from '@spincycle/jobs';
+import type { JobFactory } from '@spincycle/jobs';
 import {
   clientTlsStepName,
   createApp,
   finishApp,
   type Logger,
+  loadJobFactory,
   loopbackHostGuard,
   metricsHandler,
   type NamedStep,
@@ -192,7 +193,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
       void heartbeat?.beat();
       await registry.suspendAll(deadline);
       const flushed = await reporter.drain(deadline);
-      heartbeat?.stop();
+      await heartbeat?.stop();
       if (!flushed)
         logger.error('shutdown grace over with messages to the RM still undelivered', {
           queuedJobLogs: reporter.queued,

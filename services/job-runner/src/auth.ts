@@ -14,7 +14,7 @@ import { UnauthorizedError } from '@spincycle/protocol';
 import { peerCertificateName } from '@spincycle/service-kit';
 import type { RequestHandler } from 'express';
 
-export const INTERNAL_TOKEN_HEADER = 'x-spincycle-internal-token';
+const INTERNAL_TOKEN_HEADER = 'x-spincycle-internal-token';
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
 /**

@@ -9,6 +9,7 @@ import {
   type JobData,
   parseDurationMs,
   State,
+  type StateValue,
   type SuspendedJobChain,
 } from '@spincycle/protocol';
 import type { ValidChain, ValidSuspendedChain } from './chain-validation.js';
@@ -60,7 +61,7 @@ export class ChainState {
   /** Nodes in topological order. */
   readonly order: JobNode[] = [];
   /** The chain's state (RUNNING while traversed; final or SUSPENDED at the end). */
-  state: number;
+  state: StateValue;
   /** Number of COMPLETE jobs. */
   finishedJobs = 0;
   /** All tries ever per job; drives job-log try numbers. */
@@ -136,7 +137,7 @@ export class ChainState {
   }
 
   /** Set a job's state, keeping `finishedJobs` and the successors' COMPLETE counts current. */
-  setJobState(node: JobNode, state: number): void {
+  setJobState(node: JobNode, state: StateValue): void {
     const prev = node.job.state;
     if (prev === state) return;
     if (prev === State.COMPLETE) {

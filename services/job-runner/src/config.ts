@@ -9,8 +9,10 @@ import {
   ConfigError,
   type ConfigSchema,
   type ConfigValues,
+  configFileFor,
   isLoopbackAddr,
   loadConfig,
+  pairedTlsFilesFrom,
   readTokenFile,
   type ServerLimits,
   serverAddrKey,
@@ -20,7 +22,6 @@ import {
   splitAddr,
   type TlsFiles,
   tlsFileKeys,
-  tlsFilesFrom,
 } from '@spincycle/service-kit';
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
@@ -168,17 +169,6 @@ function checkUrl(key: string, url: string): string {
   return url.replace(/\/+$/, '');
 }
 
-function tlsFiles(values: JrConfigValues, prefix: 'server.tls' | 'rm_client.tls'): TlsFiles {
-  const tls = tlsFilesFrom(values, prefix);
-  if (Boolean(tls.certFile) !== Boolean(tls.keyFile)) {
-    const missing = tls.certFile ? 'key_file' : 'cert_file';
-    throw new ConfigError(
-      `config: '${prefix}.${missing}' must be set together with '${prefix}.${tls.certFile ? 'cert_file' : 'key_file'}'`,
-    );
-  }
-  return tls;
-}
-
 /**
  * The tokens of an internal token file (the shared reader: one per line, each
  * at least 16 characters). Every one is accepted on this JR's API; the first
@@ -240,7 +230,7 @@ export function resolveConfig(values: JrConfigValues): JrConfig {
     .filter(Boolean)
     .map((u) => checkUrl('rm_client.url', u));
   if (rmUrls.length === 0) throw new ConfigError("config: 'rm_client.url' is empty");
-  const serverTls = tlsFiles(values, 'server.tls');
+  const serverTls = pairedTlsFilesFrom(values, 'server.tls');
   const apiInternalTokens = values['auth.internal_token_file']
     ? readInternalTokens(values['auth.internal_token_file'], 'auth.internal_token_file')
     : values['rm_client.internal_token_file']
@@ -256,7 +246,7 @@ export function resolveConfig(values: JrConfigValues): JrConfig {
     bodyLimit: bodyLimitFrom('server.body_limit', values['server.body_limit']),
     rmUrls,
     rmTimeoutMs: values['rm_client.timeout'] > 0 ? values['rm_client.timeout'] : 10_000,
-    rmTls: tlsFiles(values, 'rm_client.tls'),
+    rmTls: pairedTlsFilesFrom(values, 'rm_client.tls'),
     rmInternalToken: values['rm_client.internal_token_file']
       ? readInternalToken(values['rm_client.internal_token_file'])
       : undefined,
@@ -279,22 +269,14 @@ export function resolveConfig(values: JrConfigValues): JrConfig {
   };
 }
 
-/** Which implicit config file applies: `config/<ENV>.yaml`, ENV from ENVIRONMENT (as the original). */
-export function implicitConfigFile(env: NodeJS.ProcessEnv): string {
-  const e = env.ENVIRONMENT;
-  return `config/${e === 'staging' || e === 'production' ? e : 'development'}.yaml`;
-}
-
 /** Load and resolve the config from CLI args and the environment. */
 export function loadJrConfig(
   args: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
   overrides?: Record<string, unknown>,
 ): JrConfig {
-  const file = args[0];
   const values = loadConfig(JR_CONFIG_SCHEMA, {
-    file: file && file !== '' ? file : undefined,
-    optionalFile: implicitConfigFile(env),
+    ...configFileFor(args[0], env),
     env,
     overrides,
   });

@@ -4,7 +4,7 @@
  * state, a finish follows. Both go through the reporter, after every job-log
  * entry of the chain.
  */
-import { State, toRfc3339 } from '@spincycle/protocol';
+import { State, type StateValue, toRfc3339 } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import type { ChainState } from './chain-state.js';
 import type { ChainReporter } from './reporter.js';
@@ -12,7 +12,7 @@ import type { ChainReporter } from './reporter.js';
 /** How the chain ended, once finalized. */
 export interface ChainOutcome {
   /** COMPLETE, FAIL, STOPPED or SUSPENDED. */
-  state: number;
+  state: StateValue;
   /** Whether the RM got the final message. */
   delivered: boolean;
 }
@@ -28,7 +28,7 @@ export async function deliverFinal(
   reporter: ChainReporter,
   logger: Logger,
   chain: ChainState,
-  state: number,
+  state: StateValue,
   deadlines: FinalDeadlines,
 ): Promise<ChainOutcome> {
   const requestId = chain.requestId;

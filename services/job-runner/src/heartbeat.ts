@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type JobRunnerHeartbeat, type JobRunnerHeartbeatReply, toRfc3339 } from '@spincycle/protocol';
-import type { Logger } from '@spincycle/service-kit';
+import { type Logger, PeriodicTask } from '@spincycle/service-kit';
 import type { ChainRegistry } from './registry.js';
 import type { Reporter } from './reporter.js';
 import { describeRmError } from './rm-errors.js';
@@ -31,8 +31,7 @@ export class Heartbeat {
   /** This process's id: a restart on the same URL is a new instance. */
   readonly instance = randomBytes(8).toString('hex');
   private readonly startedAt = toRfc3339(new Date());
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = true;
+  private readonly loop: PeriodicTask;
   private failures = 0;
   private leaseMs = 0;
   /** Beats answered so far (for tests). */
@@ -44,7 +43,14 @@ export class Heartbeat {
     private readonly reporter: Pick<Reporter, 'forget'>,
     private readonly logger: Logger,
     private readonly opts: HeartbeatOptions,
-  ) {}
+  ) {
+    this.loop = new PeriodicTask({
+      intervalMs: () => this.intervalMs,
+      firstDelayMs: 0,
+      run: () => this.beat(),
+      onError: (err) => this.logger.error('heartbeat failed', { error: String(err) }),
+    });
+  }
 
   /** The period in use: the configured one, at most a third of the RM's lease. */
   get intervalMs(): number {
@@ -55,17 +61,7 @@ export class Heartbeat {
 
   /** First beat at once, then every interval. */
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.schedule(0);
-  }
-
-  private schedule(delay: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      void this.beat().finally(() => this.schedule(this.intervalMs));
-    }, delay);
-    this.timer.unref();
+    this.loop.start();
   }
 
   /** Send one heartbeat now (also used at shutdown to say "draining"). */
@@ -103,9 +99,8 @@ export class Heartbeat {
     }
   }
 
-  /** Stop beating (a beat in flight is left to finish on its own). */
-  stop(): void {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+  /** Stop beating; resolves once a periodic beat in flight has ended. */
+  async stop(): Promise<void> {
+    await this.loop.stop();
   }
 }

@@ -5,13 +5,13 @@
  * fails that try with the reason in its job log; it never escapes.
  */
 import type { Job, JobReturn } from '@spincycle/jobs';
-import { type JobData, type JobLog, nowNanos, State, stateName } from '@spincycle/protocol';
+import { type JobData, type JobLog, nowNanos, State, type StateValue, stateName } from '@spincycle/protocol';
 import type { JobNode } from './chain-state.js';
 import { jrMetrics } from './metrics.js';
 
 export interface RunnerResult {
   /** COMPLETE, FAIL or STOPPED. */
-  state: number;
+  state: StateValue;
   /** Tries this run used (added to both try counters). */
   tries: number;
 }
@@ -42,7 +42,7 @@ export function errorText(err: unknown): string {
 }
 
 interface TryOutcome {
-  state: number;
+  state: StateValue;
   exit: number;
   error: string;
   stdout: string;
@@ -107,7 +107,7 @@ export class JobRunner {
     // A budget already used up (cannot happen with consistent counters) still gets one try.
     let tryNo = Math.min(1 + this.opts.prevTries, maxTries);
     let tries = 1;
-    let finalState: number = State.FAIL;
+    let finalState: StateValue = State.FAIL;
     for (;;) {
       if (this.stopRequested) {
         finalState = State.STOPPED;

@@ -15,6 +15,7 @@
  * counts busy jobs, so "done" is simply `inFlight === 0`.
  */
 import type { Job, JobFactory } from '@spincycle/jobs';
+import type { StateValue } from '@spincycle/protocol';
 import { type HeldChain, type JobLog, type JobStatus, ShuttingDownError, State } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import type { ChainState, JobNode } from './chain-state.js';
@@ -219,7 +220,7 @@ export class Traverser {
 
   // ---- reaping -----------------------------------------------------------
 
-  private reap(node: JobNode, runner: JobRunner, state: number, tries: number): void {
+  private reap(node: JobNode, runner: JobRunner, state: StateValue, tries: number): void {
     // A runner detached at finalize (it outlived the stop budget) is ignored.
     if (this.runners.get(node.id) !== runner) return;
     this.runners.delete(node.id);
@@ -231,7 +232,7 @@ export class Traverser {
   }
 
   /** Record a job's final state and act on it according to the mode. */
-  private finishJob(node: JobNode, state: number): void {
+  private finishJob(node: JobNode, state: StateValue): void {
     const chain = this.chain;
     chain.setJobState(node, state);
     if (state === State.COMPLETE) {
@@ -418,7 +419,7 @@ export class Traverser {
     for (const n of chain.order) n.busy = false;
     this.inFlight = 0;
 
-    let state: number;
+    let state: StateValue;
     if (chain.allComplete()) state = State.COMPLETE;
     else if (was === 'running' || chain.anyFailed()) state = State.FAIL;
     else state = was === 'suspending' ? State.SUSPENDED : State.STOPPED;

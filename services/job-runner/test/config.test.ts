@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { advertisedBaseUrl } from '../src/app.js';
-import { implicitConfigFile, loadJrConfig } from '../src/config.js';
+import { loadJrConfig } from '../src/config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'jr-config-'));
 function file(name: string, text: string): string {
@@ -135,13 +135,6 @@ describe('JR config', () => {
 
   it('a config file given on the command line must exist', () => {
     expect(() => loadJrConfig([join(dir, 'missing.yaml')], {})).toThrow(/missing\.yaml/);
-  });
-
-  it('picks config/<ENV>.yaml from ENVIRONMENT', () => {
-    expect(implicitConfigFile({})).toBe('config/development.yaml');
-    expect(implicitConfigFile({ ENVIRONMENT: 'production' })).toBe('config/production.yaml');
-    expect(implicitConfigFile({ ENVIRONMENT: 'staging' })).toBe('config/staging.yaml');
-    expect(implicitConfigFile({ ENVIRONMENT: 'other' })).toBe('config/development.yaml');
   });
 
   it('advertises the real address when listening on port 0 or a bare :port', () => {

@@ -18,6 +18,7 @@ import {
   type ReportResult,
   type RequestProgress,
   State,
+  type StateValue,
   type SuspendedJobChain,
 } from '@spincycle/protocol';
 import { createLogger, type Logger, silentLogger } from '@spincycle/service-kit';
@@ -197,11 +198,11 @@ export interface JobSpec {
   seq?: string;
   seqRetry?: number;
   seqRetryWait?: string;
-  state?: number;
+  state?: StateValue;
   data?: Record<string, unknown>;
 }
 
-export function b64json(v: unknown): string {
+function b64json(v: unknown): string {
   return Buffer.from(JSON.stringify(v)).toString('base64');
 }
 

@@ -3,8 +3,9 @@
  * stop and suspend always finalize, even when nothing runs at that instant;
  * a chain the RM will not take back is finished FAIL rather than lost.
  */
-import { loadJobFactory } from '@spincycle/jobs';
+
 import { type JobChain, State, type SuspendedJobChain } from '@spincycle/protocol';
+import { loadJobFactory } from '@spincycle/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChainState } from '../src/chain-state.js';
 import { indexJobChain } from '../src/chain-validation.js';

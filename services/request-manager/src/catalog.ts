@@ -10,9 +10,9 @@ import {
   resolveRequestArgs,
   secretArgNames,
 } from '@spincycle/chain';
-import { type JobFactory, loadJobFactory } from '@spincycle/jobs';
+import type { JobFactory } from '@spincycle/jobs';
 import type { RequestArg, RequestSpec } from '@spincycle/protocol';
-import type { Logger } from '@spincycle/service-kit';
+import { type Logger, loadJobFactory } from '@spincycle/service-kit';
 import { type Diagnostic, formatDiagnostic, lintDir, type SpecSet } from '@spincycle/spec';
 import { givenSecretValues, maskText, redactSpecArgs } from './secrets.js';
 

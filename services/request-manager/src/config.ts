@@ -3,18 +3,22 @@
  * once, defaults < YAML file < SPINCYCLE_* environment. `mysql.dsn` has no
  * default: when it is unset the RM uses an embedded SQLite file in `data.dir`.
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import {
   bodyLimitFrom,
   ConfigError,
   type ConfigSchema,
   type ConfigValues,
+  configFileFor,
   loadConfig,
+  pairedTlsFilesFrom,
   redactConfig,
+  type ServerLimits,
   serverAddrKey,
   serverLimitKeys,
   serverLimitsFrom,
   serverTlsKeys,
+  type TlsFiles,
   tlsFileKeys,
 } from '@spincycle/service-kit';
 
@@ -212,54 +216,94 @@ export const RM_CONFIG_SCHEMA = {
   'log.format': { type: 'string', env: 'LOG_FORMAT', oneOf: ['json', 'pretty'] },
 } as const satisfies ConfigSchema;
 
-export type RmConfig = ConfigValues<typeof RM_CONFIG_SCHEMA>;
+/** The flat values as loaded (the schema is the source; auth reads its keys from here). */
+export type RmConfigValues = ConfigValues<typeof RM_CONFIG_SCHEMA>;
 
-/** The config file to read: the explicit one (must exist) or `config/<ENV>.yaml` (optional). */
-export function configFileFor(
-  explicit: string | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): { file?: string; optionalFile?: string } {
-  if (explicit) return { file: explicit };
-  const e =
-    env.ENVIRONMENT === 'staging' || env.ENVIRONMENT === 'production' ? env.ENVIRONMENT : 'development';
-  return { optionalFile: join('config', `${e}.yaml`) };
+/** The resolved config the RM runs with. Durations are milliseconds. */
+export interface RmConfig {
+  addr: string;
+  serverTls: TlsFiles;
+  serverLimits: ServerLimits;
+  /** Largest user call body (`server.body_limit`) and Job Runner call body, in bytes. */
+  bodyLimit: number;
+  internalBodyLimit: number;
+  /** Creates per user as a token bucket; undefined: no limit. */
+  createRate: { perSecond: number; burst: number } | undefined;
+  mysqlPoolSize: number;
+  specsDir: string;
+  jobsModule: string | undefined;
+  jrUrls: string[];
+  jrTimeoutMs: number;
+  jrTls: TlsFiles;
+  jrLeaseMs: number;
+  sweepIntervalMs: number;
+  resumerIntervalMs: number;
+  resumerTtlMs: number;
+  resumerClaimTimeoutMs: number;
+  /** `limits.max_jobs`: most jobs one request's chain may have. */
+  maxJobs: number;
+  /** `idempotency.ttl` (ms). */
+  idempotencyTtlMs: number;
+  /** The flat values, for auth, the database target and the start-up log line. */
+  values: RmConfigValues;
 }
 
 /** Load and cross-check the RM config. Throws ConfigError naming the key. */
 export function loadRmConfig(
   opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown> } = {},
-): RmConfig {
+): RmConfigValues {
   const env = opts.env ?? process.env;
   const cfg = loadConfig(RM_CONFIG_SCHEMA, {
     ...configFileFor(opts.file, env),
     env,
     overrides: opts.overrides,
   });
+  resolveRmConfig(cfg);
+  return cfg;
+}
+
+/** The typed config from the flat values, cross-checked; throws ConfigError naming the key. */
+export function resolveRmConfig(cfg: RmConfigValues): RmConfig {
   if (cfg['mysql.dsn']) parseMysqlDsn(cfg['mysql.dsn']);
-  if (jrUrls(cfg).length === 0)
+  const urls = jrUrls(cfg);
+  if (urls.length === 0)
     throw new ConfigError("config: 'jr_client.url' must name at least one Job Runner URL");
-  for (const u of jrUrls(cfg)) {
+  for (const u of urls) {
     if (!/^https?:\/\/[^/]+/.test(u))
       throw new ConfigError(`config: 'jr_client.url' entry '${u}' must be an http(s):// URL`);
   }
   serverLimitsFrom(cfg);
-  bodyLimitFrom('server.body_limit', cfg['server.body_limit']);
-  bodyLimitFrom('server.internal_body_limit', cfg['server.internal_body_limit']);
-  createRateFrom(cfg);
   if (cfg['limits.max_jobs'] < 1)
     throw new ConfigError(
       `config: 'limits.max_jobs' must be a positive integer, got ${cfg['limits.max_jobs']}`,
     );
-  for (const p of ['server.tls', 'jr_client.tls'] as const) {
-    if (Boolean(cfg[`${p}.cert_file`]) !== Boolean(cfg[`${p}.key_file`]))
-      throw new ConfigError(`config: '${p}.cert_file' and '${p}.key_file' must be set together`);
-  }
-  return cfg;
+  return {
+    addr: cfg['server.addr'],
+    serverTls: pairedTlsFilesFrom(cfg, 'server.tls'),
+    serverLimits: serverLimitsFrom(cfg),
+    bodyLimit: bodyLimitFrom('server.body_limit', cfg['server.body_limit']),
+    internalBodyLimit: bodyLimitFrom('server.internal_body_limit', cfg['server.internal_body_limit']),
+    createRate: createRateFrom(cfg),
+    maxJobs: cfg['limits.max_jobs'],
+    idempotencyTtlMs: cfg['idempotency.ttl'],
+    mysqlPoolSize: cfg['mysql.pool_size'],
+    specsDir: cfg['specs.dir'],
+    jobsModule: cfg['jobs.module'],
+    jrUrls: urls,
+    jrTimeoutMs: cfg['jr_client.timeout'],
+    jrTls: pairedTlsFilesFrom(cfg, 'jr_client.tls'),
+    jrLeaseMs: cfg['jr.lease'],
+    sweepIntervalMs: cfg['jr.sweep_interval'],
+    resumerIntervalMs: cfg['resumer.interval'],
+    resumerTtlMs: cfg['resumer.ttl'],
+    resumerClaimTimeoutMs: cfg['resumer.claim_timeout'],
+    values: cfg,
+  };
 }
 
 /** `limits.create_rate` and `limits.create_burst` as a token bucket; undefined: no limit. Throws ConfigError. */
 export function createRateFrom(
-  cfg: Pick<RmConfig, 'limits.create_rate' | 'limits.create_burst'>,
+  cfg: Pick<RmConfigValues, 'limits.create_rate' | 'limits.create_burst'>,
 ): { perSecond: number; burst: number } | undefined {
   const text = cfg['limits.create_rate'].trim();
   if (text === '' || text === '0') return undefined;
@@ -274,18 +318,18 @@ export function createRateFrom(
 }
 
 /** The configured JR base URLs (trailing slashes removed). */
-export function jrUrls(cfg: Pick<RmConfig, 'jr_client.url'>): string[] {
+export function jrUrls(cfg: Pick<RmConfigValues, 'jr_client.url'>): string[] {
   return cfg['jr_client.url']
     .split(',')
     .map((s) => s.trim().replace(/\/+$/, ''))
     .filter(Boolean);
 }
 
-export function sqliteFile(cfg: Pick<RmConfig, 'data.dir'>): string {
+export function sqliteFile(cfg: Pick<RmConfigValues, 'data.dir'>): string {
   return resolve(cfg['data.dir'], 'spincycle.sqlite');
 }
 
-export function redactRmConfig(cfg: RmConfig): Record<string, unknown> {
+export function redactRmConfig(cfg: RmConfigValues): Record<string, unknown> {
   return redactConfig(RM_CONFIG_SCHEMA, cfg as Record<string, unknown>);
 }
 

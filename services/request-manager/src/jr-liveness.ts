@@ -44,7 +44,7 @@ export interface LivenessDeps {
  * be resumed on the new process), and it was last heard of before the new
  * process started (two live processes wrongly advertising one URL never count).
  */
-export function chainsLostByRestart(
+function chainsLostByRestart(
   prev: Pick<JobRunnerRow, 'instance' | 'draining' | 'last_seen' | 'held'> | undefined,
   hb: Pick<JobRunnerHeartbeat, 'instance' | 'startedAt' | 'requests'>,
 ): HeldChain[] {
@@ -146,8 +146,20 @@ export class JobRunnerLiveness {
       });
     const lost = chainsLostByRestart(prev, hb);
     // In the background: a JR that held thousands of chains must not wait for its heartbeat's answer.
-    if (lost.length > 0 && prev) void this.failLostByRestart(me, prev, hb, lost);
+    if (lost.length > 0 && prev) this.track(this.failLostByRestart(me, prev, hb, lost));
     return { drop, leaseMs: this.leaseMs };
+  }
+
+  private readonly cleanups = new Set<Promise<void>>();
+
+  private track(p: Promise<void>): void {
+    this.cleanups.add(p);
+    void p.finally(() => this.cleanups.delete(p));
+  }
+
+  /** Resolves when the restart clean-ups started by earlier heartbeats have ended (shutdown, tests). */
+  async settled(): Promise<void> {
+    while (this.cleanups.size > 0) await Promise.all(this.cleanups);
   }
 
   /**

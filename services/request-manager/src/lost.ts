@@ -6,7 +6,14 @@
  * finished). Try numbers never collide with stored entries: a lost try keeps
  * its number unless that number is taken, then the next free one is used.
  */
-import { type HeldChain, type JobChain, type JobLog, nowNanos, State } from '@spincycle/protocol';
+import {
+  type HeldChain,
+  type JobChain,
+  type JobLog,
+  nowNanos,
+  State,
+  type StateValue,
+} from '@spincycle/protocol';
 import type { JobLogStore } from './stores/job-log-store.js';
 import type { RequestStore } from './stores/request-store.js';
 import { parseStoredJson } from './stores/stored-json.js';
@@ -26,7 +33,7 @@ export async function lostJobEntries(
   held: HeldChain['jobs'] | undefined,
   why: (job: { jobId: string; try: number }, running: boolean) => string,
 ): Promise<LostJobs> {
-  const latest = new Map<string, { try: number; state: number }>();
+  const latest = new Map<string, { try: number; state: StateValue }>();
   for (const t of await d.logs.tryStates(requestId)) {
     const cur = latest.get(t.jobId);
     if (!cur || t.try > cur.try) latest.set(t.jobId, { try: t.try, state: t.state });

@@ -17,7 +17,7 @@ import {
 } from '@spincycle/service-kit';
 import { hashToken, newToken } from './auth/tokens.js';
 import { SpecsError } from './catalog.js';
-import { loadRmConfig, RM_CONFIG_SCHEMA, type RmConfig, redactRmConfig } from './config.js';
+import { loadRmConfig, RM_CONFIG_SCHEMA, type RmConfigValues, redactRmConfig } from './config.js';
 import { dbTargetFromConfig, openDataSource } from './db/data-source.js';
 import { migrate } from './db/migrate.js';
 import { createRequestManager } from './rm.js';
@@ -57,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'serve') limitHeapGrowth();
-  let config: RmConfig;
+  let config: RmConfigValues;
   try {
     config = loadRmConfig({ file });
   } catch (err) {

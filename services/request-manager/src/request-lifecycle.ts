@@ -23,6 +23,7 @@ import {
   type Request,
   ShuttingDownError,
   State,
+  type StateValue,
   stateName,
   stringifyJson,
   toRfc3339,
@@ -83,7 +84,7 @@ export interface FinalizeLostOptions {
 export type FinalizeLost = (
   id: string,
   jrUrl: string | null,
-  state: number,
+  state: StateValue,
   reason: string,
   opts?: FinalizeLostOptions,
 ) => Promise<boolean>;
@@ -362,7 +363,7 @@ export class RequestLifecycle {
   async finalizeLost(
     id: string,
     jrUrl: string | null,
-    state: number,
+    state: StateValue,
     reason: string,
     opts: FinalizeLostOptions = {},
   ): Promise<boolean> {

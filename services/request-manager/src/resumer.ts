@@ -22,7 +22,7 @@ import {
   type SuspendedJobChain,
   stateName,
 } from '@spincycle/protocol';
-import type { Logger } from '@spincycle/service-kit';
+import { type Logger, PeriodicTask } from '@spincycle/service-kit';
 import { chainDifference } from './chain-match.js';
 import type { Db } from './db/db.js';
 import { type JrPool, resumeChainJson } from './jr-pool.js';
@@ -74,8 +74,8 @@ function shuffle<T>(xs: T[]): T[] {
 export class Resumer {
   readonly me: string;
   private readonly log: Logger;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly loop: PeriodicTask;
+  /** stop() was called: a run in progress ends early. */
   private stopped = false;
 
   constructor(
@@ -84,34 +84,23 @@ export class Resumer {
   ) {
     this.me = opts.instanceId ?? defaultInstanceId();
     this.log = d.logger.child({ component: 'resumer' });
+    this.loop = new PeriodicTask({
+      intervalMs: opts.intervalMs,
+      run: () => this.runOnce(),
+      onError: (err) => this.log.error('resumer run failed', { error: message(err) }),
+    });
   }
 
   /** Start the loop (first run after one interval). */
   start(): void {
     this.stopped = false;
-    this.schedule();
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.runOnce()
-        .catch((err) => {
-          this.log.error('resumer run failed', { error: message(err) });
-        })
-        .finally(() => {
-          this.running = undefined;
-          this.schedule();
-        });
-    }, this.opts.intervalMs);
-    this.timer.unref();
+    this.loop.start();
   }
 
   /** Stop the loop and wait for a run in progress. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   /** One pass: resume what can be resumed, then clean up. */

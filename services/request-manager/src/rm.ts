@@ -10,10 +10,8 @@ import {
   type Logger,
   type NamedStep,
   type RunningServer,
-  serverLimitsFrom,
   silentLogger,
   startServer,
-  tlsFilesFrom,
 } from '@spincycle/service-kit';
 import type { Express } from 'express';
 import { buildApp } from './app.js';
@@ -21,7 +19,7 @@ import type { InternalAuth } from './auth/internal.js';
 import { type AuthSetup, authFromConfig } from './auth/setup.js';
 import type { Authenticator, Authorizer } from './auth.js';
 import { RequestCatalog } from './catalog.js';
-import { createRateFrom, jrUrls, type RmConfig } from './config.js';
+import { type RmConfig, type RmConfigValues, resolveRmConfig } from './config.js';
 import { dbTargetFromConfig, openDataSource } from './db/data-source.js';
 import { Db } from './db/db.js';
 import { migrate } from './db/migrate.js';
@@ -94,25 +92,26 @@ export interface RequestManager {
 }
 
 export async function createRequestManager(
-  config: RmConfig,
+  values: RmConfigValues,
   opts: RequestManagerOptions = {},
 ): Promise<RequestManager> {
+  const config = resolveRmConfig(values);
   const logger = opts.logger ?? silentLogger();
   const catalog =
     opts.catalog ??
     (await RequestCatalog.load(
-      config['specs.dir'],
-      config['jobs.module'],
+      config.specsDir,
+      config.jobsModule,
       opts.baseDir ?? process.cwd(),
       logger.child({ component: 'specs' }),
     ));
   // Auth config problems stop start-up before the database is touched.
   const auth = await authFromConfig(
-    config,
+    values,
     (type) => catalog.specs.sequences.get(type)?.acl,
     opts.baseDir ?? process.cwd(),
   );
-  const ds = await openDataSource(dbTargetFromConfig(config));
+  const ds = await openDataSource(dbTargetFromConfig(values));
   const db = new Db(ds, logger.child({ component: 'db' }));
   try {
     if (opts.migrate !== false) await migrate(ds, logger.child({ component: 'migrate' }));
@@ -126,9 +125,9 @@ export async function createRequestManager(
   const jrStore = new JrStore(db);
   // One id per RM process: resumer claims, sweeper lease, heartbeat bookkeeping.
   const instanceId = defaultInstanceId();
-  const jrs = new JrPool(jrUrls(config), {
-    timeoutMs: config['jr_client.timeout'],
-    tls: tlsFilesFrom(config, 'jr_client.tls'),
+  const jrs = new JrPool(config.jrUrls, {
+    timeoutMs: config.jrTimeoutMs,
+    tls: config.jrTls,
     internalToken: auth.jrClientToken,
   });
   let draining = false;
@@ -146,9 +145,9 @@ export async function createRequestManager(
     logger,
     isDraining,
     jrStore,
-    jrLeaseMs: config['jr.lease'],
+    jrLeaseMs: config.jrLeaseMs,
     secrets,
-    maxJobs: config['limits.max_jobs'],
+    maxJobs: config.maxJobs,
   });
   const intake = new ReportIntake({
     db,
@@ -166,15 +165,15 @@ export async function createRequestManager(
     authorizer,
     requestTypes: () => catalog.requestTypes(),
   });
-  const idempotency = new Idempotency(new IdempotencyStore(db), config['idempotency.ttl'], logger);
-  const planner = new Planner(catalog, opts.authorizer ?? auth.authorizer, config['limits.max_jobs']);
+  const idempotency = new Idempotency(new IdempotencyStore(db), config.idempotencyTtlMs, logger);
+  const planner = new Planner(catalog, opts.authorizer ?? auth.authorizer, config.maxJobs);
   const explainer = new Explainer({
     requests,
     logs,
     sjcs,
     jrStore,
     running: (url, requestId) => jrs.statusClient(url).running(requestId),
-    jrLeaseMs: config['jr.lease'],
+    jrLeaseMs: config.jrLeaseMs,
   });
   const finalizeLost = lifecycle.finalizeLost.bind(lifecycle);
   const liveness = new JobRunnerLiveness(
@@ -185,20 +184,20 @@ export async function createRequestManager(
       rmHost: instanceId,
       finalizeLost,
     },
-    config['jr.lease'],
+    config.jrLeaseMs,
   );
   // Several JR URLs: send new chains to live JRs with the fewest chains.
   jrs.useLiveness(() => liveness.snapshot());
   const sweeper = new Sweeper(
     { requests, jrStore, leases: new LeaseStore(db), finalizeLost, logger },
-    { intervalMs: config['jr.sweep_interval'], leaseMs: config['jr.lease'], instanceId },
+    { intervalMs: config.sweepIntervalMs, leaseMs: config.jrLeaseMs, instanceId },
   );
   const resumer = new Resumer(
     { db, requests, sjcs, logs, jrs, logger },
     {
-      intervalMs: config['resumer.interval'],
-      ttlMs: config['resumer.ttl'],
-      claimTimeoutMs: config['resumer.claim_timeout'],
+      intervalMs: config.resumerIntervalMs,
+      ttlMs: config.resumerTtlMs,
+      claimTimeoutMs: config.resumerClaimTimeoutMs,
       instanceId,
     },
   );
@@ -209,7 +208,7 @@ export async function createRequestManager(
     catalog,
     running: (requestId) =>
       runningStatus(
-        { requests, jrs, logger: statusLogger, liveness: { jrStore, leaseMs: config['jr.lease'] } },
+        { requests, jrs, logger: statusLogger, liveness: { jrStore, leaseMs: config.jrLeaseMs } },
         { requestId },
       ),
     liveness,
@@ -217,12 +216,11 @@ export async function createRequestManager(
     internalAuth: opts.internalAuth ?? auth.internal,
     logger,
     isDraining,
-    metricsRoles: [...config['auth.admin_roles'], 'metrics'],
-    bodyLimit: config['server.body_limit'],
-    internalBodyLimit: config['server.internal_body_limit'],
-    createRate: createRateFrom(config),
-    loopbackOnly:
-      auth.open && !opts.authenticator && !opts.internalAuth && isLoopbackAddr(config['server.addr']),
+    metricsRoles: [...config.values['auth.admin_roles'], 'metrics'],
+    bodyLimit: config.bodyLimit,
+    internalBodyLimit: config.internalBodyLimit,
+    createRate: config.createRate,
+    loopbackOnly: auth.open && !opts.authenticator && !opts.internalAuth && isLoopbackAddr(config.addr),
     pingDb: () => db.run((m) => m.query('SELECT 1')),
   });
 
@@ -245,10 +243,10 @@ export async function createRequestManager(
     auth,
     reloadSteps() {
       const steps = auth.reloadSteps((token) => jrs.setInternalToken(token));
-      const clientTls = clientTlsStepName('jr_client.tls', tlsFilesFrom(config, 'jr_client.tls'));
+      const clientTls = clientTlsStepName('jr_client.tls', config.jrTls);
       if (clientTls) steps.push({ name: clientTls, run: () => jrs.reloadTls() });
       const reloadTls = server?.reloadTls;
-      const tls = tlsFilesFrom(config, 'server.tls');
+      const tls = config.serverTls;
       if (reloadTls) steps.push({ name: `server.tls ${tls.certFile} ${tls.keyFile}`, run: reloadTls });
       return steps;
     },
@@ -259,13 +257,8 @@ export async function createRequestManager(
       draining = true;
     },
     async listen() {
-      void db.warmUp(Math.min(config['mysql.pool_size'], 20));
-      server = await startServer(
-        app,
-        config['server.addr'],
-        tlsFilesFrom(config, 'server.tls'),
-        serverLimitsFrom(config),
-      );
+      void db.warmUp(Math.min(config.mysqlPoolSize, 20));
+      server = await startServer(app, config.addr, config.serverTls, config.serverLimits);
       resumer.start();
       sweeper.start();
       return server;
@@ -274,7 +267,7 @@ export async function createRequestManager(
       closed ??= (async () => {
         draining = true;
         stopMetrics();
-        await Promise.all([resumer.stop(), sweeper.stop()]);
+        await Promise.all([resumer.stop(), sweeper.stop(), liveness.settled()]);
         jrs.close();
         await server?.close();
         await db.close();

@@ -16,7 +16,8 @@ import {
 import type { Logger } from '@spincycle/service-kit';
 import type { JrPool } from './jr-pool.js';
 import type { JrStore } from './stores/jr-store.js';
-import { type RequestStore, toWireRequest } from './stores/request-store.js';
+import { toWireRequest } from './stores/request-rows.js';
+import type { RequestStore } from './stores/request-store.js';
 
 export async function runningStatus(
   deps: {

@@ -19,13 +19,13 @@
  * state it keeps is only that observation window; another RM rebuilds it.
  */
 import { State } from '@spincycle/protocol';
-import type { Logger } from '@spincycle/service-kit';
+import { type Logger, PeriodicTask } from '@spincycle/service-kit';
 import type { FinalizeLost } from './request-lifecycle.js';
 import type { JobRunnerRow, JrStore } from './stores/jr-store.js';
 import type { LeaseStore } from './stores/lease-store.js';
 import type { RequestStore } from './stores/request-store.js';
 
-export const SWEEPER_LEASE = 'jr-sweeper';
+const SWEEPER_LEASE = 'jr-sweeper';
 
 export interface SweeperOptions {
   intervalMs: number;
@@ -58,10 +58,7 @@ function message(err: unknown): string {
 
 export class Sweeper {
   private readonly log: Logger;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-  /** The loop is not scheduled (never started, or stopped). */
-  private stopped = true;
+  private readonly loop: PeriodicTask;
   /** stop() was called: a sweep in progress ends early. */
   private closing = false;
   /** Since when this RM has watched continuously (undefined: not sweeping). */
@@ -75,6 +72,15 @@ export class Sweeper {
     readonly opts: SweeperOptions,
   ) {
     this.log = d.logger.child({ component: 'sweeper' });
+    this.loop = new PeriodicTask({
+      intervalMs: opts.intervalMs,
+      firstDelayMs: Math.min(opts.intervalMs, 1000),
+      run: () => this.runOnce(),
+      onError: (err) => {
+        this.reset();
+        this.log.error('sweep failed', { error: message(err) });
+      },
+    });
   }
 
   /** The lease row's time to live: a few intervals, so a dead holder is replaced quickly. */
@@ -83,34 +89,15 @@ export class Sweeper {
   }
 
   start(): void {
-    this.stopped = false;
     this.closing = false;
-    this.schedule(Math.min(this.opts.intervalMs, 1000));
-  }
-
-  private schedule(delay = this.opts.intervalMs): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.runOnce()
-        .catch((err) => {
-          this.reset();
-          this.log.error('sweep failed', { error: message(err) });
-        })
-        .finally(() => {
-          this.running = undefined;
-          this.schedule();
-        });
-    }, delay);
-    this.timer.unref();
+    this.loop.start();
   }
 
   /** Stop sweeping, wait for a sweep in progress and hand the lease on. */
   async stop(): Promise<void> {
-    const was = !this.stopped;
-    this.stopped = true;
+    const was = this.loop.running;
     this.closing = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
     if (was && this.watchingSince !== undefined)
       await this.d.leases.release(SWEEPER_LEASE, this.opts.instanceId).catch(() => undefined);
     this.reset();

@@ -3,7 +3,14 @@
  * log endpoints and status/running, with a fake Job Runner, on SQLite and
  * on MariaDB.
  */
-import { type JobLog, type JobStatus, RmInternalClient, State, stringifyJson } from '@spincycle/protocol';
+import {
+  type JobLog,
+  type JobStatus,
+  RmInternalClient,
+  State,
+  type StateValue,
+  stringifyJson,
+} from '@spincycle/protocol';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RequestStore } from '../src/stores/request-store.js';
 import { SjcStore } from '../src/stores/sjc-store.js';
@@ -58,7 +65,7 @@ function entry(requestId: string, jobId: string, tryNo: number, over: Partial<Jo
   };
 }
 
-const finishBody = (id: string, state: number = State.COMPLETE, finishedJobs = 1) => ({
+const finishBody = (id: string, state: StateValue = State.COMPLETE, finishedJobs = 1) => ({
   requestId: id,
   state,
   finishedAt: '2030-01-02T03:04:05.678Z',
@@ -120,7 +127,7 @@ describe.each(DB_KINDS)('life cycle on %s', (kind) => {
 
     it('when the state is not final, or the body is bad, then 400', async () => {
       const id = await create();
-      for (const state of [State.PENDING, State.RUNNING, State.SUSPENDED, State.UNKNOWN, 99]) {
+      for (const state of [State.PENDING, State.RUNNING, State.SUSPENDED, State.UNKNOWN, 99 as StateValue]) {
         const res = await call(t.url, 'PUT', `/api/v1/requests/${id}/finish`, finishBody(id, state));
         expect(res.status, String(state)).toBe(400);
         expect((res.json as { message: string }).message).toContain('state');

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { ConfigError } from '@spincycle/service-kit';
 import { describe, expect, it } from 'vitest';
 import {
-  configFileFor,
   jrUrls,
   loadRmConfig,
   parseMysqlDsn,
   redactRmConfig,
+  resolveRmConfig,
   sqliteFile,
 } from '../src/config.js';
 import { dataSourceOptions } from '../src/db/data-source.js';
@@ -34,6 +34,32 @@ describe('RM config', () => {
     expect(cfg['auth.strict']).toBeUndefined();
     expect(cfg['resumer.interval']).toBe(10_000);
     expect(cfg['resumer.ttl']).toBe(3_600_000);
+  });
+
+  it('resolves once into a typed config: durations in ms, URLs split, TLS paired, body limits in bytes', () => {
+    const cfg = resolveRmConfig(
+      loadRmConfig({
+        env: {
+          SPINCYCLE_JR_CLIENT_URL: 'http://a:1, https://b:2/',
+          SPINCYCLE_JR_LEASE: '9s',
+          SPINCYCLE_SERVER_TLS_CERT_FILE: '/c.pem',
+          SPINCYCLE_SERVER_TLS_KEY_FILE: '/k.pem',
+          SPINCYCLE_LIMITS_CREATE_RATE: '2/s',
+        },
+      }),
+    );
+    expect(cfg).toMatchObject({
+      addr: '127.0.0.1:32308',
+      jrUrls: ['http://a:1', 'https://b:2'],
+      jrLeaseMs: 9000,
+      jrTimeoutMs: 10_000,
+      serverTls: { certFile: '/c.pem', keyFile: '/k.pem', caFile: undefined },
+      bodyLimit: 1024 * 1024,
+      internalBodyLimit: 64 * 1024 * 1024,
+      createRate: { perSecond: 2, burst: 2 },
+      resumerTtlMs: 3_600_000,
+    });
+    expect(cfg.values['jr.lease']).toBe(9000);
   });
 
   it('when a file and environment variables are given, then env wins over the file over defaults', () => {
@@ -62,17 +88,9 @@ describe('RM config', () => {
     expect(() => loadRmConfig({ env: { SPINCYCLE_JR_CLIENT_URL: 'ftp://x' } })).toThrow(/jr_client\.url/);
     expect(() => loadRmConfig({ env: { SPINCYCLE_JR_CLIENT_URL: ' , ' } })).toThrow(ConfigError);
     expect(() => loadRmConfig({ file: '/nonexistent/rm.yaml', env: {} })).toThrow(/nonexistent/);
-  });
-
-  it('the implicit file is config/<ENV>.yaml', () => {
-    expect(configFileFor(undefined, {})).toEqual({ optionalFile: join('config', 'development.yaml') });
-    expect(configFileFor(undefined, { ENVIRONMENT: 'production' })).toEqual({
-      optionalFile: join('config', 'production.yaml'),
-    });
-    expect(configFileFor(undefined, { ENVIRONMENT: 'qa' })).toEqual({
-      optionalFile: join('config', 'development.yaml'),
-    });
-    expect(configFileFor('x.yaml', {})).toEqual({ file: 'x.yaml' });
+    expect(() => loadRmConfig({ env: { SPINCYCLE_JR_CLIENT_TLS_KEY_FILE: '/k.pem' } })).toThrow(
+      "'jr_client.tls.cert_file' must be set together with 'jr_client.tls.key_file'",
+    );
   });
 });
 

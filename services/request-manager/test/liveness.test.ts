@@ -17,7 +17,6 @@ import { FakeJr } from './support/fake-jr.js';
 import { call, startTestRm, type TestRm } from './support/rm.js';
 
 const LEASE = 1000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function entry(requestId: string, jobId: string, tryNo: number, over: Partial<JobLog> = {}): JobLog {
   return {
@@ -229,7 +228,7 @@ describe.each(DB_KINDS)('Job Runner liveness on %s', (kind) => {
       });
       expect(reply.drop).toEqual([]);
       // Failed in the background, right after the answer.
-      for (let i = 0; i < 100 && (await t.client.getRequest(b)).state === State.RUNNING; i++) await sleep(20);
+      await t.rm.liveness.settled();
       expect((await t.client.getRequest(a)).state).toBe(State.FAIL);
       expect((await t.client.getRequest(b)).state).toBe(State.FAIL);
       expect((await t.client.getRequest(c)).state).toBe(State.COMPLETE);
@@ -268,7 +267,7 @@ describe.each(DB_KINDS)('Job Runner liveness on %s', (kind) => {
       await old(c);
       await seenAt(jr.url, at - 2000);
       await old(c, { requests: [] });
-      await sleep(200); // what a restart would fail runs right after the answer
+      await t.rm.liveness.settled(); // what a restart would fail runs right after the answer
       for (const id of [a, b, c]) {
         expect((await t.client.getRequest(id)).state).toBe(State.RUNNING);
         await t.rm.lifecycle.finalizeLost(id, jr.url, State.STOPPED, 'test cleanup');
@@ -300,7 +299,7 @@ describe.each(DB_KINDS)('Job Runner liveness on %s', (kind) => {
       // Resumed on the new process on the same address before its first heartbeat names it.
       await requests.patchIf(id, State.SUSPENDED, { state: State.RUNNING, jr_url: jr.url });
       await heartbeat({ instance: 'new-4', startedAt: new Date(at - 1000).toISOString(), requests: [] });
-      await sleep(200);
+      await t.rm.liveness.settled();
       expect((await t.client.getRequest(id)).state).toBe(State.RUNNING);
       expect((await t.client.getRequest(other)).state).toBe(State.RUNNING);
       for (const r of [id, other])
@@ -499,7 +498,8 @@ describe('JR pool ranking', () => {
     p.useLiveness(async () => snap);
     return p;
   };
-  const tick = () => new Promise((r) => setTimeout(r, 10));
+  // The snapshot resolves at once: one turn of the event loop lets the pool take it.
+  const tick = () => new Promise((r) => setImmediate(r));
 
   it('live JRs first, fewest chains first; unknown ones next; silent or draining ones last', async () => {
     const p = pool(

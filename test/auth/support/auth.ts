@@ -24,12 +24,12 @@ import {
 import { until } from '../../support/until.js';
 
 export const SPECS = join(REPO_ROOT, 'test/auth/specs');
-export const SPINC = join(REPO_ROOT, 'packages/spinc/dist/main.js');
+const SPINC = join(REPO_ROOT, 'packages/spinc/dist/main.js');
 export const INTERNAL_TOKEN = 'internal-token-for-job-runners-0123456789';
-export const JWT_SECRET = 'jwt-shared-secret-at-least-32-bytes-long';
+const JWT_SECRET = 'jwt-shared-secret-at-least-32-bytes-long';
 
 /** user → roles; each user's token is `tok-<user>`. */
-export const USERS: Record<string, string[]> = {
+const USERS: Record<string, string[]> = {
   root: ['sre'],
   plat: ['platform'],
   dep: ['deployer'],

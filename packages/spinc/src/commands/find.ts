@@ -5,7 +5,7 @@ import { ExitCode } from '../errors.js';
 import { parseFindFilters } from '../find-filter.js';
 import { type Column, formatTime, type TimeZoneMode, table, wireTime } from '../output.js';
 
-export const FIND_COLUMNS: readonly Column[] = [
+const FIND_COLUMNS: readonly Column[] = [
   { header: 'ID', max: 20 },
   { header: 'REQUEST', max: 40 },
   { header: 'USER', max: 16 },

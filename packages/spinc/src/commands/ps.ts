@@ -4,7 +4,7 @@ import type { Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { type Column, formatDuration, progressPercent, table } from '../output.js';
 
-export const PS_COLUMNS: readonly Column[] = [
+const PS_COLUMNS: readonly Column[] = [
   { header: 'REQUEST', max: 20 },
   { header: 'ID', max: 20 },
   { header: 'PRG', align: 'right' },

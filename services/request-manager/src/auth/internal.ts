@@ -44,8 +44,7 @@ export function callingJobRunner(res: Response): string | undefined {
 /** Header carrying the internal token (lower case, as node presents headers). */
 export const INTERNAL_TOKEN_HEADER = 'x-spincycle-internal-token';
 
-export const INTERNAL_DENIED =
-  'this endpoint is for Job Runners: internal token or client certificate required';
+const INTERNAL_DENIED = 'this endpoint is for Job Runners: internal token or client certificate required';
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 

@@ -79,7 +79,7 @@ function readKeyFile(key: string, file: string): Buffer {
 }
 
 /** A value at a dotted path of the payload (`a.b.c`); a key with dots that exists as such wins. */
-export function claimAt(payload: Record<string, unknown>, path: string): unknown {
+function claimAt(payload: Record<string, unknown>, path: string): unknown {
   if (path in payload) return payload[path];
   let cur: unknown = payload;
   for (const part of path.split('.')) {
@@ -143,7 +143,7 @@ function keySourceFailure(err: unknown): boolean {
 }
 
 /** Largest `auth.jwt.clock_tolerance`: more would keep expired tokens working for long. */
-export const MAX_CLOCK_TOLERANCE_SEC = 300;
+const MAX_CLOCK_TOLERANCE_SEC = 300;
 
 /** The checks of the options that do not depend on the key; throws ConfigError naming the key. */
 function checkClaimsOptions(opts: JwtOptions): void {

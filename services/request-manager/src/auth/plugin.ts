@@ -6,11 +6,7 @@
  * express request (headers, socket, path); `authorize` runs after the ACL
  * check matched (docs/compatibility.md#authorization).
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ConfigError } from '@spincycle/service-kit';
+import { ConfigError, importModule, ModuleLoadError } from '@spincycle/service-kit';
 import type { Authenticator } from '../auth.js';
 import type { PluginAuthorize } from './acl.js';
 
@@ -19,29 +15,13 @@ export interface AuthPlugin {
   authorize?: PluginAuthorize;
 }
 
-function moduleUrl(spec: string, baseDir: string): string {
-  if (spec.startsWith('file:')) return spec;
-  const path = isAbsolute(spec) ? spec : resolve(baseDir, spec);
-  if (isAbsolute(spec) || spec.startsWith('.') || existsSync(path)) {
-    if (!existsSync(path)) throw new ConfigError(`auth.module: file not found: ${path}`);
-    return pathToFileURL(path).href;
-  }
-  try {
-    // A package, resolved from the working directory.
-    return pathToFileURL(createRequire(join(resolve(baseDir), 'noop.js')).resolve(spec)).href;
-  } catch {
-    throw new ConfigError(`auth.module: cannot find module '${spec}' from ${baseDir}`);
-  }
-}
-
 export async function loadAuthPlugin(spec: string, baseDir: string): Promise<AuthPlugin> {
-  const url = moduleUrl(spec, baseDir);
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(url)) as Record<string, unknown>;
+    mod = await importModule(spec, baseDir);
   } catch (err) {
-    const where = url.startsWith('file:') ? fileURLToPath(url) : url;
-    throw new ConfigError(`auth.module: cannot load ${where}: ${(err as Error).message}`);
+    if (err instanceof ModuleLoadError) throw new ConfigError(`auth.module: ${err.message}`);
+    throw err;
   }
   const def = (mod.default ?? {}) as Record<string, unknown>;
   const pick = (name: string) =>

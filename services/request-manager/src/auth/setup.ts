@@ -13,12 +13,12 @@ import {
   anonymousAuthenticator,
   type Caller,
 } from '../auth.js';
-import type { RmConfig } from '../config.js';
+import type { RmConfigValues } from '../config.js';
 import { AclAuthorizer, type AclEntry } from './acl.js';
 import { InternalAuth } from './internal.js';
 import { JwtAuthenticator } from './jwt.js';
 import { loadAuthPlugin } from './plugin.js';
-import { bearerToken, MISSING_CREDENTIALS, StaticTokenAuthenticator } from './tokens.js';
+import { bearerToken, StaticTokenAuthenticator } from './tokens.js';
 
 export interface AuthSetup {
   authenticator: Authenticator;
@@ -60,13 +60,11 @@ class EitherAuthenticator implements Authenticator {
   }
 }
 
-export { MISSING_CREDENTIALS };
-
 /** The ACLs of a sequence from the specs. */
 export type AclLookup = (type: string) => readonly AclEntry[] | undefined;
 
 export async function authFromConfig(
-  config: RmConfig,
+  config: RmConfigValues,
   acls: AclLookup,
   baseDir: string = process.cwd(),
 ): Promise<AuthSetup> {

@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { parseMysqlDsn, type RmConfig, sqliteFile } from '../config.js';
+import { parseMysqlDsn, type RmConfigValues, sqliteFile } from '../config.js';
 import { ENTITIES } from './entities.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from './migrate.js';
 
@@ -19,7 +19,7 @@ export interface DbTarget {
   mysqlTls?: { certFile?: string; keyFile?: string; caFile?: string };
 }
 
-export function dbTargetFromConfig(cfg: RmConfig): DbTarget {
+export function dbTargetFromConfig(cfg: RmConfigValues): DbTarget {
   return cfg['mysql.dsn']
     ? {
         mysqlDsn: cfg['mysql.dsn'],

@@ -6,12 +6,13 @@
  * VARCHAR for nanoseconds, binary collations) are chosen by the migrations;
  * the entity types here only drive value conversion.
  */
+import type { StateValue } from '@spincycle/protocol';
 import { EntitySchema } from 'typeorm';
 
 export interface RequestRow {
   request_id: string;
   type: string;
-  state: number;
+  state: StateValue;
   user: string | null;
   created_at: Date;
   started_at: Date | null;
@@ -34,7 +35,7 @@ export interface RequestArchiveRow {
 }
 
 /** One caller-given arg, for the find `arg=name=value` filter. */
-export interface RequestArgRow {
+interface RequestArgRow {
   request_id: string;
   name: string;
   /** Exact string form of the value (see argIndexValue). */
@@ -47,7 +48,7 @@ export interface JobLogRow {
   try: number;
   name: string;
   type: string;
-  state: number;
+  state: StateValue;
   /** Unix nanoseconds as a decimal string (lossless on both drivers). */
   started_at: string;
   finished_at: string;
@@ -99,7 +100,7 @@ export const RequestArchiveEntity = new EntitySchema<RequestArchiveRow>({
   },
 });
 
-export const RequestArgEntity = new EntitySchema<RequestArgRow>({
+const RequestArgEntity = new EntitySchema<RequestArgRow>({
   name: 'RequestArg',
   tableName: 'request_args',
   columns: {

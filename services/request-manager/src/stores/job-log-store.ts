@@ -3,7 +3,7 @@
  * skip keys that already exist, so a JR re-sending a batch never duplicates.
  * Nanosecond times are kept as exact decimal strings end to end.
  */
-import type { JobLog } from '@spincycle/protocol';
+import { type JobLog, type StateValue, storedState } from '@spincycle/protocol';
 import type { EntityManager } from 'typeorm';
 import type { Db } from '../db/db.js';
 import { JobLogEntity, type JobLogRow } from '../db/entities.js';
@@ -50,7 +50,7 @@ export function toWireJobLog(r: JobLogRow): JobLog {
     type: r.type,
     startedAt: BigInt(r.started_at),
     finishedAt: BigInt(r.finished_at),
-    state: Number(r.state),
+    state: storedState(r.state),
     exit: Number(r.exit ?? 0),
     error: r.error ?? '',
     stdout: r.stdout ?? '',
@@ -282,11 +282,11 @@ export class JobLogStore {
   }
 
   /** (job, try, state) of every entry of a request: the cheap view for deciding what a lost request's jobs were doing. */
-  async tryStates(requestId: string): Promise<Array<{ jobId: string; try: number; state: number }>> {
+  async tryStates(requestId: string): Promise<Array<{ jobId: string; try: number; state: StateValue }>> {
     const rows = (await this.db.run((m) =>
       m.query('SELECT `job_id`, `try`, `state` FROM `job_log` WHERE `request_id` = ?', [requestId]),
     )) as Array<{ job_id: string; try: unknown; state: unknown }>;
-    return rows.map((r) => ({ jobId: String(r.job_id), try: Number(r.try), state: Number(r.state) }));
+    return rows.map((r) => ({ jobId: String(r.job_id), try: Number(r.try), state: storedState(r.state) }));
   }
 
   /** The latest try of one job, or undefined. */

@@ -4,7 +4,7 @@
  * `Db.execStatements` allows (one on MySQL for any usual batch). Progress and
  * finishes touch RUNNING requests only.
  */
-import type { JobLog } from '@spincycle/protocol';
+import type { JobLog, StateValue } from '@spincycle/protocol';
 import type { Db } from '../db/db.js';
 import type { Statement } from '../db/sql.js';
 import type { JobLogStore } from './job-log-store.js';
@@ -12,9 +12,9 @@ import type { JobLogStore } from './job-log-store.js';
 /** Requests per UPDATE (one CASE arm per request). */
 const UPDATE_CHUNK = 500;
 
-export interface FinishWrite {
+interface FinishWrite {
   id: string;
-  state: number;
+  state: StateValue;
   finishedAt: Date;
   finishedJobs: number;
 }
@@ -30,7 +30,7 @@ export interface ReportWrites {
  * Statements setting `finished_jobs` of each request that is RUNNING (others
  * are left alone): one UPDATE per 500 requests.
  */
-export function progressStatements(items: ReportWrites['progress']): Statement[] {
+function progressStatements(items: ReportWrites['progress']): Statement[] {
   const out: Statement[] = [];
   for (let i = 0; i < items.length; i += UPDATE_CHUNK) {
     const chunk = items.slice(i, i + UPDATE_CHUNK);
@@ -52,7 +52,7 @@ export function progressStatements(items: ReportWrites['progress']): Statement[]
  * affected counts that add up to `items.length` mean every one of them was
  * finished by these statements. Ids must be distinct.
  */
-export function finishStatements(items: ReadonlyArray<FinishWrite>): Statement[] {
+function finishStatements(items: ReadonlyArray<FinishWrite>): Statement[] {
   const out: Statement[] = [];
   for (let i = 0; i < items.length; i += UPDATE_CHUNK) {
     const chunk = items.slice(i, i + UPDATE_CHUNK);

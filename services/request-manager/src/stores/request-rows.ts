@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import {
   type Request,
   type RequestArg,
+  storedState,
   stringifyJson,
   toRfc3339,
   toRfc3339OrNull,
@@ -48,7 +49,7 @@ export function toWireRequest(row: RequestRow): Request {
   const req: Request = {
     id: row.request_id,
     type: row.type,
-    state: Number(row.state),
+    state: storedState(row.state),
     user: row.user ?? '',
     createdAt: toRfc3339(row.created_at),
     startedAt: toRfc3339OrNull(row.started_at),
@@ -90,7 +91,7 @@ export function toRequestRow(r: RawRequest): RequestRow {
   return {
     request_id: String(r.request_id),
     type: String(r.type),
-    state: Number(r.state),
+    state: storedState(r.state),
     user: r.user === null || r.user === undefined ? null : String(r.user),
     created_at: dbDate(r.created_at) as Date,
     started_at: dbDate(r.started_at),

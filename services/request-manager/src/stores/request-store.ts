@@ -3,7 +3,7 @@
  * conditional UPDATE (`WHERE request_id=? AND state IN (…)`) whose affected
  * count says whether it happened: never read-then-write.
  */
-import { stringifyJson } from '@spincycle/protocol';
+import { type StateValue, storedState, stringifyJson } from '@spincycle/protocol';
 import { MicroBatcher, type Settled } from '@spincycle/service-kit';
 import type { EntityManager, WhereExpressionBuilder } from 'typeorm';
 import type { Db } from '../db/db.js';
@@ -23,7 +23,6 @@ import {
 } from './request-rows.js';
 
 // The wire form of a row, for the readers of this store.
-export { toWireRequest } from './request-rows.js';
 
 /** What the find endpoint filters on (already validated). */
 export interface FindFilter {
@@ -236,7 +235,7 @@ export class RequestStore {
   /** Set columns only while the request is in `state` and (optionally) still has `jrUrl`. */
   async patchIf(
     id: string,
-    state: number,
+    state: StateValue,
     patch: RequestPatch,
     cond: { jrUrl?: string } = {},
   ): Promise<boolean> {
@@ -291,8 +290,8 @@ export class RequestStore {
   }
 
   /** State of each of `ids` that exists (one indexed query per 500 ids). */
-  async statesOf(ids: string[]): Promise<Map<string, { state: number; jrUrl: string | null }>> {
-    const out = new Map<string, { state: number; jrUrl: string | null }>();
+  async statesOf(ids: string[]): Promise<Map<string, { state: StateValue; jrUrl: string | null }>> {
+    const out = new Map<string, { state: StateValue; jrUrl: string | null }>();
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
       const rows = await this.db.run((m) =>
@@ -304,7 +303,7 @@ export class RequestStore {
       );
       for (const r of rows)
         out.set(String(r.request_id), {
-          state: Number(r.state),
+          state: storedState(r.state),
           jrUrl: r.jr_url === null || r.jr_url === undefined ? null : String(r.jr_url),
         });
     }
@@ -336,7 +335,7 @@ export class RequestStore {
     m: EntityManager,
     id: string,
     jrUrl: string | null,
-    state: number,
+    state: StateValue,
     finishedAt: Date,
     silentSince?: Date,
   ): Promise<boolean> {

@@ -35,7 +35,7 @@ function serverUrl(): { server: string; base: string } {
 }
 
 /** A new empty MySQL database; returns its mysql:// URL and a dropper. */
-export async function newMysqlUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
+async function newMysqlUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
   const { server, base } = serverUrl();
   const name = `${base}_rm_${randomBytes(4).toString('hex')}`;
   const conn = await mysql.createConnection(server);

@@ -8,13 +8,13 @@ import { RmClient, RmInternalClient, stringifyJson } from '@spincycle/protocol';
 import { createLogger, type RunningServer, silentLogger } from '@spincycle/service-kit';
 import type { Authenticator, Authorizer } from '../../src/auth.js';
 import type { RequestCatalog } from '../../src/catalog.js';
-import { loadRmConfig, type RmConfig } from '../../src/config.js';
+import { loadRmConfig, type RmConfigValues } from '../../src/config.js';
 import type { DbKind } from '../../src/db/sql.js';
 import { createRequestManager, type RequestManager } from '../../src/rm.js';
 import { newTarget } from './db.js';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
-export const SPECS_DIR = join(FIXTURES, 'specs');
+const SPECS_DIR = join(FIXTURES, 'specs');
 
 export interface TestRm {
   rm: RequestManager;
@@ -22,7 +22,7 @@ export interface TestRm {
   url: string;
   client: RmClient;
   internal: RmInternalClient;
-  config: RmConfig;
+  config: RmConfigValues;
   close(): Promise<void>;
 }
 

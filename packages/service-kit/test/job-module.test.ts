@@ -4,16 +4,23 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { builtinJobFactory, JobModuleError, NoopJob, SleepJob, UnknownJobTypeError } from '@spincycle/jobs';
 import { State } from '@spincycle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinJobFactory, NoopJob, SleepJob } from '../src/builtin/index.js';
-import { JobModuleError } from '../src/errors.js';
-import { UnknownJobTypeError } from '../src/job.js';
-import { loadJobFactory } from '../src/load.js';
-import { jobId } from './helpers.js';
+import { loadJobFactory } from '../src/job-module.js';
+
+let seq = 0;
+function jobId(type: string, name = `${type}-job`) {
+  seq++;
+  return { type, name, id: `id${seq}`, requestId: 'req1' };
+}
 
 let dir: string;
-const distIndex = pathToFileURL(resolve(dirname(fileURLToPath(import.meta.url)), '../dist/index.js')).href;
+const here = dirname(fileURLToPath(import.meta.url));
+/** The built package the job modules import (as a user's module would import @spincycle/jobs). */
+const jobsIndex = pathToFileURL(resolve(here, '../../jobs/dist/index.js')).href;
+/** This package built, for the run under plain node. */
+const distIndex = pathToFileURL(resolve(here, '../dist/index.js')).href;
 
 /** A job written the way a user would, without any import. */
 const PLAIN_JOB = `
@@ -48,7 +55,7 @@ async function loadError(spec: string): Promise<JobModuleError> {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'jobs-load-'));
+  dir = await mkdtemp(join(tmpdir(), 'job-module-'));
   await put(
     'named-map.mjs',
     `${PLAIN_JOB}\nexport const factory = { echo: (id) => new EchoJob(id), noop: EchoJob };\n`,
@@ -72,11 +79,23 @@ export default {
   // A package that only exports an "import" condition, and one found through "main".
   await put(
     'node_modules/my-jobs/package.json',
-    JSON.stringify({ name: 'my-jobs', type: 'module', exports: { '.': { import: './src/index.js' } } }),
+    JSON.stringify({
+      name: 'my-jobs',
+      type: 'module',
+      exports: { '.': { import: './src/index.js' }, './extra/*': { node: './src/extra/*.js' } },
+    }),
   );
   await put(
     'node_modules/my-jobs/src/index.js',
     `${PLAIN_JOB}\nexport const factory = { 'pkg-echo': EchoJob };\n`,
+  );
+  await put(
+    'node_modules/my-jobs/src/extra/more.js',
+    `${PLAIN_JOB}\nexport const factory = { more: EchoJob };\n`,
+  );
+  await put(
+    'node_modules/my-jobs/src/hidden.js',
+    `${PLAIN_JOB}\nexport const factory = { hidden: EchoJob };\n`,
   );
   await put(
     'node_modules/@acme/jobs/package.json',
@@ -89,7 +108,7 @@ export default {
   // The README pattern: a job class extending BaseJob from this package.
   await put(
     'base-job.mjs',
-    `import { BaseJob, requiredString } from '${distIndex}';
+    `import { BaseJob, requiredString } from '${jobsIndex}';
 class Greet extends BaseJob {
   parseArgs(jobArgs) { return { name: requiredString(jobArgs, 'name') }; }
   async run(jobData) { jobData.greeting = 'hello ' + this.args.name; return this.complete(); }
@@ -156,6 +175,11 @@ describe('loadJobFactory', () => {
     expect((await loadJobFactory('@acme/jobs', dir)).make(jobId('acme-echo')).constructor.name).toBe(
       'EchoJob',
     );
+    // A subpath pattern of "exports"; a file the package does not export is not found.
+    expect((await loadJobFactory('my-jobs/extra/more', dir)).make(jobId('more')).constructor.name).toBe(
+      'EchoJob',
+    );
+    expect((await loadError('my-jobs/src/hidden.js')).message).toMatch(/cannot find module or package/);
     // From a subdirectory too: resolution walks up.
     expect((await loadJobFactory('my-jobs', join(dir, 'lib'))).make(jobId('pkg-echo'))).toBeDefined();
   });
