@@ -53,7 +53,7 @@ export function isFinalState(value: number): boolean {
 export const ALL_STATE_NAMES: readonly StateName[] = NAMES;
 
 /** Request operations checked by authorization. */
-export type RequestOp = 'start' | 'stop';
+export type RequestOp = 'start' | 'stop' | 'retry';
 
 /** Kinds of request argument. */
 export type RequestArgType = 'required' | 'optional' | 'static';

@@ -9,7 +9,7 @@ import type { ArgSpec, Diagnostic, NodeSpec, SequenceSpec } from './model.js';
 import { duplicates, fieldLine, sequenceArgNames, unique } from './spec-views.js';
 
 /** Operations an ACL entry can grant a role: starting requests and stopping them. */
-export const ACL_OPS: readonly string[] = ['start', 'stop'];
+export const ACL_OPS: readonly string[] = ['start', 'stop', 'retry'];
 
 export function checkSequence(seq: SequenceSpec): Diagnostic[] {
   const out: Diagnostic[] = [];

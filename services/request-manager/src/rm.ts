@@ -25,11 +25,14 @@ import { createRateFrom, jrUrls, type RmConfig } from './config.js';
 import { dbTargetFromConfig, openDataSource } from './db/data-source.js';
 import { Db } from './db/db.js';
 import { migrate } from './db/migrate.js';
+import { EventReader } from './events/event-reader.js';
+import { EventStreams } from './events/streams.js';
 import { JobRunnerLiveness } from './jr-liveness.js';
 import { JrPool } from './jr-pool.js';
 import { ReportIntake } from './report-intake.js';
 import { RequestLifecycle } from './request-lifecycle.js';
 import { RequestQueries } from './request-queries.js';
+import { RequestRetry } from './request-retry.js';
 import { defaultInstanceId, Resumer } from './resumer.js';
 import { runningStatus } from './running-status.js';
 import { JobLogStore } from './stores/job-log-store.js';
@@ -65,6 +68,10 @@ export interface RequestManager {
   intake: ReportIntake;
   /** Reads of requests and job logs. */
   queries: RequestQueries;
+  /** Retry from failure. */
+  retry: RequestRetry;
+  /** Open live-event streams. */
+  events: EventStreams;
   resumer: Resumer;
   /** Finds requests of lost Job Runners (runs on one RM at a time). */
   sweeper: Sweeper;
@@ -146,6 +153,24 @@ export async function createRequestManager(
     jrStore,
   });
   const queries = new RequestQueries({ requests, logs });
+  const retry = new RequestRetry({
+    requests,
+    logs,
+    jrs,
+    authorizer: opts.authorizer ?? auth.authorizer,
+    logger,
+    isDraining,
+  });
+  const events = new EventStreams(
+    new EventReader(db, requests),
+    {
+      pollMs: config['events.poll_interval'],
+      keepAliveMs: config['events.keep_alive'],
+      maxStreams: config['events.max_streams'],
+      maxDurationMs: config['events.max_duration'],
+    },
+    logger.child({ component: 'events' }),
+  );
   const finalizeLost = lifecycle.finalizeLost.bind(lifecycle);
   const liveness = new JobRunnerLiveness(
     {
@@ -182,6 +207,8 @@ export async function createRequestManager(
         { requestId },
       ),
     liveness,
+    retry,
+    events,
     authenticator: opts.authenticator ?? auth.authenticator,
     internalAuth: opts.internalAuth ?? auth.internal,
     logger,
@@ -204,6 +231,8 @@ export async function createRequestManager(
     lifecycle,
     intake,
     queries,
+    retry,
+    events,
     resumer,
     sweeper,
     liveness,
@@ -239,6 +268,7 @@ export async function createRequestManager(
     close() {
       closed ??= (async () => {
         draining = true;
+        events.closeAll();
         await Promise.all([resumer.stop(), sweeper.stop()]);
         jrs.close();
         await server?.close();
