@@ -23,6 +23,7 @@ export interface Flags {
   help?: boolean;
   version?: boolean;
   wait?: boolean;
+  follow?: boolean;
   yes?: boolean;
   ca?: string;
   cert?: string;
@@ -45,6 +46,7 @@ const FLAG_SPEC = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
   wait: { type: 'boolean' },
+  follow: { type: 'boolean', short: 'f' },
   yes: { type: 'boolean', short: 'y' },
   ca: { type: 'string' },
   cert: { type: 'string' },
@@ -286,6 +288,8 @@ export interface SpincOptions {
   help: boolean;
   version: boolean;
   wait: boolean;
+  /** `log -f`: follow the job log live. */
+  follow: boolean;
   yes: boolean;
   /** Where each of addr/timeout/debug came from, for --debug. */
   sources: Record<'addr' | 'timeout' | 'debug' | 'env' | 'token' | 'ca' | 'cert' | 'key', string>;
@@ -409,6 +413,7 @@ export function resolveOptions(
     help: flags.help ?? false,
     version: flags.version ?? false,
     wait: flags.wait ?? false,
+    follow: flags.follow ?? false,
     yes: flags.yes ?? false,
     sources,
     repeatable: repeat.map((r) => `${r} `).join(''),
