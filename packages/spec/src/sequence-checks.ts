@@ -90,7 +90,7 @@ export function checkSequence(seq: SequenceSpec): Diagnostic[] {
     err(
       'acl-ops',
       (badOps[0] as (typeof badOps)[0]).pos.line,
-      invalidValueMsg(undefined, 'acl.ops', values, 'start or stop'),
+      invalidValueMsg(undefined, 'acl.ops', values, 'start, stop or retry'),
     );
   }
 
