@@ -12,6 +12,7 @@ import { ApiError, type JobLog, State } from '@spincycle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSse, type SseEvent } from '../support/sse.js';
 import { type DbKind, REPO_ROOT, type System, startSystem, waitForState } from '../support/system.js';
+import { until } from '../support/until.js';
 
 const SPECS = join(REPO_ROOT, 'specs');
 
@@ -32,7 +33,15 @@ describe.each<DbKind>(['sqlite', 'mysql'])('retry and events (%s)', (db) => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'spincycle-retry-'));
-    sys = await startSystem({ db, specsDir: SPECS, rmEnv: { SPINCYCLE_EVENTS_POLL_INTERVAL: '100ms' } });
+    sys = await startSystem({
+      db,
+      specsDir: SPECS,
+      rmEnv: {
+        SPINCYCLE_EVENTS_POLL_INTERVAL: '100ms',
+        SPINCYCLE_EVENTS_KEEP_ALIVE: '300ms',
+        SPINCYCLE_EVENTS_MAX_STREAMS: '2',
+      },
+    });
   }, 60_000);
   afterAll(async () => {
     await sys?.stop();
@@ -122,6 +131,31 @@ describe.each<DbKind>(['sqlite', 'mysql'])('retry and events (%s)', (db) => {
       `prepare#1:${State.STOPPED}`,
       `prepare#2:${State.STOPPED}`,
     ]);
+  }, 60_000);
+
+  it('bounds open streams (503 beyond events.max_streams) and keeps quiet ones alive with comments', async () => {
+    const marker = join(dir, 'quiet');
+    writeFileSync(marker, 'ok\n');
+    const req = await sys.client.createRequest('retry-demo', { marker, sleepTime: '30000' });
+    const aborts = [new AbortController(), new AbortController()];
+    const held = await Promise.all(aborts.map((a) => fetch(events(req.id), { signal: a.signal })));
+    expect(held.map((r) => r.status)).toEqual([200, 200]);
+    const third = await fetch(events(req.id));
+    expect(third.status).toBe(503);
+    expect(((await third.json()) as { message: string }).message).toContain('events.max_streams');
+    // Nothing happens while `prepare` sleeps: the stream still gets a comment now and then.
+    const reader = (held[0] as Response).body?.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+    const decoder = new TextDecoder();
+    let text = '';
+    while (!text.includes(': ping')) text += decoder.decode((await reader.read()).value);
+    for (const a of aborts) a.abort();
+    await sys.client.stopRequest(req.id);
+    // Closed streams free their places.
+    const again = await until('a stream place to be free', async () => {
+      const r = await readSse(events(req.id));
+      return r.status === 200 ? r : undefined;
+    });
+    expect(again.events.at(-1)?.event).toBe('final');
   }, 60_000);
 
   it('answers 400 for a malformed Last-Event-ID and 409 for a request that is running', async () => {

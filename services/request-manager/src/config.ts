@@ -201,6 +201,7 @@ export const RM_CONFIG_SCHEMA = {
   'events.keep_alive': {
     type: 'duration',
     default: '15s',
+    env: 'SPINCYCLE_EVENTS_KEEP_ALIVE',
     desc: 'a quiet event stream gets a comment line this often (idle proxies close silent connections)',
   },
   'events.max_streams': {

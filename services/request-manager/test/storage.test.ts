@@ -96,7 +96,11 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
           kind === 'mysql'
             ? await Promise.all(sources.map((ds) => migrate(ds)))
             : [await migrate(sources[0] as DataSource), await migrate(sources[1] as DataSource)];
-        expect(results.flat()).toEqual(['InitialSchema1764400000000', 'JobRunners1764500000000']);
+        expect(results.flat()).toEqual([
+          'InitialSchema1764400000000',
+          'JobRunners1764500000000',
+          'JobLogSeq1764700000000',
+        ]);
         const db = new Db(sources[0] as DataSource);
         const store = new RequestStore(db);
         const req = newRequest();
