@@ -99,7 +99,7 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
         expect(results.flat()).toEqual([
           'InitialSchema1764400000000',
           'JobRunners1764500000000',
-          'JobLogSeq1764700000000',
+          'JobLogSeq1764800000000',
         ]);
         const db = new Db(sources[0] as DataSource);
         const store = new RequestStore(db);

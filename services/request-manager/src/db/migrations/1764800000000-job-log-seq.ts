@@ -8,8 +8,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { kindOf } from './1764400000000-initial-schema.js';
 
-export class JobLogSeq1764700000000 implements MigrationInterface {
-  name = 'JobLogSeq1764700000000';
+export class JobLogSeq1764800000000 implements MigrationInterface {
+  name = 'JobLogSeq1764800000000';
 
   async up(qr: QueryRunner): Promise<void> {
     if (kindOf(qr) !== 'mysql') return;
