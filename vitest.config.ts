@@ -1,3 +1,5 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 // Two projects over every package. Tests import workspace packages through their
@@ -6,15 +8,36 @@ import { configDefaults, defineConfig } from 'vitest/config';
 //   integration: real MariaDB (the global setup makes this run's database) and/or real
 //                RM/JR processes.
 // A test file belongs to integration when it uses MariaDB (directly, through
-// inject('mysqlUrl') or a support module that does) or starts RM/JR processes.
+// inject('mysqlUrl') or a support module that does) or starts RM/JR processes:
+// everything under test/ except the file checks of test/deploy and test/packaging, and any
+// package test that imports a database support module (found by reading the file, so a new
+// test lands in the right project without editing this list).
 const ALL = ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/**/*.test.ts'];
+const USES_DB = /from '\.\/support\/db(\.js)?'|inject\('mysqlUrl'\)/;
+
+function dbTestsUnder(dir: string): string[] {
+  const found: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== 'node_modules' && e.name !== 'dist') walk(p);
+      } else if (e.name.endsWith('.test.ts') && USES_DB.test(readFileSync(p, 'utf8'))) found.push(p);
+    }
+  };
+  for (const root of readdirSync(dir)) {
+    const test = path.join(dir, root, 'test');
+    if (existsSync(test)) walk(test);
+  }
+  return found;
+}
+
 const INTEGRATION = [
-  // Cross-service tests: real RM and JR processes on MariaDB. test/deploy holds file checks
-  // (unit) and one test that runs the shipped example configs (integration).
-  'test/!(deploy)/**/*.test.ts',
+  'test/!(deploy|packaging)/**/*.test.ts',
   'test/deploy/example-config.test.ts',
-  // RM tests on both storage drivers (services/request-manager/test/support/db.ts).
-  'services/request-manager/test/{api-lifecycle,api-requests,auth-http,batching,liveness,resumer,storage}.test.ts',
+  'test/packaging/{pack-install,deploy}.test.ts',
+  ...dbTestsUnder('services'),
+  ...dbTestsUnder('packages'),
 ];
 
 export default defineConfig({

@@ -131,7 +131,10 @@ describe('SIGHUP re-reads the credential files', () => {
     );
     const rmOld = await http(rm.url, 'POST', '/api/v1/job-logs', [], internal(INTERNAL_TOKEN));
     expect([rmOld.status, messageOf(rmOld)]).toEqual([401, 'invalid internal token']);
-    const rmNew = await http(rm.url, 'POST', '/api/v1/job-logs', [], internal(rotated));
+    const rmNew = await http(rm.url, 'POST', '/api/v1/job-logs', [], {
+      ...internal(rotated),
+      'X-Spincycle-Job-Runner': jr.url,
+    });
     expect(rmNew.status).toBeLessThan(300);
   });
 

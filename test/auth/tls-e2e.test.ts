@@ -53,6 +53,9 @@ async function refused(url: string, agent: HttpsAgent | undefined): Promise<stri
   return `${(err as { code?: string }).code ?? ''} ${err.message}`;
 }
 
+/** A JR certificate: its name for auth.internal_client_names and the IP of its advertised URL. */
+const JR_CERT_EXT = 'subjectAltName=DNS:job-runner,IP:127.0.0.1\nextendedKeyUsage=clientAuth';
+
 describe('mutual TLS between RM and JR, client certificates required', () => {
   let rm: ServiceProcess;
   let jr: ServiceProcess;
@@ -62,6 +65,7 @@ describe('mutual TLS between RM and JR, client certificates required', () => {
   /** The services' own copies of their client certificates (the SIGHUP test replaces them). */
   let rmCert: { cert: string; key: string };
   let jrCert: { cert: string; key: string };
+  let jrLeaf: { cert: string; key: string };
 
   beforeAll(async () => {
     const copy = (pair: { cert: string; key: string }, name: string) => {
@@ -71,7 +75,9 @@ describe('mutual TLS between RM and JR, client certificates required', () => {
       return own;
     };
     rmCert = copy(pki.client('request-manager'), 'rm-client');
-    jrCert = copy(pki.client('job-runner'), 'jr-client');
+    // The JR's certificate is for its name and for the host of its URL (the RM checks both).
+    jrLeaf = pki.leaf('jr-leaf', 'job-runner', JR_CERT_EXT);
+    jrCert = copy(jrLeaf, 'jr-client');
     aliceTls = { ca: pki.ca.cert, ...pki.client('alice') };
     alice = harnessAgent(aliceTls);
     const [rmPort, jrPort] = [await freePort(), await freePort()];
@@ -174,7 +180,7 @@ describe('mutual TLS between RM and JR, client certificates required', () => {
         (svc.log.match(new RegExp(what, 'g'))?.length ?? 0) > seen ? true : undefined,
       );
     };
-    const good = { rm: pki.client('request-manager'), jr: pki.client('job-runner') };
+    const good = { rm: pki.client('request-manager'), jr: jrLeaf };
 
     // RM → JR: a certificate from a CA the JR does not trust makes it unreachable; the right one mends it.
     swap(rmCert, pki.rogue.client);
@@ -240,10 +246,18 @@ describe('mutual TLS between RM and JR, client certificates required', () => {
       401,
       'this endpoint is for Job Runners: internal token or client certificate required',
     ]);
-    const jrAgent = harnessAgent({ ca: pki.ca.cert, ...pki.client('job-runner') });
-    expect((await http(rm.url, 'PUT', `/api/v1/requests/${id}/progress`, progress, {}, jrAgent)).status).toBe(
-      200,
-    );
+    const jrAgent = harnessAgent({ ca: pki.ca.cert, ...jrLeaf });
+    const asJr = { 'X-Spincycle-Job-Runner': jr.url };
+    expect(
+      (await http(rm.url, 'PUT', `/api/v1/requests/${id}/progress`, progress, asJr, jrAgent)).status,
+    ).toBe(200);
+    // A certificate for the JR's name but not for the host of the URL it claims: 403.
+    const nameOnly = harnessAgent({ ca: pki.ca.cert, ...pki.client('job-runner') });
+    const claimed = await http(rm.url, 'PUT', `/api/v1/requests/${id}/progress`, progress, asJr, nameOnly);
+    expect([claimed.status, messageOf(claimed)]).toEqual([
+      403,
+      `Job Runner ${jr.url}: the client certificate (for job-runner) is not for host 127.0.0.1`,
+    ]);
     // The JR certificate is no user credential.
     expect((await http(rm.url, 'GET', `/api/v1/requests/${id}`, undefined, {}, jrAgent)).status).toBe(401);
     await http(rm.url, 'PUT', `/api/v1/requests/${id}/stop`, undefined, as('dep'), alice);

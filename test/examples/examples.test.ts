@@ -24,7 +24,13 @@ describe.each(['sqlite', 'mysql'] as const)('example specs on %s', (db) => {
 
   it('lists the example requests with their args', async () => {
     const list = await sys.client.requestList();
-    expect(list.map((r) => r.Name)).toEqual(['decommission-hosts', 'retry-demo', 'test', 'upgrade-fleet']);
+    expect(list.map((r) => r.Name)).toEqual([
+      'decommission-hosts',
+      'retry-demo',
+      'set-db-password',
+      'test',
+      'upgrade-fleet',
+    ]);
     const upgrade = list.find((r) => r.Name === 'upgrade-fleet');
     expect(upgrade?.Args.map((a) => [a.Name, a.Type, a.Default])).toEqual([
       ['hosts', 'required', null],

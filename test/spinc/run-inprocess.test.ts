@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Request } from '@spincycle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findAll } from '../../packages/spinc/dist/commands/find.js';
 import { runSpinc } from '../../packages/spinc/dist/index.js';
 import {
   REPO_ROOT,
@@ -603,6 +604,19 @@ describe('status, info, log, ps, find, running, stop output', () => {
       const all = JSON.parse((await run(['find', '--json'])).stdout) as Request[];
       expect(all).toHaveLength(10);
       expect(all[0]?.id).toBe((await sys.client.findRequests({ limit: 1 }))[0]?.id);
+
+      // Pages: spinc follows the RM's next-page cursor, and tells where a cut-off listing goes on.
+      const every = (await sys.client.findRequests({ limit: 1000 })).map((r) => r.id);
+      expect((await findAll(sys.client, { limit: 7 }, 3)).requests.map((r) => r.id)).toEqual(
+        every.slice(0, 7),
+      );
+      const cut = await run(['find', 'limit=3', '--json']);
+      const cursor = /^more requests match: add cursor=(\S+) for the next 3$/m.exec(cut.stderr)?.[1];
+      expect(cursor).toBeDefined();
+      const next = JSON.parse(
+        (await run(['find', 'limit=3', `cursor=${cursor}`, '--json'])).stdout,
+      ) as Request[];
+      expect(next.map((r) => r.id)).toEqual(every.slice(3, 6));
     } finally {
       await stopAndSettle(nap);
     }

@@ -5,6 +5,7 @@
 import { ApiError } from './errors.js';
 import { type CallOptions, type ClientOptions, HttpClient } from './http.js';
 import { RawJson } from './json.js';
+import type { RequestExplanation, RequestPlan } from './operator.js';
 import { parseHeartbeatReply, parseReportResult } from './replies.js';
 import type {
   FinishRequest,
@@ -26,6 +27,12 @@ import type {
 
 const enc = encodeURIComponent;
 
+/**
+ * Header a Job Runner sends on every call to the RM: its advertised base URL.
+ * The RM takes reports for a request only from the JR it records for it.
+ */
+export const JOB_RUNNER_HEADER = 'X-Spincycle-Job-Runner';
+
 export interface FindRequestsFilter {
   type?: string;
   user?: string;
@@ -37,8 +44,22 @@ export interface FindRequestsFilter {
   since?: string | Date;
   /** RFC 3339 or Date: requests created before this time. */
   until?: string | Date;
+  /** Requests per page (the RM's default 100, at most 1,000). */
   limit?: number;
   offset?: number;
+  /** Start after this page boundary: the `nextCursor` of the page before. */
+  cursor?: string;
+}
+
+/** One page of a find, and the cursor of the next page when there is one. */
+export interface FindRequestsPage {
+  requests: Request[];
+  nextCursor?: string;
+}
+
+export interface CreateOptions {
+  /** Sent as `Idempotency-Key`: a repeat within the RM's idempotency.ttl answers the first request. */
+  idempotencyKey?: string;
 }
 
 const iso = (t: string | Date | undefined) => (t instanceof Date ? t.toISOString() : t);
@@ -51,16 +72,46 @@ export class RmClient {
   }
 
   /** Create and start a request. Not retried on 5xx: a retry could create it twice. */
-  async createRequest(type: string, args: Record<string, unknown> = {}): Promise<Request> {
-    return (await this.http.call<Request>('POST', '/api/v1/requests', { type, args }, { idempotent: false }))
-      .data;
+  async createRequest(
+    type: string,
+    args: Record<string, unknown> = {},
+    opts: CreateOptions = {},
+  ): Promise<Request> {
+    // With an Idempotency-Key a retry cannot create the request twice, so 5xx and lost answers are retried.
+    const call: CallOptions = opts.idempotencyKey
+      ? { idempotent: true, headers: { 'Idempotency-Key': opts.idempotencyKey } }
+      : { idempotent: false };
+    return (await this.http.call<Request>('POST', '/api/v1/requests', { type, args }, call)).data;
+  }
+
+  /** The plan of a create (`dryRun=true`): the chain it would build; nothing is stored or run. */
+  async planRequest(type: string, args: Record<string, unknown> = {}): Promise<RequestPlan> {
+    return (
+      await this.http.call<RequestPlan>(
+        'POST',
+        '/api/v1/requests',
+        { type, args },
+        { query: { dryRun: 'true' } },
+      )
+    ).data;
+  }
+
+  /** Why a request is not done (or why it failed). */
+  async explainRequest(id: string): Promise<RequestExplanation> {
+    return (await this.http.call<RequestExplanation>('GET', `/api/v1/requests/${enc(id)}/explain`)).data;
   }
 
   async getRequest(id: string): Promise<Request> {
     return (await this.http.call<Request>('GET', `/api/v1/requests/${enc(id)}`)).data;
   }
 
+  /** One page of requests (see findRequestsPage). */
   async findRequests(filter: FindRequestsFilter = {}): Promise<Request[]> {
+    return (await this.findRequestsPage(filter)).requests;
+  }
+
+  /** One page of requests, newest first; `nextCursor` (the RM's `X-Next-Cursor`) when more match. */
+  async findRequestsPage(filter: FindRequestsFilter = {}): Promise<FindRequestsPage> {
     const query: CallOptions['query'] = {
       type: filter.type,
       user: filter.user,
@@ -70,8 +121,12 @@ export class RmClient {
       until: iso(filter.until),
       limit: filter.limit,
       offset: filter.offset,
+      cursor: filter.cursor,
     };
-    return (await this.http.call<Request[]>('GET', '/api/v1/requests', undefined, { query })).data ?? [];
+    const res = await this.http.call<Request[]>('GET', '/api/v1/requests', undefined, { query });
+    const next = res.headers['x-next-cursor'];
+    const requests = res.data ?? [];
+    return typeof next === 'string' && next !== '' ? { requests, nextCursor: next } : { requests };
   }
 
   async startRequest(id: string): Promise<void> {

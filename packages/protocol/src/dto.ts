@@ -135,7 +135,14 @@ export function parseCreateRequest(body: unknown): CreateRequestDto {
 }
 
 export function parseFinishRequest(body: unknown): FinishRequestDto {
-  return validatePayload(FinishRequestDto, body, 'FinishRequest');
+  const dto = validatePayload(FinishRequestDto, body, 'FinishRequest');
+  // The pattern takes a few impossible dates (month 13, 25:00): they are no times, and the finish would be stored without one.
+  if (!parseRfc3339(dto.finishedAt))
+    throw new ValidationError(
+      `invalid FinishRequest: field 'finishedAt': finishedAt must be an RFC 3339 time, got '${dto.finishedAt.slice(0, 40)}'`,
+      'finishedAt',
+    );
+  return dto;
 }
 
 export function parseRequestProgress(body: unknown): RequestProgressDto {
@@ -297,14 +304,7 @@ export function parseReportBatch(body: unknown): ParsedReportBatch {
       return;
     }
     try {
-      const dto = parseFinishRequest(f);
-      // The DTO's pattern takes a few impossible dates (month 13); they are not times.
-      if (!parseRfc3339(dto.finishedAt))
-        throw new ValidationError(
-          `invalid FinishRequest: field 'finishedAt': finishedAt must be an RFC 3339 time`,
-          'finishedAt',
-        );
-      finishes.push(dto);
+      finishes.push(parseFinishRequest(f));
     } catch (err) {
       invalidFinishes.push({ requestId: f.requestId, message: (err as Error).message });
     }

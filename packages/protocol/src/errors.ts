@@ -53,6 +53,12 @@ export class UnauthorizedError extends SpinCycleError {
   override readonly code: string = 'unauthorized';
 }
 
+/** Thrown when an authenticated caller may not act on this object, e.g. a Job Runner reporting for another one's request (HTTP 403). */
+export class ForbiddenError extends SpinCycleError {
+  override readonly httpStatus: number = 403;
+  override readonly code: string = 'forbidden';
+}
+
 /** Thrown when a request, job or chain does not exist (HTTP 404). */
 export class NotFoundError extends SpinCycleError {
   override readonly httpStatus: number = 404;

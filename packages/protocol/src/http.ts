@@ -1,7 +1,8 @@
 /**
  * The one HTTP helper behind every typed client: a timeout, JSON that keeps
  * nanosecond integers exact, and bounded retries with exponential backoff on
- * network errors and 5xx answers, all through axios.
+ * network errors and 5xx answers, all through axios. A call made while a
+ * trace is current (trace.ts) carries it in `traceparent`.
  */
 import type { Agent as HttpsAgent } from 'node:https';
 import axios, {
@@ -13,6 +14,7 @@ import axios, {
 import { ApiError } from './errors.js';
 import { parseJsonText, stringifyJson } from './json.js';
 import { retryWithBackoff } from './retry.js';
+import { outgoingTraceparent, TRACEPARENT_HEADER } from './trace.js';
 
 export interface RetryPolicy {
   /** Total attempts including the first. */
@@ -126,8 +128,13 @@ export class HttpClient {
     // Serialise once, before axios sees the body (axios deep-merges config
     // objects, which would copy a multi-megabyte chain on every attempt).
     const data = body === undefined ? undefined : stringifyJson(body);
-    const headers =
-      body === undefined ? opts.headers : { 'Content-Type': 'application/json', ...opts.headers };
+    const traceparent = outgoingTraceparent();
+    const headers = {
+      ...(body === undefined ? undefined : { 'Content-Type': 'application/json' }),
+      // The trace of the work this call is made for, a new span per call (explicit headers win).
+      ...(traceparent === undefined ? undefined : { [TRACEPARENT_HEADER]: traceparent }),
+      ...opts.headers,
+    };
     // Whether the failure of the attempt just made may be retried.
     let retryable = false;
     return retryWithBackoff(

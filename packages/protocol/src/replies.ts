@@ -6,9 +6,10 @@
 import { isPlainObject } from './validate.js';
 import type { FinishOutcome, JobRunnerHeartbeatReply, ReportResult } from './wire.js';
 
+/** The settled outcomes (`other_jr` is not: that finish is sent again). */
 const OUTCOMES: ReadonlySet<unknown> = new Set<FinishOutcome>(['ok', 'not_running', 'not_found', 'invalid']);
 
-/** The RM's answer to a report batch: unknown finish outcomes are left out (the finish is sent again). */
+/** The RM's answer to a report batch: unknown and unsettled finish outcomes are left out (the finish is sent again). */
 export function parseReportResult(data: unknown): ReportResult {
   const d = isPlainObject(data) ? data : {};
   const finishes: Record<string, FinishOutcome> = {};

@@ -52,6 +52,8 @@ export interface RequestArg {
   Given: boolean;
   Default: unknown;
   Value: unknown;
+  /** Only in the request list, only when true: the arg is secret (its values are never shown). */
+  Secret?: boolean;
 }
 
 export interface RequestSpec {
@@ -113,10 +115,14 @@ export interface ReportBatch {
 /**
  * Fate of one finish of a ReportBatch. `ok`: applied (or the identical final
  * state was already stored); `not_running`: the request has another state;
- * `not_found`: no such request; `invalid`: the finish itself is bad. All four
- * are settled: a JR retries a batch only on a network error or a 5xx.
+ * `not_found`: no such request; `invalid`: the finish itself is bad. These
+ * four are settled: a JR retries a batch only on a network error or a 5xx.
+ * `other_jr`: the request is recorded on another Job Runner than the caller
+ * (header `X-Spincycle-Job-Runner`); not settled: the JR sends it again, since
+ * the record may be about to name it (a chain just sent through another URL),
+ * until its heartbeat's answer tells it to drop the chain.
  */
-export type FinishOutcome = 'ok' | 'not_running' | 'not_found' | 'invalid';
+export type FinishOutcome = 'ok' | 'not_running' | 'not_found' | 'invalid' | 'other_jr';
 
 /** The RM's answer to a ReportBatch. */
 export interface ReportResult {

@@ -63,6 +63,12 @@ describe('payload DTOs', () => {
     ).toThrow(/field 'finishedAt'/);
     expect(() => parseRequestProgress({ requestId: 'r', finishedJobs: 1.5 })).toThrow(/field 'finishedJobs'/);
   });
+  it('a finishedAt of the RFC 3339 pattern that is no time (month 13, 25:00) is refused by the parser itself', () => {
+    for (const finishedAt of ['2030-13-01T00:00:00Z', '2030-01-01T25:00:00Z'])
+      expect(() => parseFinishRequest({ requestId: 'r', state: 3, finishedAt, finishedJobs: 0 })).toThrow(
+        `invalid FinishRequest: field 'finishedAt': finishedAt must be an RFC 3339 time, got '${finishedAt}'`,
+      );
+  });
   it('a "constructor" or "__proto__" key in a body is no field and cannot get past the checks (a crash, or no checks at all)', () => {
     // JSON.parse, as the HTTP edge reads bodies: "__proto__" is an ordinary own key there.
     const p = (text: string) => JSON.parse(text) as unknown;

@@ -1,5 +1,5 @@
 /**
- * Config loading shared by the RM and JR (reference §11): a YAML file, then
+ * Config loading shared by the RM and JR (docs/compatibility.md#configuration): a YAML file, then
  * SPINCYCLE_* environment variables, over built-in defaults. Keys are
  * declared once in a schema; unknown keys and bad values stop start-up with a
  * message naming the key. Loaded once in `main` into a typed object.

@@ -24,6 +24,7 @@ import express, {
   type Response,
   Router,
 } from 'express';
+import { observeCalls, reenterTrace, routeMarker } from './http-observe.js';
 import type { Logger } from './logger.js';
 
 export interface AppOptions {
@@ -35,6 +36,8 @@ export interface AppOptions {
   bodyLimit?: string | number;
   /** Middleware run before the body is read (e.g. a 503 guard while draining, so no body is parsed for nothing). */
   beforeBody?: RequestHandler[];
+  /** `service` label of the HTTP metrics (`rm`, `jr`). */
+  service?: string;
 }
 
 /** Standard error body. */
@@ -307,6 +310,7 @@ export function createApp(opts: AppOptions): Express {
   recordRoutes(app);
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(observeCalls(opts.service ?? 'unknown'));
   app.use((req, res, next) => {
     res.setHeader(VERSION_HEADER, SPINCYCLE_VERSION);
     // Access log only at debug level; checked first because winston does the work even for filtered entries.
@@ -329,7 +333,7 @@ export function createApp(opts: AppOptions): Express {
     next();
   });
   for (const mw of opts.beforeBody ?? []) app.use(mw);
-  app.use(jsonBody(limit));
+  app.use(jsonBody(limit), reenterTrace);
   app.get('/version', (_req, res) => {
     res.type('text/plain').send(SPINCYCLE_VERSION);
   });
@@ -376,8 +380,9 @@ function recordRoutes(app: Express): void {
     };
     (app as unknown as Record<string, unknown>)[method] = (path: unknown, ...handlers: unknown[]) => {
       // One argument: `app.get(setting)` reads a setting.
-      if (handlers.length > 0) probe.all(path as string, mark);
-      return add(path, ...handlers);
+      if (handlers.length === 0) return add(path);
+      probe.all(path as string, mark);
+      return add(path, routeMarker(path), ...handlers);
     };
   }
 }

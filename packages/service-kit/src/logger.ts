@@ -1,8 +1,11 @@
 /**
  * Structured logging for the services: one winston root, JSON lines by
  * default, readable single lines on a terminal (or LOG_FORMAT=pretty), and
- * `child({ component })` loggers per module.
+ * `child({ component })` loggers per module. A line written while a call is
+ * handled (or work it started: a chain, a report) carries that call's
+ * `traceId` and `spanId`.
  */
+import { currentTrace } from '@spincycle/protocol';
 import winston from 'winston';
 
 export type Logger = winston.Logger;
@@ -29,6 +32,7 @@ export function createLogger(opts: LoggerOptions): Logger {
     defaultMeta: { service: opts.service },
     format: winston.format.combine(
       winston.format.timestamp(),
+      withTrace(),
       winston.format.errors({ stack: true }),
       format === 'pretty'
         ? winston.format.combine(winston.format.colorize(), pretty)
@@ -37,6 +41,16 @@ export function createLogger(opts: LoggerOptions): Logger {
     transports: [new winston.transports.Console({ stderrLevels: [] })],
   });
 }
+
+/** The current trace's ids on the entry (ids the caller gave win). */
+const withTrace = winston.format((info) => {
+  const trace = currentTrace();
+  if (trace && info.traceId === undefined) {
+    info.traceId = trace.traceId;
+    info.spanId = trace.spanId;
+  }
+  return info;
+});
 
 function bigintSafe(_k: string, v: unknown): unknown {
   return typeof v === 'bigint' ? v.toString() : v;

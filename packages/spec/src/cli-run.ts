@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { JobModuleError } from '@spincycle/jobs';
 import { formatHuman, toJsonReport } from './format.js';
+import { lintDirWithJobs } from './job-types.js';
 import { type LintResult, lintDir } from './lint.js';
 
 export interface CliIo {
@@ -26,6 +28,8 @@ Flags:
       --color=BOOL       ANSI colours (default: true when stdout is a terminal)
       --sequences=a,b    report only these sequences (errors elsewhere still fail the run)
       --format=FORMAT    text (default) or json
+      --jobs-module=PATH check job node types against this job module (and the
+                         built-in jobs), loaded as the Job Runner loads jobs.module
       --version          print the version
   -h, --help             print this help
 
@@ -57,8 +61,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   let result: LintResult;
   try {
-    result = await lintDir(opts.dir, { sequences: opts.sequences, strict: opts.strict });
+    const lintOpts = { sequences: opts.sequences, strict: opts.strict };
+    result = opts.jobsModule
+      ? await lintDirWithJobs(opts.dir, opts.jobsModule, process.cwd(), lintOpts)
+      : await lintDir(opts.dir, lintOpts);
   } catch (err) {
+    if (err instanceof JobModuleError) {
+      io.stderr(`spinc-lint: ${err.message}\n`);
+      return 1;
+    }
     io.stderr(`spinc-lint: cannot read specs dir ${opts.dir}: ${(err as Error).message}\n`);
     return 1;
   }
@@ -86,6 +97,7 @@ interface ParsedOptions {
   color: boolean;
   sequences: string[];
   format: 'text' | 'json';
+  jobsModule: string | undefined;
   version: boolean;
   help: boolean;
 }
@@ -107,6 +119,7 @@ export function parseCliArgs(argv: readonly string[], isTTY: boolean): ParsedOpt
       color: { type: 'string' },
       sequences: { type: 'string', multiple: true },
       format: { type: 'string' },
+      'jobs-module': { type: 'string' },
       version: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -127,6 +140,7 @@ export function parseCliArgs(argv: readonly string[], isTTY: boolean): ParsedOpt
     color: parseBool('color', values.color, isTTY),
     sequences,
     format,
+    jobsModule: values['jobs-module'],
     version: values.version ?? false,
     help: values.help ?? false,
   };

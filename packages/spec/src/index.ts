@@ -12,6 +12,7 @@ export {
   toJsonReport,
 } from './format.js';
 export { graphChecks } from './graph-checks.js';
+export { jobTypeChecks, lintDirWithJobs } from './job-types.js';
 export {
   type LintOptions,
   type LintResult,

@@ -8,8 +8,11 @@ import { diag, duplicateValueMsg, invalidValueMsg, missingValueMsg } from './dia
 import type { ArgSpec, Diagnostic, NodeSpec, SequenceSpec } from './model.js';
 import { duplicates, fieldLine, sequenceArgNames, unique } from './spec-views.js';
 
-/** Operations an ACL entry can grant a role: starting requests and stopping them. */
-export const ACL_OPS: readonly string[] = ['start', 'stop', 'retry'];
+/**
+ * Operations an ACL entry can grant a role: starting requests, stopping them,
+ * reading them (args, job chain, job logs) and retrying them.
+ */
+export const ACL_OPS: readonly string[] = ['start', 'stop', 'read', 'retry'];
 
 export function checkSequence(seq: SequenceSpec): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -90,7 +93,7 @@ export function checkSequence(seq: SequenceSpec): Diagnostic[] {
     err(
       'acl-ops',
       (badOps[0] as (typeof badOps)[0]).pos.line,
-      invalidValueMsg(undefined, 'acl.ops', values, 'start, stop or retry'),
+      invalidValueMsg(undefined, 'acl.ops', values, 'start, stop, read or retry'),
     );
   }
 

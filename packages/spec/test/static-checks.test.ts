@@ -349,14 +349,14 @@ const cases: Case[] = [
       severity: 'error',
       at: '- role: r',
       sequence: 's',
-      message: `invalid values "admin", "reboot" in field 'acl.ops', expected start, stop or retry`,
+      message: `invalid values "admin", "reboot" in field 'acl.ops', expected start, stop, read or retry`,
     },
     pass: y`
       sequences:
         s:
           acl:
             - role: r
-              ops: [start, stop, retry]
+              ops: [start, stop, read, retry]
           nodes:
             j: {category: job, type: t}`,
   },

@@ -58,8 +58,19 @@ export class Context {
     this.io.stderr.write(`${line}\n`);
   }
 
+  /** Values (of secret args) that debug output shows as `[redacted]`, e.g. inside a logged request body. */
+  private readonly hidden: string[] = [];
+
+  hideInDebug(values: readonly string[]): void {
+    // Also as it appears inside a JSON body.
+    for (const v of values) if (v !== '') this.hidden.push(v, JSON.stringify(v).slice(1, -1));
+  }
+
   debug(message: string): void {
-    if (this.opts.debug) this.io.stderr.write(`DEBUG ${message}\n`);
+    if (!this.opts.debug) return;
+    let text = message;
+    for (const v of this.hidden) text = text.replaceAll(v, '[redacted]');
+    this.io.stderr.write(`DEBUG ${text}\n`);
   }
 
   /** Print one JSON document on stdout. */

@@ -12,6 +12,7 @@ export const FIND_FILTERS = [
   'until',
   'limit',
   'offset',
+  'cursor',
   'timezone',
 ] as const;
 export const DEFAULT_FIND_LIMIT = 10;
@@ -144,5 +145,10 @@ export function parseFindFilters(tokens: readonly string[]): FindQuery {
   if (limit !== undefined) filter.limit = parseCount('limit', limit);
   const offset = seen.get('offset');
   if (offset !== undefined) filter.offset = parseCount('offset', offset);
+  const cursor = seen.get('cursor');
+  if (cursor !== undefined && cursor !== '') {
+    if (filter.offset) throw new UsageError('Invalid cursor: cannot be combined with offset');
+    filter.cursor = cursor;
+  }
   return { filter, timezone };
 }

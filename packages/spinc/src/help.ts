@@ -19,9 +19,9 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'start',
-    usage: 'start <request> [name=value ...] [--wait] [--yes]',
+    usage: 'start <request> [name=value ...] [--wait] [--yes] [--plan] [--idempotency-key K]',
     summary: 'start a request',
-    details: `Starts a request with the args given as name=value. On a terminal (stdin and stdout), spinc asks for missing required args (and, when no args were given, for optional ones, showing their defaults), prints the equivalent command line and asks for 'ok' before starting; --yes skips that confirmation. When stdin or stdout is not a terminal, or with --json, spinc never prompts: missing required args are a usage error (exit 2) naming them, and nothing is started. --wait follows the request to its end (a progress bar on a terminal, progress lines otherwise) and exits 0 for COMPLETE, 4 for FAIL, 5 for STOPPED.`,
+    details: `Starts a request with the args given as name=value. On a terminal (stdin and stdout), spinc asks for missing required args (and, when no args were given, for optional ones, showing their defaults), prints the equivalent command line and asks for 'ok' before starting; --yes skips that confirmation. When stdin or stdout is not a terminal, or with --json, spinc never prompts: missing required args are a usage error (exit 2) naming them, and nothing is started. --wait follows the request to its end (a progress bar on a terminal, progress lines otherwise) and exits 0 for COMPLETE, 4 for FAIL, 5 for STOPPED. --plan starts nothing: it prints the job chain the request would run, as an indented tree of jobs with their types and args (secret values [redacted]). --idempotency-key K sends K as the Idempotency-Key: starting again with the same key and args (within the Request Manager's idempotency.ttl) answers the first request instead of starting another.`,
   },
   {
     name: 'wait',
@@ -35,6 +35,13 @@ export const COMMANDS: readonly CommandHelp[] = [
     usage: 'status <id>',
     summary: 'state, progress and runtime of a request',
     details: 'Prints the state, progress, runtime, type, caller and required args of a request.',
+  },
+  {
+    name: 'why',
+    usage: 'why <id>',
+    summary: 'why a request is not done (or why it failed)',
+    details:
+      'For a request that is not finished, prints what each unfinished job waits on: jobs it depends on, a retry wait and when it ends, a free job slot on its Job Runner, a lost Job Runner, a suspended request waiting to be resumed, a request not started yet. For a finished request, prints the jobs that failed or were stopped and their last errors.',
   },
   {
     name: 'info',
@@ -82,7 +89,7 @@ export const COMMANDS: readonly CommandHelp[] = [
     name: 'find',
     usage: 'find [filter=value ...]',
     summary: 'find requests',
-    details: `Lists requests, newest first. Filters: type=<request>, states=<STATE,...> (case-insensitive), user=<user>, args=<name=value,...> (exact arg values), since=<time> (still running after), until=<time> (created before), limit=<n> (default 10, 0 = all), offset=<n>, timezone=utc|local (how times are shown). Times: ISO 8601 such as 2024-05-01T12:00:00Z or 2024-05-01T14:00:00+02:00, or the original's '2024-05-01 12:00:00 UTC'; a time without a zone (2024-05-01, 2024-05-01T12:00) is in the timezone filter's zone.`,
+    details: `Lists requests, newest first. Filters: type=<request>, states=<STATE,...> (case-insensitive), user=<user>, args=<name=value,...> (exact arg values), since=<time> (still running after), until=<time> (created before), limit=<n> (default 10, 0 = all; pages of at most 1000 are followed), offset=<n>, cursor=<c> (start after the page that printed it), timezone=utc|local (how times are shown). Times: ISO 8601 such as 2024-05-01T12:00:00Z or 2024-05-01T14:00:00+02:00, or the original's '2024-05-01 12:00:00 UTC'; a time without a zone (2024-05-01, 2024-05-01T12:00) is in the timezone filter's zone.`,
   },
   {
     name: 'version',
@@ -118,6 +125,8 @@ export const OPTIONS: readonly (readonly [string, string])[] = [
   ['--json', "print the API's JSON, one document on stdout (never prompts)"],
   ['--wait', 'start, retry: follow the request until it ends'],
   ['-f, --follow', 'log: print entries as they are stored until the request ends'],
+  ['--plan', 'start: print the job chain it would run; start nothing'],
+  ['--idempotency-key K', 'start: a repeat with the same key answers the first request'],
   ['--yes, -y', 'start: do not ask for confirmation'],
   ['--help, -h', 'show help (spinc <command> --help for a command)'],
   ['--version', 'print the spinc version'],
@@ -133,7 +142,7 @@ export const EXIT_CODES: readonly (readonly [number, string])[] = [
 ];
 
 export function generalHelp(): string[] {
-  const w = Math.max(...COMMANDS.map((c) => c.usage.replace(/ \[--wait\] \[--yes\]/, '').length));
+  const w = Math.max(...COMMANDS.map((c) => c.usage.replace(/ \[--wait\].*$/, '').length));
   const ow = Math.max(...OPTIONS.map(([o]) => o.length));
   return [
     `spinc ${SPINCYCLE_VERSION}: the Spin Cycle command-line client`,
@@ -141,7 +150,7 @@ export function generalHelp(): string[] {
     'Usage: spinc [options] <command> [args...]',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.usage.replace(/ \[--wait\] \[--yes\]/, '').padEnd(w)}  ${c.summary}`),
+    ...COMMANDS.map((c) => `  ${c.usage.replace(/ \[--wait\].*$/, '').padEnd(w)}  ${c.summary}`),
     '',
     'Options (anywhere on the command line):',
     ...OPTIONS.map(([o, d]) => `  ${o.padEnd(ow)}  ${d}`),

@@ -25,6 +25,8 @@ export interface Flags {
   wait?: boolean;
   follow?: boolean;
   yes?: boolean;
+  plan?: boolean;
+  'idempotency-key'?: string;
   ca?: string;
   cert?: string;
   key?: string;
@@ -48,6 +50,8 @@ const FLAG_SPEC = {
   wait: { type: 'boolean' },
   follow: { type: 'boolean', short: 'f' },
   yes: { type: 'boolean', short: 'y' },
+  plan: { type: 'boolean' },
+  'idempotency-key': { type: 'string' },
   ca: { type: 'string' },
   cert: { type: 'string' },
   key: { type: 'string' },
@@ -291,6 +295,10 @@ export interface SpincOptions {
   /** `log -f`: follow the job log live. */
   follow: boolean;
   yes: boolean;
+  /** start: print the plan (dry run) instead of starting. */
+  plan: boolean;
+  /** start: sent as Idempotency-Key. */
+  idempotencyKey: string | undefined;
   /** Where each of addr/timeout/debug came from, for --debug. */
   sources: Record<'addr' | 'timeout' | 'debug' | 'env' | 'token' | 'ca' | 'cert' | 'key', string>;
   /**
@@ -415,6 +423,8 @@ export function resolveOptions(
     wait: flags.wait ?? false,
     follow: flags.follow ?? false,
     yes: flags.yes ?? false,
+    plan: flags.plan ?? false,
+    idempotencyKey: flags['idempotency-key'],
     sources,
     repeatable: repeat.map((r) => `${r} `).join(''),
   };

@@ -76,13 +76,25 @@ export function createArgs(spec: RequestSpec, values: ReadonlyMap<string, string
   return out;
 }
 
-/** `spinc <options>start <request> k=v ...`: the command that does the same without prompts. */
+/** What spinc shows in place of the value of a secret arg (the RM shows the same). */
+export const REDACTED = '[redacted]';
+
+/** `args` with the values of the spec's secret args (`Secret: true` in the request list) replaced, for printing. */
+export function shownArgs(spec: RequestSpec, args: Record<string, string>): Record<string, string> {
+  const secret = new Set((spec.Args ?? []).filter((a) => a.Secret === true).map((a) => a.Name));
+  if (secret.size === 0) return args;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(args)) out[k] = secret.has(k) ? REDACTED : v;
+  return out;
+}
+
+/** `spinc <options>start <request> k=v ...`: the command that does the same without prompts (secret values redacted). */
 export function startCommandLine(
   repeatable: string,
   spec: RequestSpec,
   args: Record<string, string>,
 ): string {
-  const words = Object.entries(args).map(([k, v]) => `${k}=${quoteValue(v)}`);
+  const words = Object.entries(shownArgs(spec, args)).map(([k, v]) => `${k}=${quoteValue(v)}`);
   return `spinc ${repeatable}start ${spec.Name}${words.length ? ` ${words.join(' ')}` : ''}`;
 }
 

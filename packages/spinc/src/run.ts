@@ -18,6 +18,7 @@ import { status } from './commands/status.js';
 import { stop } from './commands/stop.js';
 import { version } from './commands/version.js';
 import { wait } from './commands/wait.js';
+import { why } from './commands/why.js';
 import { Context, type SpincIO } from './context.js';
 import { ExitCode, SpincError, UsageError } from './errors.js';
 import { commandHelp, findCommand, generalHelp } from './help.js';
@@ -43,6 +44,7 @@ export const COMMAND_TABLE: Readonly<Record<string, Command>> = {
   stop,
   retry,
   find,
+  why,
   version,
 };
 
@@ -88,6 +90,9 @@ export async function runSpinc(argv: readonly string[], io: SpincIO): Promise<nu
       );
     if (opts.follow && name !== 'log') throw new UsageError("--follow (-f) is only for 'log'");
     if (opts.yes && name !== 'start') throw new UsageError("--yes is only for 'start'");
+    if (opts.plan && name !== 'start') throw new UsageError("--plan is only for 'start'");
+    if (opts.idempotencyKey !== undefined && name !== 'start')
+      throw new UsageError("--idempotency-key is only for 'start'");
 
     const interactive = io.interactive ?? (io.stdin.isTTY === true && io.stdout.isTTY === true);
     const ctx = new Context(io, opts, args, interactive);

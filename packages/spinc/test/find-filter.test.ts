@@ -6,6 +6,12 @@ describe('parseFindFilters', () => {
   it('defaults: limit 10, UTC', () => {
     expect(parseFindFilters([])).toEqual({ filter: { limit: 10 }, timezone: 'utc' });
   });
+  it('cursor: the next page; not with offset', () => {
+    expect(parseFindFilters(['cursor=abc_-1', 'limit=3']).filter).toEqual({ limit: 3, cursor: 'abc_-1' });
+    expect(() => parseFindFilters(['cursor=abc', 'offset=2'])).toThrow(
+      new UsageError('Invalid cursor: cannot be combined with offset'),
+    );
+  });
   it('parses every filter', () => {
     const q = parseFindFilters([
       'type=deploy',

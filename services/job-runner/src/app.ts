@@ -10,6 +10,7 @@ import {
   finishApp,
   type Logger,
   loopbackHostGuard,
+  metricsHandler,
   type NamedStep,
   type RunningServer,
   splitAddr,
@@ -22,6 +23,7 @@ import { InternalTokenGuard } from './auth.js';
 import { type JrConfig, readInternalToken, readInternalTokens } from './config.js';
 import { Heartbeat, type HeartbeatSink } from './heartbeat.js';
 import { JobSlots } from './job-slots.js';
+import { startJrMetrics } from './metrics.js';
 import { ProgressReporter } from './progress.js';
 import { registerReadyRoute } from './ready.js';
 import { ChainRegistry } from './registry.js';
@@ -46,6 +48,7 @@ export interface AppDeps {
 export function buildApp(deps: AppDeps): Express {
   const app = createApp({
     logger: deps.logger,
+    service: 'jr',
     bodyLimit: deps.bodyLimit,
     // Checked before the body is read.
     beforeBody: [
@@ -58,6 +61,8 @@ export function buildApp(deps: AppDeps): Express {
   });
   registerRoutes(app, deps);
   registerReadyRoute(app, () => deps.registry.draining);
+  // Behind the same credentials as /api (auth.ts).
+  app.get('/metrics', metricsHandler());
   finishApp(app, deps.logger);
   return app;
 }
@@ -107,9 +112,17 @@ export function advertisedBaseUrl(config: JrConfig, listening: string): string {
   return `${tlsEnabled(config.serverTls) ? 'https' : 'http'}://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
 }
 
+/** The job factory of a JR: `jobs.module` over the built-in jobs, `shell-command` set up by the `jobs.shell_*` keys. */
+export function loadJobs(
+  config: Pick<JrConfig, 'jobsModule' | 'shellCommand'>,
+  baseDir: string,
+): Promise<JobFactory> {
+  return loadJobFactory(config.jobsModule, baseDir, { shellCommand: config.shellCommand });
+}
+
 export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJobRunner> {
   const { config, logger } = opts;
-  const factory = opts.factory ?? (await loadJobFactory(config.jobsModule, process.cwd()));
+  const factory = opts.factory ?? (await loadJobs(config, process.cwd()));
   const gateway = opts.sink
     ? undefined
     : new RmGateway(config.rmUrls, {
@@ -120,9 +133,11 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
   const sink = opts.sink ?? (gateway as RmGateway);
   const reporter = new Reporter(sink, logger.child({ component: 'reporter' }), {
     maxLogTextBytes: config.maxLogBytes,
+    maxQueue: config.maxReportQueue,
     ...opts.reporterOptions,
   });
   const slots = new JobSlots(config.maxConcurrentJobs);
+  slots.gateOn(() => reporter.room());
   const registry = new ChainRegistry({
     factory,
     reporter,
@@ -130,6 +145,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
     logger: logger.child({ component: 'traverser' }),
     stopBudgetMs: opts.stopBudgetMs,
   });
+  const stopMetrics = startJrMetrics({ factory, registry, slots, reporter });
   let baseUrl = '';
   const guard =
     config.apiInternalTokens || config.rmClientNames.length > 0
@@ -144,6 +160,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
   });
   const server = await startServer(app, config.addr, config.serverTls, config.serverLimits);
   baseUrl = advertisedBaseUrl(config, server.url);
+  gateway?.setJobRunnerUrl(baseUrl);
   const progress = new ProgressReporter(registry, reporter, opts.progressIntervalMs);
   progress.start();
   const sinkBeats = typeof (sink as Partial<HeartbeatSink>).heartbeat === 'function';
@@ -181,6 +198,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
           queuedJobLogs: reporter.queued,
         });
       reporter.close();
+      stopMetrics();
       await server.close();
     })();
     return shuttingDown;

@@ -4,7 +4,8 @@
  * (`auth.internal_token_file`, by default the file of
  * `rm_client.internal_token_file`) or by a verified client certificate for
  * one of `auth.rm_client_names` (with `server.tls.ca_file`); checked before
- * the body is read, 401 otherwise. `/version` and `/health` stay open. With
+ * the body is read, 401 otherwise; so is a scraper of `/metrics`. `/version`
+ * and `/health` stay open. With
  * neither configured the JR listens on loopback only (config.ts) and answers
  * only calls addressed to a loopback name (DNS rebinding).
  */
@@ -41,7 +42,7 @@ export class InternalTokenGuard {
   }
 
   readonly handler: RequestHandler = (req, _res, next) => {
-    if (!/^\/api(\/|$)/i.test(req.path)) return next();
+    if (!/^\/(api(\/|$)|metrics\/?$)/i.test(req.path)) return next();
     if (peerCertificateName(req.socket, this.certNames) !== undefined) return next();
     const given = req.headers[INTERNAL_TOKEN_HEADER];
     if (typeof given !== 'string' || given === '' || this.want.length === 0)

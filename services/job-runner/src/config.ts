@@ -83,6 +83,24 @@ export const JR_CONFIG_SCHEMA = {
     env: 'SPINCYCLE_JOBS_MAX_LOG_BYTES',
     desc: "bytes kept of each job-log entry's stdout, stderr and error, each (the tail; the rest is cut before it goes to the RM)",
   },
+  'jobs.shell_default_timeout': {
+    type: 'duration',
+    default: '1h',
+    env: 'SPINCYCLE_JOBS_SHELL_DEFAULT_TIMEOUT',
+    desc: 'time after which a shell-command job whose args set no timeout is killed and fails (0 = no limit)',
+  },
+  'jobs.shell_env_allowlist': {
+    type: 'string[]',
+    default: [],
+    env: 'SPINCYCLE_JOBS_SHELL_ENV_ALLOWLIST',
+    desc: "names of the JR's environment variables a shell-command job may see (empty = the whole environment)",
+  },
+  'jobs.max_report_queue': {
+    type: 'int',
+    default: 10_000,
+    env: 'SPINCYCLE_JOBS_MAX_REPORT_QUEUE',
+    desc: 'job-log entries waiting for the RM before jobs wait (no further try or job starts until the RM takes some; nothing is dropped)',
+  },
   'heartbeat.interval': {
     type: 'duration',
     default: '5s',
@@ -124,6 +142,10 @@ export interface JrConfig {
   maxConcurrentJobs: number;
   /** Most bytes kept of each job-log entry's stdout, stderr and error (the tail). */
   maxLogBytes: number;
+  /** Built-in `shell-command` jobs: default timeout (ms, 0 = none) and the JR variables they may see (undefined: all). */
+  shellCommand: { defaultTimeout: number; envAllowlist: string[] | undefined };
+  /** `jobs.max_report_queue`: entries queued for the RM before jobs wait. */
+  maxReportQueue: number;
   shutdownGraceMs: number;
   /** Heartbeat period (ms); the RM's lease may shorten it. */
   heartbeatIntervalMs: number;
@@ -243,6 +265,12 @@ export function resolveConfig(values: JrConfigValues): JrConfig {
     jobsModule: values['jobs.module']?.trim() || undefined,
     maxConcurrentJobs: values['jobs.max_concurrent'],
     maxLogBytes: positive('jobs.max_log_bytes', values['jobs.max_log_bytes']),
+    shellCommand: {
+      defaultTimeout: values['jobs.shell_default_timeout'],
+      envAllowlist:
+        values['jobs.shell_env_allowlist'].length > 0 ? values['jobs.shell_env_allowlist'] : undefined,
+    },
+    maxReportQueue: positive('jobs.max_report_queue', values['jobs.max_report_queue']),
     shutdownGraceMs: values['shutdown.grace'],
     heartbeatIntervalMs: values['heartbeat.interval'] > 0 ? values['heartbeat.interval'] : 5000,
     logLevel: values['log.level'],

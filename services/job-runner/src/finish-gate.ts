@@ -23,7 +23,7 @@ export interface PendingFinish {
   timer?: NodeJS.Timeout;
 }
 
-const FINISH_REASONS: Record<Exclude<FinishOutcome, 'ok'>, string> = {
+const FINISH_REASONS: Record<Exclude<FinishOutcome, 'ok' | 'other_jr'>, string> = {
   not_running: 'the request is not RUNNING at the RM',
   not_found: 'the RM does not know the request',
   invalid: 'the RM found the finish invalid',
@@ -114,7 +114,7 @@ export class FinishGate {
       f.inFlight = false;
       const requestId = f.body.requestId;
       const outcome = result.finishes[requestId];
-      if (outcome === undefined) {
+      if (outcome === undefined || outcome === 'other_jr') {
         unanswered++;
         continue;
       }

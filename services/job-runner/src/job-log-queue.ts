@@ -99,6 +99,12 @@ export class JobLogQueue {
     return this.queue.length - this.head;
   }
 
+  /** When the oldest entry waiting was made (its try's end, epoch ms): entries are queued as tries end. */
+  get oldestMadeMs(): number | undefined {
+    const e = this.queue[this.head];
+    return e === undefined ? undefined : Number(BigInt(e.finishedAt) / 1_000_000n);
+  }
+
   /** Whether a rejected call is being split: its parts go next, alone. */
   get splitting(): boolean {
     return this.segments.length > 0;
@@ -311,5 +317,33 @@ export class JobLogQueue {
     this.segments = [];
     for (const ws of this.waiters.values()) for (const w of ws) w();
     this.waiters.clear();
+  }
+}
+
+/**
+ * Room in the bounded queue (`jobs.max_report_queue`): jobs wait on it before
+ * a try (Reporter.room), and are woken together once deliveries made room.
+ */
+export class QueueRoom {
+  private waiters: Array<() => void> = [];
+  private wait: Promise<void> | undefined;
+
+  constructor(readonly max: number) {}
+
+  /** Undefined while `size` is under the bound, else the promise of room; `onFull` when a new wait begins. */
+  need(size: number, onFull: () => void): Promise<void> | undefined {
+    if (size < this.max) return undefined;
+    if (!this.wait) {
+      this.wait = new Promise((resolve) => this.waiters.push(resolve));
+      onFull();
+    }
+    return this.wait;
+  }
+
+  /** The queue is down to `size` (`force`: closing, wake everyone). */
+  made(size: number, force = false): void {
+    if (this.waiters.length === 0 || (size >= this.max && !force)) return;
+    this.wait = undefined;
+    for (const w of this.waiters.splice(0)) w();
   }
 }

@@ -2,7 +2,13 @@
  * The JR-wide limit on concurrently running jobs (`jobs.max_concurrent`;
  * 0 = unlimited). Jobs past the limit wait in one FIFO queue shared by all
  * chains; a queued job can be cancelled (stop, suspend, sequence retry).
+ * Jobs also wait, in the same queue, while the reporter's queue of job-log
+ * entries is full (`jobs.max_report_queue`, see gateOn): an RM that does not
+ * answer holds jobs back rather than growing the JR's memory without bound.
  */
+
+/** Undefined: there is room now; else resolves when there is. */
+export type Room = () => Promise<void> | undefined;
 
 export interface SlotTicket {
   cancelled: boolean;
@@ -14,8 +20,34 @@ export class JobSlots {
   private queue: SlotTicket[] = [];
   private head = 0;
   private handing = false;
+  private roomOf: Room | undefined;
+  private awaitingRoom = false;
 
   constructor(readonly limit: number) {}
+
+  /** Start no job while `room` says there is none (the reporter's queue is full). */
+  gateOn(room: Room): void {
+    this.roomOf = room;
+  }
+
+  /** For a job between two tries: undefined when the next try may start now, else resolves when it may. */
+  room(): Promise<void> | undefined {
+    return this.roomOf?.();
+  }
+
+  /** No room now: queued jobs are handed out once there is. */
+  private full(): boolean {
+    const wait = this.roomOf?.();
+    if (!wait) return false;
+    if (!this.awaitingRoom) {
+      this.awaitingRoom = true;
+      void wait.then(() => {
+        this.awaitingRoom = false;
+        this.handOutGuarded();
+      });
+    }
+    return true;
+  }
 
   /** Jobs holding a slot. */
   get inUse(): number {
@@ -34,7 +66,7 @@ export class JobSlots {
    * Returns the ticket when queued, undefined when started at once.
    */
   request(start: () => void): SlotTicket | undefined {
-    if (this.limit <= 0 || this.running < this.limit) {
+    if ((this.limit <= 0 || this.running < this.limit) && !this.full()) {
       this.running++;
       start();
       return undefined;
@@ -47,6 +79,10 @@ export class JobSlots {
   /** Give a slot back; the oldest queued job (if any) gets it. */
   release(): void {
     this.running--;
+    this.handOutGuarded();
+  }
+
+  private handOutGuarded(): void {
     // A start that releases at once (a job that cannot be created) must not recurse.
     if (this.handing) return;
     this.handing = true;
@@ -58,7 +94,7 @@ export class JobSlots {
   }
 
   private handOut(): void {
-    while (this.head < this.queue.length && (this.limit <= 0 || this.running < this.limit)) {
+    while (this.head < this.queue.length && (this.limit <= 0 || this.running < this.limit) && !this.full()) {
       const t = this.queue[this.head] as SlotTicket;
       this.queue[this.head] = undefined as unknown as SlotTicket;
       this.head++;

@@ -7,6 +7,7 @@ import {
   stateName,
 } from '@spincycle/protocol';
 import { ChainState } from './chain-state.js';
+import { forgetChainTrace, traceChain } from './chain-traces.js';
 import type { ValidChain, ValidSuspendedChain } from './chain-validation.js';
 import { type ChainOutcome, Traverser, type TraverserDeps } from './traverser.js';
 
@@ -45,9 +46,11 @@ export class ChainRegistry {
       throw new ConflictError(`job chain ${id} is already running on this job runner`);
     const t = new Traverser(chain, this.deps);
     this.traversers.set(id, t);
+    traceChain(id);
     const t0 = performance.now();
     void t.done.then((outcome: ChainOutcome) => {
       if (this.traversers.get(id) === t) this.traversers.delete(id);
+      forgetChainTrace(id);
       // Checked first: winston formats even the entries its level filters out.
       if (!this.deps.logger.isInfoEnabled()) return;
       this.deps.logger.info('chain done', {

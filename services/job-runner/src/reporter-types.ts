@@ -49,4 +49,10 @@ export interface ReporterOptions {
   retryMaxMs?: number;
   /** Log a warning when the queue grows past this many entries (default 100,000). */
   warnQueueSize?: number;
+  /**
+   * Entries the queue holds before jobs wait (`jobs.max_report_queue`, default
+   * 10,000): past it `room()` makes the next try and the next job wait until
+   * deliveries make room. Nothing is dropped; a try under way still queues its entry.
+   */
+  maxQueue?: number;
 }

@@ -30,11 +30,12 @@ import {
   type ReportResult,
   type RequestProgress,
   retryWithBackoff,
+  runWithTrace,
   type SuspendedJobChain,
 } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import { CLOSED, type Delivery, DROPPED, FinishGate, type PendingFinish } from './finish-gate.js';
-import { JobLogQueue, type Span } from './job-log-queue.js';
+import { JobLogQueue, QueueRoom, type Span } from './job-log-queue.js';
 import { ProgressCoalescer } from './progress-coalescer.js';
 import type { ChainReporter, DeliveryOptions, ReporterOptions, RmSink } from './reporter-types.js';
 import { describeRmError, isAuthFailure, isRejection } from './rm-errors.js';
@@ -74,6 +75,8 @@ export class Reporter implements ChainReporter {
   /** Aborted by close(): retry waits end at once. */
   private readonly closing = new AbortController();
   private warnedAt = 0;
+  private readonly space: QueueRoom;
+  private fullWarnedAt = 0;
   /** Requests the RM no longer takes anything for (dropped chains), with when they were dropped. */
   private readonly forgotten = new Map<string, number>();
   private readonly isForgotten = (id: string) => this.forgotten.has(id);
@@ -99,8 +102,10 @@ export class Reporter implements ChainReporter {
       retryBaseMs: opts.retryBaseMs ?? 100,
       retryMaxMs: opts.retryMaxMs ?? 5000,
       warnQueueSize: opts.warnQueueSize ?? 100_000,
+      maxQueue: opts.maxQueue ?? 10_000,
     };
     this.logs = new JobLogQueue(logger, this.opts);
+    this.space = new QueueRoom(this.opts.maxQueue);
     this.finishes = new FinishGate(logger);
   }
 
@@ -111,6 +116,16 @@ export class Reporter implements ChainReporter {
   /** Entries waiting to be delivered. */
   get queued(): number {
     return this.logs.size;
+  }
+
+  /** Entries and finishes waiting to be delivered (a metric). */
+  get backlog(): number {
+    return this.logs.size + this.finishes.size;
+  }
+
+  /** When the oldest undelivered entry was made (epoch ms), for the report-lag metric. */
+  get oldestUndeliveredMs(): number | undefined {
+    return this.logs.oldestMadeMs;
   }
 
   /** Queue one job-log entry (its texts capped). Never blocks, never throws. */
@@ -125,6 +140,24 @@ export class Reporter implements ChainReporter {
     // Cheap for the common case: a flush is already due no later than this entry needs one.
     if (this.sending || (this.timer && n < this.opts.batchSize)) return;
     this.schedule();
+  }
+
+  /**
+   * Room for more job-log entries: undefined while fewer than `maxQueue` wait,
+   * else a promise resolved once deliveries (or close) made room. Jobs await it
+   * before a try (JobSlots, JobRunner): an RM that does not answer holds jobs back.
+   */
+  room(): Promise<void> | undefined {
+    if (this.closed) return undefined;
+    const wait = this.space.need(this.queued, () => {
+      if (Date.now() - this.fullWarnedAt < 10_000) return;
+      this.fullWarnedAt = Date.now();
+      this.logger.warn('job-log queue is full: jobs wait until the RM takes entries', {
+        queued: this.queued,
+      });
+    });
+    if (wait) this.schedule(); // what is queued must go out for room to come
+    return wait;
   }
 
   /** Best-effort progress: the latest value per chain goes with the next flush. */
@@ -190,7 +223,8 @@ export class Reporter implements ChainReporter {
     }
     if (this.sending || this.closed) return;
     this.sending = true;
-    void this.sendLoop();
+    // Calls carry their chains' traces (rm-gateway.ts), not that of whatever scheduled this flush.
+    void runWithTrace(undefined, () => this.sendLoop());
   }
 
   // ---------------------------------------------------------------- the call
@@ -252,6 +286,7 @@ export class Reporter implements ChainReporter {
     if (failures > 0) this.logger.info('reporting to the RM works again', { failures });
     this.logs.advance(out);
     this.delivered += out.logs.length;
+    this.space.made(this.queued, this.closed);
     const unanswered = this.finishes.answered(out.finishes, result);
     if (unanswered > 0) {
       this.logger.warn('the RM did not answer for every finish; retrying them', {
@@ -322,6 +357,7 @@ export class Reporter implements ChainReporter {
     }
     if (out.span > 0) {
       this.logs.advance(out);
+      this.space.made(this.queued, this.closed);
       return;
     }
     this.finishes.refused(out.finishes, error);
@@ -384,6 +420,7 @@ export class Reporter implements ChainReporter {
     this.progressNext.delete(requestId);
     this.finishes.forget(requestId);
     this.logs.forget(requestId);
+    this.space.made(this.queued, this.closed);
     this.notifyIdle();
   }
 
@@ -420,5 +457,6 @@ export class Reporter implements ChainReporter {
     this.timer = undefined;
     this.logs.close();
     this.finishes.close();
+    this.space.made(this.queued, this.closed);
   }
 }

@@ -15,6 +15,7 @@ import type { Agent as HttpsAgent } from 'node:https';
 import {
   ApiError,
   type FinishOutcome,
+  JOB_RUNNER_HEADER,
   type JobRunnerHeartbeat,
   type JobRunnerHeartbeatReply,
   type ReportBatch,
@@ -23,6 +24,7 @@ import {
   type SuspendedJobChain,
 } from '@spincycle/protocol';
 import { clientTlsAgent, type TlsFiles } from '@spincycle/service-kit';
+import { inChainTrace, reportChains } from './chain-traces.js';
 import type { HeartbeatSink } from './heartbeat.js';
 import type { RmSink } from './reporter.js';
 
@@ -83,6 +85,8 @@ export class RmGateway implements RmSink, HeartbeatSink {
   private readonly legacyUntil = new Map<RmInternalClient, number>();
   private httpsAgent: HttpsAgent | undefined;
   private internalToken: string | undefined;
+  /** Our advertised URL, sent on every call: the RM takes reports for a request only from the JR it records. */
+  private jobRunnerUrl: string | undefined;
 
   constructor(
     readonly urls: readonly string[],
@@ -106,6 +110,9 @@ export class RmGateway implements RmSink, HeartbeatSink {
   }
 
   private makeClients(internalToken: string | undefined): RmInternalClient[] {
+    const headers: Record<string, string> = {};
+    if (internalToken) headers[INTERNAL_TOKEN_HEADER] = internalToken;
+    if (this.jobRunnerUrl) headers[JOB_RUNNER_HEADER] = this.jobRunnerUrl;
     return this.urls.map(
       (baseURL) =>
         new RmInternalClient({
@@ -113,9 +120,15 @@ export class RmGateway implements RmSink, HeartbeatSink {
           timeoutMs: this.opts.timeoutMs,
           retry: { attempts: 1 },
           ...(this.httpsAgent ? { httpsAgent: this.httpsAgent } : {}),
-          ...(internalToken ? { headers: { [INTERNAL_TOKEN_HEADER]: internalToken } } : {}),
+          headers,
         }),
     );
+  }
+
+  /** Name this JR (its advertised URL, known once it listens) on every call from now on. */
+  setJobRunnerUrl(url: string): void {
+    this.jobRunnerUrl = url;
+    this.clients = this.makeClients(this.internalToken);
   }
 
   /**
@@ -154,9 +167,11 @@ export class RmGateway implements RmSink, HeartbeatSink {
 
   report(batch: ReportBatch): Promise<ReportResult> {
     let result: ReportResult | undefined;
-    return this.call(async (c) => {
-      result = await this.reportTo(c, batch);
-    }).then(() => result as ReportResult);
+    const send = () =>
+      this.call(async (c) => {
+        result = await this.reportTo(c, batch);
+      });
+    return inChainTrace(reportChains(batch), send).then(() => result as ReportResult);
   }
 
   private async reportTo(c: RmInternalClient, batch: ReportBatch): Promise<ReportResult> {
@@ -174,14 +189,16 @@ export class RmGateway implements RmSink, HeartbeatSink {
   }
 
   suspend(body: SuspendedJobChain): Promise<void> {
-    return this.call((c) => c.suspend(body));
+    return inChainTrace([body.requestId], () => this.call((c) => c.suspend(body)));
   }
 
   async heartbeat(body: JobRunnerHeartbeat): Promise<JobRunnerHeartbeatReply> {
     let reply: JobRunnerHeartbeatReply | undefined;
-    await this.call(async (c) => {
-      reply = await c.heartbeat(body);
-    });
+    const send = () =>
+      this.call(async (c) => {
+        reply = await c.heartbeat(body);
+      });
+    await inChainTrace([], send);
     return reply as JobRunnerHeartbeatReply;
   }
 }

@@ -7,6 +7,7 @@
 import type { Job, JobReturn } from '@spincycle/jobs';
 import { type JobData, type JobLog, nowNanos, State, stateName } from '@spincycle/protocol';
 import type { JobNode } from './chain-state.js';
+import { jrMetrics } from './metrics.js';
 
 export interface RunnerResult {
   /** COMPLETE, FAIL or STOPPED. */
@@ -25,6 +26,8 @@ export interface RunnerOptions {
   totalTries: number;
   /** Receives each try's job-log entry. */
   log: (entry: JobLog) => void;
+  /** Before each further try: undefined to go on, else a wait for room in the report queue (JobSlots.room). */
+  room?: () => Promise<void> | undefined;
 }
 
 /** Text of anything thrown. */
@@ -150,23 +153,37 @@ export class JobRunner {
         stdout: out.stdout,
         stderr: out.stderr,
       });
+      jrMetrics.jobTry(wire.type, out.state, startedAt, finishedAt);
       finalState = out.state;
       if (out.state === State.COMPLETE || out.state === State.STOPPED) break;
       if (tryNo >= maxTries || this.noMoreTries) break;
       tries++;
       tryNo++;
       this.globalTry++;
-      if (node.retryWaitMs > 0) {
-        const full = await this.sleep(node.retryWaitMs);
-        if (!full && this.noMoreTries && !this.stopRequested) {
-          // Abandoned for a sequence retry: the upcoming try never happens.
-          tries--;
-          this.globalTry--;
-          break;
-        }
+      const full =
+        (node.retryWaitMs <= 0 || (await this.sleep(node.retryWaitMs))) && (await this.awaitRoom());
+      if (!full && this.noMoreTries && !this.stopRequested) {
+        // Abandoned for a sequence retry: the upcoming try never happens.
+        tries--;
+        this.globalTry--;
+        break;
       }
     }
     return { state: finalState, tries };
+  }
+
+  /** Wait until the report queue has room for the next try's entry; false when stop or abandonRetries ended the wait. */
+  private awaitRoom(): Promise<boolean> {
+    const room = this.opts.room?.();
+    if (!room) return Promise.resolve(true);
+    if (this.stopRequested || this.noMoreTries) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      this.wake = (full) => {
+        this.wake = undefined;
+        resolve(full);
+      };
+      void room.then(() => this.wake?.(true));
+    });
   }
 
   private sleep(ms: number): Promise<boolean> {

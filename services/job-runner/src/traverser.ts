@@ -22,6 +22,7 @@ import { type ChainOutcome, deliverFinal } from './final-delivery.js';
 import { creationFailureEntry, makeJob } from './job-creation.js';
 import { copyData, isPromise, withTimeout } from './job-data.js';
 import type { JobSlots } from './job-slots.js';
+import { jrMetrics } from './metrics.js';
 import { PendingStarts } from './pending-starts.js';
 import type { ChainReporter } from './reporter.js';
 import { errorText, JobRunner } from './runner.js';
@@ -190,6 +191,7 @@ export class Traverser {
       prevTries: this.chain.latestRunJobTries.get(node.id) ?? 0,
       totalTries: this.chain.totalJobTries.get(node.id) ?? 0,
       log: this.logEntry,
+      room: () => this.deps.slots.room(),
     });
     this.runners.set(node.id, runner);
     this.chain.setJobState(node, State.RUNNING);
@@ -209,6 +211,7 @@ export class Traverser {
   /** Runner creation failed (unknown type, bad bytes): FAIL with its own, fresh try number. */
   private creationFailed(node: JobNode, err: unknown): void {
     this.logEntry(creationFailureEntry(this.chain, node, err));
+    jrMetrics.jobTry(node.job.type, State.FAIL);
     this.deps.slots.release();
     if (this.mode === 'finalized') return;
     this.finishJob(node, State.FAIL);

@@ -3,6 +3,8 @@
  * builder, and an in-process Job Runner on port 0 loading the test jobs
  * through a real `jobs.module` file.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import {
   ApiError,
@@ -336,4 +338,49 @@ export const waitFor = <T>(
 export function summary(logs: JobLog[]): string[] {
   const names = ['UNKNOWN', 'PENDING', 'RUNNING', 'COMPLETE', 'FAIL', 'RESERVED', 'STOPPED', 'SUSPENDED'];
   return logs.map((l) => `${l.jobId}:${l.try}:${names[l.state] ?? l.state}`);
+}
+
+/** An RM over HTTP that answers as told (for the JR's real RmGateway). */
+export interface FakeRm {
+  url: string;
+  /** `METHOD /path` of every call, in order. */
+  paths: string[];
+  bodies: string[];
+  /** The `X-Spincycle-Job-Runner` header of every call. */
+  jobRunners: Array<string | undefined>;
+  close(): Promise<void>;
+}
+
+export async function fakeRm(answer: (path: string, body: string) => [number, string]): Promise<FakeRm> {
+  const paths: string[] = [];
+  const bodies: string[] = [];
+  const jobRunners: Array<string | undefined> = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      const p = `${req.method} ${req.url}`;
+      paths.push(p);
+      bodies.push(body);
+      const jr = req.headers['x-spincycle-job-runner'];
+      jobRunners.push(typeof jr === 'string' ? jr : undefined);
+      const [status, text] = answer(p, body);
+      res.writeHead(status, { 'Content-Type': 'application/json' }).end(text);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    paths,
+    bodies,
+    jobRunners,
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
 }

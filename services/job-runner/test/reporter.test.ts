@@ -20,7 +20,7 @@ import {
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { entryJsonBytes, Reporter } from '../src/reporter.js';
 import { RmGateway } from '../src/rm-gateway.js';
-import { httpError, networkError, RecordingSink, sleep, testLogger, waitFor } from './helpers.js';
+import { fakeRm, httpError, networkError, RecordingSink, sleep, testLogger, waitFor } from './helpers.js';
 
 function entry(requestId: string, jobId: string, tryNo = 1): JobLog {
   return {
@@ -517,43 +517,6 @@ describe('progress and drain', () => {
     expect(r.queued).toBe(1);
   });
 });
-
-interface FakeRm {
-  url: string;
-  paths: string[];
-  bodies: string[];
-  close(): Promise<void>;
-}
-
-async function fakeRm(answer: (path: string) => [number, string]): Promise<FakeRm> {
-  const paths: string[] = [];
-  const bodies: string[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => {
-      body += c;
-    });
-    req.on('end', () => {
-      const p = `${req.method} ${req.url}`;
-      paths.push(p);
-      bodies.push(body);
-      const [status, text] = answer(p);
-      res.writeHead(status, { 'Content-Type': 'application/json' }).end(text);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    paths,
-    bodies,
-    close: () =>
-      new Promise<void>((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
-      }),
-  };
-}
 
 async function deadUrl(): Promise<string> {
   const s = http.createServer();

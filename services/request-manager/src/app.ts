@@ -4,7 +4,6 @@
  * (service-kit's finishApp).
  */
 
-import { parseRfc3339, ValidationError } from '@spincycle/protocol';
 import {
   createApp,
   drainingGuard,
@@ -15,6 +14,7 @@ import {
 } from '@spincycle/service-kit';
 import { type Express, type Request, type RequestHandler, Router } from 'express';
 import type { RequestServices } from './api/context.js';
+import { createParams } from './api/create-params.js';
 import { registerEventRoutes } from './api/events.js';
 import { INTERNAL_ROUTES } from './api/internal-routes.js';
 import { registerJobLogRoutes } from './api/job-logs.js';
@@ -23,12 +23,13 @@ import { registerMetaRoutes } from './api/meta.js';
 import { registerReportRoutes } from './api/reports.js';
 import { registerRequestRoutes } from './api/requests.js';
 import { registerRetryRoute } from './api/retry.js';
-import { InternalAuth } from './auth/internal.js';
+import { InternalAuth, jobRunnerBinding } from './auth/internal.js';
 import { authMiddleware } from './auth/middleware.js';
 import type { Authenticator } from './auth.js';
 import type { RequestCatalog } from './catalog.js';
 import type { EventStreams } from './events/streams.js';
 import type { JobRunnerLiveness } from './jr-liveness.js';
+import { registerMetricsRoute } from './metrics-route.js';
 import { type CreateRate, createRateLimit, TokenBuckets } from './rate-limit.js';
 import { registerReadyRoute } from './ready.js';
 import { SHUTTING_DOWN_MESSAGE } from './request-lifecycle.js';
@@ -56,6 +57,8 @@ export interface AppDeps {
   internalBodyLimit?: string | number;
   /** Per-user limit on creating requests; absent: none. */
   createRate?: CreateRate;
+  /** Roles of users that may read `GET /metrics` (default `metrics`). */
+  metricsRoles?: readonly string[];
   /** No authentication at all: answer only calls addressed to a loopback name (DNS rebinding). */
   loopbackOnly?: boolean;
   /** `POST /requests/{id}/retry`; absent: not served. */
@@ -76,26 +79,11 @@ function on(
   return router;
 }
 
-/**
- * A finish whose `finishedAt` is no time (month 13, 25:00) is a 400 naming the
- * field: the FinishRequest pattern alone takes it, and the finish would be
- * stored without a time.
- */
-const finishedAtIsTime: RequestHandler = (req, _res, next) => {
-  const at = (req.body as { finishedAt?: unknown } | undefined)?.finishedAt;
-  if (typeof at === 'string' && !parseRfc3339(at))
-    return next(
-      new ValidationError(
-        `invalid FinishRequest: field 'finishedAt': finishedAt must be an RFC 3339 time, got '${at.slice(0, 40)}'`,
-        'finishedAt',
-      ),
-    );
-  next();
-};
-
 export function buildApp(deps: AppDeps): Express {
+  const internalAuth = deps.internalAuth ?? new InternalAuth();
   const app = createApp({
     logger: deps.logger.child({ component: 'http' }),
+    service: 'rm',
     bodyLimit: deps.bodyLimit ?? '1mb',
     // Create and start get 503 while draining before their body is even read.
     // Then every API call is authenticated (401), also before its body is read: Job
@@ -106,15 +94,18 @@ export function buildApp(deps: AppDeps): Express {
       drainingGuard(deps.isDraining, SHUTTING_DOWN_MESSAGE, isCreateOrStart),
       authMiddleware({
         authenticator: deps.authenticator,
-        internal: deps.internalAuth ?? new InternalAuth(),
+        internal: internalAuth,
       }),
+      // A bad dryRun or Idempotency-Key is a 400 naming it before the body is read.
+      on([['post', '/api/v1/requests']], createParams),
       ...(deps.createRate
         ? [on([['post', '/api/v1/requests']], createRateLimit(new TokenBuckets(deps.createRate)))]
         : []),
       on(INTERNAL_ROUTES, withBodyLimit(deps.internalBodyLimit ?? '64mb')),
+      // Which Job Runner calls: reports and heartbeats are bound to it (report-intake.ts, jr-liveness.ts).
+      on(INTERNAL_ROUTES, jobRunnerBinding(internalAuth)),
     ],
   });
-  app.use(on([['put', '/api/v1/requests/:id/finish']], finishedAtIsTime));
   registerRequestRoutes(app, deps.services, deps.isDraining);
   if (deps.retry) registerRetryRoute(app, deps.retry, deps.isDraining);
   if (deps.events) registerEventRoutes(app, deps.events);
@@ -124,6 +115,11 @@ export function buildApp(deps: AppDeps): Express {
   if (deps.liveness) registerJobRunnerRoutes(app, deps.liveness);
   registerReadyRoute(app, { isDraining: deps.isDraining, pingDb: deps.pingDb ?? (async () => undefined) });
   app.use('/ui', uiStatic());
+  registerMetricsRoute(app, {
+    authenticator: deps.authenticator,
+    internal: deps.internalAuth ?? new InternalAuth(),
+    roles: deps.metricsRoles ?? ['metrics'],
+  });
   finishApp(app, deps.logger.child({ component: 'http' }));
   return app;
 }

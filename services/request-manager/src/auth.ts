@@ -1,7 +1,7 @@
 /**
- * The auth seam (reference §10). Every call is authenticated (who is the
- * caller?) and the operations `start` and `stop` are authorized BEFORE
- * anything is stored or changed. The defaults authenticate everyone as the
+ * The auth seam. Every call is authenticated (who is the caller?) and the
+ * operations `start` and `stop` are authorized BEFORE anything is stored or
+ * changed; `read` before a request's args, job chain or job log is answered. The defaults authenticate everyone as the
  * anonymous caller and allow everything, as the original's default plugin;
  * the auth plugin (ACLs, admin roles, strict mode) plugs in here later.
  */
@@ -25,17 +25,30 @@ export interface Authenticator {
 /** The decision of an Authorizer. */
 export type AuthDecision = { allowed: true } | { allowed: false; reason: string };
 
+/** Which requests a caller may read: all, or their own plus those of the listed types (find filters on this in SQL). */
+export type ReadScope = { all: true } | { all: false; user: string; types: string[] };
+
 export interface Authorizer {
   /**
-   * May `caller` perform `op` on `request`? For `start` the request is the
-   * new one (with args and JobChain), not yet stored; for `stop` the stored
-   * one (with args).
+   * May `caller` perform `op` on `request`? For the `start` of a create the
+   * request is the new one (id, type, checked args; no JobChain: it is asked
+   * before the chain is built, so a denied caller costs no build), not yet
+   * stored; for `PUT …/start` and `stop` the stored one (with args); for
+   * `read` the stored row (without args).
    */
   authorize(caller: Caller, op: RequestOp, request: Request): AuthDecision | Promise<AuthDecision>;
+  /**
+   * The requests `caller` may read, among request types `types`, for find.
+   * Without it find asks `authorize(caller, 'read', row)` for each row found.
+   */
+  readScope?(caller: Caller, types: readonly string[]): ReadScope;
 }
 
 export const anonymousAuthenticator: Authenticator = { authenticate: () => ANONYMOUS };
-export const allowAllAuthorizer: Authorizer = { authorize: () => ({ allowed: true }) };
+export const allowAllAuthorizer: Authorizer = {
+  authorize: () => ({ allowed: true }),
+  readScope: () => ({ all: true }),
+};
 
 /** Throws UnauthorizedError (401, as the original) when the authorizer denies. */
 export async function requireAuthorized(

@@ -3,11 +3,18 @@
  * factory, loaded once at boot. Builds job chains (the chain package) and the
  * request list.
  */
-import { type BuiltJobChain, buildJobChain } from '@spincycle/chain';
+import {
+  type BuiltJobChain,
+  buildJobChain,
+  requestSequence,
+  resolveRequestArgs,
+  secretArgNames,
+} from '@spincycle/chain';
 import { type JobFactory, loadJobFactory } from '@spincycle/jobs';
 import type { RequestArg, RequestSpec } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import { type Diagnostic, formatDiagnostic, lintDir, type SpecSet } from '@spincycle/spec';
+import { givenSecretValues, maskText, redactSpecArgs } from './secrets.js';
 
 /** Thrown at boot when the specs do not pass the checks; lists every error. */
 export class SpecsError extends Error {
@@ -57,17 +64,46 @@ export class RequestCatalog {
     return new RequestCatalog(result.specs, factory);
   }
 
-  /** Build a new request's chain. Bad input throws BadRequestError subclasses (400). */
-  build(type: string, args: Record<string, unknown>): Promise<BuiltJobChain> {
-    return buildJobChain({ specs: this.specs, type, args, factory: this.factory });
+  /**
+   * A new request's args as RequestArg records, checked against its spec, without
+   * building anything (cheap: what authorization sees before a chain is built).
+   * Bad input throws BadRequestError subclasses (400).
+   */
+  resolveArgs(type: string, args: Record<string, unknown>): RequestArg[] {
+    return resolveRequestArgs(requestSequence(this.specs, type), args).requestArgs;
+  }
+
+  /**
+   * Build a new request's chain. Bad input throws BadRequestError subclasses
+   * (400), a chain over `maxJobs` jobs TooManyJobsError; no message shows the
+   * given value of a secret arg (a job's `create` may quote its args).
+   */
+  async build(
+    type: string,
+    args: Record<string, unknown>,
+    opts: { requestId?: string; maxJobs?: number } = {},
+  ): Promise<BuiltJobChain> {
+    try {
+      return await buildJobChain({ specs: this.specs, type, args, factory: this.factory, ...opts });
+    } catch (err) {
+      const seq = this.specs.sequences.get(type);
+      const secrets = seq && err instanceof Error ? givenSecretValues(args, secretArgNames(seq)) : [];
+      if (err instanceof Error && secrets.length > 0) err.message = maskText(err.message, secrets);
+      throw err;
+    }
   }
 
   requestList(): RequestSpec[] {
     return this.list;
   }
+
+  /** Names of the request types (for find's read filter). */
+  requestTypes(): string[] {
+    return this.list.map((s) => s.Name);
+  }
 }
 
-/** Request types sorted by name; required then optional args (spec order), statics left out. */
+/** Request types sorted by name; required then optional args (spec order), statics left out; secret args flagged, their defaults redacted. */
 export function requestList(specs: SpecSet): RequestSpec[] {
   const out: RequestSpec[] = [];
   for (const seq of specs.sequences.values()) {
@@ -96,7 +132,7 @@ export function requestList(specs: SpecSet): RequestSpec[] {
         }),
       ),
     ];
-    out.push({ Name: seq.name, Args: args });
+    out.push({ Name: seq.name, Args: redactSpecArgs(args, secretArgNames(seq)) });
   }
   return out.sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
 }

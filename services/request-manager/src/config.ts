@@ -1,5 +1,5 @@
 /**
- * RM configuration (reference §11.1/§11.2 with our changes): keys declared
+ * RM configuration (docs/compatibility.md#configuration): keys declared
  * once, defaults < YAML file < SPINCYCLE_* environment. `mysql.dsn` has no
  * default: when it is unset the RM uses an embedded SQLite file in `data.dir`.
  */
@@ -42,6 +42,12 @@ export const RM_CONFIG_SCHEMA = {
     default: 0,
     env: 'SPINCYCLE_LIMITS_CREATE_BURST',
     desc: 'creates a user may make at once before limits.create_rate applies (0 = the rate count)',
+  },
+  'limits.max_jobs': {
+    type: 'int',
+    default: 100_000,
+    env: 'SPINCYCLE_LIMITS_MAX_JOBS',
+    desc: "most jobs one request's chain may have; a create that would build more is a 400, refused while building",
   },
   'mysql.dsn': {
     type: 'string',
@@ -187,6 +193,12 @@ export const RM_CONFIG_SCHEMA = {
     env: 'SPINCYCLE_RESUMER_TTL',
     desc: 'a suspended chain older than this is failed',
   },
+  'idempotency.ttl': {
+    type: 'duration',
+    default: '24h',
+    env: 'SPINCYCLE_IDEMPOTENCY_TTL',
+    desc: 'how long an Idempotency-Key of POST /api/v1/requests is remembered (a repeat answers the first request)',
+  },
   'resumer.claim_timeout': {
     type: 'duration',
     default: '5m',
@@ -257,6 +269,10 @@ export function loadRmConfig(
   bodyLimitFrom('server.body_limit', cfg['server.body_limit']);
   bodyLimitFrom('server.internal_body_limit', cfg['server.internal_body_limit']);
   createRateFrom(cfg);
+  if (cfg['limits.max_jobs'] < 1)
+    throw new ConfigError(
+      `config: 'limits.max_jobs' must be a positive integer, got ${cfg['limits.max_jobs']}`,
+    );
   for (const p of ['server.tls', 'jr_client.tls'] as const) {
     if (Boolean(cfg[`${p}.cert_file`]) !== Boolean(cfg[`${p}.key_file`]))
       throw new ConfigError(`config: '${p}.cert_file' and '${p}.key_file' must be set together`);

@@ -3,17 +3,29 @@
  * `state` may be repeated and/or comma-separated, `arg=name=value` matches
  * exactly, `offset` works without `limit`. Every bad parameter is a 400 whose
  * message names it.
+ *
+ * Bounded: a page holds `limit` requests (default FIND_DEFAULT_LIMIT, at most
+ * FIND_MAX_LIMIT). To page, `cursor` (a keyset on (createdAt, id), the
+ * `X-Next-Cursor` of the page before) costs the same at any depth; `offset`
+ * still works but the database skips that many rows first.
  */
 import { parseRfc3339, stateValue, ValidationError } from '@spincycle/protocol';
 import type { FindFilter } from './stores/request-store.js';
 
 const UINT = /^\d+$/;
 
-function bad(param: string, detail: string): ValidationError {
+/** Requests per page when `limit` is absent (or 0). */
+export const FIND_DEFAULT_LIMIT = 100;
+/** The largest `limit`. */
+export const FIND_MAX_LIMIT = 1000;
+
+/** A 400 naming a query parameter. */
+export function bad(param: string, detail: string): ValidationError {
   return new ValidationError(`invalid '${param}' parameter: ${detail}`, param);
 }
 
-function uint(param: string, v: string): number {
+/** A non-negative integer query parameter. */
+export function uint(param: string, v: string): number {
   if (!UINT.test(v)) throw bad(param, `"${v}" is not a non-negative integer`);
   const n = Number(v);
   if (!Number.isSafeInteger(n)) throw bad(param, `"${v}" is too large`);
@@ -58,8 +70,39 @@ export function parseFindQuery(search: string | URLSearchParams): FindFilter {
   const until = q.get('until');
   if (until !== null && until !== '') f.until = time('until', until);
   const limit = q.get('limit');
-  if (limit !== null && limit !== '') f.limit = uint('limit', limit);
+  f.limit = limit !== null && limit !== '' ? uint('limit', limit) : 0;
+  if (f.limit > FIND_MAX_LIMIT)
+    throw bad('limit', `${f.limit} is over the maximum of ${FIND_MAX_LIMIT}; page with 'cursor'`);
+  if (f.limit === 0) f.limit = FIND_DEFAULT_LIMIT;
   const offset = q.get('offset');
   if (offset !== null && offset !== '') f.offset = uint('offset', offset);
+  const cursor = q.get('cursor');
+  if (cursor !== null && cursor !== '') {
+    if (f.offset) throw bad('cursor', "cannot be combined with 'offset'");
+    f.after = decodeFindCursor(cursor);
+  }
   return f;
+}
+
+/** The cursor of the page after `last` (the last request of a page): opaque to clients. */
+export function encodeFindCursor(last: { createdAt: Date; id: string }): string {
+  return Buffer.from(`${last.createdAt.toISOString()} ${last.id}`).toString('base64url');
+}
+
+function decodeFindCursor(cursor: string): { createdAt: Date; id: string } {
+  const text = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString() : '';
+  const sp = text.indexOf(' ');
+  const createdAt = sp > 0 ? parseRfc3339(text.slice(0, sp)) : undefined;
+  const id = text.slice(sp + 1);
+  if (!createdAt || sp <= 0 || id === '')
+    throw bad('cursor', `"${cursor}" is not a cursor this API gave (X-Next-Cursor)`);
+  return { createdAt, id };
+}
+
+/** The link to the next page: the same query with `cursor` instead of `offset`. */
+export function nextPagePath(path: string, search: string, cursor: string): string {
+  const q = new URLSearchParams(search);
+  q.delete('offset');
+  q.set('cursor', cursor);
+  return `${path}?${q.toString()}`;
 }

@@ -9,6 +9,7 @@
  * send new chains to live JRs.
  */
 import {
+  ForbiddenError,
   type HeldChain,
   type JobRunnerHeartbeat,
   type JobRunnerHeartbeatReply,
@@ -18,7 +19,6 @@ import {
   stringifyJson,
   toRfc3339,
   toRfc3339OrNull,
-  ValidationError,
 } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import type { LiveSnapshot } from './jr-pool.js';
@@ -53,49 +53,6 @@ export function chainsLostByRestart(
   return prev.held.filter((h) => !holds.has(h.requestId));
 }
 
-const bad = (why: string, field?: string) => new ValidationError(`invalid JobRunnerHeartbeat: ${why}`, field);
-
-/** Validate a heartbeat body (hand-written: it is small and sent often). */
-export function parseHeartbeat(body: unknown): JobRunnerHeartbeat {
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw bad('body must be a JSON object');
-  const b = body as Record<string, unknown>;
-  if (typeof b.jrURL !== 'string' || !/^https?:\/\/[^/]+/.test(b.jrURL))
-    throw bad("'jrURL' must be the JR's http(s) base URL", 'jrURL');
-  const instance = typeof b.instance === 'string' ? b.instance.slice(0, 64) : '';
-  const startedAt = typeof b.startedAt === 'string' ? b.startedAt : '';
-  if (startedAt !== '' && !parseRfc3339(startedAt))
-    throw bad("'startedAt' must be an RFC 3339 time", 'startedAt');
-  if (b.requests !== undefined && !Array.isArray(b.requests))
-    throw bad("'requests' must be a list", 'requests');
-  const requests: HeldChain[] = [];
-  for (const [i, r] of ((b.requests as unknown[]) ?? []).entries()) {
-    const h = r as Record<string, unknown>;
-    if (typeof h?.requestId !== 'string' || h.requestId === '')
-      throw bad(`requests[${i}].requestId must be a request id`, 'requests');
-    const jobs: HeldChain['jobs'] = [];
-    for (const j of Array.isArray(h.jobs) ? h.jobs : []) {
-      const job = j as Record<string, unknown>;
-      if (typeof job?.jobId !== 'string')
-        throw bad(`requests[${i}].jobs[].jobId must be a string`, 'requests');
-      jobs.push({
-        jobId: job.jobId,
-        name: typeof job.name === 'string' ? job.name : '',
-        type: typeof job.type === 'string' ? job.type : '',
-        try: Number.isInteger(job.try) ? (job.try as number) : 0,
-      });
-    }
-    requests.push({ requestId: h.requestId, jobs });
-  }
-  return {
-    jrURL: b.jrURL.replace(/\/+$/, ''),
-    instance,
-    startedAt,
-    draining: b.draining === true,
-    requests,
-  };
-}
-
 /** The heartbeat comes from a new process that started after the (not stopping) previous one was last heard. */
 function restartedAfter(
   prev: Pick<JobRunnerRow, 'instance' | 'draining' | 'last_seen'>,
@@ -117,9 +74,18 @@ export class JobRunnerLiveness {
     this.log = d.logger.child({ component: 'liveness' });
   }
 
-  /** Store a heartbeat; answer with the chains the JR must drop. */
-  async heartbeat(hb: JobRunnerHeartbeat): Promise<JobRunnerHeartbeatReply> {
+  /**
+   * Store a heartbeat; answer with the chains the JR must drop. `caller`: the
+   * calling JR's URL (auth/internal.ts); a heartbeat naming another URL is
+   * refused, so no caller can pass for another JR (and, with a new instance
+   * id, have that JR's requests failed as lost by a restart).
+   */
+  async heartbeat(hb: JobRunnerHeartbeat, caller?: string): Promise<JobRunnerHeartbeatReply> {
     const me = hb.jrURL;
+    if (caller !== undefined && caller !== me)
+      throw new ForbiddenError(
+        `heartbeat for Job Runner ${me} refused: the call comes from Job Runner ${caller}`,
+      );
     const ids = hb.requests.map((r) => r.requestId);
     const states = await this.d.requests.statesOf(ids);
     const drop: string[] = [];

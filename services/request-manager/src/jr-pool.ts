@@ -9,6 +9,7 @@ import type { Agent as HttpsAgent } from 'node:https';
 import { ApiError, JrClient, RawJson, UpstreamError } from '@spincycle/protocol';
 import { clientTlsAgent, type TlsFiles } from '@spincycle/service-kit';
 import { ChainBatcher } from './chain-batcher.js';
+import { countingJrCalls } from './metrics.js';
 
 /** Live JRs as the pool ranks them (from their heartbeats): URL → chains held and whether it takes new ones. */
 export type LiveSnapshot = Map<string, { live: boolean; draining: boolean; chains: number }>;
@@ -194,13 +195,15 @@ export class JrPool {
   client(url: string): JrClient {
     let c = this.clients.get(url);
     if (!c) {
-      c = new JrClient({
-        baseURL: url,
-        timeoutMs: this.opts.timeoutMs,
-        httpsAgent: this.agent,
-        retry: { attempts: this.opts.attempts ?? 3 },
-        headers: this.headers(),
-      });
+      c = countingJrCalls(
+        new JrClient({
+          baseURL: url,
+          timeoutMs: this.opts.timeoutMs,
+          httpsAgent: this.agent,
+          retry: { attempts: this.opts.attempts ?? 3 },
+          headers: this.headers(),
+        }),
+      );
       this.clients.set(url, c);
     }
     return c;
@@ -210,13 +213,15 @@ export class JrPool {
   statusClient(url: string): JrClient {
     let c = this.statusClients.get(url);
     if (!c) {
-      c = new JrClient({
-        baseURL: url,
-        timeoutMs: this.opts.statusTimeoutMs ?? 3000,
-        httpsAgent: this.agent,
-        retry: { attempts: 1 },
-        headers: this.headers(),
-      });
+      c = countingJrCalls(
+        new JrClient({
+          baseURL: url,
+          timeoutMs: this.opts.statusTimeoutMs ?? 3000,
+          httpsAgent: this.agent,
+          retry: { attempts: 1 },
+          headers: this.headers(),
+        }),
+      );
       this.statusClients.set(url, c);
     }
     return c;

@@ -8,9 +8,12 @@ import {
   ConflictError,
   type FinishOutcome,
   type FinishRequest,
+  ForbiddenError,
   InvalidStateError,
+  type JobChain,
   type JobLog,
   type ParsedReportBatch,
+  parseJson,
   parseRfc3339,
   type ReportResult,
   type RequestProgress,
@@ -21,8 +24,11 @@ import {
   ValidationError,
 } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
+import { assertSameChain } from './chain-match.js';
 import type { Db } from './db/db.js';
+import { rmMetrics } from './metrics.js';
 import { notInState, requestNotFound } from './request-errors.js';
+import type { SecretMasker } from './secret-masker.js';
 import type { JobLogStore } from './stores/job-log-store.js';
 import type { JrStore } from './stores/jr-store.js';
 import type { ReportStore } from './stores/report-writes.js';
@@ -38,6 +44,23 @@ export interface ReportIntakeDeps {
   logger: Logger;
   /** Job Runner heartbeats: a JR handing a chain back is marked as shutting down. */
   jrStore?: JrStore;
+  /** Hides secret arg values in job-log entries before they are stored. */
+  secrets?: SecretMasker;
+}
+
+/**
+ * Whether a call from the Job Runner at `caller` may report for a request
+ * recorded on `recorded`: yes when the caller is not named (no JR
+ * credentials configured, see auth/internal.ts), when no JR is recorded (the
+ * request is not RUNNING: its state decides), or when they are the same.
+ */
+function onCaller(recorded: string | null | undefined, caller: string | undefined): boolean {
+  return caller === undefined || !recorded || recorded.replace(/\/+$/, '') === caller;
+}
+
+/** A single call for a request recorded on another Job Runner (403, naming both). */
+function otherJobRunner(id: string, recorded: string, caller: string): ForbiddenError {
+  return new ForbiddenError(`request ${id} runs on Job Runner ${recorded}, not on ${caller}`);
 }
 
 export class ReportIntake {
@@ -48,13 +71,14 @@ export class ReportIntake {
   }
 
   /** PUT /requests/{id}/finish: terminal states only, only while RUNNING (a repeated identical finish is fine). */
-  async finish(id: string, fin: FinishRequest): Promise<void> {
+  async finish(id: string, fin: FinishRequest, caller?: string): Promise<void> {
     if (fin.requestId && fin.requestId !== id) {
       throw new ValidationError(
         `invalid FinishRequest: requestId=${fin.requestId} does not match request ID in URL: ${id}`,
         'requestId',
       );
     }
+    await this.assertOnCaller(id, caller);
     const finishedAt = parseRfc3339(fin.finishedAt) as Date;
     const ok = await this.d.requests.transition(id, State.RUNNING, {
       state: fin.state,
@@ -63,6 +87,7 @@ export class ReportIntake {
       jr_url: null,
     });
     if (ok) {
+      rmMetrics.requestFinished(id, fin.state);
       this.log.info('request finished', {
         requestId: id,
         state: stateName(fin.state),
@@ -77,7 +102,7 @@ export class ReportIntake {
   }
 
   /** PUT /requests/{id}/progress: only while RUNNING. */
-  async progress(id: string, p: RequestProgress): Promise<void> {
+  async progress(id: string, p: RequestProgress, caller?: string): Promise<void> {
     if (p.requestId === '')
       throw new ValidationError('invalid RequestProgress: RequestId is empty, must be set', 'requestId');
     if (p.requestId !== id) {
@@ -86,23 +111,33 @@ export class ReportIntake {
         'requestId',
       );
     }
+    await this.assertOnCaller(id, caller);
     if (await this.d.requests.patchIf(id, State.RUNNING, { finished_jobs: p.finishedJobs })) return;
     throw await notInState(this.d.requests, id, 'RUNNING');
   }
 
-  /** PUT /requests/{id}/suspend: store the SJC and RUNNING → SUSPENDED (jr_url NULL) in one transaction. */
-  async suspend(id: string, sjc: SuspendedJobChain): Promise<void> {
+  /**
+   * PUT /requests/{id}/suspend: store the SJC and RUNNING → SUSPENDED (jr_url NULL) in one transaction.
+   * The chain must be the stored one but for job data, states and tries (chain-match.ts).
+   */
+  async suspend(id: string, sjc: SuspendedJobChain, caller?: string): Promise<void> {
     if (sjc.requestId !== id) {
       throw new ValidationError(
         `invalid SuspendedJobChain: requestId=${sjc.requestId} does not match request ID in URL: ${id}`,
         'requestId',
       );
     }
+    const st = (await this.d.requests.statesOf([id])).get(id);
+    if (!st) throw requestNotFound(id);
+    if (st.jrUrl && !onCaller(st.jrUrl, caller)) throw otherJobRunner(id, st.jrUrl, caller as string);
+    const storedJson = await this.d.requests.jobChainJson(id);
+    if (storedJson)
+      assertSameChain(parseJson(storedJson) as JobChain, sjc.jobChain, `the job chain of request ${id}`);
     const text = stringifyJson(sjc);
     const now = new Date();
     // The JR that hands the chain back is stopping: say so on its row, so that a new process on
     // its address is never taken for a crashed one that lost this chain (jr-liveness.ts).
-    const jrUrl = this.d.jrStore ? (await this.d.requests.statesOf([id])).get(id)?.jrUrl : undefined;
+    const jrUrl = this.d.jrStore ? st.jrUrl : undefined;
     const ok = await this.d.db.tx(async (m) => {
       if (!(await this.d.requests.transition(id, State.RUNNING, { state: State.SUSPENDED, jr_url: null }, m)))
         return false;
@@ -114,13 +149,21 @@ export class ReportIntake {
     this.log.info('request suspended', { requestId: id });
   }
 
+  /** A single call about `id` from a JR it is not recorded on: 403. */
+  private async assertOnCaller(id: string, caller: string | undefined): Promise<void> {
+    if (caller === undefined) return;
+    const recorded = (await this.d.requests.statesOf([id])).get(id)?.jrUrl;
+    if (recorded && !onCaller(recorded, caller)) throw otherJobRunner(id, recorded, caller);
+  }
+
   // ---------------------------------------------------------------- job log
 
   /** POST /requests/{id}/log: one entry (201 + entry). An identical re-send is fine; different content under the same key is 409. */
-  async postLog(id: string, entry: JobLog): Promise<JobLog> {
+  async postLog(id: string, entry: JobLog, caller?: string): Promise<JobLog> {
     entry.requestId = id;
     const st = (await this.d.requests.statesOf([id])).get(id);
     if (!st) throw requestNotFound(id);
+    if (st.jrUrl && !onCaller(st.jrUrl, caller)) throw otherJobRunner(id, st.jrUrl, caller as string);
     if (st.state !== State.RUNNING) {
       // Finished or lost (its JR was given up on): no new entries, but a re-sent stored one is fine.
       const latest = await this.d.logs.tryStates(id);
@@ -129,6 +172,7 @@ export class ReportIntake {
           `request ${id} in state ${stateName(st.state)}, expected state RUNNING: job log entries are taken only while it runs`,
         );
     }
+    await this.d.secrets?.mask([entry]);
     const { conflict } = await this.d.logs.insertOne(entry);
     if (conflict)
       throw new ConflictError(
@@ -141,9 +185,10 @@ export class ReportIntake {
    * POST /job-logs: entries of any requests; existing (request, job, try) keys
    * are skipped, and so are entries of requests that are not RUNNING (finished,
    * or finalized because their JR was lost): those ids come back in `refused`,
-   * so one dead chain cannot block a JR's whole queue.
+   * so one dead chain cannot block a JR's whole queue. So are entries of
+   * requests recorded on another JR than the caller.
    */
-  async postLogs(entries: JobLog[]): Promise<{ inserted: number; refused?: string[] }> {
+  async postLogs(entries: JobLog[], caller?: string): Promise<{ inserted: number; refused?: string[] }> {
     for (const [i, e] of entries.entries()) {
       if (!e.requestId)
         throw new ValidationError(
@@ -152,15 +197,20 @@ export class ReportIntake {
         );
     }
     if (entries.length === 0) return { inserted: 0 };
+    await this.d.secrets?.mask(entries);
     const ids = [...new Set(entries.map((e) => e.requestId))];
     const states = await this.d.requests.statesOf(ids);
-    const refused = ids.filter((id) => states.get(id)?.state !== State.RUNNING);
+    const refused = ids.filter((id) => {
+      const st = states.get(id);
+      return st?.state !== State.RUNNING || !onCaller(st.jrUrl, caller);
+    });
     if (refused.length === 0) return { inserted: await this.d.logs.insertMany(entries) };
     const no = new Set(refused);
     const inserted = await this.d.logs.insertMany(entries.filter((e) => !no.has(e.requestId)));
-    this.log.warn('job log entries of requests that are not RUNNING were refused', {
+    this.log.warn('job log entries of requests that are not RUNNING (on the caller) were refused', {
       requestIds: refused.slice(0, 20),
       entries: entries.length - entries.filter((e) => !no.has(e.requestId)).length,
+      jobRunner: caller,
     });
     return { inserted, refused };
   }
@@ -178,8 +228,10 @@ export class ReportIntake {
    * then the INSERT of the entries, the UPDATE of the progress and the
    * UPDATE of the finishes together (one multi-statement round trip on
    * MySQL), plus a re-read only if a request changed state meanwhile.
+   * Requests recorded on another JR than `caller`: their entries are
+   * refused, their progress ignored and their finishes answered `other_jr`.
    */
-  async report(batch: ParsedReportBatch): Promise<ReportResult> {
+  async report(batch: ParsedReportBatch, caller?: string): Promise<ReportResult> {
     // Keyed by request ids: a hash table from the start (no hidden class per batch, see chain/graph.ts).
     const finishes: Record<string, FinishOutcome> = Object.create(null);
     for (const bad of batch.invalidFinishes) {
@@ -193,7 +245,10 @@ export class ReportIntake {
     if (ids.size === 0) return { inserted: 0, refused: [], finishes };
     // Round trip 1: the state of every request named.
     const states = await this.d.requests.statesOf([...ids]);
-    const running = (id: string) => states.get(id)?.state === State.RUNNING;
+    const running = (id: string) => {
+      const st = states.get(id);
+      return st?.state === State.RUNNING && onCaller(st.jrUrl, caller);
+    };
 
     // 1. Job-log entries of RUNNING requests.
     let refused: string[] = [];
@@ -205,12 +260,15 @@ export class ReportIntake {
       if (refused.length > 0) {
         const no = new Set(refused);
         accepted = batch.logs.filter((e) => !no.has(e.requestId));
-        this.log.warn('job log entries of requests that are not RUNNING were refused', {
+        this.log.warn('job log entries of requests that are not RUNNING (on the caller) were refused', {
           requestIds: refused.slice(0, 20),
           entries: batch.logs.length - accepted.length,
+          jobRunner: caller,
         });
       }
     }
+
+    await this.d.secrets?.mask(accepted);
 
     // 2. Progress of requests that are not also finished here (the finish carries the count); the last value wins.
     const finishing = new Set(batch.finishes.map((f) => f.requestId));
@@ -226,6 +284,7 @@ export class ReportIntake {
       for (const f of batch.finishes) {
         const st = states.get(f.requestId);
         if (!st) finishes[f.requestId] = 'not_found';
+        else if (!onCaller(st.jrUrl, caller)) finishes[f.requestId] = 'other_jr';
         else if (st.state === State.RUNNING) toUpdate.push(f);
         // A JR retrying a finish whose answer it lost.
         else finishes[f.requestId] = st.state === f.state ? 'ok' : 'not_running';
@@ -242,8 +301,8 @@ export class ReportIntake {
         finishedJobs: f.finishedJobs,
       })),
     });
-    if (toUpdate.length > 0) await this.settleFinishes(toUpdate, finished, finishes);
-    if (!single) for (const f of batch.finishes) finishes[f.requestId] = await this.finishOne(f);
+    if (toUpdate.length > 0) await this.settleFinishes(toUpdate, finished, finishes, caller);
+    if (!single) for (const f of batch.finishes) finishes[f.requestId] = await this.finishOne(f, caller);
     return { inserted, refused, finishes };
   }
 
@@ -252,10 +311,14 @@ export class ReportIntake {
     toUpdate: FinishRequest[],
     changed: number,
     out: Record<string, FinishOutcome>,
+    caller: string | undefined,
   ): Promise<void> {
     if (changed === toUpdate.length) {
       // Only rows of these requests that were RUNNING can have changed, so each of them was finished here.
-      for (const f of toUpdate) out[f.requestId] = 'ok';
+      for (const f of toUpdate) {
+        out[f.requestId] = 'ok';
+        rmMetrics.requestFinished(f.requestId, f.state);
+      }
     } else {
       // Some changed state between the read and the update: look again.
       const now = await this.d.requests.statesOf(toUpdate.map((f) => f.requestId));
@@ -263,7 +326,7 @@ export class ReportIntake {
         const st = now.get(f.requestId);
         if (!st) out[f.requestId] = 'not_found';
         else if (st.state === f.state) out[f.requestId] = 'ok';
-        else if (st.state === State.RUNNING) out[f.requestId] = await this.finishOne(f);
+        else if (st.state === State.RUNNING) out[f.requestId] = await this.finishOne(f, caller);
         else out[f.requestId] = 'not_running';
       }
     }
@@ -278,13 +341,16 @@ export class ReportIntake {
   }
 
   /** One finish, as PUT finish decides it, as an outcome. */
-  private async finishOne(f: FinishRequest): Promise<FinishOutcome> {
+  private async finishOne(f: FinishRequest, caller: string | undefined): Promise<FinishOutcome> {
+    const recorded = (await this.d.requests.statesOf([f.requestId])).get(f.requestId)?.jrUrl;
+    if (!onCaller(recorded, caller)) return 'other_jr';
     const ok = await this.d.requests.transition(f.requestId, State.RUNNING, {
       state: f.state,
       finished_at: parseRfc3339(f.finishedAt) as Date,
       finished_jobs: f.finishedJobs,
       jr_url: null,
     });
+    if (ok) rmMetrics.requestFinished(f.requestId, f.state);
     if (ok) return 'ok';
     const row = await this.d.requests.get(f.requestId);
     if (!row) return 'not_found';

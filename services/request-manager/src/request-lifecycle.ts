@@ -4,12 +4,14 @@
  * UPDATE on the expected current state; when it does not apply, the request
  * is re-read to answer precisely (404, 409 or an idempotent 200).
  *
- * Create = validate + build (nothing stored on bad input) → authorize →
- * ONE insert transaction of the request already RUNNING on the chosen JR →
+ * Create = validate the args → authorize (a denied caller costs no chain
+ * build) → build, at most `maxJobs` jobs (nothing stored on bad input) → ONE insert transaction of the request already RUNNING on the chosen JR →
  * send the chain. Because the row is RUNNING before the JR ever sees the
  * chain, a JR's `finish` can never race ahead of the start. If no JR takes
  * the chain the request is finalized FAIL at once (never stuck).
  */
+
+import { newRequestId } from '@spincycle/chain';
 import {
   ApiError,
   ConflictError,
@@ -33,8 +35,11 @@ import type { Db } from './db/db.js';
 import type { RequestRow } from './db/entities.js';
 import type { JrPool } from './jr-pool.js';
 import { lostJobEntries } from './lost.js';
+import { rmMetrics } from './metrics.js';
 import { errorMessage as message, notInState, requestNotFound } from './request-errors.js';
 import { wireRequestOf } from './request-queries.js';
+import type { SecretMasker } from './secret-masker.js';
+import { redactArgs, secretValues } from './secrets.js';
 import type { JobLogStore } from './stores/job-log-store.js';
 import type { JrStore } from './stores/jr-store.js';
 import { toWireRequest, withArgs } from './stores/request-rows.js';
@@ -58,6 +63,10 @@ export interface RequestLifecycleDeps {
   jrStore?: JrStore;
   /** A JR silent longer than this (ms) is lost (`jr.lease`). */
   jrLeaseMs?: number;
+  /** Told each new request's secret values, to mask them in its job log. */
+  secrets?: SecretMasker;
+  /** Most jobs one request's chain may have (`limits.max_jobs`; default the chain builder's). */
+  maxJobs?: number;
 }
 
 /** Options of `finalizeLost`. */
@@ -94,25 +103,28 @@ export class RequestLifecycle {
   async create(caller: Caller, { type, args }: CreateRequest): Promise<Request> {
     this.assertAccepting();
     const t0 = performance.now();
-    // Every kind of bad input throws here (400), before anything is stored.
-    const { requestId: id, chain, requestArgs } = await this.d.catalog.build(type, args);
-    const tBuilt = performance.now();
+    const id = newRequestId();
     const now = new Date();
-    const totalJobs = Object.keys(chain.jobs).length;
-    const pending: Request = {
+    // Authorize before building: the args are checked (400) but no job is made for a caller who is denied.
+    await requireAuthorized(this.d.authorizer, caller, 'start', {
       id,
       type,
       state: State.PENDING,
       user: caller.name,
-      args: requestArgs,
+      args: this.d.catalog.resolveArgs(type, args),
       createdAt: toRfc3339(now),
       startedAt: null,
       finishedAt: null,
-      JobChain: chain,
-      totalJobs,
+      totalJobs: 0,
       finishedJobs: 0,
-    };
-    await requireAuthorized(this.d.authorizer, caller, 'start', pending);
+    });
+    // Every other kind of bad input throws here (400), before anything is stored.
+    const { chain, requestArgs, secretArgs } = await this.d.catalog.build(type, args, {
+      requestId: id,
+      maxJobs: this.d.maxJobs,
+    });
+    const tBuilt = performance.now();
+    const totalJobs = Object.keys(chain.jobs).length;
 
     const candidates = this.d.jrs.candidates();
     const target = (candidates[0] as JrClient).baseURL;
@@ -136,7 +148,9 @@ export class RequestLifecycle {
       argsJson: stringifyJson(requestArgs),
       jobChainJson,
       givenArgs: args,
+      secretArgs,
     });
+    this.d.secrets?.remember(id, secretValues(requestArgs, secretArgs));
     const tStored = performance.now();
 
     let jrURL: string;
@@ -149,6 +163,7 @@ export class RequestLifecycle {
         finished_at: failedAt,
         jr_url: null,
       });
+      if (failed) rmMetrics.requestFinished(id, State.FAIL, type);
       this.log.warn('request failed: no Job Runner took its chain', {
         requestId: id,
         error: message(err),
@@ -162,6 +177,7 @@ export class RequestLifecycle {
     if (jrURL !== target)
       await this.d.requests.patchIf(id, State.RUNNING, { jr_url: jrURL }, { jrUrl: target });
     const tSent = performance.now();
+    rmMetrics.requestCreated(id, type, t0);
     if (this.log.isInfoEnabled())
       this.log.info('request created', { requestId: id, type, user: caller.name, totalJobs, jrURL });
     if (this.log.isDebugEnabled())
@@ -172,7 +188,7 @@ export class RequestLifecycle {
         store: +(tStored - tSerialized).toFixed(2),
         send: +(tSent - tStored).toFixed(2),
       });
-    return withArgs(toWireRequest({ ...row, jr_url: jrURL }), requestArgs);
+    return withArgs(toWireRequest({ ...row, jr_url: jrURL }), redactArgs(requestArgs, secretArgs));
   }
 
   /**
@@ -261,7 +277,7 @@ export class RequestLifecycle {
               jr_url: null,
             })
           )
-            return;
+            return rmMetrics.requestFinished(id, State.STOPPED, req.type);
           break;
         case State.SUSPENDED: {
           const stopped = await this.d.db.tx(async (m) => {
@@ -275,6 +291,7 @@ export class RequestLifecycle {
             return ok;
           });
           if (stopped) {
+            rmMetrics.requestFinished(id, State.STOPPED, req.type);
             this.log.info('suspended request stopped', { requestId: id });
             return;
           }
@@ -364,6 +381,7 @@ export class RequestLifecycle {
       if (ok && entries.length > 0) await this.d.logs.insertManyIn(m, entries);
       return ok;
     });
+    if (done) rmMetrics.requestFinished(id, state);
     if (done)
       this.log.warn('request finalized by the RM', {
         requestId: id,

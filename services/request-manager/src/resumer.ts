@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
   ApiError,
+  type JobChain,
   type JobLog,
   type JrClient,
   nowNanos,
@@ -22,8 +23,10 @@ import {
   stateName,
 } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
+import { chainDifference } from './chain-match.js';
 import type { Db } from './db/db.js';
 import { type JrPool, resumeChainJson } from './jr-pool.js';
+import { rmMetrics } from './metrics.js';
 import type { JobLogStore } from './stores/job-log-store.js';
 import type { RequestStore } from './stores/request-store.js';
 import type { SjcStore } from './stores/sjc-store.js';
@@ -147,6 +150,7 @@ export class Resumer {
     }
     const body = await this.d.sjcs.getClaimed(id, this.me);
     if (body === undefined) return 'not-claimed';
+    if (await this.refuseForeignChain(id, body)) return 'dropped';
     const candidates = this.d.jrs.candidates();
     const target = (candidates[0] as JrClient).baseURL;
     // RUNNING before the JR sees the chain, so its finish cannot race ahead.
@@ -194,6 +198,40 @@ export class Resumer {
     }
     this.log.info('request resumed', { requestId: id, jrURL });
     return 'resumed';
+  }
+
+  /**
+   * A stored SJC that is not the request's chain (suspend checks it, see
+   * chain-match.ts; this one was stored before that check, or behind the RM's
+   * back) is never sent to a JR: the request FAILs. True when so.
+   */
+  private async refuseForeignChain(id: string, body: string): Promise<boolean> {
+    const storedChain = await this.d.requests.jobChainJson(id);
+    if (storedChain === undefined) return false;
+    let diff: string | undefined;
+    try {
+      diff = chainDifference(
+        parseStoredJson<JobChain>(storedChain),
+        parseStoredJson<SuspendedJobChain>(body).jobChain,
+      );
+    } catch (err) {
+      diff = `unreadable: ${message(err)}`;
+    }
+    if (diff === undefined) return false;
+    await this.d.db.tx(async (m) => {
+      await this.d.requests.transition(
+        id,
+        State.SUSPENDED,
+        { state: State.FAIL, finished_at: new Date(), jr_url: null },
+        m,
+      );
+      await this.d.sjcs.delete(id, this.me, m);
+    });
+    this.log.error("suspended chain is not the request's job chain: not resumed, request FAIL", {
+      requestId: id,
+      difference: diff,
+    });
+    return true;
   }
 
   /** Release abandoned claims, then expire SJCs older than the TTL. */
@@ -258,6 +296,7 @@ export class Resumer {
       await this.d.sjcs.delete(id, this.me, m);
       return ok;
     });
+    if (failed) rmMetrics.requestFinished(id, State.FAIL);
     if (failed)
       this.log.warn('suspended request expired: FAIL', {
         requestId: id,

@@ -27,14 +27,20 @@ import { Db } from './db/db.js';
 import { migrate } from './db/migrate.js';
 import { EventReader } from './events/event-reader.js';
 import { EventStreams } from './events/streams.js';
+import { Explainer } from './explain.js';
+import { Idempotency } from './idempotency.js';
 import { JobRunnerLiveness } from './jr-liveness.js';
 import { JrPool } from './jr-pool.js';
+import { startRmMetrics } from './metrics.js';
+import { Planner } from './plan.js';
 import { ReportIntake } from './report-intake.js';
 import { RequestLifecycle } from './request-lifecycle.js';
 import { RequestQueries } from './request-queries.js';
 import { RequestRetry } from './request-retry.js';
 import { defaultInstanceId, Resumer } from './resumer.js';
 import { runningStatus } from './running-status.js';
+import { SecretMasker } from './secret-masker.js';
+import { IdempotencyStore } from './stores/idempotency-store.js';
 import { JobLogStore } from './stores/job-log-store.js';
 import { JrStore } from './stores/jr-store.js';
 import { LeaseStore } from './stores/lease-store.js';
@@ -68,6 +74,10 @@ export interface RequestManager {
   intake: ReportIntake;
   /** Reads of requests and job logs. */
   queries: RequestQueries;
+  /** "Why is it not done?": other modules register their reasons here (locks, schedules). */
+  explainer: Explainer;
+  /** Idempotency-Key of creates (and the purge of expired keys). */
+  idempotency: Idempotency;
   /** Retry from failure. */
   retry: RequestRetry;
   /** Open live-event streams. */
@@ -130,6 +140,8 @@ export async function createRequestManager(
   });
   let draining = false;
   const isDraining = () => draining;
+  const secrets = new SecretMasker(db);
+  const authorizer = opts.authorizer ?? auth.authorizer;
   const lifecycle = new RequestLifecycle({
     db,
     requests,
@@ -137,11 +149,13 @@ export async function createRequestManager(
     sjcs,
     catalog,
     jrs,
-    authorizer: opts.authorizer ?? auth.authorizer,
+    authorizer,
     logger,
     isDraining,
     jrStore,
     jrLeaseMs: config['jr.lease'],
+    secrets,
+    maxJobs: config['limits.max_jobs'],
   });
   const intake = new ReportIntake({
     db,
@@ -151,13 +165,29 @@ export async function createRequestManager(
     reports: new ReportStore(db, logs),
     logger,
     jrStore,
+    secrets,
   });
-  const queries = new RequestQueries({ requests, logs });
+  const queries = new RequestQueries({
+    requests,
+    logs,
+    authorizer,
+    requestTypes: () => catalog.requestTypes(),
+  });
+  const idempotency = new Idempotency(new IdempotencyStore(db), config['idempotency.ttl'], logger);
+  const planner = new Planner(catalog, opts.authorizer ?? auth.authorizer, config['limits.max_jobs']);
+  const explainer = new Explainer({
+    requests,
+    logs,
+    sjcs,
+    jrStore,
+    running: (url, requestId) => jrs.statusClient(url).running(requestId),
+    jrLeaseMs: config['jr.lease'],
+  });
   const retry = new RequestRetry({
     requests,
     logs,
     jrs,
-    authorizer: opts.authorizer ?? auth.authorizer,
+    authorizer,
     logger,
     isDraining,
   });
@@ -170,6 +200,7 @@ export async function createRequestManager(
       maxDurationMs: config['events.max_duration'],
     },
     logger.child({ component: 'events' }),
+    authorizer,
   );
   const finalizeLost = lifecycle.finalizeLost.bind(lifecycle);
   const liveness = new JobRunnerLiveness(
@@ -197,9 +228,10 @@ export async function createRequestManager(
       instanceId,
     },
   );
+  const stopMetrics = startRmMetrics({ db, catalog, liveness });
   const statusLogger = logger.child({ component: 'status' });
   const app = buildApp({
-    services: { lifecycle, intake, queries },
+    services: { lifecycle, intake, queries, idempotency, planner, explainer },
     catalog,
     running: (requestId) =>
       runningStatus(
@@ -213,6 +245,7 @@ export async function createRequestManager(
     internalAuth: opts.internalAuth ?? auth.internal,
     logger,
     isDraining,
+    metricsRoles: [...config['auth.admin_roles'], 'metrics'],
     bodyLimit: config['server.body_limit'],
     internalBodyLimit: config['server.internal_body_limit'],
     createRate: createRateFrom(config),
@@ -231,6 +264,8 @@ export async function createRequestManager(
     lifecycle,
     intake,
     queries,
+    explainer,
+    idempotency,
     retry,
     events,
     resumer,
@@ -269,6 +304,7 @@ export async function createRequestManager(
       closed ??= (async () => {
         draining = true;
         events.closeAll();
+        stopMetrics();
         await Promise.all([resumer.stop(), sweeper.stop()]);
         jrs.close();
         await server?.close();

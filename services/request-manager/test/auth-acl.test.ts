@@ -1,7 +1,7 @@
 /**
  * The ACL decision procedure (docs/compatibility.md#authorization), case by case: admin roles,
  * unknown types, no ACLs with strict on and off, request admins, ops, role
- * mismatches, and the plugin's post-authorization.
+ * mismatches, the plugin's post-authorization, the owner, `read` and find's read scope.
  */
 import type { Request, RequestOp } from '@spincycle/protocol';
 import { describe, expect, it, vi } from 'vitest';
@@ -14,6 +14,7 @@ const ACLS: Record<string, AclEntry[]> = {
     { role: 'deployer', admin: false, ops: ['start', 'stop'] },
     { role: 'starter', admin: false, ops: ['start'] },
     { role: 'nothing', admin: false, ops: [] },
+    { role: 'reader', admin: false, ops: ['read'] },
   ],
   open: [],
 };
@@ -27,7 +28,8 @@ function authorizer(opts: { strict?: boolean; adminRoles?: string[]; plugin?: Pl
   });
 }
 
-const req = (type: string) => ({ id: 'r1', type, state: 1, user: 'u' }) as Request;
+// Created by someone else: the caller is not the owner unless a test says so.
+const req = (type: string, user = 'creator') => ({ id: 'r1', type, state: 1, user }) as Request;
 const caller = (...roles: string[]): Caller => ({ name: 'u', roles });
 const decide = (a: AclAuthorizer, c: Caller, op: RequestOp, type: string) => a.authorize(c, op, req(type));
 
@@ -96,7 +98,7 @@ describe('ACL decision', () => {
     expect(await decide(authorizer(), caller('Deployer', 'dev'), 'start', 'deploy')).toEqual({
       allowed: false,
       reason:
-        'denied: no caller role matches deploy ACL: caller has [Deployer dev], deploy requires one of [platform deployer starter nothing]',
+        'denied: no caller role matches deploy ACL: caller has [Deployer dev], deploy requires one of [platform deployer starter nothing reader]',
     });
     expect(await decide(authorizer(), caller(), 'start', 'deploy')).toMatchObject({
       allowed: false,
@@ -128,5 +130,61 @@ describe('ACL decision', () => {
       allowed: false,
       reason: 'denied by auth plugin Authorize: start not allowed',
     });
+  });
+});
+
+describe('owner and read', () => {
+  const owned = (a: AclAuthorizer, c: Caller, op: RequestOp, type: string) =>
+    a.authorize(c, op, req(type, c.name));
+
+  it('the owner may stop and read (plugin asked for stop only), never start by ownership', async () => {
+    const plugin = vi.fn(() => true);
+    const a = authorizer({ strict: true, plugin });
+    for (const type of ['deploy', 'open', 'gone']) {
+      expect(await owned(a, caller('dev'), 'stop', type)).toEqual({ allowed: true });
+      expect(await owned(a, caller('dev'), 'read', type)).toEqual({ allowed: true });
+    }
+    expect(plugin).toHaveBeenCalledTimes(3);
+    expect(await owned(a, caller('dev'), 'start', 'deploy')).toMatchObject({ allowed: false });
+    // The anonymous "" owns nothing.
+    const anon = { name: '', roles: ['dev'] };
+    expect(await a.authorize(anon, 'read', req('deploy', ''))).toMatchObject({ allowed: false });
+  });
+
+  it('strict: read needs an admin role, an ACL admin or a read grant; start and stop do not imply it', async () => {
+    const a = authorizer({ strict: true });
+    expect(await decide(a, caller('reader'), 'read', 'deploy')).toEqual({ allowed: true });
+    expect(await decide(a, caller('platform'), 'read', 'deploy')).toEqual({ allowed: true });
+    expect(await decide(a, caller('sre'), 'read', 'gone')).toEqual({ allowed: true });
+    expect(await decide(a, caller('deployer'), 'read', 'deploy')).toEqual({
+      allowed: false,
+      reason: 'denied: no matching caller role granted read op for request deploy',
+    });
+    expect(await decide(a, caller('reader'), 'read', 'open')).toEqual({
+      allowed: false,
+      reason: 'denied: request open has no ACLs and strict auth is enabled',
+    });
+    // Only the read grant: it gives nothing else.
+    expect(await decide(a, caller('reader'), 'stop', 'deploy')).toMatchObject({ allowed: false });
+  });
+
+  it('not strict: every caller may read; the plugin is never asked for reads', async () => {
+    const plugin = vi.fn(() => false);
+    const a = authorizer({ plugin });
+    expect(await decide(a, caller('dev'), 'read', 'deploy')).toEqual({ allowed: true });
+    expect(await decide(authorizer({ strict: true, plugin }), caller('reader'), 'read', 'deploy')).toEqual({
+      allowed: true,
+    });
+    expect(plugin).not.toHaveBeenCalled();
+  });
+
+  it('read scope for find: all for admins and when not strict; else own requests and readable types', () => {
+    const types = ['deploy', 'open'];
+    expect(authorizer({ strict: true }).readScope(caller('sre'), types)).toEqual({ all: true });
+    expect(authorizer().readScope(caller('dev'), types)).toEqual({ all: true });
+    const strict = authorizer({ strict: true });
+    expect(strict.readScope(caller('reader'), types)).toEqual({ all: false, user: 'u', types: ['deploy'] });
+    expect(strict.readScope(caller('platform'), types)).toEqual({ all: false, user: 'u', types: ['deploy'] });
+    expect(strict.readScope(caller('deployer'), types)).toEqual({ all: false, user: 'u', types: [] });
   });
 });

@@ -5,17 +5,14 @@
  * on a denial, the user recorded and findable, internal routes closed to users
  * (whatever the path's spelling) and open to the internal token.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { State } from '@spincycle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashToken } from '../src/auth/tokens.js';
+import { as, jrCreds, authFiles as makeAuthFiles } from './support/auth.js';
 import { DB_KINDS } from './support/db.js';
 import { FakeJr } from './support/fake-jr.js';
 import { call, FIXTURES, startTestRm, type TestRm } from './support/rm.js';
 
-const INTERNAL = 'jr-internal-token-0123456789abcdef';
 const USERS: Record<string, string[]> = {
   root: ['sre'], // auth.admin_roles
   plat: ['platform'], // deploy's ACL admin
@@ -23,23 +20,7 @@ const USERS: Record<string, string[]> = {
   starter: ['starter'], // start only
   dev: ['dev'], // nothing
 };
-const tokenOf = (user: string) => `token-of-${user}`;
-const as = (user: string) => ({ Authorization: `Bearer ${tokenOf(user)}` });
-const jrCreds = { 'X-Spincycle-Internal-Token': INTERNAL };
-
-function authFiles(): { tokens: string; internal: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'rm-auth-http-'));
-  const tokens = join(dir, 'tokens.yaml');
-  writeFileSync(
-    tokens,
-    Object.entries(USERS)
-      .map(([u, roles]) => `${hashToken(tokenOf(u))}: { user: ${u}, roles: [${roles.join(', ')}] }\n`)
-      .join(''),
-  );
-  const internal = join(dir, 'internal-token');
-  writeFileSync(internal, `${INTERNAL}\n`);
-  return { tokens, internal };
-}
+const authFiles = () => makeAuthFiles(USERS);
 
 async function countRequests(t: TestRm): Promise<number> {
   const [row] = (await t.rm.db.ds.query('SELECT COUNT(*) AS n FROM requests')) as Array<{
@@ -59,6 +40,7 @@ describe.each(DB_KINDS)('auth over HTTP on %s', (kind) => {
 
   beforeAll(async () => {
     jr = await new FakeJr().start();
+    jrCreds['X-Spincycle-Job-Runner'] = jr.url;
     // Like a real JR: a stopped chain is reported back as STOPPED, with the internal token.
     jr.onStop = async (id) => {
       const r = await call(
@@ -331,13 +313,13 @@ describe('strict mode and an unknown type', () => {
     ).toBe(201);
   });
 
-  it('a stored request whose type the specs no longer define: stop denied except for admins', async () => {
+  it('a stored request whose type the specs no longer define: stop denied except for admins (and its owner)', async () => {
     const res = await call(
       t.url,
       'POST',
       '/api/v1/requests',
       { type: 'deploy', args: { app: 'a' } },
-      as('dep'),
+      as('plat'),
     );
     const id = (res.json as { id: string }).id;
     await t.rm.db.ds.query(`UPDATE requests SET type = 'retired' WHERE request_id = '${id}'`);

@@ -99,6 +99,8 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
         expect(results.flat()).toEqual([
           'InitialSchema1764400000000',
           'JobRunners1764500000000',
+          'SecretArgs1764600000000',
+          'IdempotencyKeys1764700000000',
           'JobLogSeq1764800000000',
         ]);
         const db = new Db(sources[0] as DataSource);

@@ -1,5 +1,5 @@
 /** `find [filter=value ...]`: requests matching filters, newest first. */
-import { type Request, stateName } from '@spincycle/protocol';
+import { type FindRequestsFilter, type Request, type RmClient, stateName } from '@spincycle/protocol';
 import type { Context } from '../context.js';
 import { ExitCode } from '../errors.js';
 import { parseFindFilters } from '../find-filter.js';
@@ -35,10 +35,39 @@ export function findLines(requests: readonly Request[], tz: TimeZoneMode): strin
   return table(FIND_COLUMNS, rows);
 }
 
+/** The RM's largest page (its `limit` maximum). */
+export const RM_MAX_PAGE = 1000;
+
+/**
+ * Requests matching `filter`: `limit` of them (`0` = all), fetched a page of
+ * at most `pageSize` at a time by following the RM's next-page cursor.
+ * Also the cursor after the last one shown, when more match.
+ */
+export async function findAll(
+  rm: RmClient,
+  filter: FindRequestsFilter,
+  pageSize = RM_MAX_PAGE,
+): Promise<{ requests: Request[]; nextCursor?: string }> {
+  const want = filter.limit ?? 0;
+  const requests: Request[] = [];
+  let page: FindRequestsFilter = filter;
+  for (let first = true; ; first = false) {
+    // All: the first call asks for all (an RM without paging answers everything), then full pages.
+    const size = want === 0 ? (first ? 0 : pageSize) : Math.min(pageSize, want - requests.length);
+    const got = await rm.findRequestsPage({ ...page, limit: size });
+    requests.push(...got.requests);
+    if (!got.nextCursor || (want !== 0 && requests.length >= want))
+      return got.nextCursor ? { requests, nextCursor: got.nextCursor } : { requests };
+    // Later pages go by cursor, never offset.
+    page = { ...filter, offset: undefined, cursor: got.nextCursor };
+  }
+}
+
 export async function find(ctx: Context): Promise<number> {
   const { filter, timezone } = parseFindFilters(ctx.args);
   ctx.debug(`find filter: ${JSON.stringify(filter)}`);
-  const found = await ctx.api((rm) => rm.findRequests(filter));
+  const { requests: found, nextCursor } = await ctx.api((rm) => findAll(rm, filter));
+  if (nextCursor) ctx.err(`more requests match: add cursor=${nextCursor} for the next ${filter.limit}`);
   if (ctx.opts.json) {
     ctx.json(found);
     return ExitCode.OK;

@@ -14,9 +14,11 @@ import {
   defaultText,
   missingRequired,
   parseArgTokens,
+  shownArgs,
   startCommandLine,
   userArgs,
 } from '../request-args.js';
+import { planTree } from './plan-tree.js';
 
 const NO_WORDS = new Set(['n', 'no', 'abort', 'q', 'quit']);
 
@@ -101,7 +103,7 @@ export async function start(ctx: Context): Promise<number> {
   checkUnknownArgs(spec, given);
 
   const values = new Map(given);
-  if (ctx.interactive && !ctx.opts.json) {
+  if (ctx.interactive && !ctx.opts.json && !ctx.opts.plan) {
     await promptArgs(ctx, spec, values, given.size === 0);
   } else {
     const missing = missingRequired(spec, values);
@@ -109,8 +111,22 @@ export async function start(ctx: Context): Promise<number> {
   }
 
   const args = createArgs(spec, values);
-  ctx.debug(`creating ${spec.Name} with args ${JSON.stringify(args)}`);
-  const req = await ctx.api((rm) => rm.createRequest(spec.Name, args));
+  const shown = shownArgs(spec, args);
+  ctx.hideInDebug(Object.keys(args).flatMap((k) => (shown[k] === args[k] ? [] : [args[k] as string])));
+  ctx.debug(`creating ${spec.Name} with args ${JSON.stringify(shown)}`);
+  if (ctx.opts.plan) {
+    const plan = await ctx.api((rm) => rm.planRequest(spec.Name, args));
+    if (ctx.opts.json) ctx.json(plan);
+    else {
+      ctx.out(`Plan of ${spec.Name} (${plan.totalJobs} jobs; nothing was started):`);
+      for (const line of planTree(plan.JobChain)) ctx.out(`  ${line}`);
+    }
+    return ExitCode.OK;
+  }
+  const key = ctx.opts.idempotencyKey;
+  const req = await ctx.api((rm) =>
+    rm.createRequest(spec.Name, args, key === undefined ? {} : { idempotencyKey: key }),
+  );
 
   if (!ctx.opts.json) {
     ctx.out(`OK, started ${spec.Name} request ${req.id}`);

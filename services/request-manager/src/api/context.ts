@@ -1,6 +1,9 @@
 /** What the route modules share: the request services and the caller of the current HTTP request. */
 import type { Request as HttpRequest, Response } from 'express';
 import { ANONYMOUS, type Caller } from '../auth.js';
+import type { Explainer } from '../explain.js';
+import type { Idempotency } from '../idempotency.js';
+import type { Planner } from '../plan.js';
 import type { ReportIntake } from '../report-intake.js';
 import type { RequestLifecycle } from '../request-lifecycle.js';
 import type { RequestQueries } from '../request-queries.js';
@@ -10,6 +13,12 @@ export interface RequestServices {
   lifecycle: RequestLifecycle;
   intake: ReportIntake;
   queries: RequestQueries;
+  /** Idempotency-Key of creates. */
+  idempotency: Idempotency;
+  /** Dry-run creates (plans). */
+  planner: Planner;
+  /** GET /requests/{id}/explain. */
+  explainer: Explainer;
 }
 
 export function callerOf(res: Response): Caller {

@@ -2,7 +2,7 @@
 import type { Express } from 'express';
 import { parseCursor } from '../events/cursor.js';
 import type { EventStreams } from '../events/streams.js';
-import { param } from './context.js';
+import { callerOf, param } from './context.js';
 
 export function registerEventRoutes(app: Express, streams: EventStreams): void {
   app.get('/api/v1/requests/:id/events', async (req, res) => {
@@ -13,6 +13,6 @@ export function registerEventRoutes(app: Express, streams: EventStreams): void {
       header !== undefined && header !== ''
         ? parseCursor(header, 'Last-Event-ID')
         : parseCursor(after, 'after');
-    await streams.serve(res, param(req, 'id'), cursor);
+    await streams.serve(res, callerOf(res), param(req, 'id'), cursor);
   });
 }

@@ -1,6 +1,8 @@
-/** The request list and the running status. */
+/** The request list, the running status and the JSON Schema of the spec format. */
 
-import { sendJson } from '@spincycle/service-kit';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { sendJson, sendJsonText } from '@spincycle/service-kit';
 import type { Express } from 'express';
 import type { RequestCatalog } from '../catalog.js';
 
@@ -19,5 +21,12 @@ export function registerMetaRoutes(
   r.get('/api/v1/status/running', async (req, res) => {
     const requestId = typeof req.query.requestId === 'string' ? req.query.requestId : undefined;
     sendJson(res, 200, await running(requestId));
+  });
+
+  // The schema ships with the spec package (its `./schema.json` export): read once, on first use.
+  let schema: Promise<string> | undefined;
+  r.get('/api/v1/spec-schema.json', async (_req, res) => {
+    schema ??= readFile(fileURLToPath(import.meta.resolve('@spincycle/spec/schema.json')), 'utf8');
+    sendJsonText(res, 200, await schema);
   });
 }

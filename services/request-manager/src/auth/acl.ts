@@ -1,11 +1,13 @@
 /**
- * The built-in authorization of reference §10.3: admin roles, the request
- * type's ACLs from the specs, strict mode, then the plugin's own `authorize`.
- * Runs for `start` (create and PUT start) and `stop`, before anything is
- * stored or changed; every denial becomes a 401 with the reason as message.
+ * The built-in authorization: admin roles, the request's owner (for `stop`
+ * and `read`), the request type's ACLs from the specs, strict mode, then the
+ * plugin's own `authorize` (not for `read`, so find can filter in SQL). Runs
+ * for `start` (create and PUT start) and `stop` before anything is stored or
+ * changed, and for `read` before args, job chain or job logs are answered;
+ * every denial becomes a 401 with the reason as message.
  */
 import type { Request, RequestOp } from '@spincycle/protocol';
-import type { AuthDecision, Authorizer, Caller } from '../auth.js';
+import type { AuthDecision, Authorizer, Caller, ReadScope } from '../auth.js';
 
 export interface AclEntry {
   role: string;
@@ -35,11 +37,29 @@ export class AclAuthorizer implements Authorizer {
     this.adminRoles = new Set(opts.adminRoles);
   }
 
+  private isAdmin(caller: Caller): boolean {
+    return (caller.roles ?? []).some((r) => this.adminRoles.has(r));
+  }
+
+  /** Find's filter: admins (and everyone when not strict) read all; others their own requests and types granting `read`. */
+  readScope(caller: Caller, types: readonly string[]): ReadScope {
+    if (this.isAdmin(caller) || !this.opts.strict) return { all: true };
+    const roles = new Set(caller.roles ?? []);
+    const readable = types.filter((t) =>
+      (this.opts.acls(t) ?? []).some((a) => roles.has(a.role) && (a.admin || a.ops.includes('read'))),
+    );
+    return { all: false, user: caller.name, types: readable };
+  }
+
   async authorize(caller: Caller, op: RequestOp, request: Request): Promise<AuthDecision> {
     const roles = caller.roles ?? [];
     // 1. Admins may do anything.
-    if (roles.some((r) => this.adminRoles.has(r))) return { allowed: true };
+    if (this.isAdmin(caller)) return { allowed: true };
     const type = request.type;
+    // The user who created a request may read and stop it (never the anonymous "" of another request).
+    const owner = caller.name !== '' && request.user === caller.name && op !== 'start';
+    if (op === 'read' && (owner || !this.opts.strict)) return { allowed: true };
+    if (owner) return this.askPlugin(caller, op, request);
     // 2. A type the current specs do not know (e.g. a stored request whose spec was removed).
     const acls = this.opts.acls(type);
     if (acls === undefined) return deny(`denied: request ${type} is not defined`);
@@ -67,7 +87,11 @@ export class AclAuthorizer implements Authorizer {
       );
     }
     if (!granted) return deny(`denied: no matching caller role granted ${op} op for request ${type}`);
-    // 5. The plugin's own check.
+    // 5. The plugin's own check (not for reads: find decides those in SQL).
+    return op === 'read' ? { allowed: true } : this.askPlugin(caller, op, request);
+  }
+
+  private async askPlugin(caller: Caller, op: RequestOp, request: Request): Promise<AuthDecision> {
     if (this.opts.plugin) {
       try {
         const ok = await this.opts.plugin(caller, op, request);

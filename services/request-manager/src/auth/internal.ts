@@ -9,10 +9,37 @@
  * too, so without a name list certificates do not admit Job Runners at all.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { UnauthorizedError } from '@spincycle/protocol';
+import { ForbiddenError, JOB_RUNNER_HEADER, UnauthorizedError, ValidationError } from '@spincycle/protocol';
 import { peerCertificateName } from '@spincycle/service-kit';
-import type { Request as HttpRequest } from 'express';
+import type { Request as HttpRequest, RequestHandler, Response } from 'express';
 import type { Caller } from '../auth.js';
+
+const JOB_RUNNER_HEADER_LC = JOB_RUNNER_HEADER.toLowerCase();
+
+function urlOrNull(s: string): URL | null {
+  try {
+    return new URL(s);
+  } catch {
+    return null;
+  }
+}
+
+/** Middleware of the internal routes: the calling Job Runner's URL into `res.locals.jobRunner` (see jobRunnerOf). */
+export function jobRunnerBinding(auth: InternalAuth): RequestHandler {
+  return (req, res, next) => {
+    try {
+      res.locals.jobRunner = auth.jobRunnerOf(req);
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+/** The calling Job Runner's URL as jobRunnerBinding found it; undefined: not named (allowed only without credentials). */
+export function callingJobRunner(res: Response): string | undefined {
+  return res.locals.jobRunner as string | undefined;
+}
 
 /** Header carrying the internal token (lower case, as node presents headers). */
 export const INTERNAL_TOKEN_HEADER = 'x-spincycle-internal-token';
@@ -48,6 +75,39 @@ export class InternalAuth {
   /** Whether internal endpoints need Job Runner credentials at all. */
   get enabled(): boolean {
     return this.tokenDigests.length > 0 || this.certNames.length > 0;
+  }
+
+  /**
+   * The advertised URL of the Job Runner making this call (header
+   * `X-Spincycle-Job-Runner`, without trailing slashes), which the RM binds
+   * reports and heartbeats to. Required when Job Runners have credentials
+   * (403 without it); without credentials it is optional (anyone may report
+   * then) but checked when sent. A Job Runner known by its certificate must
+   * name a URL whose host the certificate is for (403 otherwise).
+   */
+  jobRunnerOf(req: HttpRequest): string | undefined {
+    const given = req.headers[JOB_RUNNER_HEADER_LC];
+    if (given === undefined || given === '') {
+      if (this.enabled)
+        throw new ForbiddenError(
+          `Job Runner calls must carry the Job Runner's URL in the ${JOB_RUNNER_HEADER} header`,
+        );
+      return undefined;
+    }
+    const url = typeof given === 'string' && /^https?:\/\/[^/]/i.test(given) ? urlOrNull(given) : null;
+    if (!url)
+      throw new ValidationError(
+        `${JOB_RUNNER_HEADER} must be the Job Runner's http(s) base URL`,
+        JOB_RUNNER_HEADER,
+      );
+    const jrUrl = (given as string).replace(/\/+$/, '');
+    const certName = peerCertificateName(req.socket, this.certNames);
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    if (certName !== undefined && peerCertificateName(req.socket, [host]) === undefined)
+      throw new ForbiddenError(
+        `Job Runner ${jrUrl}: the client certificate (for ${certName}) is not for host ${host}`,
+      );
+    return jrUrl;
   }
 
   /** The Job Runner calling, or throws UnauthorizedError (401). */

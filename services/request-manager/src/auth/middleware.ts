@@ -30,7 +30,7 @@ export function normalizeCaller(value: unknown): Caller {
 }
 
 /**
- * Any authenticator failure is a 401 carrying its message (reference §2.1), except that the
+ * Any authenticator failure is a 401 carrying its message (as the original API answers), except that the
  * identity provider's keys could not be had (UpstreamError, 502): the caller is not at fault.
  */
 function asUnauthorized(err: unknown): SpinCycleError {

@@ -4,7 +4,7 @@
  *   authorize(caller, op, request)                          (optional; throw or return false to deny)
  * as named exports or as properties of the default export. `request` is the
  * express request (headers, socket, path); `authorize` runs after the ACL
- * check matched (reference §10.3 step 5).
+ * check matched (docs/compatibility.md#authorization).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';

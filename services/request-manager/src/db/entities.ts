@@ -29,6 +29,8 @@ export interface RequestArchiveRow {
   args: string;
   /** JobChain JSON, pre-serialised once at create. */
   job_chain: string;
+  /** Names of the args declared `secret: true` (JSON list); NULL when none. */
+  secret_args?: string | null;
 }
 
 /** One caller-given arg, for the find `arg=name=value` filter. */
@@ -93,6 +95,7 @@ export const RequestArchiveEntity = new EntitySchema<RequestArchiveRow>({
     create_request: { type: 'text' },
     args: { type: 'text' },
     job_chain: { type: 'text' },
+    secret_args: { type: 'text', nullable: true },
   },
 });
 

@@ -11,6 +11,7 @@
 import { isFinalState, NotFoundError, stringifyJson, UnavailableError } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import type { Response } from 'express';
+import { type Authorizer, type Caller, requireAuthorized } from '../auth.js';
 import type { RequestRow } from '../db/entities.js';
 import { errorMessage } from '../request-errors.js';
 import { toWireRequest } from '../stores/request-rows.js';
@@ -37,6 +38,8 @@ export class EventStreams {
     private readonly reader: EventReader,
     private readonly opts: EventStreamOptions,
     private readonly log: Logger,
+    /** Who may read which request (the `read` op, as `GET /requests/{id}`); absent: everyone. */
+    private readonly authorizer?: Authorizer,
   ) {}
 
   /** Open streams now. */
@@ -54,7 +57,7 @@ export class EventStreams {
    * Serve one stream. Errors before the first byte (404, 503, a bad cursor)
    * are thrown for the HTTP edge to answer; later ones end the stream.
    */
-  async serve(res: Response, requestId: string, cursor: EventCursor): Promise<void> {
+  async serve(res: Response, caller: Caller, requestId: string, cursor: EventCursor): Promise<void> {
     if (this.closed || this.open.size >= this.opts.maxStreams)
       throw new UnavailableError(
         `too many open event streams on this Request Manager (events.max_streams ${this.opts.maxStreams}); try again later or poll GET /api/v1/requests/${requestId}`,
@@ -62,6 +65,7 @@ export class EventStreams {
     const batch = this.opts.batch ?? 500;
     const first = await this.reader.since(requestId, cursor.logSeq, batch);
     if (!first.row) throw new NotFoundError(`request ${requestId} not found`);
+    if (this.authorizer) await requireAuthorized(this.authorizer, caller, 'read', toWireRequest(first.row));
     if (first.entries.length === 0 && isFinalState(first.row.state) && first.row.state === cursor.state) {
       // Nothing after the final event the client already has: 204 tells it not to reconnect.
       res.status(204).end();

@@ -73,6 +73,36 @@ const COLUMNS = [
   'stderr',
 ] as const;
 
+/** A job-log entry's place in log order: the (job_id, try) part of the primary key. */
+export interface LogKey {
+  jobId: string;
+  try: number;
+}
+
+/** Entries per read of `jsonChunks`: the first chunk, the most, and the text a chunk aims at. */
+const FIRST_CHUNK_ROWS = 4;
+const MAX_CHUNK_ROWS = 1000;
+export const CHUNK_BYTES = 2 * 1024 * 1024;
+
+/** WHERE of a request's entries after `after` and up to `last` (in log order), with its parameters. */
+function keyRange(
+  requestId: string,
+  after: LogKey | undefined,
+  last: LogKey | undefined,
+): [string, unknown[]] {
+  let where = '`request_id` = ?';
+  const params: unknown[] = [requestId];
+  if (after) {
+    where += ' AND (`job_id` > ? OR (`job_id` = ? AND `try` > ?))';
+    params.push(after.jobId, after.jobId, after.try);
+  }
+  if (last) {
+    where += ' AND (`job_id` < ? OR (`job_id` = ? AND `try` <= ?))';
+    params.push(last.jobId, last.jobId, last.try);
+  }
+  return [where, params];
+}
+
 const SELECT = `SELECT ${COLUMNS.map((c) => `\`${c}\``).join(', ')} FROM \`job_log\``;
 
 function values(r: JobLogRow): unknown[] {
@@ -190,18 +220,65 @@ export class JobLogStore {
 
   /**
    * Every entry of a request as the JSON text of `list` (same keys, order and
-   * values), written straight from the rows: no bigint objects, no replacer
-   * pass, no second copy of a multi-megabyte answer. Also the entry count.
+   * values), written straight from the rows. Also the entry count. Readers of
+   * big logs use `jsonChunks`, which never holds the whole log.
    */
   async listJson(requestId: string): Promise<{ json: string; count: number }> {
-    const rows = (await this.db.run((m) =>
-      this.db.select<JobLogRow>(m, `${SELECT} WHERE \`request_id\` = ? ORDER BY \`job_id\`, \`try\``, [
-        requestId,
-      ]),
-    )) as JobLogRow[];
-    const out: string[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) out[i] = entryJson(rows[i] as JobLogRow);
-    return { json: `[${out.join(',')}]`, count: rows.length };
+    const out: string[] = [];
+    for await (const chunk of this.jsonChunks(requestId)) out.push(...chunk);
+    return { json: `[${out.join(',')}]`, count: out.length };
+  }
+
+  /** (job, try) of up to `n` entries of a request after `after`, in log order: the primary key only, no entry text. */
+  async keys(requestId: string, after: LogKey | undefined, n: number): Promise<LogKey[]> {
+    const [where, params] = keyRange(requestId, after, undefined);
+    const rows = await this.db.run((m) =>
+      this.db.select<{ job_id: string; try: unknown }>(
+        m,
+        `SELECT \`job_id\`, \`try\` FROM \`job_log\` WHERE ${where} ORDER BY \`job_id\`, \`try\` LIMIT ?`,
+        [...params, n],
+      ),
+    );
+    return rows.map((r) => ({ jobId: String(r.job_id), try: Number(r.try) }));
+  }
+
+  /**
+   * The entries of a request in log order (job, then try) as JSON texts (see
+   * `entryJson`), after `after` and up to and including `last` (absent: from
+   * the start / to the end). Read by keyset in chunks of about CHUNK_BYTES, one
+   * query each, with no connection or lock held between chunks: a reader that
+   * writes each chunk out before asking for the next holds one chunk at a time.
+   */
+  async *jsonChunks(
+    requestId: string,
+    range: { after?: LogKey; last?: LogKey } = {},
+  ): AsyncGenerator<string[], void, undefined> {
+    let after = range.after;
+    let rows = FIRST_CHUNK_ROWS;
+    for (;;) {
+      const [where, params] = keyRange(requestId, after, range.last);
+      const chunk = await this.db.run((m) =>
+        this.db.select<JobLogRow>(m, `${SELECT} WHERE ${where} ORDER BY \`job_id\`, \`try\` LIMIT ?`, [
+          ...params,
+          rows,
+        ]),
+      );
+      if (chunk.length === 0) return;
+      const out: string[] = new Array(chunk.length);
+      let bytes = 0;
+      for (let i = 0; i < chunk.length; i++) {
+        out[i] = entryJson(chunk[i] as JobLogRow);
+        bytes += (out[i] as string).length;
+      }
+      const end = chunk[chunk.length - 1] as JobLogRow;
+      after = { jobId: String(end.job_id), try: Number(end.try) };
+      const full = chunk.length === rows;
+      chunk.length = 0;
+      yield out;
+      if (!full) return;
+      // Size the next chunk from this one's entries: big entries, fewer rows.
+      rows = Math.max(1, Math.min(MAX_CHUNK_ROWS, Math.floor(CHUNK_BYTES / Math.max(1, bytes / out.length))));
+    }
   }
 
   /** (job, try, state) of every entry of a request: the cheap view for deciding what a lost request's jobs were doing. */

@@ -106,4 +106,13 @@ export interface FullRequest {
   row: RequestRow;
   argsJson?: string;
   jobChainJson?: string;
+  /** Names of its secret args (empty: none). */
+  secretArgs: string[];
+}
+
+/** The stored `secret_args` column: a JSON list of names, or NULL. */
+export function parseSecretArgs(text: unknown): string[] {
+  if (typeof text !== 'string' || text === '') return [];
+  const v: unknown = JSON.parse(text);
+  return Array.isArray(v) ? v.map(String) : [];
 }

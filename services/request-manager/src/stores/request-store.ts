@@ -3,8 +3,9 @@
  * conditional UPDATE (`WHERE request_id=? AND state IN (…)`) whose affected
  * count says whether it happened: never read-then-write.
  */
+import { stringifyJson } from '@spincycle/protocol';
 import { MicroBatcher, type Settled } from '@spincycle/service-kit';
-import type { EntityManager } from 'typeorm';
+import type { EntityManager, WhereExpressionBuilder } from 'typeorm';
 import type { Db } from '../db/db.js';
 import { RequestArchiveEntity, RequestEntity, type RequestRow } from '../db/entities.js';
 import { dbDate, type Statement } from '../db/sql.js';
@@ -13,6 +14,7 @@ import {
   argIndexValue,
   argText,
   type FullRequest,
+  parseSecretArgs,
   type RawRequest,
   REQUEST_COLUMNS,
   REQUEST_SELECT_LIST,
@@ -35,6 +37,10 @@ export interface FindFilter {
   /** 0 or undefined = no limit. */
   limit?: number;
   offset?: number;
+  /** Only requests this caller may read: their own, and those of these types (see Authorizer.readScope). */
+  readableBy?: { user: string; types: string[] };
+  /** Keyset paging: only requests after this one in the answer's order (created_at, id descending). */
+  after?: { createdAt: Date; id: string };
 }
 
 export interface NewRequest {
@@ -43,8 +49,10 @@ export interface NewRequest {
   createRequestJson: string;
   argsJson: string;
   jobChainJson: string;
-  /** Caller-given args for the find filter. */
+  /** Caller-given args for the find filter (secret ones are left out: find cannot probe them). */
   givenArgs: Record<string, unknown>;
+  /** Names of the request's secret args, stored with the archive. */
+  secretArgs?: readonly string[];
 }
 
 const PATCHABLE = new Set(['state', 'started_at', 'finished_at', 'finished_jobs', 'jr_url']);
@@ -129,9 +137,17 @@ export class RequestStore {
         r.finished_jobs,
         r.jr_url,
       );
-      archiveParams.push(id, req.createRequestJson, req.argsJson, req.jobChainJson);
+      const secret = req.secretArgs ?? [];
+      archiveParams.push(
+        id,
+        req.createRequestJson,
+        req.argsJson,
+        req.jobChainJson,
+        secret.length > 0 ? stringifyJson(secret) : null,
+      );
       for (const [name, value] of Object.entries(req.givenArgs)) {
         if (name.length > ARG_NAME_MAX) continue; // not findable; spec arg names are short
+        if (secret.includes(name)) continue;
         argParams.push(id, name, argIndexValue(argText(value)));
         argRows++;
       }
@@ -141,7 +157,7 @@ export class RequestStore {
       {
         sql: this.db.insertSql(
           'request_archives',
-          ['request_id', 'create_request', 'args', 'job_chain'],
+          ['request_id', 'create_request', 'args', 'job_chain', 'secret_args'],
           reqs.length,
         ),
         params: archiveParams,
@@ -169,11 +185,15 @@ export class RequestStore {
 
   /** Request row plus archived args and (optionally) the chain text, in one query. */
   async getFull(id: string, withChain: boolean): Promise<FullRequest | undefined> {
-    const sql = `SELECT ${REQUEST_SELECT_LIST}, a.\`args\` AS archive_args${withChain ? ', a.`job_chain` AS archive_chain' : ''} FROM \`requests\` r LEFT JOIN \`request_archives\` a ON a.\`request_id\` = r.\`request_id\` WHERE r.\`request_id\` = ?`;
+    const sql = `SELECT ${REQUEST_SELECT_LIST}, a.\`args\` AS archive_args, a.\`secret_args\` AS archive_secrets${withChain ? ', a.`job_chain` AS archive_chain' : ''} FROM \`requests\` r LEFT JOIN \`request_archives\` a ON a.\`request_id\` = r.\`request_id\` WHERE r.\`request_id\` = ?`;
     const rows = await this.db.run((m) =>
-      this.db.select<RawRequest & { archive_args?: string | null; archive_chain?: string | null }>(m, sql, [
-        id,
-      ]),
+      this.db.select<
+        RawRequest & {
+          archive_args?: string | null;
+          archive_chain?: string | null;
+          archive_secrets?: unknown;
+        }
+      >(m, sql, [id]),
     );
     const r = rows[0];
     if (!r) return undefined;
@@ -181,6 +201,7 @@ export class RequestStore {
       row: toRequestRow(r),
       argsJson: r.archive_args ?? undefined,
       jobChainJson: r.archive_chain ?? undefined,
+      secretArgs: parseSecretArgs(r.archive_secrets),
     };
   }
 
@@ -235,6 +256,7 @@ export class RequestStore {
       if (f.type !== undefined) qb.andWhere('r.type = :type', { type: f.type });
       if (f.user !== undefined) qb.andWhere('r.user = :user', { user: f.user });
       if (f.states && f.states.length > 0) qb.andWhere('r.state IN (:...states)', { states: f.states });
+      if (f.readableBy) readableWhere(qb, f.readableBy);
       Object.entries(f.args ?? {}).forEach(([name, value], i) => {
         // One indexed lookup per arg; all must match.
         qb.andWhere(
@@ -248,6 +270,12 @@ export class RequestStore {
       // "Was running at some point in [since, until)".
       if (f.since) qb.andWhere('(r.finished_at > :since OR r.finished_at IS NULL)', { since: f.since });
       if (f.until) qb.andWhere('r.created_at < :until', { until: f.until });
+      // The same order as the ORDER BY, so a page costs an index range scan at any depth.
+      if (f.after)
+        qb.andWhere('(r.created_at < :afterAt OR (r.created_at = :afterAt AND r.request_id < :afterId))', {
+          afterAt: f.after.createdAt,
+          afterId: f.after.id,
+        });
       qb.orderBy('r.created_at', 'DESC').addOrderBy('r.request_id', 'DESC');
       // MySQL has no OFFSET without LIMIT: an unbounded limit stands in.
       if (f.limit || f.offset) qb.limit(f.limit || Number.MAX_SAFE_INTEGER);
@@ -341,4 +369,14 @@ export class RequestStore {
       return rows.map((r) => r.jr_url);
     });
   }
+}
+
+/** Find's read filter: the caller's own requests, or those of a readable type. */
+function readableWhere(qb: WhereExpressionBuilder, by: { user: string; types: string[] }): void {
+  if (by.types.length === 0) qb.andWhere('r.user = :readUser', { readUser: by.user });
+  else
+    qb.andWhere('(r.user = :readUser OR r.type IN (:...readTypes))', {
+      readUser: by.user,
+      readTypes: by.types,
+    });
 }

@@ -1,5 +1,5 @@
 /**
- * Suspended job chains (reference §8). Any number of RMs share this table:
+ * Suspended job chains (docs/compatibility.md#suspend-and-resume). Any number of RMs share this table:
  * an RM works on an SJC only after claiming it with a conditional UPDATE on
  * `rm_host`, and every later step is conditional on still holding the claim.
  */

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { RmClient, RmInternalClient, stringifyJson } from '@spincycle/protocol';
 import { createLogger, type RunningServer, silentLogger } from '@spincycle/service-kit';
 import type { Authenticator, Authorizer } from '../../src/auth.js';
+import type { RequestCatalog } from '../../src/catalog.js';
 import { loadRmConfig, type RmConfig } from '../../src/config.js';
 import type { DbKind } from '../../src/db/sql.js';
 import { createRequestManager, type RequestManager } from '../../src/rm.js';
@@ -31,6 +32,8 @@ export interface TestRmOptions {
   overrides?: Record<string, unknown>;
   authenticator?: Authenticator;
   authorizer?: Authorizer;
+  /** Specs and job factory to use instead of the fixtures' specs and the built-in jobs. */
+  catalog?: RequestCatalog;
 }
 
 export async function startTestRm(opts: TestRmOptions): Promise<TestRm> {
@@ -56,6 +59,7 @@ export async function startTestRm(opts: TestRmOptions): Promise<TestRm> {
     logger,
     authenticator: opts.authenticator,
     authorizer: opts.authorizer,
+    catalog: opts.catalog,
   });
   const server = await rm.listen();
   await rm.resumer.stop();

@@ -1,0 +1,117 @@
+/**
+ * Prometheus metrics with prom-client: one registry per process, prom-client's
+ * default process and event-loop metrics, the metrics of metric-names.ts made
+ * from that list, `GET /metrics`, and bounded label values.
+ *
+ * Metrics are process-wide (a test may run several services in one process:
+ * counters add up); a gauge reads its value at scrape time from the sources
+ * each running service adds (`addGaugeSource`) and removes when it stops.
+ */
+import type { RequestHandler } from 'express';
+import client from 'prom-client';
+import { DURATION_BUCKETS, METRICS, type MetricKey, OTHER_LABEL } from './metric-names.js';
+
+export const metricsRegistry = new client.Registry();
+let defaultsOn = false;
+const made = new Map<MetricKey, client.Metric<string>>();
+
+type KeysOf<T extends string> = {
+  [K in MetricKey]: (typeof METRICS)[K]['type'] extends T ? K : never;
+}[MetricKey];
+export type CounterKey = KeysOf<'counter'>;
+export type GaugeKey = KeysOf<'gauge'>;
+export type HistogramKey = KeysOf<'histogram'>;
+
+/** prom-client's default metrics (process_*, nodejs_*), once per process. */
+export function enableDefaultMetrics(): void {
+  if (defaultsOn) return;
+  defaultsOn = true;
+  client.collectDefaultMetrics({ register: metricsRegistry });
+}
+
+function make<M extends client.Metric<string>>(key: MetricKey, create: () => M): M {
+  let m = made.get(key);
+  if (!m) {
+    m = create();
+    made.set(key, m);
+  }
+  return m as M;
+}
+
+function base(key: MetricKey) {
+  const d = METRICS[key];
+  return { name: d.name, help: d.help, labelNames: [...d.labels], registers: [metricsRegistry] };
+}
+
+export function counter(key: CounterKey): client.Counter<string> {
+  return make(key, () => new client.Counter(base(key)));
+}
+
+export function histogram(key: HistogramKey): client.Histogram<string> {
+  return make(key, () => new client.Histogram({ ...base(key), buckets: DURATION_BUCKETS }));
+}
+
+/** One gauge reading: a number (no labels) or values by label set. */
+export type GaugeReading = number | ReadonlyArray<{ labels: Record<string, string>; value: number }>;
+type GaugeSource = () => GaugeReading | Promise<GaugeReading>;
+
+const sources = new Map<GaugeKey, Set<GaugeSource>>();
+
+function gauge(key: GaugeKey): client.Gauge<string> {
+  return make(
+    key,
+    () =>
+      new client.Gauge({
+        ...base(key),
+        // Summed over the sources: one per running service (usually exactly one).
+        async collect() {
+          const readings = await Promise.all([...(sources.get(key) ?? [])].map((read) => read()));
+          this.reset();
+          for (const r of readings) {
+            if (typeof r === 'number') this.inc(r);
+            else for (const { labels, value } of r) this.inc(labels, value);
+          }
+        },
+      }),
+  );
+}
+
+/** Read a gauge from `read` at every scrape; returns the function that stops it. */
+export function addGaugeSource(key: GaugeKey, read: GaugeSource): () => void {
+  gauge(key);
+  let set = sources.get(key);
+  if (!set) {
+    set = new Set();
+    sources.set(key, set);
+  }
+  set.add(read);
+  return () => set.delete(read);
+}
+
+/**
+ * Values a label may take that come from configuration (request types from
+ * the specs, job types from the job factory), process-wide. Anything else is
+ * `other`, so a caller can never create a series.
+ */
+export class KnownValues {
+  private readonly values = new Set<string>();
+
+  add(values: Iterable<string>): void {
+    for (const v of values) this.values.add(v);
+  }
+
+  /** `value` when known, else `other`. */
+  label(value: string): string {
+    return this.values.has(value) ? value : OTHER_LABEL;
+  }
+}
+
+/** `GET /metrics`: the registry in the Prometheus text format. */
+export function metricsHandler(): RequestHandler {
+  enableDefaultMetrics();
+  return async (_req, res) => {
+    const text = await metricsRegistry.metrics();
+    res.setHeader('Content-Type', metricsRegistry.contentType);
+    res.end(text);
+  };
+}
