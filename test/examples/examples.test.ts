@@ -26,6 +26,7 @@ describe.each(['sqlite', 'mysql'] as const)('example specs on %s', (db) => {
     const list = await sys.client.requestList();
     expect(list.map((r) => r.Name)).toEqual([
       'decommission-hosts',
+      'retry-demo',
       'set-db-password',
       'test',
       'upgrade-fleet',

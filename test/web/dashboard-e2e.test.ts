@@ -4,6 +4,8 @@
  * confirmation, a 7,009-job request, deep links, the dark theme. Screenshots go to
  * test-output/web/.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,6 +140,25 @@ describe('dashboard', () => {
     expect(bare.headers.get('location')).toBe('/ui/');
     const missingAsset = await fetch(ui('/assets/nope.js'));
     expect(missingAsset.status).toBe(404);
+  });
+
+  it('retries a failed request from its page and follows it live over events', async () => {
+    const marker = join(mkdtempSync(join(tmpdir(), 'web-retry-')), 'ready');
+    const created = await sys.client.createRequest('web-retry', { marker });
+    await waitForState(sys.client, created.id, [4]);
+    await page.goto(ui(`/requests/${created.id}`));
+    const retry = page.getByRole('button', { name: 'Retry', exact: true });
+    await retry.waitFor();
+    writeFileSync(marker, 'ok\n');
+    await retry.click();
+    // The page follows the RM's event stream while the retried request runs, then shows it COMPLETE.
+    await page.locator('.live', { hasText: 'live (events)' }).waitFor({ timeout: 30_000 });
+    await page.locator('h1 .badge', { hasText: 'COMPLETE' }).waitFor({ timeout: 30_000 });
+    const logs = await sys.client.getJobLogs(created.id);
+    expect(logs.filter((l) => l.name === 'check').map((l) => [l.try, l.state])).toEqual([
+      [1, 4],
+      [2, 3],
+    ]);
   });
 
   it('toggles the dark theme', async () => {

@@ -137,6 +137,15 @@ export class RmClient {
     await this.http.call('PUT', `/api/v1/requests/${enc(id)}/stop`);
   }
 
+  /** Run a FAIL or STOPPED request again from its failed and stopped jobs; answers it RUNNING. */
+  async retryRequest(id: string): Promise<Request> {
+    return (
+      await this.http.call<Request>('POST', `/api/v1/requests/${enc(id)}/retry`, undefined, {
+        idempotent: false,
+      })
+    ).data;
+  }
+
   async getJobChain(id: string): Promise<JobChain> {
     return (await this.http.call<JobChain>('GET', `/api/v1/requests/${enc(id)}/job-chain`)).data;
   }

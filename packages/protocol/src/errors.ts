@@ -83,6 +83,12 @@ export class ShuttingDownError extends SpinCycleError {
   override readonly code: string = 'shutting_down';
 }
 
+/** Thrown when a bounded resource (e.g. open event streams) is used up for now (HTTP 503). */
+export class UnavailableError extends SpinCycleError {
+  override readonly httpStatus: number = 503;
+  override readonly code: string = 'unavailable';
+}
+
 /** Thrown when a caller exceeds a rate limit (HTTP 429); the answer's Retry-After is `retryAfterSeconds`. */
 export class TooManyRequestsError extends SpinCycleError {
   override readonly httpStatus: number = 429;

@@ -58,8 +58,8 @@ export function isFinalState(value: number): boolean {
 
 export const ALL_STATE_NAMES: readonly StateName[] = NAMES;
 
-/** Request operations checked by authorization (`read`: its args, job chain and job logs). */
-export type RequestOp = 'start' | 'stop' | 'read';
+/** Request operations checked by authorization (`read`: its args, job chain, job logs and events). */
+export type RequestOp = 'start' | 'stop' | 'read' | 'retry';
 
 /** Kinds of request argument. */
 export type RequestArgType = 'required' | 'optional' | 'static';

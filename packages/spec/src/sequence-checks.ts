@@ -10,7 +10,7 @@ import { duplicates, fieldLine, sequenceArgNames, unique } from './spec-views.js
 
 /**
  * Operations an ACL entry can grant a role: starting requests, stopping them,
- * reading them (args, job chain, job logs) and retrying them (reserved for a retry endpoint).
+ * reading them (args, job chain, job logs) and retrying them.
  */
 export const ACL_OPS: readonly string[] = ['start', 'stop', 'read', 'retry'];
 

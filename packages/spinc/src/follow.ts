@@ -10,6 +10,7 @@ import {
 } from '@spincycle/protocol';
 import type { Context, OutStream } from './context.js';
 import { ExitCode } from './errors.js';
+import { openEvents } from './events.js';
 import { formatDuration, formatTime, progressPercent, wireTime } from './output.js';
 
 /** Exit code for the state a followed request ended in. */
@@ -44,34 +45,39 @@ function progressLine(req: Request, now: Date): string {
 class NotFinalYet extends Error {}
 
 /**
- * Poll the request until it is COMPLETE, FAIL or STOPPED (a SUSPENDED request
- * is waited for: it is resumed later). Polls are 100 ms apart at first, the
- * wait doubling up to `pollMaxMs` (default 1 s). Progress goes to `out`: a bar
- * redrawn in place when it is a terminal, else one line whenever state or
- * progress changes. A failing call ends the follow (the API client has
- * already retried it).
+ * Follow the request until it is COMPLETE, FAIL or STOPPED (a SUSPENDED request
+ * is waited for: it is resumed later): through the RM's live events when it
+ * serves them, else by polling, 100 ms apart at first, the wait doubling up to
+ * `pollMaxMs` (default 1 s). Progress goes to `out`: a bar redrawn in place
+ * when it is a terminal, else one line whenever state or progress changes. A
+ * failing call ends the follow (the API client has already retried it).
  */
 export async function follow(ctx: Context, id: string, out: OutStream): Promise<Request> {
   const bar = out.isTTY === true;
   let last = '';
   let drawn = false;
+  const draw = (req: Request) => {
+    const now = ctx.now();
+    if (bar) {
+      const pct = progressPercent(req.finishedJobs, req.totalJobs, req.state);
+      const line = `${progressBar(pct)}  ${stateName(req.state).padEnd(9)} ${req.finishedJobs}/${req.totalJobs} jobs  ${requestRuntime(req, now)}`;
+      out.write(`\r${line}\u001b[K`);
+      drawn = true;
+    } else {
+      const key = `${req.state}/${req.finishedJobs}/${req.totalJobs}`;
+      if (key !== last) {
+        out.write(`${progressLine(req, now)}\n`);
+        last = key;
+      }
+    }
+  };
   try {
+    const viaEvents = await followEvents(ctx, id, draw);
+    if (viaEvents) return viaEvents;
     return await retryWithBackoff(
       async () => {
         const req = await ctx.api((rm) => rm.getRequest(id));
-        const now = ctx.now();
-        if (bar) {
-          const pct = progressPercent(req.finishedJobs, req.totalJobs, req.state);
-          const line = `${progressBar(pct)}  ${stateName(req.state).padEnd(9)} ${req.finishedJobs}/${req.totalJobs} jobs  ${requestRuntime(req, now)}`;
-          out.write(`\r${line}\u001b[K`);
-          drawn = true;
-        } else {
-          const key = `${req.state}/${req.finishedJobs}/${req.totalJobs}`;
-          if (key !== last) {
-            out.write(`${progressLine(req, now)}\n`);
-            last = key;
-          }
-        }
+        draw(req);
         if (!isFinalState(req.state)) throw new NotFinalYet();
         return req;
       },
@@ -84,6 +90,26 @@ export async function follow(ctx: Context, id: string, out: OutStream): Promise<
   } finally {
     if (drawn) out.write('\n');
   }
+}
+
+/** Follow through live events; undefined when the RM has none or the stream ended early (then poll). */
+async function followEvents(
+  ctx: Context,
+  id: string,
+  draw: (req: Request) => void,
+): Promise<Request | undefined> {
+  const events = await openEvents(ctx, id).catch(() => undefined);
+  if (!events) return undefined;
+  let req: Request | undefined;
+  for await (const e of events) {
+    if (e.event === 'state' || e.event === 'final') req = JSON.parse(e.data) as Request;
+    else if (e.event === 'progress' && req)
+      req = { ...req, finishedJobs: (JSON.parse(e.data) as { finishedJobs: number }).finishedJobs };
+    else continue;
+    draw(req);
+    if (e.event === 'final') return req;
+  }
+  return undefined;
 }
 
 /** The failed job tries of a request (latest try per job), for the end-of-wait report. */

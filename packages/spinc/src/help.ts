@@ -52,10 +52,10 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'log',
-    usage: 'log <id> [jobId]',
+    usage: 'log <id> [jobId] | log -f <id>',
     summary: 'job log of a request',
     details:
-      "Prints the job log of a request, oldest first: one block per job try with its state, exit code, error, runtime, times, stdout and stderr. With a job id, only that job's latest try.",
+      "Prints the job log of a request, oldest first: one block per job try with its state, exit code, error, runtime, times, stdout and stderr. With a job id, only that job's latest try. With -f (--follow), prints entries as they are stored until the request ends (from the RM's live events, or by polling an RM without them); with --json one entry per line.",
   },
   {
     name: 'ps',
@@ -77,6 +77,13 @@ export const COMMANDS: readonly CommandHelp[] = [
     summary: 'stop a running request',
     details:
       'Stops a running request: its running jobs are stopped and it ends STOPPED. Stopping a COMPLETE request does nothing.',
+  },
+  {
+    name: 'retry',
+    usage: 'retry <id> [--wait]',
+    summary: 'run a failed or stopped request again',
+    details:
+      'Runs a FAIL or STOPPED request again, same id, from its failed and stopped jobs: completed jobs are not run again, try numbers continue and the job log keeps every earlier try. Any other state is an error naming it. --wait follows the request to its end, as start --wait does.',
   },
   {
     name: 'find',
@@ -116,7 +123,8 @@ export const OPTIONS: readonly (readonly [string, string])[] = [
   ],
   ['--key FILE', 'private key of --cert (env SPINC_KEY, config key)'],
   ['--json', "print the API's JSON, one document on stdout (never prompts)"],
-  ['--wait', 'start: follow the request until it ends'],
+  ['--wait', 'start, retry: follow the request until it ends'],
+  ['-f, --follow', 'log: print entries as they are stored until the request ends'],
   ['--plan', 'start: print the job chain it would run; start nothing'],
   ['--idempotency-key K', 'start: a repeat with the same key answers the first request'],
   ['--yes, -y', 'start: do not ask for confirmation'],

@@ -23,6 +23,7 @@ export interface Flags {
   help?: boolean;
   version?: boolean;
   wait?: boolean;
+  follow?: boolean;
   yes?: boolean;
   plan?: boolean;
   'idempotency-key'?: string;
@@ -47,6 +48,7 @@ const FLAG_SPEC = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
   wait: { type: 'boolean' },
+  follow: { type: 'boolean', short: 'f' },
   yes: { type: 'boolean', short: 'y' },
   plan: { type: 'boolean' },
   'idempotency-key': { type: 'string' },
@@ -287,6 +289,8 @@ export interface SpincOptions {
   help: boolean;
   version: boolean;
   wait: boolean;
+  /** `log -f`: follow the job log live. */
+  follow: boolean;
   yes: boolean;
   /** start: print the plan (dry run) instead of starting. */
   plan: boolean;
@@ -414,6 +418,7 @@ export function resolveOptions(
     help: flags.help ?? false,
     version: flags.version ?? false,
     wait: flags.wait ?? false,
+    follow: flags.follow ?? false,
     yes: flags.yes ?? false,
     plan: flags.plan ?? false,
     idempotencyKey: flags['idempotency-key'],

@@ -11,6 +11,7 @@ import { info } from './commands/info.js';
 import { log } from './commands/log.js';
 import { ps } from './commands/ps.js';
 import { quickHelp } from './commands/quick.js';
+import { retry } from './commands/retry.js';
 import { running } from './commands/running.js';
 import { start } from './commands/start.js';
 import { status } from './commands/status.js';
@@ -41,6 +42,7 @@ export const COMMAND_TABLE: Readonly<Record<string, Command>> = {
   ps,
   running,
   stop,
+  retry,
   find,
   why,
   version,
@@ -82,8 +84,11 @@ export async function runSpinc(argv: readonly string[], io: SpincIO): Promise<nu
     if (name !== undefined && !Object.hasOwn(COMMAND_TABLE, name)) {
       throw new UsageError(`Unknown command: ${name}. Run 'spinc help' to list commands.`);
     }
-    if (opts.wait && name !== 'start')
-      throw new UsageError("--wait is only for 'start' (use 'spinc wait <id>' to follow a request)");
+    if (opts.wait && name !== 'start' && name !== 'retry')
+      throw new UsageError(
+        "--wait is only for 'start' and 'retry' (use 'spinc wait <id>' to follow a request)",
+      );
+    if (opts.follow && name !== 'log') throw new UsageError("--follow (-f) is only for 'log'");
     if (opts.yes && name !== 'start') throw new UsageError("--yes is only for 'start'");
     if (opts.plan && name !== 'start') throw new UsageError("--plan is only for 'start'");
     if (opts.idempotencyKey !== undefined && name !== 'start')

@@ -15,21 +15,25 @@ import {
 import { type Express, type Request, type RequestHandler, Router } from 'express';
 import type { RequestServices } from './api/context.js';
 import { createParams } from './api/create-params.js';
+import { registerEventRoutes } from './api/events.js';
 import { INTERNAL_ROUTES } from './api/internal-routes.js';
 import { registerJobLogRoutes } from './api/job-logs.js';
 import { registerJobRunnerRoutes } from './api/job-runners.js';
 import { registerMetaRoutes } from './api/meta.js';
 import { registerReportRoutes } from './api/reports.js';
 import { registerRequestRoutes } from './api/requests.js';
+import { registerRetryRoute } from './api/retry.js';
 import { InternalAuth, jobRunnerBinding } from './auth/internal.js';
 import { authMiddleware } from './auth/middleware.js';
 import type { Authenticator } from './auth.js';
 import type { RequestCatalog } from './catalog.js';
+import type { EventStreams } from './events/streams.js';
 import type { JobRunnerLiveness } from './jr-liveness.js';
 import { registerMetricsRoute } from './metrics-route.js';
 import { type CreateRate, createRateLimit, TokenBuckets } from './rate-limit.js';
 import { registerReadyRoute } from './ready.js';
 import { SHUTTING_DOWN_MESSAGE } from './request-lifecycle.js';
+import type { RequestRetry } from './request-retry.js';
 import { uiStatic } from './ui-static.js';
 
 const isCreateOrStart = (req: Request) =>
@@ -57,6 +61,10 @@ export interface AppDeps {
   metricsRoles?: readonly string[];
   /** No authentication at all: answer only calls addressed to a loopback name (DNS rebinding). */
   loopbackOnly?: boolean;
+  /** `POST /requests/{id}/retry`; absent: not served. */
+  retry?: RequestRetry;
+  /** `GET /requests/{id}/events`; absent: not served. */
+  events?: EventStreams;
   /** `SELECT 1` for `GET /ready`; absent: readiness follows draining only. */
   pingDb?: () => Promise<unknown>;
 }
@@ -99,6 +107,8 @@ export function buildApp(deps: AppDeps): Express {
     ],
   });
   registerRequestRoutes(app, deps.services, deps.isDraining);
+  if (deps.retry) registerRetryRoute(app, deps.retry, deps.isDraining);
+  if (deps.events) registerEventRoutes(app, deps.events);
   registerJobLogRoutes(app, deps.services);
   registerReportRoutes(app, deps.services.intake);
   registerMetaRoutes(app, deps.catalog, deps.running);

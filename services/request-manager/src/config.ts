@@ -208,6 +208,29 @@ export const RM_CONFIG_SCHEMA = {
     default: '5m',
     desc: 'a claim older than this is considered abandoned',
   },
+  'events.poll_interval': {
+    type: 'duration',
+    default: '500ms',
+    env: 'SPINCYCLE_EVENTS_POLL_INTERVAL',
+    desc: 'how often an open event stream reads the database for new events',
+  },
+  'events.keep_alive': {
+    type: 'duration',
+    default: '15s',
+    env: 'SPINCYCLE_EVENTS_KEEP_ALIVE',
+    desc: 'a quiet event stream gets a comment line this often (idle proxies close silent connections)',
+  },
+  'events.max_streams': {
+    type: 'int',
+    default: 1000,
+    env: 'SPINCYCLE_EVENTS_MAX_STREAMS',
+    desc: 'open event streams per RM at most (503 beyond)',
+  },
+  'events.max_duration': {
+    type: 'duration',
+    default: '1h',
+    desc: 'an event stream is ended after this long (the client reconnects with Last-Event-ID)',
+  },
   'log.level': {
     type: 'string',
     env: 'LOG_LEVEL',

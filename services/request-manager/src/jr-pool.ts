@@ -6,7 +6,7 @@
  * come first.
  */
 import type { Agent as HttpsAgent } from 'node:https';
-import { JrClient, RawJson } from '@spincycle/protocol';
+import { ApiError, JrClient, RawJson, UpstreamError } from '@spincycle/protocol';
 import { clientTlsAgent, type TlsFiles } from '@spincycle/service-kit';
 import { ChainBatcher } from './chain-batcher.js';
 import { countingJrCalls } from './metrics.js';
@@ -17,6 +17,29 @@ export type LiveSnapshot = Map<string, { live: boolean; draining: boolean; chain
 /** Send a suspended job chain given as JSON text. */
 export function resumeChainJson(jr: JrClient, sjcJson: string) {
   return jr.resumeChain(new RawJson(sjcJson));
+}
+
+/**
+ * Offer a chain to each JR in turn (`send` resolves with the URL of the JR that
+ * took it). A JR that cannot be reached or answers 5xx is skipped for the next;
+ * a 4xx means the chain itself is refused, so no other JR is tried; a 409 means
+ * the JR already holds it (a retried call whose first answer was lost).
+ */
+export async function offerChain(
+  candidates: JrClient[],
+  send: (jr: JrClient) => Promise<string>,
+): Promise<string> {
+  const problems: string[] = [];
+  for (const jr of candidates) {
+    try {
+      return await send(jr);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409) return jr.baseURL;
+      problems.push(`Job Runner ${jr.baseURL}: ${err instanceof Error ? err.message : String(err)}`);
+      if (err instanceof ApiError && err.status !== undefined && err.status < 500) break;
+    }
+  }
+  throw new UpstreamError(`no Job Runner accepted the job chain: ${problems.join('; ')}`);
 }
 
 export interface JrPoolOptions {

@@ -23,6 +23,8 @@ import { type RmConfig, type RmConfigValues, resolveRmConfig } from './config.js
 import { dbTargetFromConfig, openDataSource } from './db/data-source.js';
 import { Db } from './db/db.js';
 import { migrate } from './db/migrate.js';
+import { EventReader } from './events/event-reader.js';
+import { EventStreams } from './events/streams.js';
 import { Explainer } from './explain.js';
 import { Idempotency } from './idempotency.js';
 import { JobRunnerLiveness } from './jr-liveness.js';
@@ -32,6 +34,7 @@ import { Planner } from './plan.js';
 import { ReportIntake } from './report-intake.js';
 import { RequestLifecycle } from './request-lifecycle.js';
 import { RequestQueries } from './request-queries.js';
+import { RequestRetry } from './request-retry.js';
 import { defaultInstanceId, Resumer } from './resumer.js';
 import { runningStatus } from './running-status.js';
 import { SecretMasker } from './secret-masker.js';
@@ -73,6 +76,10 @@ export interface RequestManager {
   explainer: Explainer;
   /** Idempotency-Key of creates (and the purge of expired keys). */
   idempotency: Idempotency;
+  /** Retry from failure. */
+  retry: RequestRetry;
+  /** Open live-event streams. */
+  events: EventStreams;
   resumer: Resumer;
   /** Finds requests of lost Job Runners (runs on one RM at a time). */
   sweeper: Sweeper;
@@ -175,6 +182,25 @@ export async function createRequestManager(
     running: (url, requestId) => jrs.statusClient(url).running(requestId),
     jrLeaseMs: config.jrLeaseMs,
   });
+  const retry = new RequestRetry({
+    requests,
+    logs,
+    jrs,
+    authorizer,
+    logger,
+    isDraining,
+  });
+  const events = new EventStreams(
+    new EventReader(db, requests),
+    {
+      pollMs: config['events.poll_interval'],
+      keepAliveMs: config['events.keep_alive'],
+      maxStreams: config['events.max_streams'],
+      maxDurationMs: config['events.max_duration'],
+    },
+    logger.child({ component: 'events' }),
+    authorizer,
+  );
   const finalizeLost = lifecycle.finalizeLost.bind(lifecycle);
   const liveness = new JobRunnerLiveness(
     {
@@ -212,6 +238,8 @@ export async function createRequestManager(
         { requestId },
       ),
     liveness,
+    retry,
+    events,
     authenticator: opts.authenticator ?? auth.authenticator,
     internalAuth: opts.internalAuth ?? auth.internal,
     logger,
@@ -236,6 +264,8 @@ export async function createRequestManager(
     queries,
     explainer,
     idempotency,
+    retry,
+    events,
     resumer,
     sweeper,
     liveness,
@@ -266,6 +296,7 @@ export async function createRequestManager(
     close() {
       closed ??= (async () => {
         draining = true;
+        events.closeAll();
         stopMetrics();
         await Promise.all([resumer.stop(), sweeper.stop(), liveness.settled()]);
         jrs.close();

@@ -143,8 +143,10 @@ describe('owner and read', () => {
     for (const type of ['deploy', 'open', 'gone']) {
       expect(await owned(a, caller('dev'), 'stop', type)).toEqual({ allowed: true });
       expect(await owned(a, caller('dev'), 'read', type)).toEqual({ allowed: true });
+      // Retry is authorized as stop: the owner may retry their request.
+      expect(await owned(a, caller('dev'), 'retry', type)).toEqual({ allowed: true });
     }
-    expect(plugin).toHaveBeenCalledTimes(3);
+    expect(plugin).toHaveBeenCalledTimes(6);
     expect(await owned(a, caller('dev'), 'start', 'deploy')).toMatchObject({ allowed: false });
     // The anonymous "" owns nothing.
     const anon = { name: '', roles: ['dev'] };

@@ -16,7 +16,7 @@ import { call, FIXTURES, startTestRm, type TestRm } from './support/rm.js';
 const USERS: Record<string, string[]> = {
   root: ['sre'], // auth.admin_roles
   plat: ['platform'], // deploy's ACL admin
-  dep: ['deployer'], // start, stop
+  dep: ['deployer'], // start, stop, retry
   starter: ['starter'], // start only
   dev: ['dev'], // nothing
 };
@@ -166,6 +166,36 @@ describe.each(DB_KINDS)('auth over HTTP on %s', (kind) => {
         expect(jr.stops.length).toBe(stops);
         expect(state.state).toBe(State.RUNNING);
       }
+    }
+  });
+
+  it('retry: the retry op as stop; denied callers change nothing, allowed ones send the chain to a JR', async () => {
+    for (const [user, status, message] of [
+      ['starter', 401, 'denied: no matching caller role granted retry op for request deploy'],
+      [
+        'dev',
+        401,
+        'denied: no caller role matches deploy ACL: caller has [dev], deploy requires one of [platform deployer starter]',
+      ],
+      ['dep', 200, undefined],
+      ['root', 200, undefined],
+    ] as const) {
+      const id = ((await create('dep')).json as { id: string }).id;
+      expect((await call(t.url, 'PUT', `/api/v1/requests/${id}/stop`, undefined, as('dep'))).status).toBe(
+        200,
+      );
+      const resumed = jr.resumed.length;
+      const res = await call(t.url, 'POST', `/api/v1/requests/${id}/retry`, undefined, as(user));
+      expect([user, res.status, (res.json as { message?: string } | undefined)?.message]).toEqual([
+        user,
+        status,
+        message,
+      ]);
+      const state = (await call(t.url, 'GET', `/api/v1/requests/${id}`, undefined, as('dev'))).json as {
+        state: number;
+      };
+      expect(state.state).toBe(status === 200 ? State.RUNNING : State.STOPPED);
+      expect(jr.resumed.slice(resumed).map((s) => s.requestId)).toEqual(status === 200 ? [id] : []);
     }
   });
 

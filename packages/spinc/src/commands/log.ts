@@ -2,6 +2,7 @@
 import { type JobLog, stateName, toNanos } from '@spincycle/protocol';
 import type { Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
+import { followLog } from '../log-follow.js';
 import { formatSeconds, formatTime, labelled, nanosTime } from '../output.js';
 
 export function sortLogs(logs: readonly JobLog[]): JobLog[] {
@@ -45,6 +46,10 @@ export async function log(ctx: Context): Promise<number> {
   const [id, jobId] = ctx.args;
   if (id === undefined || ctx.args.length > 2)
     throw new UsageError('log takes a request id and optionally a job id. Usage: spinc log <id> [jobId]');
+  if (ctx.opts.follow) {
+    if (jobId !== undefined) throw new UsageError('log -f takes only a request id. Usage: spinc log -f <id>');
+    return followLog(ctx, id);
+  }
   const logs =
     jobId === undefined
       ? await ctx.api((rm) => rm.getJobLogs(id))

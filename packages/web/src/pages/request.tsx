@@ -76,7 +76,8 @@ export function RequestPage({ id }: { id: string }) {
   }, [id, reloadKey]);
 
   useEffect(() => {
-    if (req?.state === State.FAIL) void hasRetry(id).then(setRetryable);
+    // The RM retries FAIL and STOPPED requests (POST …/retry).
+    if (req?.state === State.FAIL || req?.state === State.STOPPED) void hasRetry(id).then(setRetryable);
     else setRetryable(false);
   }, [id, req?.state]);
 
