@@ -46,6 +46,7 @@ export {
   SpinCycleError,
   TooManyRequestsError,
   UnauthorizedError,
+  UnavailableError,
   UpstreamError,
   ValidationError,
 } from './errors.js';

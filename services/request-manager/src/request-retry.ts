@@ -54,7 +54,7 @@ export class RequestRetry {
     if (!full || full.jobChainJson === undefined) throw requestNotFound(id);
     const req = wireRequestOf(full);
     await requireAuthorized(this.d.authorizer, caller, 'retry', req);
-    const from = Number(req.state);
+    const from = req.state;
     if (!RETRYABLE.includes(from))
       throw new InvalidStateError(
         `request ${id} in state ${stateName(from)} cannot be retried: only FAIL or STOPPED requests can`,

@@ -193,10 +193,10 @@ export async function createRequestManager(
   const events = new EventStreams(
     new EventReader(db, requests),
     {
-      pollMs: config['events.poll_interval'],
-      keepAliveMs: config['events.keep_alive'],
-      maxStreams: config['events.max_streams'],
-      maxDurationMs: config['events.max_duration'],
+      pollMs: config.values['events.poll_interval'],
+      keepAliveMs: config.values['events.keep_alive'],
+      maxStreams: config.values['events.max_streams'],
+      maxDurationMs: config.values['events.max_duration'],
     },
     logger.child({ component: 'events' }),
     authorizer,
