@@ -29,6 +29,7 @@ describe.each(['sqlite', 'mysql'] as const)('example specs on %s', (db) => {
       'retry-demo',
       'set-db-password',
       'test',
+      'timeouts-and-backoff',
       'upgrade-fleet',
     ]);
     const upgrade = list.find((r) => r.Name === 'upgrade-fleet');

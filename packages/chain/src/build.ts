@@ -74,5 +74,6 @@ export async function buildJobChain(input: BuildJobChainInput): Promise<BuiltJob
   );
   const top = isThenable(result) ? await result : result;
   builder.graph.verify(top.begin, top.end);
-  return { requestId, chain: builder.graph.toChain(requestId), requestArgs, secretArgs };
+  // The request's `timeout` travels on the chain: the JR stops the whole request when it passes.
+  return { requestId, chain: builder.graph.toChain(requestId, seq.timeout), requestArgs, secretArgs };
 }

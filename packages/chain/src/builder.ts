@@ -8,7 +8,7 @@ import type { JobArgs } from '@spincycle/protocol';
 import type { JobFactory, NodeSpec, SpecSet } from './deps.js';
 import type { Step } from './drive.js';
 import { ChainBuildError, type ErrorContext, TooManyJobsError } from './errors.js';
-import { RequestGraph } from './graph.js';
+import { type JobTiming, RequestGraph } from './graph.js';
 import { type BuildPosition, JobCreator, NOOP } from './job-creator.js';
 import { JobIdGenerator } from './job-id.js';
 import { namesOf, type Pair, planOf } from './plan.js';
@@ -27,6 +27,8 @@ export interface Invocation {
   args: JobArgs;
   seqRetry: number;
   seqRetryWait: string;
+  /** The calling node's timeout and backoff, as `sequence*` fields of the start job. */
+  seqTiming?: JobTiming | undefined;
 }
 
 export interface BuilderOptions {
@@ -42,6 +44,20 @@ export interface BuilderOptions {
 interface Expansion {
   list: string;
   count: number;
+}
+
+/**
+ * A node's `retryBackoff`, `retryWaitMax` and `timeout` under the wire keys given (the job's
+ * own, or its sequence's); undefined when none is set. `constant`, the default, is left out.
+ */
+function timingOf(node: NodeSpec, backoff: keyof JobTiming, max: keyof JobTiming, timeout: keyof JobTiming) {
+  if (node.timeout === undefined && node.retryWaitMax === undefined && node.retryBackoff === undefined)
+    return undefined;
+  const t: JobTiming = {};
+  if (node.retryBackoff !== undefined && node.retryBackoff !== 'constant') t[backoff] = node.retryBackoff;
+  if (node.retryWaitMax) t[max] = node.retryWaitMax;
+  if (node.timeout) t[timeout] = node.timeout;
+  return Object.keys(t).length > 0 ? t : undefined;
 }
 
 function kindOf(value: unknown): string {
@@ -97,6 +113,7 @@ export class Builder implements BuildPosition {
       seqId: '',
       seqRetry: inv.seqRetry,
       seqRetryWait: inv.seqRetryWait,
+      timing: inv.seqTiming,
     });
     if (typeof wb !== 'number') wb = (yield wb) as number;
     const seqId = g.id(wb);
@@ -185,7 +202,8 @@ export class Builder implements BuildPosition {
   }
 
   private call(node: NodeSpec, seqName: string, wrapper: Pair, args: JobArgs): Invocation {
-    return { seqName, wrapper, args, seqRetry: node.retry, seqRetryWait: node.retryWait };
+    const seqTiming = timingOf(node, 'sequenceRetryBackoff', 'sequenceRetryWaitMax', 'sequenceTimeout');
+    return { seqName, wrapper, args, seqRetry: node.retry, seqRetryWait: node.retryWait, seqTiming };
   }
 
   /** The node's inputs: only its declared `args` (renamed) and its `each:` elements. */
@@ -230,6 +248,7 @@ export class Builder implements BuildPosition {
       seqId,
       seqRetry: 0,
       seqRetryWait: '',
+      timing: timingOf(node, 'retryBackoff', 'retryWaitMax', 'timeout'),
     });
   }
 

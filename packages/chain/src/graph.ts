@@ -10,6 +10,17 @@
 import type { JobArgs, JobChain, Job as WireJob } from '@spincycle/protocol';
 import { State } from '@spincycle/protocol';
 
+/** A job's optional timeout and backoff fields (rare: kept sparsely, only when one is set). */
+export type JobTiming = Pick<
+  WireJob,
+  | 'retryBackoff'
+  | 'retryWaitMax'
+  | 'timeout'
+  | 'sequenceRetryBackoff'
+  | 'sequenceRetryWaitMax'
+  | 'sequenceTimeout'
+>;
+
 /** One finished job, as the graph stores it. Empty strings mean "omit from the wire job". */
 export interface GraphJob {
   id: string;
@@ -24,6 +35,8 @@ export interface GraphJob {
   sequenceId: string;
   sequenceRetry: number;
   sequenceRetryWait: string;
+  /** Timeout and backoff fields; undefined when none is set. */
+  timing?: JobTiming | undefined;
 }
 
 export class RequestGraph {
@@ -38,6 +51,7 @@ export class RequestGraph {
   private readonly sequenceId: string[] = [];
   private readonly sequenceRetry: number[] = [];
   private readonly sequenceRetryWait: string[] = [];
+  private readonly timing = new Map<number, JobTiming>();
   private readonly from: number[] = [];
   private readonly to: number[] = [];
   /** Successors grouped by source, built by `index()`: succ[start[i] .. start[i+1]). */
@@ -56,6 +70,7 @@ export class RequestGraph {
     this.sequenceId.push(job.sequenceId);
     this.sequenceRetry.push(job.sequenceRetry);
     this.sequenceRetryWait.push(job.sequenceRetryWait);
+    if (job.timing) this.timing.set(this.ids.length - 1, job.timing);
     return this.ids.length - 1;
   }
 
@@ -162,8 +177,9 @@ export class RequestGraph {
     const sequenceRetry = this.sequenceRetry[index] as number;
     const sequenceRetryWait = this.sequenceRetryWait[index] as string;
     const state = State.PENDING;
+    const timing = this.timing.size > 0 ? this.timing.get(index) : undefined;
     // Whole literals for the common shapes: one allocation each.
-    if (bytes === '' && retryWait === '' && sequenceRetryWait === '') {
+    if (bytes === '' && retryWait === '' && sequenceRetryWait === '' && timing === undefined) {
       return args === undefined
         ? { id, name, type, state, retry, sequenceId, sequenceRetry }
         : { id, name, type, state, args, retry, sequenceId, sequenceRetry };
@@ -177,11 +193,12 @@ export class RequestGraph {
     job.sequenceId = sequenceId;
     job.sequenceRetry = sequenceRetry;
     if (sequenceRetryWait !== '') job.sequenceRetryWait = sequenceRetryWait;
+    if (timing) Object.assign(job, timing);
     return job;
   }
 
   /** The wire JobChain: all jobs PENDING, adjacency list of the jobs that have successors. */
-  toChain(requestId: string): JobChain {
+  toChain(requestId: string, timeout?: string): JobChain {
     const { start, succ } = this.index();
     const ids = this.ids;
     const n = ids.length;
@@ -203,6 +220,8 @@ export class RequestGraph {
       }
       adjacencyList[ids[i] as string] = next;
     }
-    return { requestId, jobs, adjacencyList, state: State.PENDING, finishedJobs: 0 };
+    const chain: JobChain = { requestId, jobs, adjacencyList, state: State.PENDING, finishedJobs: 0 };
+    if (timeout) chain.timeout = timeout;
+    return chain;
   }
 }

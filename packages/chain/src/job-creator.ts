@@ -8,7 +8,7 @@ import type { JobArgs } from '@spincycle/protocol';
 import type { Job, JobFactory } from './deps.js';
 import { isThenable } from './drive.js';
 import { type ErrorContext, errorText, JobCreateError, JobFactoryError } from './errors.js';
-import type { RequestGraph } from './graph.js';
+import type { JobTiming, RequestGraph } from './graph.js';
 import type { JobIdGenerator } from './job-id.js';
 
 /** The type of every structural begin/end job. */
@@ -28,6 +28,8 @@ export interface NewJob {
   seqId: string;
   seqRetry: number;
   seqRetryWait: string;
+  /** Timeout and backoff fields of the job (job node) or of its sequence (sequence start job). */
+  timing?: JobTiming | undefined;
 }
 
 /** Where the builder is, for error messages and the job limit. */
@@ -151,6 +153,7 @@ export class JobCreator {
       sequenceId: spec.seqId || id,
       sequenceRetry: spec.seqRetry,
       sequenceRetryWait: spec.seqRetryWait,
+      timing: spec.timing,
     });
   }
 

@@ -9,10 +9,10 @@
  *
  * A field the original's Go decoding would leave at its zero value may be
  * absent or null: a job's `name` and `sequenceId` are then "", `retry` and
- * `sequenceRetry` 0, and a null `bytes`, `retryWait`, `sequenceRetryWait`,
- * `args` or `data` is dropped.
+ * `sequenceRetry` 0, and a null `bytes`, `args`, `data`, backoff or duration
+ * field (`retryWait`, `timeout`, …) is dropped.
  */
-import { IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Max, Min } from 'class-validator';
 import { ValidationError } from './errors.js';
 import type { StateValue } from './states.js';
 import { isDuration, parseDurationMs } from './time.js';
@@ -23,6 +23,20 @@ const count = (field: string) => ({ message: `field '${field}' must be a non-neg
 const str = (field: string) => ({ message: `field '${field}' must be a string` });
 const obj = (field: string) => ({ message: `field '${field}' must be a JSON object` });
 const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+/** Values of `retryBackoff` and `sequenceRetryBackoff`. */
+export const RETRY_BACKOFFS = ['constant', 'exponential'] as const;
+const backoff = (field: string) => ({
+  message: `field '${field}' must be one of: ${RETRY_BACKOFFS.join(', ')}`,
+});
+/** Job fields that hold a duration string (checked for syntax and sign). */
+const JOB_DURATIONS = [
+  'retryWait',
+  'sequenceRetryWait',
+  'retryWaitMax',
+  'sequenceRetryWaitMax',
+  'timeout',
+  'sequenceTimeout',
+] as const;
 
 export class JobDto implements Job {
   @IsString(str('id'))
@@ -67,6 +81,30 @@ export class JobDto implements Job {
   sequenceRetryWait?: string;
 
   @IsOptional()
+  @IsIn(RETRY_BACKOFFS, backoff('retryBackoff'))
+  retryBackoff?: string;
+
+  @IsOptional()
+  @IsString(str('retryWaitMax'))
+  retryWaitMax?: string;
+
+  @IsOptional()
+  @IsString(str('timeout'))
+  timeout?: string;
+
+  @IsOptional()
+  @IsIn(RETRY_BACKOFFS, backoff('sequenceRetryBackoff'))
+  sequenceRetryBackoff?: string;
+
+  @IsOptional()
+  @IsString(str('sequenceRetryWaitMax'))
+  sequenceRetryWaitMax?: string;
+
+  @IsOptional()
+  @IsString(str('sequenceTimeout'))
+  sequenceTimeout?: string;
+
+  @IsOptional()
   @IsObject(obj('args'))
   args?: Record<string, unknown>;
 
@@ -96,6 +134,10 @@ export class JobChainDto implements JobChain {
   @Min(0, count('finishedJobs'))
   @Max(MAX_COUNT, count('finishedJobs'))
   finishedJobs!: number;
+
+  @IsOptional()
+  @IsString(str('timeout'))
+  timeout?: string;
 }
 
 export class SuspendedJobChainDto implements SuspendedJobChain {
@@ -126,6 +168,7 @@ export const isCount = (v: unknown): v is number =>
   typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const optStr = (v: unknown) => absent(v) || isStr(v);
 const optObj = (v: unknown) => absent(v) || isPlainObject(v);
+const optBackoff = (v: unknown) => absent(v) || (RETRY_BACKOFFS as readonly unknown[]).includes(v);
 
 /** The JobDto's rules, hand-written: true exactly when the DTO finds no fault (test/chain-dto.property.test.ts). */
 export function isWellFormedJob(j: Record<string, unknown>): boolean {
@@ -140,6 +183,12 @@ export function isWellFormedJob(j: Record<string, unknown>): boolean {
     optStr(j.bytes) &&
     optStr(j.retryWait) &&
     optStr(j.sequenceRetryWait) &&
+    optBackoff(j.retryBackoff) &&
+    optStr(j.retryWaitMax) &&
+    optStr(j.timeout) &&
+    optBackoff(j.sequenceRetryBackoff) &&
+    optStr(j.sequenceRetryWaitMax) &&
+    optStr(j.sequenceTimeout) &&
     optObj(j.args) &&
     optObj(j.data)
   );
@@ -153,7 +202,8 @@ export function isWellFormedChainEnvelope(c: Record<string, unknown>): boolean {
     isPlainObject(c.jobs) &&
     optObj(c.adjacencyList) &&
     (absent(c.state) || isInt(c.state)) &&
-    (absent(c.finishedJobs) || isCount(c.finishedJobs))
+    (absent(c.finishedJobs) || isCount(c.finishedJobs)) &&
+    optStr(c.timeout)
   );
 }
 
@@ -171,7 +221,14 @@ function normalizeJob(job: Record<string, unknown>): void {
   if (absent(job.sequenceId)) job.sequenceId = '';
   if (absent(job.retry)) job.retry = 0;
   if (absent(job.sequenceRetry)) job.sequenceRetry = 0;
-  for (const f of ['bytes', 'retryWait', 'sequenceRetryWait', 'args', 'data'] as const)
+  for (const f of [
+    'bytes',
+    'args',
+    'data',
+    'retryBackoff',
+    'sequenceRetryBackoff',
+    ...JOB_DURATIONS,
+  ] as const)
     if (job[f] === null) delete job[f];
 }
 
@@ -187,15 +244,14 @@ function checkJob(what: string, key: string, value: unknown): void {
       `${where}: key does not match its id ${JSON.stringify(value.id)}`,
       `jobs.${key}.id`,
     );
-  for (const f of ['retryWait', 'sequenceRetryWait'] as const) {
-    const v = value[f];
-    if (typeof v === 'string' && v !== '' && (!isDuration(v) || parseDurationMs(v) < 0))
-      throw new ValidationError(
-        `${where}: field '${f}': "${v}" is not a duration such as 500ms or 1m30s`,
-        `jobs.${key}.${f}`,
-      );
-  }
+  for (const f of JOB_DURATIONS) checkDuration(value[f], `${where}: field '${f}'`, `jobs.${key}.${f}`);
   normalizeJob(value);
+}
+
+/** A duration string field: empty, or a non-negative duration. */
+function checkDuration(v: unknown, what: string, field: string): void {
+  if (typeof v === 'string' && v !== '' && (!isDuration(v) || parseDurationMs(v) < 0))
+    throw new ValidationError(`${what}: "${v}" is not a duration such as 500ms or 1m30s`, field);
 }
 
 /**
@@ -214,6 +270,8 @@ export function parseJobChain(body: unknown, what = 'JobChain'): JobChain {
   if (absent(chain.adjacencyList)) chain.adjacencyList = {};
   if (absent(chain.state)) chain.state = 1;
   if (absent(chain.finishedJobs)) chain.finishedJobs = 0;
+  if (chain.timeout === null) delete chain.timeout;
+  checkDuration(chain.timeout, `invalid ${what}: field 'timeout'`, 'timeout');
   for (const key in chain.jobs) checkJob(what, key, chain.jobs[key]);
   for (const key in chain.adjacencyList) {
     const next = chain.adjacencyList[key];

@@ -29,9 +29,21 @@ export interface Job {
   retry: number;
   /** Duration string such as `500ms`; omitted when empty. */
   retryWait?: string;
+  /** `constant` (the default when omitted) or `exponential`: how `retryWait` grows per retry. */
+  retryBackoff?: string;
+  /** Duration string: the cap of an exponential `retryWait`; omitted when none. */
+  retryWaitMax?: string;
+  /** Duration string: the longest one try of the job may run; omitted when none. */
+  timeout?: string;
   sequenceId: string;
   sequenceRetry: number;
   sequenceRetryWait?: string;
+  /** On a sequence start job: how `sequenceRetryWait` grows per sequence retry. */
+  sequenceRetryBackoff?: string;
+  /** On a sequence start job: the cap of an exponential `sequenceRetryWait`. */
+  sequenceRetryWaitMax?: string;
+  /** On a sequence start job: the longest one try of the sequence may run; omitted when none. */
+  sequenceTimeout?: string;
 }
 
 export interface JobChain {
@@ -41,6 +53,8 @@ export interface JobChain {
   adjacencyList: Record<string, string[]>;
   state: StateValue;
   finishedJobs: number;
+  /** Duration string: the longest the request may run on a JR before it is stopped and fails; omitted when none. */
+  timeout?: string;
 }
 
 /** RequestArg: capitalised keys, none omitted. */

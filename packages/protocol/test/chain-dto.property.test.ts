@@ -39,6 +39,12 @@ const validJob = fc.record(
     bytes: orNull(fc.base64String()),
     retryWait: orNull(fc.constantFrom('', '500ms', '1m30s')),
     sequenceRetryWait: orNull(fc.constantFrom('', '2s')),
+    retryBackoff: orNull(fc.constantFrom('constant', 'exponential')),
+    retryWaitMax: orNull(fc.constantFrom('', '1m')),
+    timeout: orNull(fc.constantFrom('', '500ms', '30s')),
+    sequenceRetryBackoff: orNull(fc.constantFrom('constant', 'exponential')),
+    sequenceRetryWaitMax: orNull(fc.constantFrom('', '5m')),
+    sequenceTimeout: orNull(fc.constantFrom('', '10m')),
     args: orNull(object),
     data: orNull(object),
   },
@@ -52,6 +58,7 @@ const validEnvelope = fc.record(
     adjacencyList: maybe(orNull(fc.dictionary(fc.string(), fc.array(fc.string())))),
     state: orNull(fc.integer()),
     finishedJobs: orNull(count),
+    timeout: orNull(fc.constantFrom('', '1h')),
   },
   { requiredKeys: ['requestId', 'jobs'] },
 );
@@ -77,10 +84,16 @@ const JOB_FIELDS = [
   'bytes',
   'retryWait',
   'sequenceRetryWait',
+  'retryBackoff',
+  'retryWaitMax',
+  'timeout',
+  'sequenceRetryBackoff',
+  'sequenceRetryWaitMax',
+  'sequenceTimeout',
   'args',
   'data',
 ];
-const ENVELOPE_FIELDS = ['requestId', 'jobs', 'adjacencyList', 'state', 'finishedJobs'];
+const ENVELOPE_FIELDS = ['requestId', 'jobs', 'adjacencyList', 'state', 'finishedJobs', 'timeout'];
 
 describe('chain fast paths match the DTOs', () => {
   it('well-formed jobs pass both', () => {

@@ -95,6 +95,28 @@ describe('payload DTOs', () => {
       finish,
     );
   });
+  it('checks the timeout and backoff fields of jobs and of the chain', () => {
+    const chain = (jobFields: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+      requestId: 'r',
+      jobs: { a: { ...job, ...jobFields } },
+      ...extra,
+    });
+    const ok = parseJobChain(
+      chain(
+        { timeout: '30s', retryBackoff: 'exponential', retryWaitMax: '1m', sequenceTimeout: '5m' },
+        { timeout: '1h' },
+      ),
+    );
+    expect(ok.timeout).toBe('1h');
+    expect(ok.jobs.a).toMatchObject({ timeout: '30s', retryBackoff: 'exponential', retryWaitMax: '1m' });
+    expect(() => parseJobChain(chain({ timeout: '30 s' }))).toThrow(/job a: field 'timeout': "30 s"/);
+    expect(() => parseJobChain(chain({ sequenceTimeout: '-1s' }))).toThrow(/field 'sequenceTimeout'/);
+    expect(() => parseJobChain(chain({ retryBackoff: 'linear' }))).toThrow(
+      /job a: field 'retryBackoff' must be one of: constant, exponential/,
+    );
+    expect(() => parseJobChain(chain({}, { timeout: 'soon' }))).toThrow(/field 'timeout': "soon"/);
+    expect(parseJobChain(chain({ timeout: null }, { timeout: null })).timeout).toBeUndefined();
+  });
   it('validates every job of a chain and names the job', () => {
     const chain = {
       requestId: 'r',

@@ -68,6 +68,19 @@ export interface NodeSpec {
   retry: number;
   /** Normalised: `"0s"` when retry > 0 and none given; `""` when retry is 0 and none given. */
   retryWait: string;
+  /**
+   * `retryBackoff:` how the wait grows between retries: `constant` (the default: always
+   * `retryWait`) or `exponential` (`retryWait` doubling per retry, capped by `retryWaitMax`,
+   * with equal jitter). Absent when not set.
+   */
+  retryBackoff?: string;
+  /** `retryWaitMax:` the cap of an exponential backoff's wait; absent when not set. */
+  retryWaitMax?: string;
+  /**
+   * `timeout:` a job node: the longest one try may run; a sequence or conditional node: the
+   * longest one try of the called sequence may run. Absent when not set.
+   */
+  timeout?: string;
   /** Conditional: the job arg whose value selects the branch. */
   if: string | undefined;
   /** Conditional: value → sequence name; key `default` is the fallback. */
@@ -116,6 +129,13 @@ export interface SequenceSpec {
   acl: AclSpec[];
   /** Nodes in file order. */
   nodes: Map<string, NodeSpec>;
+  /**
+   * `timeout:` the longest a request of this type may run (request sequences only; it does
+   * not apply when the sequence is called from a node). Absent when not set.
+   */
+  timeout?: string;
+  /** Line of the `timeout:` key, when set. */
+  timeoutLine?: number;
   pos: SourcePos;
 }
 

@@ -31,7 +31,7 @@ export interface ParsedFile {
   diagnostics: Diagnostic[];
 }
 
-const SEQUENCE_KEYS = ['request', 'args', 'acl', 'nodes'];
+const SEQUENCE_KEYS = ['request', 'args', 'acl', 'nodes', 'timeout'];
 const SEQUENCE_ARGS_KEYS = ['required', 'optional', 'static'];
 const ARG_KEYS = ['name', 'desc', 'default', 'secret', 'pattern'];
 const ACL_KEYS = ['role', 'admin', 'ops'];
@@ -45,6 +45,9 @@ const NODE_KEYS = [
   'parallel',
   'retry',
   'retryWait',
+  'retryBackoff',
+  'retryWaitMax',
+  'timeout',
   'if',
   'eq',
 ];
@@ -169,6 +172,12 @@ class FileParser extends YamlReader {
       const items = this.list(acl.value, ctx, 'acl') ?? [];
       seq.acl = items.map((item) => this.acl(item.value, item.line, ctx));
     }
+    const timeout = fields.get('timeout');
+    const timeoutText = timeout ? this.str(timeout.value, ctx, 'timeout') : undefined;
+    if (timeout && timeoutText !== undefined) {
+      seq.timeout = timeoutText;
+      seq.timeoutLine = timeout.line;
+    }
     const nodes = fields.get('nodes');
     if (nodes) {
       for (const n of this.map(nodes.value, ctx, "'nodes'") ?? []) {
@@ -264,6 +273,10 @@ class FileParser extends YamlReader {
     node.retry = this.uint(get('retry'), ctx, 'retry') ?? 0;
     node.retryWait = this.str(get('retryWait'), ctx, 'retryWait') ?? '';
     if (node.retry > 0 && node.retryWait === '') node.retryWait = '0s';
+    for (const key of ['retryBackoff', 'retryWaitMax', 'timeout'] as const) {
+      const v = this.str(get(key), ctx, key);
+      if (v !== undefined) node[key] = v;
+    }
     const eq = this.map(get('eq'), ctx, "'eq'") ?? [];
     node.eq = Object.fromEntries(eq.map((x) => [x.key, this.str(x.value, ctx, `eq.${x.key}`) ?? '']));
     return node;

@@ -1,8 +1,8 @@
 /**
  * Static checks: the original linter's checks S1–S11, SW1, N1–N23, NW1–NW5 (see
  * docs/compatibility.md), plus this project's additions: ACL `ops` values (`acl-ops`),
- * `deps` naming unknown nodes (`deps-unknown`) and arg patterns (`arg-pattern`,
- * `arg-pattern-default`). Sequence-level checks live in sequence-checks.ts, node-level
+ * `deps` naming unknown nodes (`deps-unknown`), arg patterns (`arg-pattern`,
+ * `arg-pattern-default`) and the timeout and backoff keys (timeout-checks.ts). Sequence-level checks live in sequence-checks.ts, node-level
  * ones here. One finding per check per sequence/node; values are listed in file order.
  */
 import { isBuiltinNoopSequence, sequenceExists } from './builtins.js';
@@ -22,14 +22,16 @@ import {
   splitEach,
   unique,
 } from './spec-views.js';
+import { checkNodeTimeouts, checkSequenceTimeout } from './timeout-checks.js';
 
 const CATEGORIES: readonly string[] = ['job', 'sequence', 'conditional'];
 
 export function staticChecks(specs: SpecSet): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const seq of specs.sequences.values()) {
-    out.push(...checkSequence(seq));
-    for (const node of seq.nodes.values()) out.push(...checkNode(specs, seq, node));
+    out.push(...checkSequence(seq), ...checkSequenceTimeout(seq));
+    for (const node of seq.nodes.values())
+      out.push(...checkNode(specs, seq, node), ...checkNodeTimeouts(seq, node));
   }
   return out;
 }

@@ -240,7 +240,7 @@ describe('YAML errors and warnings', () => {
       ['warning', 'parse-unknown-key', lineOf(text, 'to: z'), 's', 'n'],
     ]);
     expect(r.diagnostics[5]?.message).toBe(
-      "node n: unknown key 'alice' in node (ignored; expected one of: category, type, args, sets, deps, each, parallel, retry, retryWait, if, eq)",
+      "node n: unknown key 'alice' in node (ignored; expected one of: category, type, args, sets, deps, each, parallel, retry, retryWait, retryBackoff, retryWaitMax, timeout, if, eq)",
     );
   });
 

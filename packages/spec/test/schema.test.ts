@@ -21,6 +21,8 @@ const SHAPE_CHECKS = new Set([
   'parse-unknown-key',
   ...['S1', 'S2', 'S3', 'S4', 'S5', 'S7', 'S11'],
   ...['N1', 'N2', 'N4', 'N5', 'N6', 'N7', 'N8', 'N9', 'N10', 'N11', 'N12', 'N13'],
+  // The duration syntax and the backoff values (not: a zero timeout, or a backoff without retry).
+  ...['timeout', 'retry-backoff'],
 ]);
 
 /** How an editor reads the file: YAML 1.2 core types, merge keys, the first document. */
@@ -205,6 +207,22 @@ const INVALID: Array<[name: string, text: string, check: string]> = [
     'N8',
   ],
   ['eq as a list', seq('        category: conditional\n        if: a\n        eq: [s]'), 'parse-type'],
+  [
+    'a job timeout not a duration',
+    seq('        category: job\n        type: t\n        timeout: 5 s'),
+    'timeout',
+  ],
+  ['a negative job timeout', seq('        category: job\n        type: t\n        timeout: -5s'), 'timeout'],
+  [
+    'a request timeout not a duration',
+    seq('        category: job\n        type: t', '    timeout: 1 hour'),
+    'timeout',
+  ],
+  [
+    'an unknown retryBackoff',
+    seq('        category: job\n        type: t\n        retry: 1\n        retryBackoff: linear'),
+    'retry-backoff',
+  ],
 ];
 
 /** Shapes the linter accepts, written the ways YAML allows. */
@@ -243,6 +261,13 @@ const VALID: Array<[name: string, text: string]> = [
     seq('        category: job\n        type: t\n        retry: 0x3\n        retryWait: 1m30.5s'),
   ],
   ['retryWait bare 0', seq('        category: job\n        type: t\n        retry: 1\n        retryWait: 0')],
+  [
+    'timeouts and an exponential backoff',
+    seq(
+      '        category: job\n        type: t\n        timeout: 1.5s\n        retry: 2\n        retryWait: 1s\n        retryBackoff: exponential\n        retryWaitMax: 1m',
+      '    timeout: 1h',
+    ),
+  ],
   [
     'a conditional with default',
     seq(

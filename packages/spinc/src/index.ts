@@ -1,7 +1,6 @@
 /** @spincycle/spinc: the Spin Cycle command-line client, callable in-process for tests and tools. */
 
 export { findLines } from './commands/find.js';
-export { formatLog, sortLogs } from './commands/log.js';
 export { psLines } from './commands/ps.js';
 export { missingArgsMessage } from './commands/start.js';
 export type { OutStream, SpincIO } from './context.js';
@@ -15,6 +14,7 @@ export {
   parseFindFilters,
 } from './find-filter.js';
 export { exitCodeForState, failedJobs, progressBar } from './follow.js';
+export { formatLog, sortLogs } from './log-format.js';
 export {
   type CommandLine,
   type ConfigLoadResult,

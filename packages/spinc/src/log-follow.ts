@@ -4,10 +4,10 @@
  * With --json, one entry per line (NDJSON), exactly as the RM sent it.
  */
 import { isFinalState, type JobLog, parseJsonText, stringifyJson } from '@spincycle/protocol';
-import { formatLog, sortLogs } from './commands/log.js';
 import type { Context } from './context.js';
 import { ExitCode } from './errors.js';
 import { openEvents } from './events.js';
+import { formatLog, sortLogs } from './log-format.js';
 
 export async function followLog(ctx: Context, id: string): Promise<number> {
   const seen = new Set<string>();

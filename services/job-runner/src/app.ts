@@ -21,6 +21,7 @@ import {
 import type { Express } from 'express';
 import { registerRoutes } from './api.js';
 import { InternalTokenGuard } from './auth.js';
+import type { RetryWaitObserver } from './backoff.js';
 import { type JrConfig, readInternalToken, readInternalTokens } from './config.js';
 import { Heartbeat, type HeartbeatSink } from './heartbeat.js';
 import { JobSlots } from './job-slots.js';
@@ -78,8 +79,12 @@ export interface JobRunnerOptions {
   /** Where heartbeats go. Default: the sink when it takes heartbeats (the HTTP one does); false: none. */
   heartbeat?: HeartbeatSink | false;
   reporterOptions?: ReporterOptions;
-  /** Stop/suspend budget for running jobs (default 10 s). */
+  /** Stop/suspend budget for running jobs (default 10 s); also the grace a timed-out job gets after its stop. */
   stopBudgetMs?: number;
+  /** Random numbers in [0, 1) for the retry backoff's jitter (tests make it deterministic). */
+  random?: () => number;
+  /** Observes every computed retry wait. */
+  onRetryWait?: RetryWaitObserver;
   /** Progress interval (default 1 s). */
   progressIntervalMs?: number;
 }
@@ -145,6 +150,8 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
     slots,
     logger: logger.child({ component: 'traverser' }),
     stopBudgetMs: opts.stopBudgetMs,
+    random: opts.random,
+    onRetryWait: opts.onRetryWait,
   });
   const stopMetrics = startJrMetrics({ factory, registry, slots, reporter });
   let baseUrl = '';

@@ -12,6 +12,7 @@ import {
   type StateValue,
   type SuspendedJobChain,
 } from '@spincycle/protocol';
+import { type BackoffPolicy, backoffPolicy } from './backoff.js';
 import type { ValidChain, ValidSuspendedChain } from './chain-validation.js';
 
 export interface JobNode {
@@ -24,8 +25,14 @@ export interface JobNode {
   readonly preds: JobNode[];
   /** Position in a topological order of the chain. */
   readonly topo: number;
-  readonly retryWaitMs: number;
-  readonly sequenceRetryWaitMs: number;
+  /** The job's retry waits (`retryWait`, `retryBackoff`, `retryWaitMax`). */
+  readonly retryBackoff: BackoffPolicy;
+  /** On a sequence start job: the sequence's retry waits. */
+  readonly sequenceRetryBackoff: BackoffPolicy;
+  /** Longest one try may run (ms); 0 = no limit. */
+  readonly timeoutMs: number;
+  /** On a sequence start job: longest one try of the sequence may run (ms); 0 = no limit. */
+  readonly sequenceTimeoutMs: number;
   /** Whether this job starts a sequence invocation (`id == sequenceId`). */
   readonly isSequenceStart: boolean;
   /** The start job of this job's innermost sequence; undefined when the job has no sequence id. */
@@ -70,6 +77,8 @@ export class ChainState {
   readonly latestRunJobTries: Counters;
   /** Times each sequence (by start job id) was started. */
   readonly sequenceTries: Counters;
+  /** The request's `timeout` as given on the chain (e.g. `5m`); undefined when none. */
+  readonly timeout: string | undefined;
 
   constructor(
     valid: ValidChain,
@@ -78,6 +87,7 @@ export class ChainState {
     const { chain } = valid;
     this.requestId = chain.requestId;
     this.state = chain.state;
+    this.timeout = chain.timeout || undefined;
     this.totalJobTries = toMap(counters?.totalJobTries);
     this.latestRunJobTries = toMap(counters?.latestRunJobTries);
     this.sequenceTries = toMap(counters?.sequenceTries);
@@ -94,8 +104,14 @@ export class ChainState {
         succs: [],
         preds: [],
         topo: topo++,
-        retryWaitMs: job.retryWait ? parseDurationMs(job.retryWait) : 0,
-        sequenceRetryWaitMs: job.sequenceRetryWait ? parseDurationMs(job.sequenceRetryWait) : 0,
+        retryBackoff: backoffPolicy(job.retryWait, job.retryBackoff, job.retryWaitMax),
+        sequenceRetryBackoff: backoffPolicy(
+          job.sequenceRetryWait,
+          job.sequenceRetryBackoff,
+          job.sequenceRetryWaitMax,
+        ),
+        timeoutMs: job.timeout ? parseDurationMs(job.timeout) : 0,
+        sequenceTimeoutMs: job.sequenceTimeout ? parseDurationMs(job.sequenceTimeout) : 0,
         isSequenceStart: job.sequenceId === id,
         sequenceStart: undefined,
         completePreds: 0,
@@ -198,13 +214,15 @@ export class ChainState {
       jobs[n.id] = job;
       if (n.succs.length > 0) adjacencyList[n.id] = n.succs.map((s) => s.id);
     }
-    return {
+    const chain: JobChain = {
       requestId: this.requestId,
       jobs,
       adjacencyList,
       state: this.state,
       finishedJobs: this.finishedJobs,
     };
+    if (this.timeout) chain.timeout = this.timeout;
+    return chain;
   }
 
   /** The suspended chain to hand to the RM. */

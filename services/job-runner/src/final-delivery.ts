@@ -24,6 +24,48 @@ export interface FinalDeadlines {
   finish?: number;
 }
 
+/**
+ * The state a finalized chain ends in, from the mode it was in: COMPLETE when every job
+ * completed; FAIL when it ran to its end (or ran out of time) with jobs not complete, or a
+ * job failed; otherwise STOPPED or SUSPENDED as asked.
+ */
+export function finalState(chain: ChainState, was: string): StateValue {
+  if (chain.allComplete()) return State.COMPLETE;
+  if (was === 'running' || chain.anyFailed()) return State.FAIL;
+  return was === 'suspending' ? State.SUSPENDED : State.STOPPED;
+}
+
+/** deliverFinal, logging (not throwing) an unexpected error. */
+export function deliverFinalOrLog(
+  reporter: ChainReporter,
+  logger: Logger,
+  chain: ChainState,
+  state: StateValue,
+  deadlines: FinalDeadlines,
+): Promise<ChainOutcome> {
+  return deliverFinal(reporter, logger, chain, state, deadlines).catch((err: unknown) => {
+    logger.error('delivering the final state failed', {
+      requestId: chain.requestId,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    return { state, delivered: false };
+  });
+}
+
+/** Why the chain is dropped (the RM no longer counts it as running here), at the level that fits. */
+export function logDrop(
+  logger: Logger,
+  f: { requestId: string; mode: string; reason: string; runningJobs: number },
+): void {
+  if (f.mode !== 'finalized')
+    logger.warn('dropping the chain: the RM no longer counts it as running here', f);
+  else if (logger.isDebugEnabled())
+    logger.debug('the RM no longer counts the chain as running here; its final message is on its way', {
+      requestId: f.requestId,
+      reason: f.reason,
+    });
+}
+
 export async function deliverFinal(
   reporter: ChainReporter,
   logger: Logger,

@@ -23,6 +23,11 @@ export function makeJob(factory: JobFactory, node: JobNode, requestId: string): 
 
 /** The FAIL entry of a job that could not be made, on its own fresh try number (counted here). */
 export function creationFailureEntry(chain: ChainState, node: JobNode, err: unknown): JobLog {
+  return unstartedFailEntry(chain, node, `problem creating job runner: ${errorText(err)}`);
+}
+
+/** A FAIL entry with `error` for a job that did not run, on its own fresh try number (counted here). */
+export function unstartedFailEntry(chain: ChainState, node: JobNode, error: string): JobLog {
   const tryNo = chain.bump(chain.totalJobTries, node.id, 1);
   chain.bump(chain.latestRunJobTries, node.id, 1);
   const now = nowNanos();
@@ -36,7 +41,7 @@ export function creationFailureEntry(chain: ChainState, node: JobNode, err: unkn
     finishedAt: now,
     state: State.FAIL,
     exit: 1,
-    error: `problem creating job runner: ${errorText(err)}`,
+    error,
     stdout: '',
     stderr: '',
   };

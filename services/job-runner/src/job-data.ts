@@ -1,4 +1,6 @@
 /** Small helpers of the traverser for job bytes, job data and waiting with a bound. */
+import type { JobData } from '@spincycle/protocol';
+import { errorText } from './runner.js';
 
 const EMPTY_BYTES = new Uint8Array(0);
 
@@ -44,4 +46,17 @@ export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined
       },
     );
   });
+}
+
+/** Copy a completed job's data into a successor's (a job may have left something unreadable in it). */
+export function passData(
+  from: { id: string; data: JobData },
+  to: { id: string; data: JobData },
+  onError: (message: string, fields: Record<string, unknown>) => void,
+): void {
+  try {
+    copyData(to.data, from.data);
+  } catch (err) {
+    onError('could not pass job data on', { from: from.id, to: to.id, error: errorText(err) });
+  }
 }

@@ -1,13 +1,17 @@
 /**
- * Runs one job's tries: job-level retries with `retryWait`,
- * one job-log entry per try, stop handling. Every call into the job is
+ * Runs one job's tries: job-level retries with `retryWait` (and its backoff),
+ * one job-log entry per try, stop handling, and the try timeout (`timeout`):
+ * a try that runs longer is stopped through the job's `stop` and ends FAIL
+ * "timed out after …" (try-cut.ts). Every call into the job is
  * guarded: a job that throws, returns nothing or returns a non-final state
  * fails that try with the reason in its job log; it never escapes.
  */
 import type { Job, JobReturn } from '@spincycle/jobs';
 import { type JobData, type JobLog, nowNanos, State, type StateValue, stateName } from '@spincycle/protocol';
+import { type RetryWaitObserver, retryWaitMs } from './backoff.js';
 import type { JobNode } from './chain-state.js';
 import { jrMetrics } from './metrics.js';
+import { TryCut } from './try-cut.js';
 
 export interface RunnerResult {
   /** COMPLETE, FAIL or STOPPED. */
@@ -28,6 +32,16 @@ export interface RunnerOptions {
   log: (entry: JobLog) => void;
   /** Before each further try: undefined to go on, else a wait for room in the report queue (JobSlots.room). */
   room?: () => Promise<void> | undefined;
+  /**
+   * A new instance of the job, for the try after a timed-out one (a stopped job
+   * instance stays stopped). Without it, a timed-out try is not retried.
+   */
+  remake?: () => Job | Promise<Job>;
+  /** How long a job may take to return after its stop, when cut by a timeout (default 10 s). */
+  stopGraceMs?: number;
+  /** Random numbers in [0, 1) for the backoff jitter (default Math.random). */
+  random?: () => number;
+  onRetryWait?: RetryWaitObserver;
 }
 
 /** Text of anything thrown. */
@@ -90,9 +104,15 @@ export class JobRunner {
   private wake: ((full: boolean) => void) | undefined;
   private sleepTimer: NodeJS.Timeout | undefined;
   private stopPromise: Promise<string | undefined> | undefined;
+  private job: Job;
+  /** The running try's timeout handling; undefined between tries. */
+  private cut: TryCut | undefined;
+  /** Set by `expire`: why the job's sequence or request ran out of time. */
+  private expired: string | undefined;
 
   constructor(private readonly opts: RunnerOptions) {
     this.globalTry = 1 + opts.totalTries;
+    this.job = opts.job;
   }
 
   get node(): JobNode {
@@ -101,7 +121,7 @@ export class JobRunner {
 
   /** Run tries until COMPLETE, STOPPED, or the retry budget is used up. */
   async run(data: JobData): Promise<RunnerResult> {
-    const { node, job, requestId } = this.opts;
+    const { node, requestId } = this.opts;
     const wire = node.job;
     const maxTries = 1 + wire.retry;
     // A budget already used up (cannot happen with consistent counters) still gets one try.
@@ -117,12 +137,19 @@ export class JobRunner {
       let ret: JobReturn | undefined;
       let thrown: unknown;
       let didThrow = false;
+      const job = this.job;
+      const cut = new TryCut(job, this.opts.stopGraceMs ?? 10_000);
+      this.cut = cut;
+      if (this.expired !== undefined) cut.cut(this.expired);
+      else if (node.timeoutMs > 0) cut.after(node.timeoutMs, `timed out after ${wire.timeout}`);
       try {
-        ret = await job.run(data);
+        ret = await cut.race(job.run(data));
       } catch (err) {
         thrown = err;
         didThrow = true;
       }
+      cut.done();
+      this.cut = undefined;
       const finishedAt = nowNanos();
       let out: TryOutcome;
       try {
@@ -136,6 +163,15 @@ export class JobRunner {
           stdout: '',
           stderr: '',
         };
+      }
+      if (cut.reason !== undefined && !this.stopRequested) {
+        // Cut by a timeout: the try fails whatever the stopped job returned.
+        out.state = State.FAIL;
+        out.exit = out.exit === 0 ? 1 : out.exit;
+        out.error = cut.gaveUp
+          ? `${cut.reason}; the job did not return within ${cut.graceMs} ms of its stop`
+          : cut.reason;
+        if (cut.gaveUp || !this.opts.remake) this.noMoreTries = true;
       }
       if (this.stopRequested && out.state !== State.STOPPED && out.state !== State.COMPLETE)
         out.state = State.STOPPED;
@@ -157,11 +193,18 @@ export class JobRunner {
       finalState = out.state;
       if (out.state === State.COMPLETE || out.state === State.STOPPED) break;
       if (tryNo >= maxTries || this.noMoreTries) break;
+      const waitMs = retryWaitMs(node.retryBackoff, tryNo, this.opts.random);
+      this.opts.onRetryWait?.({ jobId: node.id, kind: 'job', retry: tryNo, ms: waitMs });
       tries++;
       tryNo++;
       this.globalTry++;
-      const full =
-        (node.retryWaitMs <= 0 || (await this.sleep(node.retryWaitMs))) && (await this.awaitRoom());
+      if (cut.reason !== undefined && !(await this.renew())) {
+        // No new instance of the job: the upcoming try never happens.
+        tries--;
+        this.globalTry--;
+        break;
+      }
+      const full = (waitMs <= 0 || (await this.sleep(waitMs))) && (await this.awaitRoom());
       if (!full && this.noMoreTries && !this.stopRequested) {
         // Abandoned for a sequence retry: the upcoming try never happens.
         tries--;
@@ -184,6 +227,18 @@ export class JobRunner {
       };
       void room.then(() => this.wake?.(true));
     });
+  }
+
+  /** A fresh instance of the job after a timed-out try; false when none can be made. */
+  private async renew(): Promise<boolean> {
+    try {
+      const job = await this.opts.remake?.();
+      if (!job) return false;
+      this.job = job;
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private sleep(ms: number): Promise<boolean> {
@@ -211,13 +266,25 @@ export class JobRunner {
     this.wake?.(false);
     this.stopPromise = (async () => {
       try {
-        await this.opts.job.stop();
+        await this.job.stop();
         return undefined;
       } catch (err) {
         return errorText(err);
       }
     })();
     return this.stopPromise;
+  }
+
+  /**
+   * The job's sequence or request ran out of time: cut the running try (it ends FAIL
+   * with `reason`), or end a retry wait; no further tries.
+   */
+  expire(reason: string): void {
+    if (this.expired !== undefined) return;
+    this.expired = reason;
+    this.noMoreTries = true;
+    this.wake?.(false);
+    this.cut?.cut(reason);
   }
 
   /** Finish after the current try without retrying (its sequence is about to be retried). */
@@ -230,7 +297,7 @@ export class JobRunner {
   status(): string {
     let s: string;
     try {
-      const v = this.opts.job.status();
+      const v = this.job.status();
       s = typeof v === 'string' ? v : String(v ?? '');
     } catch (err) {
       s = `(status error: ${errorText(err)})`;

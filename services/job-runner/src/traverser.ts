@@ -11,17 +11,18 @@
  * - the final message (finish or suspended chain) goes out through the
  *   reporter after all job-log entries of the chain (final-delivery.ts).
  *
- * A job is "busy" from dispatch until it is reaped or abandoned; `inFlight`
- * counts busy jobs, so "done" is simply `inFlight === 0`.
+ * A job is "busy" from dispatch until it is reaped or abandoned; `inFlight` counts
+ * busy jobs, so "done" is `inFlight === 0`. Deadlines: timeouts.ts; retry waits: backoff.ts.
  */
 import type { Job, JobFactory } from '@spincycle/jobs';
 import type { StateValue } from '@spincycle/protocol';
 import { type HeldChain, type JobLog, type JobStatus, ShuttingDownError, State } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
+import { type RetryWaitObserver, sequenceRetryWaitMs } from './backoff.js';
 import type { ChainState, JobNode } from './chain-state.js';
-import { type ChainOutcome, deliverFinal } from './final-delivery.js';
+import { type ChainOutcome, deliverFinalOrLog, finalState, logDrop } from './final-delivery.js';
 import { creationFailureEntry, makeJob } from './job-creation.js';
-import { copyData, isPromise, withTimeout } from './job-data.js';
+import { isPromise, passData, withTimeout } from './job-data.js';
 import type { JobSlots } from './job-slots.js';
 import { jrMetrics } from './metrics.js';
 import { PendingStarts } from './pending-starts.js';
@@ -29,6 +30,7 @@ import type { ChainReporter } from './reporter.js';
 import { errorText, JobRunner } from './runner.js';
 import { heldJobs, runningStatus } from './runner-status.js';
 import { SequenceRetries } from './sequence-retry.js';
+import { ChainTimeouts } from './timeouts.js';
 
 export type { ChainOutcome } from './final-delivery.js';
 
@@ -41,6 +43,10 @@ export interface TraverserDeps {
   stopBudgetMs?: number;
   /** How long a user stop waits for the finish to be delivered before answering (default 10 s). */
   stopReplyWaitMs?: number;
+  /** Random numbers in [0, 1) for the retry backoff's jitter (default Math.random). */
+  random?: () => number;
+  /** Observes every computed retry wait (job and sequence). */
+  onRetryWait?: RetryWaitObserver;
 }
 
 type Mode = 'idle' | 'running' | 'stopping' | 'suspending' | 'finalized';
@@ -50,6 +56,7 @@ export class Traverser {
   private readonly runners = new Map<string, JobRunner>();
   private readonly starts: PendingStarts;
   private readonly retries: SequenceRetries;
+  private readonly timeouts: ChainTimeouts;
   private inFlight = 0;
   private starting = false;
   private idleWaiter: (() => void) | undefined;
@@ -70,9 +77,20 @@ export class Traverser {
     this.done = new Promise((r) => {
       this.resolveDone = r;
     });
-    const reporter = deps.reporter;
-    this.logEntry = (e) => reporter.log(e);
+    this.logEntry = (e) => deps.reporter.log(e);
     this.stopBudgetMs = deps.stopBudgetMs ?? 10_000;
+    const { retries, starts, runners, logEntry: log } = this;
+    const [isRunning, idle] = [() => this.mode === 'running', (n: JobNode) => this.markIdle(n)];
+    this.timeouts = new ChainTimeouts({
+      chain,
+      retries,
+      starts,
+      runners,
+      isRunning,
+      idle,
+      log,
+      logger: deps.logger,
+    });
   }
 
   get requestId(): string {
@@ -99,6 +117,7 @@ export class Traverser {
     this.mode = 'running';
     this.startedMs = performance.now();
     this.chain.state = State.RUNNING;
+    this.timeouts.startRequest();
     this.starting = true;
     try {
       for (const node of this.chain.runnable()) this.dispatch(node);
@@ -131,24 +150,31 @@ export class Traverser {
   }
 
   private dispatch(node: JobNode): void {
-    if (this.mode !== 'running' || node.busy || this.retries.blocks(node)) return;
+    if (this.mode !== 'running' || node.busy || this.blocked(node)) return;
     this.markBusy(node);
-    if (node.isSequenceStart) {
-      const tries = this.chain.sequenceTries.get(node.id) ?? 0;
-      if (tries > 0 && node.sequenceRetryWaitMs > 0) {
-        this.starts.wait(node.id, node.sequenceRetryWaitMs, () => {
-          if (this.mode !== 'running' || this.retries.blocks(node)) {
-            this.markIdle(node);
-            return;
-          }
-          this.chain.bump(this.chain.sequenceTries, node.id, 1);
-          this.acquire(node);
-        });
-        return;
-      }
-      this.chain.bump(this.chain.sequenceTries, node.id, 1);
+    if (!node.isSequenceStart) {
+      this.acquire(node);
+      return;
     }
+    const waitMs = sequenceRetryWaitMs(node, this.chain.sequenceTries.get(node.id) ?? 0, this.deps);
+    if (waitMs <= 0) this.startSequence(node);
+    else
+      this.starts.wait(node.id, waitMs, () => {
+        if (this.mode === 'running' && !this.blocked(node)) this.startSequence(node);
+        else this.markIdle(node);
+      });
+  }
+
+  /** A sequence starts a try: count it, start its deadline, and start its start job. */
+  private startSequence(node: JobNode): void {
+    this.chain.bump(this.chain.sequenceTries, node.id, 1);
+    this.timeouts.sequenceStarted(node);
     this.acquire(node);
+  }
+
+  /** Waiting for its sequence's retry, or stopped for good by a deadline. */
+  private blocked(node: JobNode): boolean {
+    return this.retries.blocks(node) || this.timeouts.halts(node);
   }
 
   private acquire(node: JobNode): void {
@@ -179,8 +205,8 @@ export class Traverser {
   }
 
   private launch(node: JobNode, job: Job): void {
-    if (this.mode !== 'running' || this.retries.blocks(node)) {
-      // Stopped, or its sequence became due for a retry, while the job was being restored: it never started.
+    if (this.mode !== 'running' || this.blocked(node)) {
+      // Stopped, or its sequence became due for a retry or timed out, while the job was being restored: it never started.
       this.deps.slots.release();
       this.markIdle(node);
       return;
@@ -193,6 +219,10 @@ export class Traverser {
       totalTries: this.chain.totalJobTries.get(node.id) ?? 0,
       log: this.logEntry,
       room: () => this.deps.slots.room(),
+      remake: () => makeJob(this.deps.factory, node, this.chain.requestId),
+      stopGraceMs: this.stopBudgetMs,
+      random: this.deps.random,
+      onRetryWait: this.deps.onRetryWait,
     });
     this.runners.set(node.id, runner);
     this.chain.setJobState(node, State.RUNNING);
@@ -251,23 +281,15 @@ export class Traverser {
     this.markIdle(node);
   }
 
-  /** Copy a completed job's data into a successor's (a job may have left something unreadable in it). */
   private passData(from: JobNode, to: JobNode): void {
-    try {
-      copyData(to.data, from.data);
-    } catch (err) {
-      this.deps.logger.error('could not pass job data on', {
-        requestId: this.requestId,
-        from: from.id,
-        to: to.id,
-        error: errorText(err),
-      });
-    }
+    passData(from, to, (msg, fields) =>
+      this.deps.logger.error(msg, { requestId: this.requestId, ...fields }),
+    );
   }
 
   /** A job failed: retry its sequence if it has a try left (prepared only while suspending). */
   private onFailure(node: JobNode): void {
-    if (this.retries.blocks(node) || !this.chain.canRetrySequence(node)) return;
+    if (this.blocked(node) || !this.chain.canRetrySequence(node)) return;
     const p = this.retries.add(node.sequenceStart as JobNode);
     // Nothing of the invocation starts again before the reset: drop what has
     // not started, and let running jobs end without further tries.
@@ -283,16 +305,15 @@ export class Traverser {
   /** Drop jobs that have not started, stop running ones, and wait (until `until`) for them to return. */
   private async halt(until: number): Promise<void> {
     for (const id of this.starts.cancelAll()) this.markIdle(this.chain.nodes.get(id) as JobNode);
-    for (const runner of this.runners.values()) {
-      void runner.stop().then((err) => {
-        if (err)
+    for (const runner of this.runners.values())
+      void runner.stop().then((error) => {
+        if (error)
           this.deps.logger.warn('job stop() failed', {
             requestId: this.requestId,
             jobId: runner.node.id,
-            error: err,
+            error,
           });
       });
-    }
     if (this.inFlight === 0) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, Math.max(0, until - Date.now()));
@@ -357,24 +378,14 @@ export class Traverser {
     if (this.abandoned) return;
     this.abandoned = true;
     const was = this.mode;
-    if (was === 'finalized') {
-      // Its final message is on its way (the RM has usually just applied it): that delivery settles the chain.
-      if (this.deps.logger.isDebugEnabled())
-        this.deps.logger.debug(
-          'the RM no longer counts the chain as running here; its final message is on its way',
-          {
-            requestId: this.requestId,
-            reason,
-          },
-        );
-      return;
-    }
-    this.deps.logger.warn('dropping the chain: the RM no longer counts it as running here', {
+    logDrop(this.deps.logger, {
       requestId: this.requestId,
       mode: was,
       reason,
       runningJobs: this.runners.size,
     });
+    // Already finalized: its final message is on its way (the RM has usually just applied it) and settles the chain.
+    if (was === 'finalized') return;
     this.starts.cancelAll();
     for (const runner of this.runners.values()) {
       void runner.stop();
@@ -384,6 +395,7 @@ export class Traverser {
     for (const n of this.chain.order) n.busy = false;
     this.inFlight = 0;
     this.mode = 'finalized';
+    this.timeouts.clear();
     this.chain.state = State.FAIL;
     // A stop or suspend waiting for jobs to return: they will not be waited for.
     this.idleWaiter?.();
@@ -400,6 +412,7 @@ export class Traverser {
     this.finalizedMs = performance.now();
     const was = this.mode;
     this.mode = 'finalized';
+    this.timeouts.clear();
     const chain = this.chain;
     // Busy flags of what had not started are cleared with all the others below.
     this.starts.cancelAll();
@@ -419,21 +432,11 @@ export class Traverser {
     for (const n of chain.order) n.busy = false;
     this.inFlight = 0;
 
-    let state: StateValue;
-    if (chain.allComplete()) state = State.COMPLETE;
-    else if (was === 'running' || chain.anyFailed()) state = State.FAIL;
-    else state = was === 'suspending' ? State.SUSPENDED : State.STOPPED;
+    const state = finalState(chain, was);
     chain.state = state;
     const deadlines = { suspend: this.suspendDeadline, finish: this.finishDeadline };
-    void deliverFinal(this.deps.reporter, this.deps.logger, chain, state, deadlines).then(
-      (o) => this.resolveDone(o),
-      (err) => {
-        this.deps.logger.error('delivering the final state failed', {
-          requestId: this.requestId,
-          error: errorText(err),
-        });
-        this.resolveDone({ state, delivered: false });
-      },
+    void deliverFinalOrLog(this.deps.reporter, this.deps.logger, chain, state, deadlines).then(
+      this.resolveDone,
     );
   }
 

@@ -198,6 +198,8 @@ export interface JobSpec {
   seq?: string;
   seqRetry?: number;
   seqRetryWait?: string;
+  /** Wire fields set as given (`timeout`, `retryBackoff`, `sequenceTimeout`, …). */
+  wire?: Partial<Job>;
   state?: StateValue;
   data?: Record<string, unknown>;
 }
@@ -232,6 +234,7 @@ export function makeChain(
     if (s.retryWait) job.retryWait = s.retryWait;
     if (s.seqRetryWait) job.sequenceRetryWait = s.seqRetryWait;
     if (s.data) job.data = s.data;
+    if (s.wire) Object.assign(job, s.wire);
     jobs[s.id] = job;
   }
   return { requestId, jobs, adjacencyList: edges, state: State.PENDING, finishedJobs: 0, ...extra };
@@ -276,6 +279,8 @@ export async function startTestJr(
     logger: testLogger(),
     sink,
     stopBudgetMs: opts.stopBudgetMs,
+    random: opts.random,
+    onRetryWait: opts.onRetryWait,
     progressIntervalMs: opts.progressIntervalMs,
     reporterOptions: opts.reporterOptions ?? { retryBaseMs: 20, retryMaxMs: 200 },
     heartbeat: opts.heartbeat,
