@@ -17,13 +17,13 @@ import {
   startServer,
   tlsEnabled,
 } from '@spincycle/service-kit';
+import { JobSlots } from '@spincycle/traversal';
 import type { Express } from 'express';
 import { registerRoutes } from './api.js';
 import { InternalTokenGuard } from './auth.js';
 import { type JrConfig, readInternalToken, readInternalTokens } from './config.js';
 import { Heartbeat, type HeartbeatSink } from './heartbeat.js';
-import { JobSlots } from './job-slots.js';
-import { startJrMetrics } from './metrics.js';
+import { jrMetrics, startJrMetrics } from './metrics.js';
 import { ProgressReporter } from './progress.js';
 import { registerReadyRoute } from './ready.js';
 import { ChainRegistry } from './registry.js';
@@ -141,6 +141,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
     reporter,
     slots,
     logger: logger.child({ component: 'traverser' }),
+    onJobTry: jrMetrics.jobTry,
     stopBudgetMs: opts.stopBudgetMs,
   });
   const stopMetrics = startJrMetrics({ factory, registry, slots, reporter });

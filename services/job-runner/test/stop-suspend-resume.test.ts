@@ -5,12 +5,9 @@
  */
 import { loadJobFactory } from '@spincycle/jobs';
 import { type JobChain, State, type SuspendedJobChain } from '@spincycle/protocol';
+import { ChainState, indexJobChain, JobSlots, Traverser } from '@spincycle/traversal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChainState } from '../src/chain-state.js';
-import { indexJobChain } from '../src/chain-validation.js';
-import { JobSlots } from '../src/job-slots.js';
 import { Reporter } from '../src/reporter.js';
-import { Traverser } from '../src/traverser.js';
 import {
   type JobSpec,
   line,

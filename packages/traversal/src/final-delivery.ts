@@ -5,9 +5,8 @@
  * entry of the chain.
  */
 import { State, toRfc3339 } from '@spincycle/protocol';
-import type { Logger } from '@spincycle/service-kit';
 import type { ChainState } from './chain-state.js';
-import type { ChainReporter } from './reporter.js';
+import type { ChainReporter, TraversalLogger } from './reporting.js';
 
 /** How the chain ended, once finalized. */
 export interface ChainOutcome {
@@ -26,7 +25,7 @@ export interface FinalDeadlines {
 
 export async function deliverFinal(
   reporter: ChainReporter,
-  logger: Logger,
+  logger: TraversalLogger,
   chain: ChainState,
   state: number,
   deadlines: FinalDeadlines,

@@ -7,7 +7,7 @@
 import type { Job, JobReturn } from '@spincycle/jobs';
 import { type JobData, type JobLog, nowNanos, State, stateName } from '@spincycle/protocol';
 import type { JobNode } from './chain-state.js';
-import { jrMetrics } from './metrics.js';
+import type { JobTryHook } from './reporting.js';
 
 export interface RunnerResult {
   /** COMPLETE, FAIL or STOPPED. */
@@ -26,6 +26,8 @@ export interface RunnerOptions {
   totalTries: number;
   /** Receives each try's job-log entry. */
   log: (entry: JobLog) => void;
+  /** Called after each try (metrics). */
+  onTry?: JobTryHook | undefined;
 }
 
 /** Text of anything thrown. */
@@ -151,7 +153,7 @@ export class JobRunner {
         stdout: out.stdout,
         stderr: out.stderr,
       });
-      jrMetrics.jobTry(wire.type, out.state, startedAt, finishedAt);
+      this.opts.onTry?.(wire.type, out.state, startedAt, finishedAt);
       finalState = out.state;
       if (out.state === State.COMPLETE || out.state === State.STOPPED) break;
       if (tryNo >= maxTries || this.noMoreTries) break;
