@@ -7,7 +7,13 @@ import { configDefaults, defineConfig } from 'vitest/config';
 //                RM/JR processes.
 // A test file belongs to integration when it uses MariaDB (directly, through
 // inject('mysqlUrl') or a support module that does) or starts RM/JR processes.
-const ALL = ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/**/*.test.ts'];
+const ALL = [
+  'packages/*/test/**/*.test.ts',
+  // The example job project (packages/jobs/example), tested as its author would.
+  'packages/jobs/example/test/**/*.test.ts',
+  'services/*/test/**/*.test.ts',
+  'test/**/*.test.ts',
+];
 const INTEGRATION = [
   // Cross-service tests: real RM and JR processes on MariaDB. test/deploy and test/packaging
   // hold file checks (unit), the example configs run, and the pack/deploy runs (slow).
