@@ -10,7 +10,7 @@ import { type JobArgs, type JobChain, type JobData, State } from '@spincycle/pro
 import { type ChainRun, type ChainRunOptions, startChain } from './chain-run.js';
 import { type JobsInput, toJobFactory } from './jobs-input.js';
 import type { JobResult } from './results.js';
-import { type StopCondition, stopWhen } from './stop.js';
+import { type StopCondition, statusOf, stopWhen } from './stop.js';
 
 export interface RunJobOptions extends ChainRunOptions {
   /** The job type to make. */
@@ -112,7 +112,7 @@ function jobResult(run: ChainRun, id: string, rm: Awaited<ReturnType<typeof crea
     data: job?.data ?? {},
     args: rm.args,
     bytes: rm.bytes,
-    status: instance ? String(instance.status()) : '',
+    status: instance ? statusOf(instance) : '',
   };
 }
 
@@ -127,13 +127,23 @@ export async function startJob(jobs: JobsInput, opts: RunJobOptions): Promise<Ru
   const handle: RunningJob = {
     result,
     job,
-    status: () => String(job()?.status() ?? ''),
+    status: () => {
+      const j = job();
+      return j ? statusOf(j) : '';
+    },
     stop: async () => {
       await run.traverser.stop();
       return result;
     },
   };
-  if (opts.stopAfterMs !== undefined || opts.stopWhen) stopWhen(handle, opts.stopAfterMs, opts.stopWhen);
+  const when = opts.stopWhen;
+  const check = when
+    ? () => {
+        const j = job();
+        return j !== undefined && when(statusOf(j), j);
+      }
+    : undefined;
+  if (opts.stopAfterMs !== undefined || check) stopWhen(handle, opts.stopAfterMs, check);
   return handle;
 }
 

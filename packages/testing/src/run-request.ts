@@ -5,13 +5,13 @@
  * retries, sequence retries, conditionals and `each` all behave as deployed.
  */
 import { buildJobChain } from '@spincycle/chain';
-import type { BuiltinJobOptions, Job, JobFactory } from '@spincycle/jobs';
+import type { BuiltinJobOptions, JobFactory } from '@spincycle/jobs';
 import { type RequestArg, stateName } from '@spincycle/protocol';
 import { formatDiagnostic, jobTypeChecks, lintDir, type SpecSet } from '@spincycle/spec';
 import { type ChainRun, type ChainRunOptions, startChain } from './chain-run.js';
 import { type JobsInput, toJobFactory } from './jobs-input.js';
 import type { JobRun } from './results.js';
-import { type StopCondition, stopWhen } from './stop.js';
+import { type StopCondition, statusOf, stopWhen } from './stop.js';
 
 export interface RunRequestOptions extends ChainRunOptions {
   /** Use this request id (default: a new one). */
@@ -113,11 +113,6 @@ export async function startRequest(
   });
   const run = startChain(built.chain, factory, opts);
   const result = run.done.then((state) => requestResult(run, state, built.requestArgs));
-  const running = () => [...run.traverser.chain.order].reverse().find((n) => n.busy);
-  const current = (): Job | undefined => {
-    const node = running();
-    return node ? run.made.get(node.id)?.at(-1) : undefined;
-  };
   const handle: RunningRequest = {
     requestId: built.requestId,
     result,
@@ -126,12 +121,16 @@ export async function startRequest(
       return result;
     },
   };
-  if (opts.stopAfterMs !== undefined || opts.stopWhen)
-    stopWhen(
-      { ...handle, job: current, status: () => String(current()?.status() ?? '') },
-      opts.stopAfterMs,
-      opts.stopWhen,
-    );
+  const when = opts.stopWhen;
+  // Against every job that is running now (made, and not yet reaped).
+  const check = when
+    ? () =>
+        run.traverser.chain.order.some((n) => {
+          const job = n.busy ? run.made.get(n.id)?.at(-1) : undefined;
+          return job !== undefined && when(statusOf(job), job);
+        })
+    : undefined;
+  if (opts.stopAfterMs !== undefined || check) stopWhen(handle, opts.stopAfterMs, check);
   return handle;
 }
 

@@ -1,24 +1,31 @@
 /** Stopping a running job or request from a test: after a time, or once a condition holds. */
 import type { Job } from '@spincycle/jobs';
 
-/** Stop once this returns true; gets the job's status line and instance (undefined before it is made). */
-export type StopCondition = (status: string, job: Job | undefined) => boolean;
+/** Stop once this returns true; gets a running job's status line and instance. */
+export type StopCondition = (status: string, job: Job) => boolean;
 
 interface Stoppable {
   readonly result: Promise<unknown>;
-  job(): Job | undefined;
-  status(): string;
   stop(): Promise<unknown>;
 }
 
 /** How often a stop condition is checked. */
 const POLL_MS = 5;
 
-/** Call `target.stop()` after `afterMs`, or once `when` holds, unless it ended first. */
+/** A job's status line; a status() that throws shows as its error, as in the JR's status answer. */
+export function statusOf(job: Job): string {
+  try {
+    return String(job.status() ?? '');
+  } catch (err) {
+    return `(status error: ${(err as Error)?.message ?? String(err)})`;
+  }
+}
+
+/** Call `target.stop()` after `afterMs`, or once `check()` holds, unless it ended first. */
 export function stopWhen(
   target: Stoppable,
   afterMs: number | undefined,
-  when: StopCondition | undefined,
+  check: (() => boolean) | undefined,
 ): void {
   let ended = false;
   let after: NodeJS.Timeout | undefined;
@@ -32,13 +39,13 @@ export function stopWhen(
     if (!ended) void target.stop();
   };
   if (afterMs !== undefined) after = setTimeout(stop, afterMs);
-  if (when) {
-    const check = () => {
+  if (check) {
+    const tick = () => {
       if (ended) return;
-      if (when(target.status(), target.job())) stop();
-      else poll = setTimeout(check, POLL_MS);
+      if (check()) stop();
+      else poll = setTimeout(tick, POLL_MS);
     };
-    check();
+    tick();
   }
   void target.result.finally(() => {
     ended = true;

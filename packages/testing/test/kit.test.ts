@@ -117,6 +117,11 @@ describe('runJob', () => {
     expect(r.stateName).toBe('STOPPED');
     expect(r.error).toMatch(/^stopped after/);
   });
+
+  it('stops a job a given time after it started', async () => {
+    const r = await runJob(jobs, { type: 'sleep', args: { duration: '1h' }, stopAfterMs: 20 });
+    expect(r.stateName).toBe('STOPPED');
+  });
 });
 
 describe('runRequest', () => {
