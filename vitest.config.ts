@@ -12,7 +12,13 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // everything under test/ except the file checks of test/deploy and test/packaging, and any
 // package test that imports a database support module (found by reading the file, so a new
 // test lands in the right project without editing this list).
-const ALL = ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/**/*.test.ts'];
+const ALL = [
+  'packages/*/test/**/*.test.ts',
+  // The example job project (packages/jobs/example), tested as its author would.
+  'packages/jobs/example/test/**/*.test.ts',
+  'services/*/test/**/*.test.ts',
+  'test/**/*.test.ts',
+];
 const USES_DB = /from '\.\/support\/db(\.js)?'|inject\('mysqlUrl'\)/;
 
 function dbTestsUnder(dir: string): string[] {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const PUBLISHED = ['protocol', 'jobs', 'spec', 'spinc'];
+const PUBLISHED = ['protocol', 'jobs', 'spec', 'spinc', 'chain', 'traversal', 'testing'];
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"./][^'"]*)['"]/g;
 
 /** Package names imported by the .js files under `dir`. */

@@ -1,7 +1,8 @@
 /**
  * The published packages as a user gets them: `pnpm pack` each one, install the tarballs
  * with npm into a new project outside the workspace, then compile and run a job module
- * against `@spincycle/jobs` and run the `spinc` and `spinc-lint` bins from there.
+ * against `@spincycle/jobs`, test it with `@spincycle/testing` under node's test runner, and run
+ * the `spinc` and `spinc-lint` bins from there.
  * Needs the npm registry (for the packages' own dependencies and typescript).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -14,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** Published packages: every dependency among workspace packages stays inside this list. */
-const PUBLISHED = ['protocol', 'jobs', 'spec', 'spinc'];
+const PUBLISHED = ['protocol', 'jobs', 'spec', 'spinc', 'chain', 'traversal', 'testing'];
 const require = createRequire(import.meta.url);
 /** The versions the workspace builds with: the user project gets the same. */
 const versionOf = (name: string): string =>
@@ -92,6 +93,26 @@ const GOOD_SPEC = `sequences:
           - expected: name
 `;
 
+// A user's unit test of the job module with the testing kit: no database, no servers.
+const KIT_TEST_TS = `import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runJob, runRequest } from '@spincycle/testing';
+import { factory } from './jobs.js';
+
+test('runJob: create and serialize, then deserialize and run on a fresh instance', async () => {
+  const r = await runJob(factory, { type: 'greet', args: { name: 'kit' } });
+  assert.equal(r.stateName, 'COMPLETE');
+  assert.equal(r.stdout, 'hello kit');
+  assert.deepEqual(r.data, { greeting: 'hello kit' });
+});
+
+test('runRequest: the spec built and run in-process', async () => {
+  const r = await runRequest('specs/good', 'hello', { name: 'spec' }, factory);
+  assert.equal(r.stateName, 'COMPLETE');
+  assert.equal(r.job('greet').tries[0]?.stdout, 'hello spec');
+});
+`;
+
 /** `tsc` in the project, once (the job module is used by two tests). */
 let compiled: { code: number; out: string };
 
@@ -129,6 +150,7 @@ beforeAll(() => {
     }),
   );
   write('src/jobs.ts', JOBS_TS);
+  write('src/kit.test.ts', KIT_TEST_TS);
   write('src/main.ts', "import { demo } from './jobs.js';\nconsole.log(JSON.stringify(await demo()));\n");
   write('specs/good/hello.yaml', GOOD_SPEC);
   write('specs/bad/hello.yaml', GOOD_SPEC);
@@ -171,6 +193,13 @@ describe('published packages installed with npm outside the workspace', { timeou
       expect(deps.every((d) => PUBLISHED.includes(d.slice('@spincycle/'.length)))).toBe(true);
       expect(readdirSync(path.join(project, `node_modules/@spincycle/${p}`))).toContain('LICENSE');
     }
+  });
+
+  it('@spincycle/testing runs the job module and its spec under node --test', () => {
+    expect(compiled.code).toBe(0);
+    const r = run('node', ['--test', 'dist/kit.test.js']);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/# pass 2/);
   });
 
   it('npx spinc --version', () => {

@@ -11,10 +11,9 @@ import {
   SpinCycleError,
 } from '@spincycle/protocol';
 import { sendJson } from '@spincycle/service-kit';
+import { type Traverser, validateJobChain, validateSuspendedJobChain } from '@spincycle/traversal';
 import type { Express, Request, Response } from 'express';
-import { validateJobChain, validateSuspendedJobChain } from './chain-validation.js';
 import { type ChainRegistry, SHUTTING_DOWN_MESSAGE } from './registry.js';
-import type { Traverser } from './traverser.js';
 
 export interface ApiDeps {
   registry: ChainRegistry;

@@ -18,14 +18,14 @@ import {
   startServer,
   tlsEnabled,
 } from '@spincycle/service-kit';
+import type { RetryWaitObserver } from '@spincycle/traversal';
+import { JobSlots } from '@spincycle/traversal';
 import type { Express } from 'express';
 import { registerRoutes } from './api.js';
 import { InternalTokenGuard } from './auth.js';
-import type { RetryWaitObserver } from './backoff.js';
 import { type JrConfig, readInternalToken, readInternalTokens } from './config.js';
 import { Heartbeat, type HeartbeatSink } from './heartbeat.js';
-import { JobSlots } from './job-slots.js';
-import { startJrMetrics } from './metrics.js';
+import { jrMetrics, startJrMetrics } from './metrics.js';
 import { ProgressReporter } from './progress.js';
 import { registerReadyRoute } from './ready.js';
 import { ChainRegistry } from './registry.js';
@@ -149,6 +149,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
     reporter,
     slots,
     logger: logger.child({ component: 'traverser' }),
+    onJobTry: jrMetrics.jobTry,
     stopBudgetMs: opts.stopBudgetMs,
     random: opts.random,
     onRetryWait: opts.onRetryWait,

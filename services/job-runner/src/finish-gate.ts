@@ -9,8 +9,9 @@
  */
 import type { FinishOutcome, FinishRequest, ReportResult } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
+import type { Delivery } from '@spincycle/traversal';
 
-export type Delivery = { delivered: true } | { delivered: false; reason: string; rejected: boolean };
+export type { Delivery } from '@spincycle/traversal';
 
 /** A finish waiting for delivery. */
 export interface PendingFinish {

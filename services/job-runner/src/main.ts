@@ -10,9 +10,9 @@ import {
   redactConfig,
   ShutdownManager,
 } from '@spincycle/service-kit';
+import { errorText } from '@spincycle/traversal';
 import { startJobRunner } from './app.js';
 import { JR_CONFIG_SCHEMA, loadJrConfig } from './config.js';
-import { errorText } from './runner.js';
 
 async function main(): Promise<void> {
   limitHeapGrowth();

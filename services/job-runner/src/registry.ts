@@ -6,15 +6,21 @@ import {
   ShuttingDownError,
   stateName,
 } from '@spincycle/protocol';
-import { ChainState } from './chain-state.js';
+import type { Logger } from '@spincycle/service-kit';
+import {
+  type ChainOutcome,
+  ChainState,
+  Traverser,
+  type TraverserDeps,
+  type ValidChain,
+  type ValidSuspendedChain,
+} from '@spincycle/traversal';
 import { forgetChainTrace, traceChain } from './chain-traces.js';
-import type { ValidChain, ValidSuspendedChain } from './chain-validation.js';
-import { type ChainOutcome, Traverser, type TraverserDeps } from './traverser.js';
 
 export const SHUTTING_DOWN_MESSAGE = 'Job Runner is shutting down - no new job chains are being started';
 
 /** What every chain's traverser needs; the registry passes it on. */
-export type RegistryDeps = TraverserDeps;
+export type RegistryDeps = TraverserDeps & { logger: Logger };
 
 export class ChainRegistry {
   private readonly traversers = new Map<string, Traverser>();

@@ -1,30 +1,13 @@
 /** What the reporter offers the rest of the JR, and what it needs from the RM. */
-import type {
-  FinishRequest,
-  JobLog,
-  ReportBatch,
-  ReportResult,
-  SuspendedJobChain,
-} from '@spincycle/protocol';
-import type { Delivery } from './finish-gate.js';
+import type { ReportBatch, ReportResult, SuspendedJobChain } from '@spincycle/protocol';
+
+export type { ChainReporter, DeliveryOptions } from '@spincycle/traversal';
 
 /** The RM calls the JR makes (implemented over HTTP by RmGateway; in memory in tests). */
 export interface RmSink {
   /** Job-log entries, then progress, then finishes, applied by the RM in that order. */
   report(batch: ReportBatch): Promise<ReportResult>;
   suspend(body: SuspendedJobChain): Promise<void>;
-}
-
-export interface DeliveryOptions {
-  /** Give up after this time (epoch ms). Default: never. */
-  deadline?: number;
-}
-
-/** What a traverser needs from the reporter. */
-export interface ChainReporter {
-  log(entry: JobLog): void;
-  finish(body: FinishRequest, opts?: DeliveryOptions): Promise<Delivery>;
-  suspend(body: SuspendedJobChain, opts?: DeliveryOptions): Promise<Delivery>;
 }
 
 export interface ReporterOptions {

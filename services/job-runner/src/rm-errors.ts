@@ -1,6 +1,6 @@
 /** How the JR reads a failed call to the RM: retried, refused for good, or a credentials problem. */
 import { ApiError } from '@spincycle/protocol';
-import { errorText } from './runner.js';
+import { errorText } from '@spincycle/traversal';
 
 /**
  * Whether an error from the RM means "never going to work" (4xx other than

@@ -3,15 +3,11 @@
  * stop and suspend always finalize, even when nothing runs at that instant;
  * a chain the RM will not take back is finished FAIL rather than lost.
  */
-
 import { type JobChain, State, type SuspendedJobChain } from '@spincycle/protocol';
 import { loadJobFactory } from '@spincycle/service-kit';
+import { ChainState, indexJobChain, JobSlots, Traverser } from '@spincycle/traversal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChainState } from '../src/chain-state.js';
-import { indexJobChain } from '../src/chain-validation.js';
-import { JobSlots } from '../src/job-slots.js';
 import { Reporter } from '../src/reporter.js';
-import { Traverser } from '../src/traverser.js';
 import {
   type JobSpec,
   line,

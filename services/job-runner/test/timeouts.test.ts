@@ -3,8 +3,8 @@
  * in-memory RM (the waits are asserted as computed, with a fixed jitter, not as wall time).
  */
 import { State } from '@spincycle/protocol';
+import { backoffPolicy, retryWaitMs } from '@spincycle/traversal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backoffPolicy, retryWaitMs } from '../src/backoff.js';
 import { line, makeChain, reqId, runChain, runCount, startTestJr, summary, type TestJr } from './helpers.js';
 
 type Wait = { jobId: string; kind: 'job' | 'sequence'; retry: number; ms: number };

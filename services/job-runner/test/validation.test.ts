@@ -4,8 +4,8 @@
  * 500); duplicates are 409.
  */
 import { State } from '@spincycle/protocol';
+import { validateJobChain } from '@spincycle/traversal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateJobChain } from '../src/chain-validation.js';
 import { line, makeChain, reqId, startTestJr, type TestJr } from './helpers.js';
 
 let jr: TestJr;

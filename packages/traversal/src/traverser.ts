@@ -17,16 +17,14 @@
 import type { Job, JobFactory } from '@spincycle/jobs';
 import type { StateValue } from '@spincycle/protocol';
 import { type HeldChain, type JobLog, type JobStatus, ShuttingDownError, State } from '@spincycle/protocol';
-import type { Logger } from '@spincycle/service-kit';
 import { type RetryWaitObserver, sequenceRetryWaitMs } from './backoff.js';
 import type { ChainState, JobNode } from './chain-state.js';
 import { type ChainOutcome, deliverFinalOrLog, finalState, logDrop } from './final-delivery.js';
 import { creationFailureEntry, makeJob } from './job-creation.js';
 import { isPromise, passData, withTimeout } from './job-data.js';
 import type { JobSlots } from './job-slots.js';
-import { jrMetrics } from './metrics.js';
 import { PendingStarts } from './pending-starts.js';
-import type { ChainReporter } from './reporter.js';
+import type { ChainReporter, JobTryHook, TraversalLogger } from './reporting.js';
 import { errorText, JobRunner } from './runner.js';
 import { heldJobs, runningStatus } from './runner-status.js';
 import { SequenceRetries } from './sequence-retry.js';
@@ -38,7 +36,9 @@ export interface TraverserDeps {
   factory: JobFactory;
   reporter: ChainReporter;
   slots: JobSlots;
-  logger: Logger;
+  logger: TraversalLogger;
+  /** Called once per job try (the Job Runner's metrics). */
+  onJobTry?: JobTryHook;
   /** How long stop/suspend wait for running jobs to return before failing them (default 10 s). */
   stopBudgetMs?: number;
   /** How long a user stop waits for the finish to be delivered before answering (default 10 s). */
@@ -223,6 +223,7 @@ export class Traverser {
       stopGraceMs: this.stopBudgetMs,
       random: this.deps.random,
       onRetryWait: this.deps.onRetryWait,
+      onTry: this.deps.onJobTry,
     });
     this.runners.set(node.id, runner);
     this.chain.setJobState(node, State.RUNNING);
@@ -242,7 +243,7 @@ export class Traverser {
   /** Runner creation failed (unknown type, bad bytes): FAIL with its own, fresh try number. */
   private creationFailed(node: JobNode, err: unknown): void {
     this.logEntry(creationFailureEntry(this.chain, node, err));
-    jrMetrics.jobTry(node.job.type, State.FAIL);
+    this.deps.onJobTry?.(node.job.type, State.FAIL);
     this.deps.slots.release();
     if (this.mode === 'finalized') return;
     this.finishJob(node, State.FAIL);

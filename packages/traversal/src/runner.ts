@@ -10,7 +10,7 @@ import type { Job, JobReturn } from '@spincycle/jobs';
 import { type JobData, type JobLog, nowNanos, State, type StateValue, stateName } from '@spincycle/protocol';
 import { type RetryWaitObserver, retryWaitMs } from './backoff.js';
 import type { JobNode } from './chain-state.js';
-import { jrMetrics } from './metrics.js';
+import type { JobTryHook } from './reporting.js';
 import { TryCut } from './try-cut.js';
 
 export interface RunnerResult {
@@ -42,6 +42,8 @@ export interface RunnerOptions {
   /** Random numbers in [0, 1) for the backoff jitter (default Math.random). */
   random?: () => number;
   onRetryWait?: RetryWaitObserver;
+  /** Called after each try (metrics). */
+  onTry?: JobTryHook | undefined;
 }
 
 /** Text of anything thrown. */
@@ -189,7 +191,7 @@ export class JobRunner {
         stdout: out.stdout,
         stderr: out.stderr,
       });
-      jrMetrics.jobTry(wire.type, out.state, startedAt, finishedAt);
+      this.opts.onTry?.(wire.type, out.state, startedAt, finishedAt);
       finalState = out.state;
       if (out.state === State.COMPLETE || out.state === State.STOPPED) break;
       if (tryNo >= maxTries || this.noMoreTries) break;

@@ -14,10 +14,10 @@
  * here; a chain resumed after a suspend starts its clocks again.
  */
 import { type JobLog, parseDurationMs, State } from '@spincycle/protocol';
-import type { Logger } from '@spincycle/service-kit';
 import type { ChainState, JobNode } from './chain-state.js';
 import { unstartedFailEntry } from './job-creation.js';
 import type { PendingStarts } from './pending-starts.js';
+import type { TraversalLogger as Logger } from './reporting.js';
 import type { JobRunner } from './runner.js';
 import type { SequenceRetries } from './sequence-retry.js';
 

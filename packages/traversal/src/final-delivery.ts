@@ -5,9 +5,8 @@
  * entry of the chain.
  */
 import { State, type StateValue, toRfc3339 } from '@spincycle/protocol';
-import type { Logger } from '@spincycle/service-kit';
 import type { ChainState } from './chain-state.js';
-import type { ChainReporter } from './reporter.js';
+import type { ChainReporter, TraversalLogger } from './reporting.js';
 
 /** How the chain ended, once finalized. */
 export interface ChainOutcome {
@@ -38,7 +37,7 @@ export function finalState(chain: ChainState, was: string): StateValue {
 /** deliverFinal, logging (not throwing) an unexpected error. */
 export function deliverFinalOrLog(
   reporter: ChainReporter,
-  logger: Logger,
+  logger: TraversalLogger,
   chain: ChainState,
   state: StateValue,
   deadlines: FinalDeadlines,
@@ -54,7 +53,7 @@ export function deliverFinalOrLog(
 
 /** Why the chain is dropped (the RM no longer counts it as running here), at the level that fits. */
 export function logDrop(
-  logger: Logger,
+  logger: TraversalLogger,
   f: { requestId: string; mode: string; reason: string; runningJobs: number },
 ): void {
   if (f.mode !== 'finalized')
@@ -68,7 +67,7 @@ export function logDrop(
 
 export async function deliverFinal(
   reporter: ChainReporter,
-  logger: Logger,
+  logger: TraversalLogger,
   chain: ChainState,
   state: StateValue,
   deadlines: FinalDeadlines,
