@@ -21,6 +21,7 @@ import { registerJobRunnerRoutes } from './api/job-runners.js';
 import { registerMetaRoutes } from './api/meta.js';
 import { registerReportRoutes } from './api/reports.js';
 import { registerRequestRoutes } from './api/requests.js';
+import { registerScheduleRoutes } from './api/schedules.js';
 import { InternalAuth } from './auth/internal.js';
 import { authMiddleware } from './auth/middleware.js';
 import type { Authenticator } from './auth.js';
@@ -59,6 +60,8 @@ export interface AppDeps {
   loopbackOnly?: boolean;
   /** `SELECT 1` for `GET /ready`; absent: readiness follows draining only. */
   pingDb?: () => Promise<unknown>;
+  /** `GET /api/v1/schedules` (schedules/scheduler.ts); absent: `[]`. */
+  schedules?: () => Promise<unknown>;
 }
 
 /** Middleware run on the calls of `routes` (matched by express, as the routes themselves are). */
@@ -116,6 +119,7 @@ export function buildApp(deps: AppDeps): Express {
   registerReportRoutes(app, deps.services.intake);
   registerMetaRoutes(app, deps.catalog, deps.running);
   if (deps.liveness) registerJobRunnerRoutes(app, deps.liveness);
+  registerScheduleRoutes(app, deps.schedules ?? (async () => []));
   registerReadyRoute(app, { isDraining: deps.isDraining, pingDb: deps.pingDb ?? (async () => undefined) });
   app.use('/ui', uiStatic());
   registerMetricsRoute(app, {

@@ -198,6 +198,47 @@ export const RM_CONFIG_SCHEMA = {
     default: '5m',
     desc: 'a claim older than this is considered abandoned',
   },
+  'locks.sweep_interval': {
+    type: 'duration',
+    default: '5s',
+    env: 'SPINCYCLE_LOCKS_SWEEP_INTERVAL',
+    desc: 'how often each RM frees locks of finished requests and starts lock waiters it missed',
+  },
+  schedules: {
+    type: 'objects',
+    default: [],
+    desc: 'schedules: a list of {name, cron, timezone, type, args, missed: skip|run-once, roles}',
+  },
+  'scheduler.interval': {
+    type: 'duration',
+    default: '1s',
+    env: 'SPINCYCLE_SCHEDULER_INTERVAL',
+    desc: 'how often each RM looks for due schedule runs',
+  },
+  'scheduler.grace': {
+    type: 'duration',
+    default: '10s',
+    env: 'SPINCYCLE_SCHEDULER_GRACE',
+    desc: "a due time older than this when first seen was missed (no RM ran): handled by the schedule's missed policy",
+  },
+  'notify.hmac_secret_file': {
+    type: 'string',
+    env: 'SPINCYCLE_NOTIFY_HMAC_SECRET_FILE',
+    desc: 'file whose first line signs webhook bodies (X-Spincycle-Signature: sha256=<hex>); unsigned when unset',
+  },
+  'notify.allow_private': {
+    type: 'boolean',
+    default: false,
+    env: 'SPINCYCLE_NOTIFY_ALLOW_PRIVATE',
+    desc: 'allow webhook URLs that resolve to private, link-local or CGNAT addresses (loopback is always allowed)',
+  },
+  'notify.timeout': { type: 'duration', default: '10s', desc: 'per-attempt timeout of a webhook call' },
+  'notify.attempts': { type: 'int', default: 5, desc: 'attempts per webhook URL before it is marked failed' },
+  'notify.retry_wait': {
+    type: 'duration',
+    default: '1s',
+    desc: 'wait before the first webhook retry; doubled each time (at most 30s)',
+  },
   'log.level': {
     type: 'string',
     env: 'LOG_LEVEL',
@@ -240,6 +281,8 @@ export function loadRmConfig(
   bodyLimitFrom('server.body_limit', cfg['server.body_limit']);
   bodyLimitFrom('server.internal_body_limit', cfg['server.internal_body_limit']);
   createRateFrom(cfg);
+  if (cfg['notify.attempts'] < 1)
+    throw new ConfigError(`config: 'notify.attempts' must be at least 1, got ${cfg['notify.attempts']}`);
   if (cfg['limits.max_jobs'] < 1)
     throw new ConfigError(
       `config: 'limits.max_jobs' must be a positive integer, got ${cfg['limits.max_jobs']}`,

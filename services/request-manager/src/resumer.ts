@@ -23,6 +23,7 @@ import {
 } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import type { Db } from './db/db.js';
+import type { FinalStates } from './final-states.js';
 import { type JrPool, resumeChainJson } from './jr-pool.js';
 import { rmMetrics } from './metrics.js';
 import type { JobLogStore } from './stores/job-log-store.js';
@@ -47,6 +48,8 @@ export interface ResumerDeps {
   sjcs: SjcStore;
   logs: JobLogStore;
   jrs: JrPool;
+  /** Told when an expired suspended request FAILs (lock release, webhooks). */
+  finals?: FinalStates;
   logger: Logger;
 }
 
@@ -260,6 +263,7 @@ export class Resumer {
       return ok;
     });
     if (failed) rmMetrics.requestFinished(id, State.FAIL);
+    if (failed) this.d.finals?.emit(id, State.FAIL);
     if (failed)
       this.log.warn('suspended request expired: FAIL', {
         requestId: id,

@@ -28,6 +28,7 @@ import { migrate } from './db/migrate.js';
 import { JobRunnerLiveness } from './jr-liveness.js';
 import { JrPool } from './jr-pool.js';
 import { startRmMetrics } from './metrics.js';
+import { createOperatorFeatures, type OperatorFeatures } from './operator-features.js';
 import { ReportIntake } from './report-intake.js';
 import { RequestLifecycle } from './request-lifecycle.js';
 import { RequestQueries } from './request-queries.js';
@@ -54,6 +55,8 @@ export interface RequestManagerOptions {
   baseDir?: string;
   /** Apply pending migrations at boot (default true). */
   migrate?: boolean;
+  /** The scheduler's clock (default: the system clock). */
+  now?: () => Date;
 }
 
 export interface RequestManager {
@@ -72,6 +75,8 @@ export interface RequestManager {
   sweeper: Sweeper;
   liveness: JobRunnerLiveness;
   jrs: JrPool;
+  /** Locks, schedules and webhook notifications. */
+  operator: OperatorFeatures;
   /** Auth as configured (`auth.*`); overridden parts come from the options. */
   auth: AuthSetup;
   /** What SIGHUP re-reads: the credential files of `auth` (and the server's TLS files once listening). */
@@ -118,6 +123,22 @@ export async function createRequestManager(
   const jrStore = new JrStore(db);
   // One id per RM process: resumer claims, sweeper lease, heartbeat bookkeeping.
   const instanceId = defaultInstanceId();
+  let operator: OperatorFeatures;
+  try {
+    operator = createOperatorFeatures(config, {
+      db,
+      requests,
+      logs,
+      catalog,
+      logger,
+      instanceId,
+      now: opts.now,
+    });
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const { finals, locks } = operator;
   const jrs = new JrPool(jrUrls(config), {
     timeoutMs: config['jr_client.timeout'],
     tls: tlsFilesFrom(config, 'jr_client.tls'),
@@ -141,7 +162,10 @@ export async function createRequestManager(
     jrLeaseMs: config['jr.lease'],
     secrets,
     maxJobs: config['limits.max_jobs'],
+    finals,
+    locks,
   });
+  operator.bindLifecycle(lifecycle);
   const intake = new ReportIntake({
     db,
     requests,
@@ -151,12 +175,14 @@ export async function createRequestManager(
     logger,
     jrStore,
     secrets,
+    finals,
   });
   const queries = new RequestQueries({
     requests,
     logs,
     authorizer,
     requestTypes: () => catalog.requestTypes(),
+    extras: (row) => operator.extras(row),
   });
   const finalizeLost = lifecycle.finalizeLost.bind(lifecycle);
   const liveness = new JobRunnerLiveness(
@@ -176,7 +202,7 @@ export async function createRequestManager(
     { intervalMs: config['jr.sweep_interval'], leaseMs: config['jr.lease'], instanceId },
   );
   const resumer = new Resumer(
-    { db, requests, sjcs, logs, jrs, logger },
+    { db, requests, sjcs, logs, jrs, logger, finals },
     {
       intervalMs: config['resumer.interval'],
       ttlMs: config['resumer.ttl'],
@@ -206,6 +232,7 @@ export async function createRequestManager(
     loopbackOnly:
       auth.open && !opts.authenticator && !opts.internalAuth && isLoopbackAddr(config['server.addr']),
     pingDb: () => db.run((m) => m.query('SELECT 1')),
+    schedules: () => operator.scheduler.list(),
   });
 
   let server: RunningServer | undefined;
@@ -222,6 +249,7 @@ export async function createRequestManager(
     sweeper,
     liveness,
     jrs,
+    operator,
     auth,
     reloadSteps() {
       const steps = auth.reloadSteps((token) => jrs.setInternalToken(token));
@@ -248,13 +276,14 @@ export async function createRequestManager(
       );
       resumer.start();
       sweeper.start();
+      operator.start();
       return server;
     },
     close() {
       closed ??= (async () => {
         draining = true;
         stopMetrics();
-        await Promise.all([resumer.stop(), sweeper.stop()]);
+        await Promise.all([resumer.stop(), sweeper.stop(), operator.stop()]);
         jrs.close();
         await server?.close();
         await db.close();
