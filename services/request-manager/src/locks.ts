@@ -62,6 +62,7 @@ export class Locks {
   private readonly log: Logger;
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
+  private readonly kicks = new Set<Promise<void>>();
 
   constructor(
     private readonly d: LocksDeps,
@@ -156,9 +157,16 @@ export class Locks {
   }
 
   private kick(keys?: readonly LockKey[]): void {
-    this.wake(keys).catch((err: unknown) =>
-      this.log.warn('could not start lock waiters', { error: (err as Error).message }),
-    );
+    const p = this.wake(keys).catch((err: unknown) => {
+      this.log.warn('could not start lock waiters', { error: (err as Error).message });
+    });
+    this.kicks.add(p);
+    void p.finally(() => this.kicks.delete(p));
+  }
+
+  /** Wait for the background wake-ups under way (shutdown, tests). */
+  async settle(): Promise<void> {
+    while (this.kicks.size > 0) await Promise.all([...this.kicks]);
   }
 
   /** Grant and start waiters of `keys` (all waiters when undefined), oldest first. */
@@ -198,5 +206,6 @@ export class Locks {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.sweeping;
+    await this.settle();
   }
 }

@@ -126,8 +126,9 @@ export class LockStore {
 
   /**
    * Give `requestId` every lock it waits for, all or none, in one
-   * transaction: INSERT IGNORE of each, then it holds them all or the ones
-   * it got are given back. True when it now holds them (it no longer waits).
+   * transaction: an INSERT IGNORE per lock; if one is held by another
+   * request, exactly the rows inserted here are deleted again. True when it
+   * now holds them all (and no longer waits).
    */
   async grant(requestId: string, at = new Date()): Promise<boolean> {
     return this.db.tx(async (m) => {
@@ -137,12 +138,24 @@ export class LockStore {
         [requestId],
       );
       if (want.length === 0) return false;
-      const keys = want.map((r) => ({ name: String(r.lock_name), value: String(r.lock_value) }));
-      const st = this.holdStatement(keys, requestId, at, true);
-      await this.db.exec(m, st.sql, st.params);
-      const mine = await this.countHeld(m, requestId);
-      if (mine < keys.length) {
-        await this.db.exec(m, 'DELETE FROM `request_locks` WHERE `request_id` = ?', [requestId]);
+      const inserted: LockKey[] = [];
+      let all = true;
+      for (const r of want) {
+        const key = { name: String(r.lock_name), value: String(r.lock_value) };
+        const st = this.holdStatement([key], requestId, at, true);
+        if ((await this.db.exec(m, st.sql, st.params)) > 0) inserted.push(key);
+        else if (!(await this.isHolder(m, key, requestId))) {
+          all = false;
+          break;
+        }
+      }
+      if (!all) {
+        for (const k of inserted)
+          await this.db.exec(
+            m,
+            'DELETE FROM `request_locks` WHERE `lock_name` = ? AND `lock_value` = ? AND `request_id` = ?',
+            [k.name, k.value, requestId],
+          );
         return false;
       }
       await this.db.exec(m, 'DELETE FROM `request_lock_waits` WHERE `request_id` = ?', [requestId]);
@@ -150,13 +163,13 @@ export class LockStore {
     });
   }
 
-  private async countHeld(m: EntityManager, requestId: string): Promise<number> {
-    const rows = await this.db.select<{ n: unknown }>(
+  private async isHolder(m: EntityManager, key: LockKey, requestId: string): Promise<boolean> {
+    const rows = await this.db.select<{ request_id: string }>(
       m,
-      'SELECT COUNT(*) AS n FROM `request_locks` WHERE `request_id` = ?',
-      [requestId],
+      'SELECT `request_id` FROM `request_locks` WHERE `lock_name` = ? AND `lock_value` = ?',
+      [key.name, key.value],
     );
-    return Number(rows[0]?.n ?? 0);
+    return rows.some((r) => String(r.request_id) === requestId);
   }
 
   /** Requests that hold or wait for locks but are final: their locks leaked (a crash between the final write and the release). */
