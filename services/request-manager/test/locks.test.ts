@@ -30,15 +30,17 @@ interface Created {
 describe.each(DB_KINDS)('locks on %s', (kind) => {
   let jr: FakeJr;
   let a: TestRm;
+  // A second RM on the same database on MariaDB. On SQLite both names are one RM: two RMs in one
+  // process would block each other's SQLite writes (the driver waits synchronously).
   let b: TestRm;
 
   beforeAll(async () => {
     jr = await new FakeJr().start();
     a = await startTestRm({ db: kind, jrUrl: jr.url, overrides });
-    b = await startTestRm({ db: kind, jrUrl: jr.url, overrides, target: a.target });
+    b = kind === 'mysql' ? await startTestRm({ db: kind, jrUrl: jr.url, overrides, target: a.target }) : a;
   });
   afterAll(async () => {
-    await b?.close();
+    if (b !== a) await b?.close();
     await a?.close();
     await jr?.close();
   });
@@ -53,7 +55,7 @@ describe.each(DB_KINDS)('locks on %s', (kind) => {
   const stateOf = async (id: string) => (await a.client.getRequest(id)).state;
   /** Every final-state listener under way on both RMs has finished. */
   const settled = async () => {
-    for (const rm of [a.rm, b.rm]) {
+    for (const rm of new Set([a.rm, b.rm])) {
       await rm.operator.locks.settle();
       await rm.operator.finals.settle();
       await rm.operator.locks.settle();
