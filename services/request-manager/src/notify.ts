@@ -107,6 +107,8 @@ export class Notifier {
   private readonly log: Logger;
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Aborted at stop: retries end, rows stay pending for another RM's sweep. */
+  private readonly abort = new AbortController();
 
   constructor(
     private readonly d: NotifierDeps,
@@ -205,11 +207,13 @@ export class Notifier {
           baseDelayMs: this.opts.retryWaitMs,
           maxDelayMs: Math.max(this.opts.retryWaitMs, 30_000),
           shouldRetry: (err) => (err as DeliveryError).retry !== false,
+          signal: this.abort.signal,
         },
       );
       await this.d.store.update(id, url, { status: 'delivered', attempts, httpStatus: status });
       this.log.info('notification delivered', { requestId: id, url: shownUrl(url), attempts });
     } catch (err) {
+      if (this.abort.signal.aborted) return; // shutting down: still pending, another RM takes it over
       const e = err as DeliveryError;
       await this.d.store
         .update(id, url, { status: 'failed', attempts, httpStatus: e.status ?? null, lastError: e.message })
@@ -306,10 +310,16 @@ export class Notifier {
     this.timer.unref();
   }
 
-  /** Stop the sweep and wait for deliveries under way. */
+  /** Wait for the deliveries under way (tests). */
+  async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Stop the sweep and end the deliveries under way (their rows stay pending). */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await Promise.allSettled([...this.inFlight]);
+    this.abort.abort(new Error('the Request Manager is shutting down'));
+    await this.settle();
   }
 }
