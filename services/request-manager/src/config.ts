@@ -207,6 +207,7 @@ export const RM_CONFIG_SCHEMA = {
   schedules: {
     type: 'objects',
     default: [],
+    env: 'SPINCYCLE_SCHEDULES',
     desc: 'schedules: a list of {name, cron, timezone, type, args, missed: skip|run-once, roles}',
   },
   'scheduler.interval': {

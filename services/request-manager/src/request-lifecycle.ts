@@ -195,9 +195,15 @@ export class RequestLifecycle {
         error: message(err),
         finalized: failed,
       });
-      throw new UpstreamError(
-        `request ${id} was created but could not be started, so it is FAIL: ${message(err)}`,
-        { cause: err },
+      // The id rides along: a caller that keeps records (the scheduler) can name the FAILed request.
+      throw Object.assign(
+        new UpstreamError(
+          `request ${id} was created but could not be started, so it is FAIL: ${message(err)}`,
+          {
+            cause: err,
+          },
+        ),
+        { requestId: id },
       );
     }
     if (jrURL !== target)

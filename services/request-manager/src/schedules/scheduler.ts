@@ -106,7 +106,9 @@ export class Scheduler {
       this.log.info('schedule fired', { schedule: s.name, dueAt: dueAt.toISOString(), requestId: id, why });
     } catch (err) {
       const error = (err as Error).message;
-      await this.d.store.settle(s.name, dueAt, { outcome: 'failed', error });
+      // A request stored but not started (no JR took it) is FAIL: the run names it.
+      const requestId = (err as { requestId?: string }).requestId;
+      await this.d.store.settle(s.name, dueAt, { outcome: 'failed', error, requestId });
       this.log.warn('schedule run failed', { schedule: s.name, dueAt: dueAt.toISOString(), error });
     }
   }
