@@ -111,10 +111,7 @@ export class RequestLifecycle {
     this.d.finals?.emit(id, state);
   }
 
-  /**
-   * POST /requests: 201 with the request as it is after the start (RUNNING),
-   * or PENDING with `waitingFor` when it waits for a lock.
-   */
+  /** POST /requests: 201 with the request after the start (RUNNING), or PENDING with `waitingFor` (a lock). */
   async create(
     caller: Caller,
     { type, args }: CreateRequest,
@@ -195,7 +192,7 @@ export class RequestLifecycle {
         error: message(err),
         finalized: failed,
       });
-      // The id rides along: a caller that keeps records (the scheduler) can name the FAILed request.
+      // With the id: a caller that keeps records (the scheduler) names the FAILed request.
       throw Object.assign(
         new UpstreamError(
           `request ${id} was created but could not be started, so it is FAIL: ${message(err)}`,
