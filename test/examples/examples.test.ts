@@ -26,6 +26,9 @@ describe.each(['sqlite', 'mysql'] as const)('example specs on %s', (db) => {
     const list = await sys.client.requestList();
     expect(list.map((r) => r.Name)).toEqual([
       'decommission-hosts',
+      'deploy-host',
+      'nightly-cleanup',
+      'notify-on-finish',
       'retry-demo',
       'set-db-password',
       'test',

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { isDuration, parseDurationMs } from '@spincycle/protocol';
 import { parse as parseYaml } from 'yaml';
 
-export type FieldType = 'string' | 'int' | 'boolean' | 'string[]' | 'duration';
+/** `objects`: a list of maps (YAML in the file; JSON text in an environment variable), checked by the service. */
+export type FieldType = 'string' | 'int' | 'boolean' | 'string[]' | 'duration' | 'objects';
 
 type ValueOf<T extends FieldType> = T extends 'int' | 'duration'
   ? number
@@ -17,12 +18,14 @@ type ValueOf<T extends FieldType> = T extends 'int' | 'duration'
     ? boolean
     : T extends 'string[]'
       ? string[]
-      : string;
+      : T extends 'objects'
+        ? Record<string, unknown>[]
+        : string;
 
 export interface FieldSpec<T extends FieldType = FieldType> {
   type: T;
   /** Built-in default. `undefined` means "not set". Durations: a duration string. */
-  default?: string | number | boolean | string[];
+  default?: string | number | boolean | string[] | Record<string, unknown>[];
   /** Environment variable that overrides the file. */
   env?: string;
   /**
@@ -97,6 +100,19 @@ function coerce(key: string, spec: FieldSpec, raw: unknown, from: string): unkno
           .filter(Boolean);
       if (Array.isArray(raw) && raw.every((x) => typeof x === 'string')) return raw;
       throw bad('a list of strings');
+    }
+    case 'objects': {
+      let list = raw;
+      if (typeof raw === 'string') {
+        try {
+          list = JSON.parse(raw);
+        } catch {
+          throw bad('a JSON list of objects');
+        }
+      }
+      const isMap = (x: unknown) => x !== null && typeof x === 'object' && !Array.isArray(x);
+      if (Array.isArray(list) && list.every(isMap)) return list;
+      throw bad('a list of maps');
     }
     case 'duration': {
       if (typeof raw === 'number' && raw >= 0) return raw * 1000; // bare numbers are seconds

@@ -71,3 +71,26 @@ describe('the config file', () => {
     expect(configFileFor('x.yaml', {})).toEqual({ file: 'x.yaml' });
   });
 });
+
+describe('objects keys', () => {
+  const listSchema = {
+    schedules: { type: 'objects', default: [], env: 'SPINCYCLE_SCHEDULES' },
+  } as const satisfies ConfigSchema;
+
+  it('takes a list of maps from the file or JSON text from the environment', () => {
+    const f = file('schedules:\n  - name: a\n    cron: "* * * * *"\n');
+    expect(loadConfig(listSchema, { file: f, env: {} }).schedules).toEqual([
+      { name: 'a', cron: '* * * * *' },
+    ]);
+    const env = { SPINCYCLE_SCHEDULES: '[{"name":"b"}]' };
+    expect(loadConfig(listSchema, { file: f, env }).schedules).toEqual([{ name: 'b' }]);
+    expect(loadConfig(listSchema, { env: {} }).schedules).toEqual([]);
+  });
+
+  it('refuses anything but a list of maps, naming the key', () => {
+    expect(() => loadConfig(listSchema, { file: file('schedules: [1, 2]\n'), env: {} })).toThrow(
+      /'schedules' must be a list of maps/,
+    );
+    expect(() => loadConfig(listSchema, { env: { SPINCYCLE_SCHEDULES: '[{' } })).toThrow(ConfigError);
+  });
+});

@@ -48,6 +48,7 @@ export type {
   SpecSet,
 } from './model.js';
 export { type ParsedFile, parseSpecFile } from './parse-yaml.js';
+export { LOCK_MODES } from './request-keys-checks.js';
 export { ACL_OPS } from './sequence-checks.js';
 export { staticChecks } from './static-checks.js';
 export { type TopoResult, topologicalOrder, topologicalSort } from './topo.js';

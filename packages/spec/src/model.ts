@@ -127,6 +127,18 @@ export interface SequenceSpec {
   request: boolean;
   args: { required: ArgSpec[]; optional: ArgSpec[]; static: ArgSpec[] };
   acl: AclSpec[];
+  /**
+   * `lock:` names of the request's args whose values it locks: at most one unfinished
+   * request holds a given (arg, value) at a time (a list-valued arg: one lock per element).
+   * Empty when not set.
+   */
+  lock?: string[];
+  /** `lockMode:` what a create does when a lock is held: `wait` (PENDING until free; default) or `fail` (409). */
+  lockMode?: string;
+  /** `notify:` webhook URLs the RM calls when a request of this type reaches a final state. Empty when not set. */
+  notify?: string[];
+  /** Line of each sequence-level key present, e.g. `{ lock: 4 }`. */
+  lines?: Record<string, number>;
   /** Nodes in file order. */
   nodes: Map<string, NodeSpec>;
   /**

@@ -31,7 +31,7 @@ export interface ParsedFile {
   diagnostics: Diagnostic[];
 }
 
-const SEQUENCE_KEYS = ['request', 'args', 'acl', 'nodes', 'timeout'];
+const SEQUENCE_KEYS = ['request', 'args', 'acl', 'lock', 'lockMode', 'notify', 'nodes', 'timeout'];
 const SEQUENCE_ARGS_KEYS = ['required', 'optional', 'static'];
 const ARG_KEYS = ['name', 'desc', 'default', 'secret', 'pattern'];
 const ACL_KEYS = ['role', 'admin', 'ops'];
@@ -148,11 +148,17 @@ class FileParser extends YamlReader {
       request: false,
       args: { required: [], optional: [], static: [] },
       acl: [],
+      lock: [],
+      notify: [],
       nodes: new Map(),
       pos: { file: this.file, line: e.line },
     };
     const fields = this.struct(e.value, ctx, 'sequence', SEQUENCE_KEYS);
     if (!fields) return seq;
+    seq.lines = Object.fromEntries([...fields].map(([k, f]) => [k, f.line]));
+    seq.lock = this.strList(fields.get('lock')?.value ?? null, ctx, 'lock') ?? [];
+    seq.lockMode = this.str(fields.get('lockMode')?.value ?? null, ctx, 'lockMode');
+    seq.notify = this.strList(fields.get('notify')?.value ?? null, ctx, 'notify') ?? [];
     const request = fields.get('request');
     if (request) seq.request = this.bool(request.value, ctx, 'request');
     const args = fields.get('args');

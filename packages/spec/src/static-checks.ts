@@ -9,6 +9,7 @@ import { isBuiltinNoopSequence, sequenceExists } from './builtins.js';
 import { diag, duplicateValueMsg, invalidValueMsg, missingValueMsg, plural } from './diagnostics.js';
 import { isValidDuration } from './duration.js';
 import type { Diagnostic, NodeSpec, SequenceSpec, SpecSet } from './model.js';
+import { checkRequestKeys } from './request-keys-checks.js';
 import { checkSequence } from './sequence-checks.js';
 import {
   calledSequences,
@@ -29,7 +30,7 @@ const CATEGORIES: readonly string[] = ['job', 'sequence', 'conditional'];
 export function staticChecks(specs: SpecSet): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const seq of specs.sequences.values()) {
-    out.push(...checkSequence(seq), ...checkSequenceTimeout(seq));
+    out.push(...checkSequence(seq), ...checkSequenceTimeout(seq), ...checkRequestKeys(seq));
     for (const node of seq.nodes.values())
       out.push(...checkNode(specs, seq, node), ...checkNodeTimeouts(seq, node));
   }

@@ -23,6 +23,7 @@ import { registerMetaRoutes } from './api/meta.js';
 import { registerReportRoutes } from './api/reports.js';
 import { registerRequestRoutes } from './api/requests.js';
 import { registerRetryRoute } from './api/retry.js';
+import { registerScheduleRoutes } from './api/schedules.js';
 import { InternalAuth, jobRunnerBinding } from './auth/internal.js';
 import { authMiddleware } from './auth/middleware.js';
 import type { Authenticator } from './auth.js';
@@ -67,6 +68,8 @@ export interface AppDeps {
   events?: EventStreams;
   /** `SELECT 1` for `GET /ready`; absent: readiness follows draining only. */
   pingDb?: () => Promise<unknown>;
+  /** `GET /api/v1/schedules` (schedules/scheduler.ts); absent: `[]`. */
+  schedules?: () => Promise<unknown>;
 }
 
 /** Middleware run on the calls of `routes` (matched by express, as the routes themselves are). */
@@ -113,6 +116,7 @@ export function buildApp(deps: AppDeps): Express {
   registerReportRoutes(app, deps.services.intake);
   registerMetaRoutes(app, deps.catalog, deps.running);
   if (deps.liveness) registerJobRunnerRoutes(app, deps.liveness);
+  registerScheduleRoutes(app, deps.schedules ?? (async () => []));
   registerReadyRoute(app, { isDraining: deps.isDraining, pingDb: deps.pingDb ?? (async () => undefined) });
   app.use('/ui', uiStatic());
   registerMetricsRoute(app, {

@@ -231,6 +231,48 @@ export const RM_CONFIG_SCHEMA = {
     default: '1h',
     desc: 'an event stream is ended after this long (the client reconnects with Last-Event-ID)',
   },
+  'locks.sweep_interval': {
+    type: 'duration',
+    default: '5s',
+    env: 'SPINCYCLE_LOCKS_SWEEP_INTERVAL',
+    desc: 'how often each RM frees locks of finished requests and starts lock waiters it missed',
+  },
+  schedules: {
+    type: 'objects',
+    default: [],
+    env: 'SPINCYCLE_SCHEDULES',
+    desc: 'schedules: a list of {name, cron, timezone, type, args, missed: skip|run-once, roles}',
+  },
+  'scheduler.interval': {
+    type: 'duration',
+    default: '1s',
+    env: 'SPINCYCLE_SCHEDULER_INTERVAL',
+    desc: 'how often each RM looks for due schedule runs',
+  },
+  'scheduler.grace': {
+    type: 'duration',
+    default: '10s',
+    env: 'SPINCYCLE_SCHEDULER_GRACE',
+    desc: "a due time older than this when first seen was missed (no RM ran): handled by the schedule's missed policy",
+  },
+  'notify.hmac_secret_file': {
+    type: 'string',
+    env: 'SPINCYCLE_NOTIFY_HMAC_SECRET_FILE',
+    desc: 'file whose first line signs webhook bodies (X-Spincycle-Signature: sha256=<hex>); unsigned when unset',
+  },
+  'notify.allow_private': {
+    type: 'boolean',
+    default: false,
+    env: 'SPINCYCLE_NOTIFY_ALLOW_PRIVATE',
+    desc: 'allow webhook URLs that resolve to private, link-local or CGNAT addresses (loopback is always allowed)',
+  },
+  'notify.timeout': { type: 'duration', default: '10s', desc: 'per-attempt timeout of a webhook call' },
+  'notify.attempts': { type: 'int', default: 5, desc: 'attempts per webhook URL before it is marked failed' },
+  'notify.retry_wait': {
+    type: 'duration',
+    default: '1s',
+    desc: 'wait before the first webhook retry; doubled each time (at most 30s)',
+  },
   'log.level': {
     type: 'string',
     env: 'LOG_LEVEL',
@@ -296,6 +338,8 @@ export function resolveRmConfig(cfg: RmConfigValues): RmConfig {
       throw new ConfigError(`config: 'jr_client.url' entry '${u}' must be an http(s):// URL`);
   }
   serverLimitsFrom(cfg);
+  if (cfg['notify.attempts'] < 1)
+    throw new ConfigError(`config: 'notify.attempts' must be at least 1, got ${cfg['notify.attempts']}`);
   if (cfg['limits.max_jobs'] < 1)
     throw new ConfigError(
       `config: 'limits.max_jobs' must be a positive integer, got ${cfg['limits.max_jobs']}`,

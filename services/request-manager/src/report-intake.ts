@@ -26,6 +26,7 @@ import {
 import type { Logger } from '@spincycle/service-kit';
 import { assertSameChain } from './chain-match.js';
 import type { Db } from './db/db.js';
+import type { FinalStates } from './final-states.js';
 import { rmMetrics } from './metrics.js';
 import { notInState, requestNotFound } from './request-errors.js';
 import type { SecretMasker } from './secret-masker.js';
@@ -46,6 +47,8 @@ export interface ReportIntakeDeps {
   jrStore?: JrStore;
   /** Hides secret arg values in job-log entries before they are stored. */
   secrets?: SecretMasker;
+  /** Told of every final state recorded here (lock release, webhooks). */
+  finals?: FinalStates;
 }
 
 /**
@@ -88,6 +91,7 @@ export class ReportIntake {
     });
     if (ok) {
       rmMetrics.requestFinished(id, fin.state);
+      this.d.finals?.emit(id, fin.state);
       this.log.info('request finished', {
         requestId: id,
         state: stateName(fin.state),
@@ -318,6 +322,7 @@ export class ReportIntake {
       for (const f of toUpdate) {
         out[f.requestId] = 'ok';
         rmMetrics.requestFinished(f.requestId, f.state);
+        this.d.finals?.emit(f.requestId, f.state);
       }
     } else {
       // Some changed state between the read and the update: look again.
@@ -350,7 +355,10 @@ export class ReportIntake {
       finished_jobs: f.finishedJobs,
       jr_url: null,
     });
-    if (ok) rmMetrics.requestFinished(f.requestId, f.state);
+    if (ok) {
+      rmMetrics.requestFinished(f.requestId, f.state);
+      this.d.finals?.emit(f.requestId, f.state);
+    }
     if (ok) return 'ok';
     const row = await this.d.requests.get(f.requestId);
     if (!row) return 'not_found';

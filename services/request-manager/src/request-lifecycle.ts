@@ -34,7 +34,9 @@ import { type Authorizer, type Caller, requireAuthorized } from './auth.js';
 import type { RequestCatalog } from './catalog.js';
 import type { Db } from './db/db.js';
 import type { RequestRow } from './db/entities.js';
+import type { FinalStates } from './final-states.js';
 import type { JrPool } from './jr-pool.js';
+import type { LockHolder, Locks } from './locks.js';
 import { lostJobEntries } from './lost.js';
 import { rmMetrics } from './metrics.js';
 import { errorMessage as message, notInState, requestNotFound } from './request-errors.js';
@@ -44,7 +46,7 @@ import { redactArgs, secretValues } from './secrets.js';
 import type { JobLogStore } from './stores/job-log-store.js';
 import type { JrStore } from './stores/jr-store.js';
 import { toWireRequest, withArgs } from './stores/request-rows.js';
-import type { RequestStore } from './stores/request-store.js';
+import type { NewRequest, RequestStore } from './stores/request-store.js';
 import type { SjcStore } from './stores/sjc-store.js';
 
 export const SHUTTING_DOWN_MESSAGE = 'Request Manager is shutting down - no new requests are being started';
@@ -68,6 +70,10 @@ export interface RequestLifecycleDeps {
   secrets?: SecretMasker;
   /** Most jobs one request's chain may have (`limits.max_jobs`; default the chain builder's). */
   maxJobs?: number;
+  /** Told of every final state recorded here (lock release, webhooks). */
+  finals?: FinalStates;
+  /** Request types with `lock:`: created holding their locks, or PENDING waiting for them. */
+  locks?: Locks;
 }
 
 /** Options of `finalizeLost`. */
@@ -100,8 +106,17 @@ export class RequestLifecycle {
     if (this.d.isDraining()) throw new ShuttingDownError(SHUTTING_DOWN_MESSAGE);
   }
 
-  /** POST /requests: 201 with the request as it is after the start (RUNNING). */
-  async create(caller: Caller, { type, args }: CreateRequest): Promise<Request> {
+  /** A final state was recorded: metrics, then the final-state listeners. */
+  private finished(id: string, state: number, type?: string): void {
+    rmMetrics.requestFinished(id, state, type);
+    this.d.finals?.emit(id, state);
+  }
+
+  /** POST /requests: 201 with the request after the start (RUNNING), or PENDING with `waitingFor` (a lock). */
+  async create(
+    caller: Caller,
+    { type, args }: CreateRequest,
+  ): Promise<Request & { waitingFor?: LockHolder[] }> {
     this.assertAccepting();
     const t0 = performance.now();
     const id = newRequestId();
@@ -143,15 +158,23 @@ export class RequestLifecycle {
     };
     const jobChainJson = stringifyJson(chain);
     const tSerialized = performance.now();
-    await this.d.requests.create({
+    const newRequest: NewRequest = {
       row,
       createRequestJson: stringifyJson({ Type: type, Args: args, User: caller.name }),
       argsJson: stringifyJson(requestArgs),
       jobChainJson,
       givenArgs: args,
       secretArgs,
-    });
+    };
+    const lockPlan = this.d.locks?.plan(type, requestArgs);
+    const locked = lockPlan && (await this.d.locks?.create(newRequest, lockPlan));
+    if (!locked) await this.d.requests.create(newRequest);
     this.d.secrets?.remember(id, secretValues(requestArgs, secretArgs));
+    if (locked?.waitingFor) {
+      rmMetrics.requestCreated(id, type, t0);
+      const pending = withArgs(toWireRequest(locked.stored.row), redactArgs(requestArgs, secretArgs));
+      return { ...pending, waitingFor: locked.waitingFor };
+    }
     const tStored = performance.now();
 
     let jrURL: string;
@@ -164,15 +187,21 @@ export class RequestLifecycle {
         finished_at: failedAt,
         jr_url: null,
       });
-      if (failed) rmMetrics.requestFinished(id, State.FAIL, type);
+      if (failed) this.finished(id, State.FAIL, type);
       this.log.warn('request failed: no Job Runner took its chain', {
         requestId: id,
         error: message(err),
         finalized: failed,
       });
-      throw new UpstreamError(
-        `request ${id} was created but could not be started, so it is FAIL: ${message(err)}`,
-        { cause: err },
+      // With the id: a caller that keeps records (the scheduler) names the FAILed request.
+      throw Object.assign(
+        new UpstreamError(
+          `request ${id} was created but could not be started, so it is FAIL: ${message(err)}`,
+          {
+            cause: err,
+          },
+        ),
+        { requestId: id },
       );
     }
     if (jrURL !== target)
@@ -217,10 +246,31 @@ export class RequestLifecycle {
     this.assertAccepting();
     const full = await this.d.requests.getFull(id, true);
     if (!full || full.jobChainJson === undefined) throw requestNotFound(id);
-    const chainJson = full.jobChainJson;
     const req = wireRequestOf(full);
     await requireAuthorized(this.d.authorizer, caller, 'start', req);
     if (req.state !== State.PENDING) throw await notInState(this.d.requests, id, 'PENDING');
+    await this.d.locks?.assertNotWaiting(id);
+    if (!(await this.launch(id, full.jobChainJson, false)))
+      throw await notInState(this.d.requests, id, 'PENDING');
+  }
+
+  /**
+   * Start a PENDING request whose locks were just granted (no caller: the RM
+   * releases it). If no JR takes its chain it FAILs, which frees its locks
+   * for the next waiter. False when it did not start.
+   */
+  async startGranted(id: string): Promise<boolean> {
+    const chainJson = await this.d.requests.jobChainJson(id);
+    if (chainJson === undefined || this.d.isDraining()) return false;
+    return this.launch(id, chainJson, true).catch(() => false);
+  }
+
+  /**
+   * PENDING → RUNNING, then send the chain. False when the request was not
+   * PENDING. If no JR takes it: back to PENDING (and the error is thrown), or
+   * with `failOnError` FAIL (a final state: the listeners free its locks).
+   */
+  private async launch(id: string, chainJson: string, failOnError: boolean): Promise<boolean> {
     const candidates = this.d.jrs.candidates();
     const target = (candidates[0] as JrClient).baseURL;
     const started = await this.d.requests.transition(id, State.PENDING, {
@@ -229,22 +279,26 @@ export class RequestLifecycle {
       finished_at: null,
       jr_url: target,
     });
-    if (!started) throw await notInState(this.d.requests, id, 'PENDING');
+    if (!started) return false;
     let jrURL: string;
     try {
       jrURL = await this.sendChain(chainJson, candidates);
     } catch (err) {
-      await this.d.requests.transition(id, State.RUNNING, {
-        state: State.PENDING,
-        started_at: null,
-        jr_url: null,
+      const back = failOnError
+        ? { state: State.FAIL, finished_at: new Date(), jr_url: null }
+        : { state: State.PENDING, started_at: null, jr_url: null };
+      const moved = await this.d.requests.transition(id, State.RUNNING, back);
+      if (moved && failOnError) this.finished(id, State.FAIL);
+      this.log.warn(`start failed; request ${failOnError ? 'FAIL' : 'back to PENDING'}`, {
+        requestId: id,
+        error: message(err),
       });
-      this.log.warn('start failed; request back to PENDING', { requestId: id, error: message(err) });
       throw err;
     }
     if (jrURL !== target)
       await this.d.requests.patchIf(id, State.RUNNING, { jr_url: jrURL }, { jrUrl: target });
     this.log.info('request started', { requestId: id, jrURL });
+    return true;
   }
 
   /**
@@ -278,7 +332,7 @@ export class RequestLifecycle {
               jr_url: null,
             })
           )
-            return rmMetrics.requestFinished(id, State.STOPPED, req.type);
+            return this.finished(id, State.STOPPED, req.type);
           break;
         case State.SUSPENDED: {
           const stopped = await this.d.db.tx(async (m) => {
@@ -292,7 +346,7 @@ export class RequestLifecycle {
             return ok;
           });
           if (stopped) {
-            rmMetrics.requestFinished(id, State.STOPPED, req.type);
+            this.finished(id, State.STOPPED, req.type);
             this.log.info('suspended request stopped', { requestId: id });
             return;
           }
@@ -382,7 +436,7 @@ export class RequestLifecycle {
       if (ok && entries.length > 0) await this.d.logs.insertManyIn(m, entries);
       return ok;
     });
-    if (done) rmMetrics.requestFinished(id, state);
+    if (done) this.finished(id, state);
     if (done)
       this.log.warn('request finalized by the RM', {
         requestId: id,

@@ -15,6 +15,7 @@ import {
   stringifyJson,
 } from '@spincycle/protocol';
 import { type Authorizer, allowAllAuthorizer, type Caller, requireAuthorized } from './auth.js';
+import type { RequestRow } from './db/entities.js';
 import { encodeFindCursor } from './find-query.js';
 import { encodeLogCursor, type LogPageQuery } from './log-query.js';
 import { requestNotFound } from './request-errors.js';
@@ -31,7 +32,11 @@ const CHAIN_TOKEN = `@@job-chain-${randomBytes(8).toString('hex')}@@`;
  * them: a megabyte chain is neither parsed, re-serialised nor copied for a GET
  * (the pieces are written one after the other).
  */
-export function requestJsonParts(req: Request, chainJson: string | undefined): string[] {
+export function requestJsonParts(
+  req: Request,
+  chainJson: string | undefined,
+  extra?: Record<string, unknown>,
+): string[] {
   const { id, type, state, user, args, createdAt, startedAt, finishedAt, totalJobs, finishedJobs, jrURL } =
     req;
   const out: Record<string, unknown> = { id, type, state, user, args, createdAt, startedAt, finishedAt };
@@ -40,6 +45,7 @@ export function requestJsonParts(req: Request, chainJson: string | undefined): s
   out.totalJobs = totalJobs;
   out.finishedJobs = finishedJobs;
   if (jrURL) out.jrURL = jrURL;
+  Object.assign(out, extra);
   const text = stringifyJson(out);
   if (chainJson === undefined) return [text];
   const at = text.indexOf(`"${CHAIN_TOKEN}"`);
@@ -61,6 +67,8 @@ export interface RequestQueriesDeps {
   authorizer?: Authorizer;
   /** The request types the specs define (for find's read filter). */
   requestTypes?: () => string[];
+  /** Fields added to GET /requests/{id} (e.g. `waitingFor`, `notifications`); none when it answers undefined. */
+  extras?: (row: RequestRow) => Promise<Record<string, unknown> | undefined>;
 }
 
 export class RequestQueries {
@@ -73,7 +81,7 @@ export class RequestQueries {
     await this.mayRead(caller, full);
     const args = full.argsJson === undefined ? [] : parseStoredJson<RequestArg[]>(full.argsJson);
     const wire = withArgs(toWireRequest(full.row), redactArgs(args, full.secretArgs));
-    return requestJsonParts(wire, this.chainText(full, args));
+    return requestJsonParts(wire, this.chainText(full, args), await this.d.extras?.(full.row));
   }
 
   /** A request with its args, and its JobChain when `withChain`. */

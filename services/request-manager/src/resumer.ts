@@ -25,6 +25,7 @@ import {
 import { type Logger, PeriodicTask } from '@spincycle/service-kit';
 import { chainDifference } from './chain-match.js';
 import type { Db } from './db/db.js';
+import type { FinalStates } from './final-states.js';
 import { type JrPool, resumeChainJson } from './jr-pool.js';
 import { rmMetrics } from './metrics.js';
 import type { JobLogStore } from './stores/job-log-store.js';
@@ -49,6 +50,8 @@ export interface ResumerDeps {
   sjcs: SjcStore;
   logs: JobLogStore;
   jrs: JrPool;
+  /** Told when an expired suspended request FAILs (lock release, webhooks). */
+  finals?: FinalStates;
   logger: Logger;
 }
 
@@ -286,6 +289,7 @@ export class Resumer {
       return ok;
     });
     if (failed) rmMetrics.requestFinished(id, State.FAIL);
+    if (failed) this.d.finals?.emit(id, State.FAIL);
     if (failed)
       this.log.warn('suspended request expired: FAIL', {
         requestId: id,

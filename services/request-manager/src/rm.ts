@@ -30,6 +30,7 @@ import { Idempotency } from './idempotency.js';
 import { JobRunnerLiveness } from './jr-liveness.js';
 import { JrPool } from './jr-pool.js';
 import { startRmMetrics } from './metrics.js';
+import { createOperatorFeatures, type OperatorFeatures } from './operator-features.js';
 import { Planner } from './plan.js';
 import { ReportIntake } from './report-intake.js';
 import { RequestLifecycle } from './request-lifecycle.js';
@@ -59,6 +60,8 @@ export interface RequestManagerOptions {
   baseDir?: string;
   /** Apply pending migrations at boot (default true). */
   migrate?: boolean;
+  /** The scheduler's clock (default: the system clock). */
+  now?: () => Date;
 }
 
 export interface RequestManager {
@@ -85,6 +88,8 @@ export interface RequestManager {
   sweeper: Sweeper;
   liveness: JobRunnerLiveness;
   jrs: JrPool;
+  /** Locks, schedules and webhook notifications. */
+  operator: OperatorFeatures;
   /** Auth as configured (`auth.*`); overridden parts come from the options. */
   auth: AuthSetup;
   /** What SIGHUP re-reads: the credential files of `auth` (and the server's TLS files once listening). */
@@ -132,6 +137,22 @@ export async function createRequestManager(
   const jrStore = new JrStore(db);
   // One id per RM process: resumer claims, sweeper lease, heartbeat bookkeeping.
   const instanceId = defaultInstanceId();
+  let operator: OperatorFeatures;
+  try {
+    operator = createOperatorFeatures(config.values, {
+      db,
+      requests,
+      logs,
+      catalog,
+      logger,
+      instanceId,
+      now: opts.now,
+    });
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const { finals, locks } = operator;
   const jrs = new JrPool(config.jrUrls, {
     timeoutMs: config.jrTimeoutMs,
     tls: config.jrTls,
@@ -155,7 +176,10 @@ export async function createRequestManager(
     jrLeaseMs: config.jrLeaseMs,
     secrets,
     maxJobs: config.maxJobs,
+    finals,
+    locks,
   });
+  operator.bindLifecycle(lifecycle);
   const intake = new ReportIntake({
     db,
     requests,
@@ -165,12 +189,14 @@ export async function createRequestManager(
     logger,
     jrStore,
     secrets,
+    finals,
   });
   const queries = new RequestQueries({
     requests,
     logs,
     authorizer,
     requestTypes: () => catalog.requestTypes(),
+    extras: (row) => operator.extras(row),
   });
   const idempotency = new Idempotency(new IdempotencyStore(db), config.idempotencyTtlMs, logger);
   const planner = new Planner(catalog, opts.authorizer ?? auth.authorizer, config.maxJobs);
@@ -219,7 +245,7 @@ export async function createRequestManager(
     { intervalMs: config.sweepIntervalMs, leaseMs: config.jrLeaseMs, instanceId },
   );
   const resumer = new Resumer(
-    { db, requests, sjcs, logs, jrs, logger },
+    { db, requests, sjcs, logs, jrs, logger, finals },
     {
       intervalMs: config.resumerIntervalMs,
       ttlMs: config.resumerTtlMs,
@@ -250,6 +276,7 @@ export async function createRequestManager(
     createRate: config.createRate,
     loopbackOnly: auth.open && !opts.authenticator && !opts.internalAuth && isLoopbackAddr(config.addr),
     pingDb: () => db.run((m) => m.query('SELECT 1')),
+    schedules: () => operator.scheduler.list(),
   });
 
   let server: RunningServer | undefined;
@@ -270,6 +297,7 @@ export async function createRequestManager(
     sweeper,
     liveness,
     jrs,
+    operator,
     auth,
     reloadSteps() {
       const steps = auth.reloadSteps((token) => jrs.setInternalToken(token));
@@ -291,6 +319,7 @@ export async function createRequestManager(
       server = await startServer(app, config.addr, config.serverTls, config.serverLimits);
       resumer.start();
       sweeper.start();
+      operator.start();
       return server;
     },
     close() {
@@ -298,7 +327,7 @@ export async function createRequestManager(
         draining = true;
         events.closeAll();
         stopMetrics();
-        await Promise.all([resumer.stop(), sweeper.stop(), liveness.settled()]);
+        await Promise.all([resumer.stop(), sweeper.stop(), liveness.settled(), operator.stop()]);
         jrs.close();
         await server?.close();
         await db.close();

@@ -102,6 +102,7 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
           'SecretArgs1764600000000',
           'IdempotencyKeys1764700000000',
           'JobLogSeq1764800000000',
+          'OperatorFeatures1764900000000',
         ]);
         const db = new Db(sources[0] as DataSource);
         const store = new RequestStore(db);

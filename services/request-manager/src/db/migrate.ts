@@ -6,6 +6,7 @@ import { JobRunners1764500000000 } from './migrations/1764500000000-job-runners.
 import { SecretArgs1764600000000 } from './migrations/1764600000000-secret-args.js';
 import { IdempotencyKeys1764700000000 } from './migrations/1764700000000-idempotency-keys.js';
 import { JobLogSeq1764800000000 } from './migrations/1764800000000-job-log-seq.js';
+import { OperatorFeatures1764900000000 } from './migrations/1764900000000-operator-features.js';
 import { MIGRATION_LOCK_SQL, MIGRATION_UNLOCK_SQL } from './sql.js';
 
 export const MIGRATIONS = [
@@ -14,6 +15,7 @@ export const MIGRATIONS = [
   SecretArgs1764600000000,
   IdempotencyKeys1764700000000,
   JobLogSeq1764800000000,
+  OperatorFeatures1764900000000,
 ];
 export const MIGRATIONS_TABLE = 'spincycle_migrations';
 

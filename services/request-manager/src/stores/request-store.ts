@@ -52,6 +52,8 @@ export interface NewRequest {
   givenArgs: Record<string, unknown>;
   /** Names of the request's secret args, stored with the archive. */
   secretArgs?: readonly string[];
+  /** More statements of the same transaction (the request's lock rows, see locks.ts). */
+  extra?: readonly Statement[];
 }
 
 const PATCHABLE = new Set(['state', 'started_at', 'finished_at', 'finished_jobs', 'jr_url']);
@@ -167,6 +169,7 @@ export class RequestStore {
         sql: this.db.insertSql('request_args', ['request_id', 'name', 'value'], argRows),
         params: argParams,
       });
+    for (const req of reqs) statements.push(...(req.extra ?? []));
     return statements;
   }
 

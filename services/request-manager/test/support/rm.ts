@@ -9,6 +9,7 @@ import { createLogger, type RunningServer, silentLogger } from '@spincycle/servi
 import type { Authenticator, Authorizer } from '../../src/auth.js';
 import type { RequestCatalog } from '../../src/catalog.js';
 import { loadRmConfig, type RmConfigValues } from '../../src/config.js';
+import type { DbTarget } from '../../src/db/data-source.js';
 import type { DbKind } from '../../src/db/sql.js';
 import { createRequestManager, type RequestManager } from '../../src/rm.js';
 import { newTarget } from './db.js';
@@ -23,6 +24,8 @@ export interface TestRm {
   client: RmClient;
   internal: RmInternalClient;
   config: RmConfigValues;
+  /** The database, to start another RM on it. */
+  target: DbTarget;
   close(): Promise<void>;
 }
 
@@ -34,10 +37,16 @@ export interface TestRmOptions {
   authorizer?: Authorizer;
   /** Specs and job factory to use instead of the fixtures' specs and the built-in jobs. */
   catalog?: RequestCatalog;
+  /** Share this database (another test RM's `target`) instead of a new one; it is not dropped on close. */
+  target?: DbTarget;
+  /** The scheduler's clock. */
+  now?: () => Date;
 }
 
 export async function startTestRm(opts: TestRmOptions): Promise<TestRm> {
-  const { target, cleanup } = await newTarget(opts.db);
+  const { target, cleanup } = opts.target
+    ? { target: opts.target, cleanup: async () => undefined }
+    : await newTarget(opts.db);
   const config = loadRmConfig({
     env: {},
     overrides: {
@@ -60,6 +69,7 @@ export async function startTestRm(opts: TestRmOptions): Promise<TestRm> {
     authenticator: opts.authenticator,
     authorizer: opts.authorizer,
     catalog: opts.catalog,
+    now: opts.now,
   });
   const server = await rm.listen();
   await rm.resumer.stop();
@@ -72,6 +82,7 @@ export async function startTestRm(opts: TestRmOptions): Promise<TestRm> {
     client: new RmClient({ baseURL: server.url, retry: { attempts: 1 } }),
     internal: new RmInternalClient({ baseURL: server.url, retry: { attempts: 1 } }),
     config,
+    target,
     close: async () => {
       await rm.close();
       await cleanup();
