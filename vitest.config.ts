@@ -15,7 +15,7 @@ const INTEGRATION = [
   'test/deploy/example-config.test.ts',
   'test/packaging/{pack-install,deploy}.test.ts',
   // RM tests on both storage drivers (services/request-manager/test/support/db.ts).
-  'services/request-manager/test/{api-lifecycle,api-requests,auth-http,auth-read-secrets,batching,create-limits,liveness,log-paging,find-paging,resumer,storage}.test.ts',
+  'services/request-manager/test/{api-lifecycle,api-requests,auth-http,auth-read-secrets,batching,create-limits,liveness,log-paging,find-paging,resumer,storage,storage-pieces,retention}.test.ts',
 ];
 
 export default defineConfig({

@@ -108,6 +108,8 @@ export async function createRequestManager(
   const db = new Db(ds, logger.child({ component: 'db' }));
   try {
     if (opts.migrate !== false) await migrate(ds, logger.child({ component: 'migrate' }));
+    // Statements are cut to the server's max_allowed_packet.
+    await db.readLimits();
   } catch (err) {
     await db.close();
     throw err;

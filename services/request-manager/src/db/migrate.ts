@@ -4,9 +4,15 @@ import type { DataSource } from 'typeorm';
 import { InitialSchema1764400000000 } from './migrations/1764400000000-initial-schema.js';
 import { JobRunners1764500000000 } from './migrations/1764500000000-job-runners.js';
 import { SecretArgs1764600000000 } from './migrations/1764600000000-secret-args.js';
+import { ArchiveParts1764700000000 } from './migrations/1764700000000-archive-parts.js';
 import { MIGRATION_LOCK_SQL, MIGRATION_UNLOCK_SQL } from './sql.js';
 
-export const MIGRATIONS = [InitialSchema1764400000000, JobRunners1764500000000, SecretArgs1764600000000];
+export const MIGRATIONS = [
+  InitialSchema1764400000000,
+  JobRunners1764500000000,
+  SecretArgs1764600000000,
+  ArchiveParts1764700000000,
+];
 export const MIGRATIONS_TABLE = 'spincycle_migrations';
 
 /**
