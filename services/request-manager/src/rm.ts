@@ -32,6 +32,7 @@ import { ReportIntake } from './report-intake.js';
 import { RequestLifecycle } from './request-lifecycle.js';
 import { RequestQueries } from './request-queries.js';
 import { defaultInstanceId, Resumer } from './resumer.js';
+import { parseKeep, Retention } from './retention.js';
 import { runningStatus } from './running-status.js';
 import { SecretMasker } from './secret-masker.js';
 import { JobLogStore } from './stores/job-log-store.js';
@@ -39,6 +40,7 @@ import { JrStore } from './stores/jr-store.js';
 import { LeaseStore } from './stores/lease-store.js';
 import { ReportStore } from './stores/report-writes.js';
 import { RequestStore } from './stores/request-store.js';
+import { RetentionStore } from './stores/retention-store.js';
 import { SjcStore } from './stores/sjc-store.js';
 import { Sweeper } from './sweeper.js';
 
@@ -70,6 +72,8 @@ export interface RequestManager {
   resumer: Resumer;
   /** Finds requests of lost Job Runners (runs on one RM at a time). */
   sweeper: Sweeper;
+  /** Deletes old final requests (`retention.keep`; one RM at a time). */
+  retention: Retention;
   liveness: JobRunnerLiveness;
   jrs: JrPool;
   /** Auth as configured (`auth.*`); overridden parts come from the options. */
@@ -173,9 +177,20 @@ export async function createRequestManager(
   );
   // Several JR URLs: send new chains to live JRs with the fewest chains.
   jrs.useLiveness(() => liveness.snapshot());
+  const leases = new LeaseStore(db);
   const sweeper = new Sweeper(
-    { requests, jrStore, leases: new LeaseStore(db), finalizeLost, logger },
+    { requests, jrStore, leases, finalizeLost, logger },
     { intervalMs: config['jr.sweep_interval'], leaseMs: config['jr.lease'], instanceId },
+  );
+  const retention = new Retention(
+    { store: new RetentionStore(db), leases, logger },
+    {
+      keepMs: parseKeep(config['retention.keep']),
+      intervalMs: config['retention.interval'],
+      batch: config['retention.batch'],
+      pauseMs: config['retention.pause'],
+      instanceId,
+    },
   );
   const resumer = new Resumer(
     { db, requests, sjcs, logs, jrs, logger },
@@ -222,6 +237,7 @@ export async function createRequestManager(
     queries,
     resumer,
     sweeper,
+    retention,
     liveness,
     jrs,
     auth,
@@ -250,13 +266,14 @@ export async function createRequestManager(
       );
       resumer.start();
       sweeper.start();
+      retention.start();
       return server;
     },
     close() {
       closed ??= (async () => {
         draining = true;
         stopMetrics();
-        await Promise.all([resumer.stop(), sweeper.stop()]);
+        await Promise.all([resumer.stop(), sweeper.stop(), retention.stop()]);
         jrs.close();
         await server?.close();
         await db.close();
