@@ -101,6 +101,7 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
           'JobRunners1764500000000',
           'SecretArgs1764600000000',
           'ArchiveParts1764700000000',
+          'FindTypeStateIndex1764800000000',
         ]);
         const db = new Db(sources[0] as DataSource);
         const store = new RequestStore(db);

@@ -5,6 +5,7 @@ import { InitialSchema1764400000000 } from './migrations/1764400000000-initial-s
 import { JobRunners1764500000000 } from './migrations/1764500000000-job-runners.js';
 import { SecretArgs1764600000000 } from './migrations/1764600000000-secret-args.js';
 import { ArchiveParts1764700000000 } from './migrations/1764700000000-archive-parts.js';
+import { FindTypeStateIndex1764800000000 } from './migrations/1764800000000-find-type-state-index.js';
 import { MIGRATION_LOCK_SQL, MIGRATION_UNLOCK_SQL } from './sql.js';
 
 export const MIGRATIONS = [
@@ -12,6 +13,7 @@ export const MIGRATIONS = [
   JobRunners1764500000000,
   SecretArgs1764600000000,
   ArchiveParts1764700000000,
+  FindTypeStateIndex1764800000000,
 ];
 export const MIGRATIONS_TABLE = 'spincycle_migrations';
 
