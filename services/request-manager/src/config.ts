@@ -21,6 +21,7 @@ import {
   type TlsFiles,
   tlsFileKeys,
 } from '@spincycle/service-kit';
+import { parseKeep } from './retention.js';
 
 export const RM_CONFIG_SCHEMA = {
   ...serverAddrKey('127.0.0.1:32308'),
@@ -178,6 +179,30 @@ export const RM_CONFIG_SCHEMA = {
     default: '30s',
     env: 'SPINCYCLE_JR_LEASE',
     desc: 'a Job Runner silent (no heartbeat) longer than this is lost: its RUNNING requests FAIL',
+  },
+  'retention.keep': {
+    type: 'string',
+    default: '',
+    env: 'SPINCYCLE_RETENTION_KEEP',
+    desc: 'delete final requests (with args, archives, job logs) this long after they finished, e.g. 90d; empty = keep forever',
+  },
+  'retention.interval': {
+    type: 'duration',
+    default: '1h',
+    env: 'SPINCYCLE_RETENTION_INTERVAL',
+    desc: 'how often the retention purge (one RM at a time) runs',
+  },
+  'retention.batch': {
+    type: 'int',
+    default: 500,
+    env: 'SPINCYCLE_RETENTION_BATCH',
+    desc: 'requests deleted per transaction by the retention purge',
+  },
+  'retention.pause': {
+    type: 'duration',
+    default: '200ms',
+    env: 'SPINCYCLE_RETENTION_PAUSE',
+    desc: 'pause between retention batches, so API calls are never held up',
   },
   'jr.sweep_interval': {
     type: 'duration',
@@ -340,6 +365,11 @@ export function resolveRmConfig(cfg: RmConfigValues): RmConfig {
   serverLimitsFrom(cfg);
   if (cfg['notify.attempts'] < 1)
     throw new ConfigError(`config: 'notify.attempts' must be at least 1, got ${cfg['notify.attempts']}`);
+  parseKeep(cfg['retention.keep']);
+  if (cfg['retention.batch'] < 1)
+    throw new ConfigError(
+      `config: 'retention.batch' must be a positive integer, got ${cfg['retention.batch']}`,
+    );
   if (cfg['limits.max_jobs'] < 1)
     throw new ConfigError(
       `config: 'limits.max_jobs' must be a positive integer, got ${cfg['limits.max_jobs']}`,

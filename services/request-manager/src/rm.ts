@@ -37,6 +37,7 @@ import { RequestLifecycle } from './request-lifecycle.js';
 import { RequestQueries } from './request-queries.js';
 import { RequestRetry } from './request-retry.js';
 import { defaultInstanceId, Resumer } from './resumer.js';
+import { parseKeep, Retention } from './retention.js';
 import { runningStatus } from './running-status.js';
 import { SecretMasker } from './secret-masker.js';
 import { IdempotencyStore } from './stores/idempotency-store.js';
@@ -45,6 +46,7 @@ import { JrStore } from './stores/jr-store.js';
 import { LeaseStore } from './stores/lease-store.js';
 import { ReportStore } from './stores/report-writes.js';
 import { RequestStore } from './stores/request-store.js';
+import { RetentionStore } from './stores/retention-store.js';
 import { SjcStore } from './stores/sjc-store.js';
 import { Sweeper } from './sweeper.js';
 
@@ -86,6 +88,8 @@ export interface RequestManager {
   resumer: Resumer;
   /** Finds requests of lost Job Runners (runs on one RM at a time). */
   sweeper: Sweeper;
+  /** Deletes old final requests (`retention.keep`; one RM at a time). */
+  retention: Retention;
   liveness: JobRunnerLiveness;
   jrs: JrPool;
   /** Locks, schedules and webhook notifications. */
@@ -127,6 +131,8 @@ export async function createRequestManager(
   const db = new Db(ds, logger.child({ component: 'db' }));
   try {
     if (opts.migrate !== false) await migrate(ds, logger.child({ component: 'migrate' }));
+    // Statements are cut to the server's max_allowed_packet.
+    await db.readLimits();
   } catch (err) {
     await db.close();
     throw err;
@@ -240,9 +246,20 @@ export async function createRequestManager(
   );
   // Several JR URLs: send new chains to live JRs with the fewest chains.
   jrs.useLiveness(() => liveness.snapshot());
+  const leases = new LeaseStore(db);
   const sweeper = new Sweeper(
-    { requests, jrStore, leases: new LeaseStore(db), finalizeLost, logger },
+    { requests, jrStore, leases, finalizeLost, logger },
     { intervalMs: config.sweepIntervalMs, leaseMs: config.jrLeaseMs, instanceId },
+  );
+  const retention = new Retention(
+    { store: new RetentionStore(db), leases, logger },
+    {
+      keepMs: parseKeep(config.values['retention.keep']),
+      intervalMs: config.values['retention.interval'],
+      batch: config.values['retention.batch'],
+      pauseMs: config.values['retention.pause'],
+      instanceId,
+    },
   );
   const resumer = new Resumer(
     { db, requests, sjcs, logs, jrs, logger, finals },
@@ -295,6 +312,7 @@ export async function createRequestManager(
     events,
     resumer,
     sweeper,
+    retention,
     liveness,
     jrs,
     operator,
@@ -320,6 +338,7 @@ export async function createRequestManager(
       resumer.start();
       sweeper.start();
       operator.start();
+      retention.start();
       return server;
     },
     close() {
@@ -327,7 +346,13 @@ export async function createRequestManager(
         draining = true;
         events.closeAll();
         stopMetrics();
-        await Promise.all([resumer.stop(), sweeper.stop(), liveness.settled(), operator.stop()]);
+        await Promise.all([
+          resumer.stop(),
+          sweeper.stop(),
+          retention.stop(),
+          liveness.settled(),
+          operator.stop(),
+        ]);
         jrs.close();
         await server?.close();
         await db.close();

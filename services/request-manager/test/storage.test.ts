@@ -103,6 +103,8 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
           'IdempotencyKeys1764700000000',
           'JobLogSeq1764800000000',
           'OperatorFeatures1764900000000',
+          'ArchiveParts1765000000000',
+          'FindTypeStateIndex1765100000000',
         ]);
         const db = new Db(sources[0] as DataSource);
         const store = new RequestStore(db);

@@ -13,10 +13,20 @@ import {
   insertSql,
   PING_SQL,
   ROLLBACK_SQL,
+  rowBatches,
+  STATEMENT_GROUP_BYTES,
   type Statement,
   sqlValue,
   transactionSql,
 } from './sql.js';
+
+/** Bytes a statement may take before `readLimits` has asked the server (MySQL 5.7's default packet, 4 MiB, less a margin). */
+const DEFAULT_STATEMENT_BYTES = 4 * 1024 * 1024 - 64 * 1024;
+/** Room left in a packet for the protocol and our estimate's slack. */
+const PACKET_MARGIN = 64 * 1024;
+/** The most one statement is built to take however big the server's packet is (bounds memory per statement). */
+const MAX_STATEMENT_BYTES = 64 * 1024 * 1024;
+export const MAX_ALLOWED_PACKET_SQL = 'SELECT @@max_allowed_packet AS packet';
 
 /** A tiny FIFO async mutex. */
 class Mutex {
@@ -62,6 +72,7 @@ interface Mysql2Pool {
 export class Db {
   readonly kind: DbKind;
   private readonly mutex: Mutex | undefined;
+  private maxStatementBytes: number;
 
   constructor(
     readonly ds: DataSource,
@@ -69,6 +80,64 @@ export class Db {
   ) {
     this.kind = ds.options.type === 'mysql' ? 'mysql' : 'sqlite';
     this.mutex = this.kind === 'sqlite' ? new Mutex() : undefined;
+    // SQLite has no packet: values are bound, not sent.
+    this.maxStatementBytes = this.kind === 'mysql' ? DEFAULT_STATEMENT_BYTES : Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * The most bytes one statement (text and values, as `valueBytes` estimates
+   * them) may take: the server's `max_allowed_packet` less a margin on MySQL
+   * (see `readLimits`), unbounded on SQLite. Big texts are stored in pieces
+   * and multi-row INSERTs split so that every statement fits.
+   */
+  get statementBytes(): number {
+    return this.maxStatementBytes;
+  }
+
+  /** Ask the server for `max_allowed_packet` (MySQL; once at start). Returns the packet size, undefined on SQLite. */
+  async readLimits(): Promise<number | undefined> {
+    if (this.kind !== 'mysql') return undefined;
+    const [row] = await this.run((m) => this.select<{ packet: unknown }>(m, MAX_ALLOWED_PACKET_SQL, []));
+    const packet = Number(row?.packet);
+    if (!(packet > 0)) return undefined;
+    this.maxStatementBytes = Math.min(MAX_STATEMENT_BYTES, Math.max(16 * 1024, packet - PACKET_MARGIN));
+    this.logger?.debug('database statement size', {
+      maxAllowedPacket: packet,
+      statementBytes: this.maxStatementBytes,
+    });
+    return packet;
+  }
+
+  /** Override the statement size (tests: small pieces on either database). */
+  setStatementBytes(bytes: number): void {
+    this.maxStatementBytes = bytes;
+  }
+
+  /**
+   * Multi-row INSERT statements for `rows`, as many as keep each under
+   * `statementBytes` (and at most `maxRows` rows and `maxBytes` bytes each).
+   */
+  insertStatements(
+    table: string,
+    columns: readonly string[],
+    rows: readonly unknown[][],
+    opts: { ignoreDuplicates?: boolean; maxRows?: number; maxBytes?: number } = {},
+  ): Statement[] {
+    const out: Statement[] = [];
+    const text = this.insertSql(table, columns, 1, opts).length;
+    const tuple = columns.length * 2 + 3;
+    // The statement text grows by a tuple per row: counted in with each row's values.
+    const rowsBudget = Math.min(opts.maxBytes ?? Number.POSITIVE_INFINITY, this.maxStatementBytes) - text;
+    const budget = Math.max(1, rowsBudget);
+    for (const batch of rowBatches(rows, budget, opts.maxRows, tuple)) {
+      out.push({ sql: this.insertSql(table, columns, batch.length, opts), params: batch.flat() });
+    }
+    return out;
+  }
+
+  /** How many bytes `groupStatements` may join into one round trip. */
+  private get groupBytes(): number {
+    return Math.min(STATEMENT_GROUP_BYTES, this.maxStatementBytes);
   }
 
   /**
@@ -178,12 +247,13 @@ export class Db {
     rows: unknown[][],
     opts: { ignoreDuplicates?: boolean } = {},
   ): Promise<number> {
-    if (rows.length === 0) return 0;
-    const sql = this.insertSql(table, columns, rows.length, opts);
-    const params = rows.flat();
-    const pool = m.queryRunner ? undefined : this.pool;
-    if (pool) return (await this.poolQuery<{ affectedRows: number }>(pool, sql, params)).affectedRows;
-    return (await this.runnerQuery(m, sql, params)) ?? rows.length;
+    let inserted = 0;
+    for (const { sql, params } of this.insertStatements(table, columns, rows, opts)) {
+      const pool = m.queryRunner ? undefined : this.pool;
+      if (pool) inserted += (await this.poolQuery<{ affectedRows: number }>(pool, sql, params)).affectedRows;
+      else inserted += (await this.runnerQuery(m, sql, params)) ?? params.length / columns.length;
+    }
+    return inserted;
   }
 
   /** A hand-written statement; returns the affected row count. Inside `run`/`tx` (pass their manager). */
@@ -219,7 +289,7 @@ export class Db {
       });
     }
     const out: number[] = [];
-    for (const group of groupStatements(statements)) {
+    for (const group of groupStatements(statements, this.groupBytes)) {
       const result = await this.retrying(() => this.poolQuery<unknown>(pool, group.sql, group.params));
       const results = group.count === 1 ? [result] : (result as unknown[]);
       for (const r of results) out.push(Number((r as { affectedRows?: number }).affectedRows ?? 0));
@@ -228,10 +298,11 @@ export class Db {
   }
 
   /**
-   * Run INSERT/UPDATE statements as ONE transaction. On MySQL the whole
-   * transaction (START … COMMIT) is a single multi-statement round trip on a
-   * dedicated connection (rolled back there if any statement fails); on SQLite
-   * it is an ordinary serialised transaction.
+   * Run INSERT/UPDATE statements as ONE transaction. On MySQL a transaction
+   * that fits one packet (START … COMMIT) is a single multi-statement round
+   * trip on a dedicated connection (rolled back there if any statement
+   * fails); a bigger one goes in packet-sized groups on that connection. On
+   * SQLite it is an ordinary serialised transaction.
    */
   async txStatements(statements: readonly Statement[]): Promise<void> {
     if (this.kind !== 'mysql') {
@@ -240,7 +311,11 @@ export class Db {
       });
       return;
     }
-    const { sql, params } = transactionSql(statements);
+    const groups = [...groupStatements(statements, this.groupBytes)];
+    const texts: Statement[] =
+      groups.length === 1
+        ? [transactionSql(statements)]
+        : [{ sql: 'START TRANSACTION', params: [] }, ...groups, { sql: 'COMMIT', params: [] }];
     const pool = this.pool;
     await this.retrying(async () => {
       if (pool) {
@@ -248,9 +323,10 @@ export class Db {
           pool.getConnection((err, c) => (err ? reject(err) : resolve(c))),
         );
         try {
-          await new Promise<void>((resolve, reject) =>
-            conn.query(sql, params, (err) => (err ? reject(err) : resolve())),
-          );
+          for (const t of texts)
+            await new Promise<void>((resolve, reject) =>
+              conn.query(t.sql, t.params, (err) => (err ? reject(err) : resolve())),
+            );
         } catch (err) {
           // A failed statement stops the batch inside the open transaction: end it before the connection goes back.
           await new Promise<void>((resolve) => conn.query(ROLLBACK_SQL, () => resolve()));
@@ -262,7 +338,7 @@ export class Db {
       }
       const qr = this.ds.createQueryRunner();
       try {
-        await qr.query(sql, params);
+        for (const t of texts) await qr.query(t.sql, t.params);
       } catch (err) {
         await qr.query(ROLLBACK_SQL).catch(() => undefined);
         throw err;

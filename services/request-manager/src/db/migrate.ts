@@ -7,6 +7,8 @@ import { SecretArgs1764600000000 } from './migrations/1764600000000-secret-args.
 import { IdempotencyKeys1764700000000 } from './migrations/1764700000000-idempotency-keys.js';
 import { JobLogSeq1764800000000 } from './migrations/1764800000000-job-log-seq.js';
 import { OperatorFeatures1764900000000 } from './migrations/1764900000000-operator-features.js';
+import { ArchiveParts1765000000000 } from './migrations/1765000000000-archive-parts.js';
+import { FindTypeStateIndex1765100000000 } from './migrations/1765100000000-find-type-state-index.js';
 import { MIGRATION_LOCK_SQL, MIGRATION_UNLOCK_SQL } from './sql.js';
 
 export const MIGRATIONS = [
@@ -16,6 +18,8 @@ export const MIGRATIONS = [
   IdempotencyKeys1764700000000,
   JobLogSeq1764800000000,
   OperatorFeatures1764900000000,
+  ArchiveParts1765000000000,
+  FindTypeStateIndex1765100000000,
 ];
 export const MIGRATIONS_TABLE = 'spincycle_migrations';
 

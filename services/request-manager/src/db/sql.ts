@@ -73,20 +73,40 @@ export function insertSql(
   return sql;
 }
 
-/** Largest multi-statement packet `groupStatements` builds (well under max_allowed_packet). */
-const STATEMENT_GROUP_BYTES = 4 * 1024 * 1024;
+/** Largest multi-statement packet `groupStatements` builds by default (well under max_allowed_packet). */
+export const STATEMENT_GROUP_BYTES = 4 * 1024 * 1024;
 
 /**
- * `statements` in order, in groups whose text and values stay under ~4 MiB,
- * each group one multi-statement text with its values ready for the driver.
+ * An upper bound of the bytes a value takes in a statement as the driver
+ * sends it: strings are UTF-8 (at most 3 bytes per UTF-16 unit) with quotes
+ * and escapes (an escaped character is ASCII: 2 bytes), anything else a
+ * short literal.
  */
-export function* groupStatements(statements: readonly Statement[]): Generator<Statement & { count: number }> {
+export function valueBytes(v: unknown): number {
+  return typeof v === 'string' ? v.length * 3 + 2 : 24;
+}
+
+/** `statementBytes`-bounded estimate of a statement: its text plus its values. */
+export function statementBytes(st: Statement): number {
+  let size = st.sql.length;
+  for (const v of st.params) size += valueBytes(v);
+  return size;
+}
+
+/**
+ * `statements` in order, in groups whose text and values stay under
+ * `maxBytes`, each group one multi-statement text with its values ready for
+ * the driver. A statement bigger than `maxBytes` is a group of its own.
+ */
+export function* groupStatements(
+  statements: readonly Statement[],
+  maxBytes = STATEMENT_GROUP_BYTES,
+): Generator<Statement & { count: number }> {
   let group: Statement[] = [];
   let bytes = 0;
   for (const st of statements) {
-    let size = st.sql.length;
-    for (const v of st.params) size += typeof v === 'string' ? v.length * 2 + 3 : 24;
-    if (group.length > 0 && bytes + size > STATEMENT_GROUP_BYTES) {
+    const size = statementBytes(st);
+    if (group.length > 0 && bytes + size > maxBytes) {
       yield { ...joinStatements(group), count: group.length };
       group = [];
       bytes = 0;
@@ -95,6 +115,50 @@ export function* groupStatements(statements: readonly Statement[]): Generator<St
     bytes += size;
   }
   if (group.length > 0) yield { ...joinStatements(group), count: group.length };
+}
+
+/**
+ * Rows (value lists) in consecutive batches whose values stay under
+ * `maxBytes` and that hold at most `maxRows` rows: one multi-row INSERT each.
+ * A row bigger than `maxBytes` is a batch of its own.
+ */
+export function* rowBatches(
+  rows: readonly unknown[][],
+  maxBytes: number,
+  maxRows = Number.POSITIVE_INFINITY,
+  rowOverhead = 8,
+): Generator<unknown[][]> {
+  let batch: unknown[][] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    let size = rowOverhead;
+    for (const v of row) size += valueBytes(v);
+    if (batch.length > 0 && (batch.length >= maxRows || bytes + size > maxBytes)) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(row);
+    bytes += size;
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/**
+ * `text` cut into pieces of at most `maxChars` UTF-16 units, never between
+ * the two halves of a surrogate pair (a lone half would not survive UTF-8).
+ */
+export function splitText(text: string, maxChars: number): string[] {
+  const size = Math.max(2, Math.floor(maxChars));
+  const out: string[] = [];
+  for (let at = 0; at < text.length; ) {
+    let end = Math.min(text.length, at + size);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    out.push(text.slice(at, end));
+    at = end;
+  }
+  return out;
 }
 
 function joinStatements(group: readonly Statement[]): Statement {

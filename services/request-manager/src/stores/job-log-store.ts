@@ -7,8 +7,9 @@ import { type JobLog, type StateValue, storedState } from '@spincycle/protocol';
 import type { EntityManager } from 'typeorm';
 import type { Db } from '../db/db.js';
 import { JobLogEntity, type JobLogRow } from '../db/entities.js';
+import type { Statement } from '../db/sql.js';
 
-/** Rows per INSERT, and a byte budget that keeps a statement well under max_allowed_packet. */
+/** Rows per INSERT, and a byte budget per statement (lowered to the database's statement size, see Db.statementBytes). */
 const BATCH_ROWS = 1000;
 const BATCH_BYTES = 4 * 1024 * 1024;
 
@@ -122,10 +123,6 @@ function values(r: JobLogRow): unknown[] {
   ];
 }
 
-function rowBytes(r: JobLogRow): number {
-  return 200 + r.name.length + r.type.length + r.error.length * 2 + r.stdout.length * 2 + r.stderr.length * 2;
-}
-
 /** Same content (the key being equal already)? */
 export function sameEntry(a: JobLogRow, b: JobLogRow): boolean {
   return (
@@ -146,28 +143,23 @@ export class JobLogStore {
 
   /** Insert entries of any requests; existing (request, job, try) keys are skipped. Returns how many were inserted. */
   async insertMany(entries: JobLog[]): Promise<number> {
-    const rows = entries.map(toJobLogRow);
     let inserted = 0;
-    for (const batch of batches(rows)) {
-      inserted += await this.db.run((m) =>
-        this.db.insertRows(m, 'job_log', COLUMNS, batch.map(values), { ignoreDuplicates: true }),
-      );
-    }
+    for (const st of this.insertStatements(entries))
+      inserted += await this.db.run((m) => this.db.exec(m, st.sql, st.params));
     return inserted;
   }
 
-  /** The INSERT IGNORE statements that store `entries` (per 1,000 rows / ~4 MiB), for `Db.execStatements`. */
-  insertStatements(entries: JobLog[]): Array<{ sql: string; params: unknown[] }> {
-    const out: Array<{ sql: string; params: unknown[] }> = [];
-    for (const batch of batches(entries.map(toJobLogRow))) {
-      const params: unknown[] = [];
-      for (const r of batch) params.push(...values(r));
-      out.push({
-        sql: this.db.insertSql('job_log', COLUMNS, batch.length, { ignoreDuplicates: true }),
-        params,
-      });
-    }
-    return out;
+  /**
+   * The INSERT IGNORE statements that store `entries` (per 1,000 rows, each
+   * under ~4 MiB and under the database's statement size), for `Db.execStatements`.
+   */
+  insertStatements(entries: JobLog[]): Statement[] {
+    return this.db.insertStatements(
+      'job_log',
+      COLUMNS,
+      entries.map((e) => values(toJobLogRow(e))),
+      { ignoreDuplicates: true, maxRows: BATCH_ROWS, maxBytes: BATCH_BYTES },
+    );
   }
 
   /** Inside a caller's transaction. */
@@ -299,20 +291,4 @@ export class JobLogStore {
     )) as JobLogRow[];
     return rows[0] ? toWireJobLog(rows[0]) : undefined;
   }
-}
-
-function* batches(rows: JobLogRow[]): Generator<JobLogRow[]> {
-  let batch: JobLogRow[] = [];
-  let bytes = 0;
-  for (const r of rows) {
-    const b = rowBytes(r);
-    if (batch.length > 0 && (batch.length >= BATCH_ROWS || bytes + b > BATCH_BYTES)) {
-      yield batch;
-      batch = [];
-      bytes = 0;
-    }
-    batch.push(r);
-    bytes += b;
-  }
-  if (batch.length > 0) yield batch;
 }

@@ -7,8 +7,10 @@ import { type StateValue, storedState, stringifyJson } from '@spincycle/protocol
 import { MicroBatcher, type Settled } from '@spincycle/service-kit';
 import type { EntityManager, WhereExpressionBuilder } from 'typeorm';
 import type { Db } from '../db/db.js';
+import { databaseError } from '../db/db-errors.js';
 import { RequestArchiveEntity, RequestEntity, type RequestRow } from '../db/entities.js';
 import { dbDate, type Statement } from '../db/sql.js';
+import { type ArchivedField, partStatements, readArchived, splitArchived } from './archive-parts.js';
 import {
   ARG_NAME_MAX,
   argIndexValue,
@@ -56,6 +58,8 @@ export interface NewRequest {
   extra?: readonly Statement[];
 }
 
+const ARCHIVE_COLUMNS = ['request_id', 'create_request', 'args', 'job_chain', 'secret_args'] as const;
+
 const PATCHABLE = new Set(['state', 'started_at', 'finished_at', 'finished_jobs', 'jr_url']);
 
 /** `a = ?, b = ?` and its values, for the columns a patch sets. */
@@ -84,7 +88,7 @@ export class RequestStore {
     run: (reqs) => this.insertGroup(reqs),
     maxInFlight: 1,
     maxItems: 32,
-    // Keeps a group's statement well under max_allowed_packet; a bigger request goes alone.
+    // Keeps a group's transaction small; a bigger request goes alone (and every statement is cut to the packet size).
     sizeOf: (req) => req.jobChainJson.length + req.argsJson.length + req.createRequestJson.length,
     maxSize: 4 * 1024 * 1024,
   });
@@ -93,7 +97,9 @@ export class RequestStore {
 
   /** Insert the request, its archive and its searchable args in ONE transaction. */
   create(req: NewRequest): Promise<void> {
-    return this.creates.submit(req);
+    return this.creates.submit(req).catch((err: unknown) => {
+      throw databaseError(err, `storing request ${req.row.request_id}`);
+    });
   }
 
   /**
@@ -117,60 +123,48 @@ export class RequestStore {
     );
   }
 
-  /** Multi-row INSERTs of requests, archives and args (hand-written SQL: on MySQL the transaction is one round trip, see Db.txStatements). */
+  /**
+   * Multi-row INSERTs of requests, archives (big texts in pieces, see
+   * archive-parts.ts) and args, each statement under the database's
+   * statement size (hand-written SQL: on MySQL a transaction that fits one
+   * packet is one round trip, see Db.txStatements).
+   */
   private insertStatements(reqs: NewRequest[]): Statement[] {
-    const requestParams: unknown[] = [];
-    const archiveParams: unknown[] = [];
-    const argParams: unknown[] = [];
-    let argRows = 0;
+    const requestRows: unknown[][] = [];
+    const archiveRows: unknown[][] = [];
+    const partRows: unknown[][] = [];
+    const argRows: unknown[][] = [];
+    const archived = (id: string, field: ArchivedField, text: string): string => {
+      const { column, parts } = splitArchived(this.db, id, field, text);
+      for (const p of parts) partRows.push(p);
+      return column;
+    };
     for (const req of reqs) {
       const r = req.row;
       const id = r.request_id;
-      requestParams.push(
-        id,
-        r.type,
-        r.state,
-        r.user,
-        r.created_at,
-        r.started_at,
-        r.finished_at,
-        r.total_jobs,
-        r.finished_jobs,
-        r.jr_url,
-      );
+      requestRows.push(REQUEST_COLUMNS.map((c) => r[c]));
       const secret = req.secretArgs ?? [];
-      archiveParams.push(
+      archiveRows.push([
         id,
-        req.createRequestJson,
-        req.argsJson,
-        req.jobChainJson,
+        archived(id, 'create_request', req.createRequestJson),
+        archived(id, 'args', req.argsJson),
+        archived(id, 'job_chain', req.jobChainJson),
         secret.length > 0 ? stringifyJson(secret) : null,
-      );
+      ]);
       for (const [name, value] of Object.entries(req.givenArgs)) {
         if (name.length > ARG_NAME_MAX) continue; // not findable; spec arg names are short
         if (secret.includes(name)) continue;
-        argParams.push(id, name, argIndexValue(argText(value)));
-        argRows++;
+        argRows.push([id, name, argIndexValue(argText(value))]);
       }
     }
-    const statements: Statement[] = [
-      { sql: this.db.insertSql('requests', REQUEST_COLUMNS, reqs.length), params: requestParams },
-      {
-        sql: this.db.insertSql(
-          'request_archives',
-          ['request_id', 'create_request', 'args', 'job_chain', 'secret_args'],
-          reqs.length,
-        ),
-        params: archiveParams,
-      },
+    return [
+      ...this.db.insertStatements('requests', REQUEST_COLUMNS, requestRows),
+      ...this.db.insertStatements('request_archives', ARCHIVE_COLUMNS, archiveRows),
+      ...partStatements(this.db, partRows),
+      ...this.db.insertStatements('request_args', ['request_id', 'name', 'value'], argRows),
+      // More statements of the same transaction (each request's lock rows, see locks.ts).
+      ...reqs.flatMap((req) => req.extra ?? []),
     ];
-    if (argRows > 0)
-      statements.push({
-        sql: this.db.insertSql('request_args', ['request_id', 'name', 'value'], argRows),
-        params: argParams,
-      });
-    for (const req of reqs) statements.push(...(req.extra ?? []));
-    return statements;
   }
 
   async get(id: string): Promise<RequestRow | undefined> {
@@ -201,21 +195,22 @@ export class RequestStore {
     if (!r) return undefined;
     return {
       row: toRequestRow(r),
-      argsJson: r.archive_args ?? undefined,
-      jobChainJson: r.archive_chain ?? undefined,
+      argsJson: await readArchived(this.db, id, 'args', r.archive_args),
+      jobChainJson: withChain ? await readArchived(this.db, id, 'job_chain', r.archive_chain) : undefined,
       secretArgs: parseSecretArgs(r.archive_secrets),
     };
   }
 
-  private archiveColumn(id: string, column: 'args' | 'job_chain'): Promise<string | undefined> {
-    return this.db.run(async (m) => {
-      const raw = (await m
-        .createQueryBuilder(RequestArchiveEntity, 'a')
-        .select(`a.${column}`, 'v')
-        .where('a.request_id = :id', { id })
-        .getRawOne()) as { v?: string } | undefined;
-      return raw?.v ?? undefined;
-    });
+  private async archiveColumn(id: string, column: ArchivedField): Promise<string | undefined> {
+    const raw = await this.db.run(
+      async (m) =>
+        (await m
+          .createQueryBuilder(RequestArchiveEntity, 'a')
+          .select(`a.${column}`, 'v')
+          .where('a.request_id = :id', { id })
+          .getRawOne()) as { v?: string } | undefined,
+    );
+    return readArchived(this.db, id, column, raw?.v);
   }
 
   /**
