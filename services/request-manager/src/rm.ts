@@ -159,6 +159,7 @@ export async function createRequestManager(
     logger,
     jrStore,
     secrets,
+    balancers: new Set(jrUrls(config)),
   });
   const queries = new RequestQueries({
     requests,
