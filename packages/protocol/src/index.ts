@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './heartbeat.js';
 export * from './http.js';
 export * from './json.js';
+export * from './openapi.js';
 export * from './operator.js';
 export * from './replies.js';
 export * from './retry.js';
