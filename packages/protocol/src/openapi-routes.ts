@@ -303,10 +303,11 @@ export const INTERNAL_ROUTES: Route[] = [
     method: 'get',
     path: '/api/v1/internal/openapi.json',
     id: 'internalOpenApi',
-    summary: 'This document',
+    summary:
+      'This document (with the internal token, and the X-Spincycle-Job-Runner header every call under /api/v1/internal/ needs)',
     tag: 'job runner → request manager',
     ok: { 200: json({ type: 'object' }) },
-    errors: [401],
+    errors: [401, 403],
   },
   // The Job Runner's own API, called by Request Managers.
   {

@@ -6,7 +6,7 @@
  * value, or dropped) the DTO parser and the schema accept and refuse the same.
  */
 import { createConfig, lintFromString } from '@redocly/openapi-core';
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
