@@ -12,11 +12,11 @@
  * counterexample. FUZZ_SEED=<n> and FUZZ_RUNS=<n> explore other inputs,
  * FUZZ_STATS=1 prints what the answers were.
  */
-import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { parseJson, type RequestArg, stringifyJson } from '@spincycle/protocol';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Answer, agent, type Call, checkAnswer, describeCall, enc, send } from '../support/fuzz-http.js';
 import { REPO_ROOT, type ServiceProcess, type System, startSystem } from '../support/system.js';
 
 const SPECS = join(REPO_ROOT, 'services/request-manager/test/fixtures/specs');
@@ -24,100 +24,6 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20_240_611);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 250);
 // numRuns must be a whole number (a fraction never ends the run).
 const params = (numRuns = RUNS) => ({ seed: SEED, numRuns: Math.max(1, Math.round(numRuns)) });
-
-// ------------------------------------------------------------------ raw HTTP
-
-interface Answer {
-  status: number;
-  text: string;
-}
-
-interface Call {
-  method: string;
-  /** Sent as is (only bytes node refuses in a request line are percent-encoded). */
-  path: string;
-  body?: string | Buffer;
-  /** `null`: no Content-Type header at all. */
-  contentType?: string | null;
-  headers?: Record<string, string>;
-}
-
-const agent = new Agent({ keepAlive: true, maxSockets: 2 });
-const ANSWER_TIMEOUT_MS = 5_000;
-
-/** encodeURIComponent that takes any string (a lone surrogate becomes U+FFFD first). */
-function enc(s: string): string {
-  return encodeURIComponent(s.replace(/\p{Cs}/gu, '\ufffd'));
-}
-
-/** Percent-encode what node will not put in a request line (spaces, controls, non-ASCII); keep `%` garbage as sent. */
-function rawPath(p: string): string {
-  return p.replace(/[^\x21-\x7e]/gu, enc);
-}
-
-/** One HTTP call through node:http, so paths reach the server unnormalised (`..`, bad escapes). */
-function send(base: string, c: Call): Promise<Answer> {
-  const url = new URL(base);
-  const body = c.body === undefined ? undefined : Buffer.isBuffer(c.body) ? c.body : Buffer.from(c.body);
-  const headers: Record<string, string> = { ...c.headers };
-  if (c.contentType !== null) headers['Content-Type'] = c.contentType ?? 'application/json';
-  if (body !== undefined) headers['Content-Length'] = String(body.length);
-  return new Promise((resolve, reject) => {
-    // An answer that never comes is a defect too (a hung request); the test would only time out.
-    const timer = setTimeout(() => {
-      req.destroy();
-      reject(new Error(`no answer within ${ANSWER_TIMEOUT_MS} ms: ${describeCall(c)}`));
-    }, ANSWER_TIMEOUT_MS);
-    const done = (status: number | undefined, chunks: Buffer[]) => {
-      clearTimeout(timer);
-      resolve({ status: status ?? 0, text: Buffer.concat(chunks).toString('utf8') });
-    };
-    const failed = (err: Error) => {
-      clearTimeout(timer);
-      reject(err);
-    };
-    const req = httpRequest(
-      { host: url.hostname, port: url.port, method: c.method, path: rawPath(c.path), headers, agent },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (d: Buffer) => chunks.push(d));
-        res.on('end', () => done(res.statusCode, chunks));
-        res.on('error', failed);
-      },
-    );
-    // A CONNECT is answered through 'connect' (node hands over the socket, whatever the status).
-    req.on('connect', (res, socket, head) => {
-      const chunks: Buffer[] = [head];
-      socket.on('data', (d: Buffer) => chunks.push(d));
-      socket.on('end', () => done(res.statusCode, chunks));
-      socket.on('error', failed);
-    });
-    req.on('error', failed);
-    req.end(body);
-  });
-}
-
-function describeCall(c: Call): string {
-  const body = c.body === undefined ? '(none)' : String(c.body).slice(0, 300);
-  return `${c.method} ${c.path.slice(0, 300)} [Content-Type: ${c.contentType === null ? '(none)' : (c.contentType ?? 'application/json')}] body: ${body}`;
-}
-
-/** The properties every answer must have: no 5xx, and a 4xx is the standard error body naming the problem. */
-function checkAnswer(c: Call, a: Answer): void {
-  const where = `${describeCall(c)}\n→ ${a.status} ${a.text.slice(0, 500)}`;
-  if (a.status >= 500) throw new Error(`server error: ${where}`);
-  if (a.status < 400) return;
-  let body: { message?: unknown; httpStatus?: unknown; requestId?: unknown };
-  try {
-    body = JSON.parse(a.text);
-  } catch {
-    throw new Error(`4xx without a JSON body: ${where}`);
-  }
-  if (typeof body?.message !== 'string' || body.message === '')
-    throw new Error(`4xx without a message: ${where}`);
-  if (body.httpStatus !== a.status) throw new Error(`4xx whose httpStatus is not the status: ${where}`);
-  if (typeof body.requestId !== 'string') throw new Error(`4xx without requestId: ${where}`);
-}
 
 /** FUZZ_STATS=1: answers counted by service, method, route and status, printed at the end (to tune the generators). */
 const STATS = process.env.FUZZ_STATS ? new Map<string, number>() : undefined;

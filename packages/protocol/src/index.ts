@@ -31,6 +31,7 @@ export {
   parseReportBatch,
   parseRequestProgress,
   parseSuspendedJobChain,
+  RETRY_BACKOFFS,
   RequestProgressDto,
   SuspendedJobChainDto,
   validatePayload,
@@ -62,6 +63,14 @@ export {
   type RetryPolicy,
 } from './http.js';
 export { parseJson, parseJsonText, RawJson, stringifyJson, toNanos } from './json.js';
+export {
+  findOperation,
+  internalOpenApi,
+  type JsonSchema,
+  publicOpenApi,
+  RFC3339_PATTERN,
+  SCHEMAS,
+} from './openapi.js';
 export type { ExplainReason, JobExplanation, RequestExplanation, RequestPlan } from './operator.js';
 export { parseHeartbeatReply, parseReportResult } from './replies.js';
 export { backoffDelay, type RetryOptions, retryWithBackoff } from './retry.js';

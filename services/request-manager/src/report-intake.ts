@@ -49,7 +49,15 @@ export interface ReportIntakeDeps {
   secrets?: SecretMasker;
   /** Told of every final state recorded here (lock release, webhooks). */
   finals?: FinalStates;
+  /**
+   * The configured `jr_client.url` entries (no trailing slash). A request recorded on one of
+   * them that no JR heartbeats as its own is behind a load balancer: the first JR to report
+   * for it is the one that took it (see `adopt`).
+   */
+  balancers?: ReadonlySet<string>;
 }
+
+type RequestStates = Map<string, { state: number; jrUrl: string | null }>;
 
 /**
  * Whether a call from the Job Runner at `caller` may report for a request
@@ -131,7 +139,7 @@ export class ReportIntake {
         'requestId',
       );
     }
-    const st = (await this.d.requests.statesOf([id])).get(id);
+    const st = (await this.statesFor([id], caller)).get(id);
     if (!st) throw requestNotFound(id);
     if (st.jrUrl && !onCaller(st.jrUrl, caller)) throw otherJobRunner(id, st.jrUrl, caller as string);
     const storedJson = await this.d.requests.jobChainJson(id);
@@ -156,8 +164,56 @@ export class ReportIntake {
   /** A single call about `id` from a JR it is not recorded on: 403. */
   private async assertOnCaller(id: string, caller: string | undefined): Promise<void> {
     if (caller === undefined) return;
-    const recorded = (await this.d.requests.statesOf([id])).get(id)?.jrUrl;
+    const recorded = (await this.statesFor([id], caller)).get(id)?.jrUrl;
     if (recorded && !onCaller(recorded, caller)) throw otherJobRunner(id, recorded, caller);
+  }
+
+  /** The states of `ids`, with the requests a load balancer handed to `caller` adopted first. */
+  private async statesFor(ids: string[], caller: string | undefined): Promise<RequestStates> {
+    const states = await this.d.requests.statesOf(ids);
+    await this.adopt(states, caller);
+    return states;
+  }
+
+  /**
+   * A request is recorded on the URL the RM sent its chain to, then on the URL the JR that took it
+   * advertises. When that first URL is a load balancer's (a `jr_client.url` entry no JR heartbeats
+   * as its own) and the caller's URL is not configured (it is reached through one), the JR behind it may report before the RM has recorded its URL: its calls would be
+   * refused and its first job-log entries lost. So such a request is moved to the calling JR, by a
+   * conditional UPDATE (still RUNNING, still on the balancer's URL): only one JR can win it, and a
+   * request recorded on a real JR's URL is never moved.
+   */
+  private async adopt(states: RequestStates, caller: string | undefined): Promise<void> {
+    const balancers = this.d.balancers;
+    // A caller that is itself a configured URL is reached directly, not through a balancer.
+    if (caller === undefined || !balancers || balancers.size === 0 || balancers.has(caller)) return;
+    const candidates = [...states].filter(
+      ([, st]) =>
+        st.state === State.RUNNING &&
+        st.jrUrl !== null &&
+        !onCaller(st.jrUrl, caller) &&
+        balancers.has(st.jrUrl.replace(/\/+$/, '')),
+    );
+    if (candidates.length === 0) return;
+    const real =
+      (await this.d.jrStore?.known([...new Set(candidates.map(([, st]) => st.jrUrl as string))])) ??
+      new Set();
+    for (const [id, st] of candidates) {
+      const from = st.jrUrl as string;
+      if (real.has(from)) continue;
+      if (await this.d.requests.patchIf(id, State.RUNNING, { jr_url: caller }, { jrUrl: from })) {
+        states.set(id, { state: State.RUNNING, jrUrl: caller });
+        this.log.info('request taken by the Job Runner behind a load balancer', {
+          requestId: id,
+          loadBalancer: from,
+          jobRunner: caller,
+        });
+      } else {
+        const now = (await this.d.requests.statesOf([id])).get(id);
+        if (now) states.set(id, now);
+        else states.delete(id);
+      }
+    }
   }
 
   // ---------------------------------------------------------------- job log
@@ -165,7 +221,7 @@ export class ReportIntake {
   /** POST /requests/{id}/log: one entry (201 + entry). An identical re-send is fine; different content under the same key is 409. */
   async postLog(id: string, entry: JobLog, caller?: string): Promise<JobLog> {
     entry.requestId = id;
-    const st = (await this.d.requests.statesOf([id])).get(id);
+    const st = (await this.statesFor([id], caller)).get(id);
     if (!st) throw requestNotFound(id);
     if (st.jrUrl && !onCaller(st.jrUrl, caller)) throw otherJobRunner(id, st.jrUrl, caller as string);
     if (st.state !== State.RUNNING) {
@@ -203,7 +259,7 @@ export class ReportIntake {
     if (entries.length === 0) return { inserted: 0 };
     await this.d.secrets?.mask(entries);
     const ids = [...new Set(entries.map((e) => e.requestId))];
-    const states = await this.d.requests.statesOf(ids);
+    const states = await this.statesFor(ids, caller);
     const refused = ids.filter((id) => {
       const st = states.get(id);
       return st?.state !== State.RUNNING || !onCaller(st.jrUrl, caller);
@@ -247,8 +303,8 @@ export class ReportIntake {
     for (const p of batch.progress) ids.add(p.requestId);
     for (const f of batch.finishes) ids.add(f.requestId);
     if (ids.size === 0) return { inserted: 0, refused: [], finishes };
-    // Round trip 1: the state of every request named.
-    const states = await this.d.requests.statesOf([...ids]);
+    // Round trip 1: the state of every request named (plus one UPDATE per request a load balancer handed over).
+    const states = await this.statesFor([...ids], caller);
     const running = (id: string) => {
       const st = states.get(id);
       return st?.state === State.RUNNING && onCaller(st.jrUrl, caller);
@@ -347,7 +403,7 @@ export class ReportIntake {
 
   /** One finish, as PUT finish decides it, as an outcome. */
   private async finishOne(f: FinishRequest, caller: string | undefined): Promise<FinishOutcome> {
-    const recorded = (await this.d.requests.statesOf([f.requestId])).get(f.requestId)?.jrUrl;
+    const recorded = (await this.statesFor([f.requestId], caller)).get(f.requestId)?.jrUrl;
     if (!onCaller(recorded, caller)) return 'other_jr';
     const ok = await this.d.requests.transition(f.requestId, State.RUNNING, {
       state: f.state,

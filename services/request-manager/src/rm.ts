@@ -196,6 +196,7 @@ export async function createRequestManager(
     jrStore,
     secrets,
     finals,
+    balancers: new Set(config.jrUrls),
   });
   const queries = new RequestQueries({
     requests,

@@ -331,3 +331,93 @@ describe('with a JR credential configured', () => {
     expect(ok.status).toBe(200);
   });
 });
+
+describe.each(DB_KINDS)('a Job Runner behind a load balancer on %s', (kind) => {
+  // The RM reaches the fake JR as `localhost:<port>` (the balancer's URL it records first); the JR
+  // advertises and reports as `127.0.0.1:<port>`, and reports before its answer reaches the RM.
+  let jr: FakeJr;
+  let rival: FakeJr;
+  let t: TestRm;
+  let lb = '';
+  beforeAll(async () => {
+    jr = await new FakeJr().start();
+    rival = await new FakeJr().start();
+    lb = jr.url.replace('127.0.0.1', 'localhost');
+    t = await startTestRm({ db: kind, jrUrl: lb });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await jr?.close();
+    await rival?.close();
+  });
+
+  it('its first reports are taken (not lost) and the request is recorded on it; another JR then gets other_jr', async () => {
+    const answers: unknown[] = [];
+    jr.beforeAnswer = async (chain) => {
+      const id = chain.requestId;
+      // Recorded on the balancer's URL until this answer arrives.
+      expect((await t.client.getRequest(id)).jrURL).toBe(lb);
+      const batch = { logs: [entry(id, 'a')], progress: [{ requestId: id, finishedJobs: 1 }] };
+      answers.push((await call(t.url, 'POST', '/api/v1/internal/reports', batch, from(jr.url))).json);
+      // Once taken, a JR behind the same balancer (the rival) is refused.
+      answers.push(
+        (
+          await call(
+            t.url,
+            'POST',
+            '/api/v1/job-logs',
+            [entry(id, 'b')],
+            from(rival.url.replace('127.0.0.1', 'localhost')),
+          )
+        ).json,
+      );
+    };
+    const { id } = await t.client.createRequest('no-args', {});
+    jr.beforeAnswer = undefined;
+    expect(answers).toEqual([
+      { inserted: 1, refused: [], finishes: {} },
+      { inserted: 0, refused: [id] },
+    ]);
+    expect(await t.client.getRequest(id)).toMatchObject({
+      state: State.RUNNING,
+      jrURL: jr.url,
+      finishedJobs: 1,
+    });
+    expect((await t.client.getJobLogs(id)).map((e) => e.jobId)).toEqual(['a']);
+    const theirs = await call(
+      t.url,
+      'POST',
+      '/api/v1/internal/reports',
+      { finishes: [finishBody(id)] },
+      from(rival.url),
+    );
+    expect(theirs.json).toEqual({ inserted: 0, refused: [], finishes: { [id]: 'other_jr' } });
+    expect(
+      (await call(t.url, 'PUT', `/api/v1/requests/${id}/finish`, finishBody(id), from(jr.url))).status,
+    ).toBe(200);
+  });
+
+  it('a JR whose own URL is configured never takes a request recorded on another configured URL', async () => {
+    const direct = await startTestRm({ db: kind, jrUrl: `${lb},${rival.url}` });
+    try {
+      const statuses: number[] = [];
+      jr.beforeAnswer = async (chain) => {
+        const id = chain.requestId;
+        statuses.push(
+          (await call(direct.url, 'POST', `/api/v1/requests/${id}/log`, entry(id, 'a'), from(rival.url)))
+            .status,
+        );
+      };
+      let id = '';
+      while (!id) {
+        const r = await direct.client.createRequest('no-args', {});
+        if (r.jrURL === jr.url) id = r.id;
+      }
+      jr.beforeAnswer = undefined;
+      expect(statuses).toEqual([403]);
+      expect(await direct.client.getJobLogs(id)).toEqual([]);
+    } finally {
+      await direct.close();
+    }
+  });
+});

@@ -26,6 +26,8 @@ export class FakeJr {
   readonly chains = new Map<string, JobChain>();
   readonly resumed: SuspendedJobChain[] = [];
   readonly stops: string[] = [];
+  /** Run before a started chain is answered (e.g. to report for it as a fast JR would). */
+  beforeAnswer: ((chain: JobChain) => Promise<void>) | undefined;
   /** status/running answer. */
   running: JobStatus[] = [];
   private server: Server | undefined;
@@ -47,10 +49,11 @@ export class FakeJr {
       else return false;
       return true;
     };
-    app.post('/api/v1/job-chains', (req, res) => {
+    app.post('/api/v1/job-chains', async (req, res) => {
       if (refuse(res)) return;
       const chain = body(req) as JobChain;
       this.chains.set(chain.requestId, chain);
+      await this.beforeAnswer?.(chain);
       res.setHeader('Location', `${this.url}/api/v1/job-chains/${chain.requestId}`);
       res.status(200).end();
     });
