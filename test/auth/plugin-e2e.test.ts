@@ -83,7 +83,7 @@ describe('auth.module plugin', () => {
       'denied by auth plugin Authorize: mallory may not start anything',
     ]);
     // ACL denial first: the plugin is not asked.
-    const noRole = await create(who('mallory', 'dev'), 'deploy', { app: 'web' });
+    const noRole = await create(who('mallory', 'intern'), 'deploy', { app: 'web' });
     expect(messageOf(noRole)).toMatch(/^denied: no caller role matches deploy ACL/);
     expect(await count()).toBe(before);
   });

@@ -167,11 +167,11 @@ describe('RM and JR with tokens', () => {
       'POST',
       '/api/v1/requests',
       { type: 'deploy', args: { app: 'j' } },
-      bearer(jwt({ sub: 'eve', roles: ['dev'], exp: nowSec() + 60 })),
+      bearer(jwt({ sub: 'eve', roles: ['intern'], exp: nowSec() + 60 })),
     );
     expect([denied.status, messageOf(denied)]).toEqual([
       401,
-      'denied: no caller role matches deploy ACL: caller has [dev], deploy requires one of [platform deployer starter]',
+      'denied: no caller role matches deploy ACL: caller has [intern], deploy requires one of [platform deployer starter dev]',
     ]);
     expect(((await get('/api/v1/requests?limit=0')).json as unknown[]).length).toBe(before);
   });
@@ -205,8 +205,8 @@ describe('spinc with a token', () => {
     expect(started.code).toBe(0);
     const id = (JSON.parse(started.stdout) as { id: string }).id;
     const waiting = spinc(['wait', id], env('dev'));
-    // starter may start but not stop deploy.
-    const denied = await spinc(['stop', id], env('starter'));
+    // dev may read but not stop deploy (starter, who started it, could: owners may stop their requests).
+    const denied = await spinc(['stop', id], env('dev'));
     expect([denied.code, denied.stderr.trim()]).toEqual([
       1,
       'spinc: API error: denied: no matching caller role granted stop op for request deploy (HTTP status 401)',
@@ -218,11 +218,11 @@ describe('spinc with a token', () => {
 
   it('a denied start exits 1 with the reason and creates nothing; no token is a 401 too', async () => {
     const before = ((await get('/api/v1/requests?type=deploy&limit=0')).json as unknown[]).length;
-    const denied = await spinc(['start', 'deploy', 'app=x', '--wait'], env('dev'));
+    const denied = await spinc(['start', 'deploy', 'app=x', '--wait'], env('intern'));
     expect([denied.code, denied.stdout, denied.stderr.trim()]).toEqual([
       1,
       '',
-      'spinc: API error: denied: no caller role matches deploy ACL: caller has [dev], deploy requires one of [platform deployer starter] (HTTP status 401)',
+      'spinc: API error: denied: no caller role matches deploy ACL: caller has [intern], deploy requires one of [platform deployer starter dev] (HTTP status 401)',
     ]);
     const anonymous = await spinc(['find'], env());
     expect([anonymous.code, anonymous.stderr.trim()]).toEqual([

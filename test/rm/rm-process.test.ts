@@ -88,12 +88,18 @@ describe('RM process', () => {
     await conn.end();
     const tables = (rows as Array<Record<string, string>>).map((r) => Object.values(r)[0]).sort();
     expect(tables).toEqual([
+      'idempotency_keys',
       'job_log',
       'job_runners',
       'leases',
+      'notifications',
+      'request_archive_parts',
       'request_archives',
       'request_args',
+      'request_lock_waits',
+      'request_locks',
       'requests',
+      'schedule_runs',
       'spincycle_migrations',
       'suspended_job_chains',
     ]);

@@ -52,10 +52,17 @@ function lockValue(v: unknown): string {
   return text.length <= VALUE_MAX ? text : `sha256:${createHash('sha256').update(text).digest('hex')}`;
 }
 
+/** A duplicate-key failure of the lock row, also when the store wrapped it (DatabaseError's cause). */
 function isDuplicateKey(err: unknown): boolean {
-  const e = err as { code?: string; driverError?: { code?: string } };
-  const code = e?.driverError?.code ?? e?.code ?? '';
-  return code === 'ER_DUP_ENTRY' || code.startsWith('SQLITE_CONSTRAINT');
+  for (
+    let e = err as { code?: unknown; driverError?: { code?: unknown }; cause?: unknown } | undefined;
+    e;
+  ) {
+    const code = String(e.driverError?.code ?? e.code ?? '');
+    if (code === 'ER_DUP_ENTRY' || code.startsWith('SQLITE_CONSTRAINT')) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
 }
 
 export class Locks {

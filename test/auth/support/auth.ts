@@ -35,6 +35,7 @@ const USERS: Record<string, string[]> = {
   dep: ['deployer'],
   starter: ['starter'],
   dev: ['dev'],
+  intern: ['intern'], // matches no ACL entry at all
 };
 export const tokenOf = (user: string) => `tok-${user}`;
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
