@@ -305,6 +305,7 @@ export const SCHEMAS: Record<string, JsonSchema> = {
       startedAt: {
         description: 'RFC 3339 time or empty (other types are ignored)',
         if: { type: 'string' },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword
         then: { anyOf: [time, { const: '' }] },
       },
       draining: { description: 'true while it hands its chains back (only true counts)' },
