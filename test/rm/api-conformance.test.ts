@@ -8,82 +8,18 @@
  * every 4xx is the standard error body. FUZZ_SEED / FUZZ_RUNS change the
  * inputs (the seed is printed).
  */
-import { internalOpenApi, publicOpenApi } from '@spincycle/protocol';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { as, INTERNAL_TOKEN, startWithAuth, writeAuthFiles } from '../auth/support/auth.js';
+import { type AuthFiles, as, INTERNAL_TOKEN, startWithAuth, writeAuthFiles } from '../auth/support/auth.js';
 import { agent, type Call, checkAnswer, enc, send } from '../support/fuzz-http.js';
 import type { ServiceProcess } from '../support/system.js';
 import { until } from '../support/until.js';
+import { checkOperatorEndpoints, RM_CONFIG } from './api-conformance-operators.js';
+import { conform, DOCS, seen } from './api-conformance-support.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_250_101);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 console.log(`api-conformance fuzz: FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS}`);
-
-const DOCS = { public: publicOpenApi(), internal: internalOpenApi() };
-const ajv = new Ajv2020({ strict: false, allErrors: true });
-for (const [name, doc] of Object.entries(DOCS)) ajv.addSchema({ $id: name, components: doc.components });
-
-type Doc = keyof typeof DOCS;
-interface Op {
-  responses: Record<string, { content?: Record<string, { schema: unknown }> } | { $ref: string }>;
-}
-
-/** The operation `template` (a path of the document) names for `method`. */
-function opOf(doc: Doc, method: string, template: string): Op {
-  const item = (DOCS[doc].paths as Record<string, Record<string, Op>>)[template];
-  const op = item?.[method.toLowerCase()];
-  if (!op) throw new Error(`${doc} document has no ${method} ${template}`);
-  return op;
-}
-
-/** Refs of a schema made absolute to its document (for Ajv). */
-function inDoc(doc: Doc, schema: unknown): unknown {
-  return JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', `"${doc}#/components/`));
-}
-
-const seen = new Map<string, Set<number>>();
-
-/** Call, and check the answer against the document's response of that path, method and status. */
-async function conform(
-  svc: ServiceProcess,
-  doc: Doc,
-  template: string,
-  c: Call,
-  expected: number,
-): Promise<{ status: number; json: unknown; headers: Record<string, string> }> {
-  const a = await send(svc.url, c);
-  const where = `${c.method} ${c.path} → ${a.status} ${a.text.slice(0, 300)}`;
-  expect(a.status, where).toBe(expected);
-  checkAnswer(c, a);
-  seen.set(
-    `${doc} ${c.method} ${template}`,
-    (seen.get(`${doc} ${c.method} ${template}`) ?? new Set()).add(a.status),
-  );
-  let json: unknown;
-  // A wrong method on a known path: 405 with the error body (no operation to declare it).
-  if (a.status === 405) return { status: a.status, json: JSON.parse(a.text), headers: a.headers };
-  let res = opOf(doc, c.method, template).responses[String(a.status)];
-  expect(res, `status not declared: ${where}`).toBeDefined();
-  if (res && '$ref' in res)
-    res = (DOCS[doc].components as { responses: Record<string, Op['responses'][string]> }).responses[
-      res.$ref.split('/').pop() as string
-    ];
-  const content = (res as { content?: Record<string, { schema: unknown }> }).content;
-  const type = (a.headers['content-type'] ?? '').split(';')[0] as string;
-  if (!content) {
-    expect(a.text, `empty body expected: ${where}`).toBe('');
-    return { status: a.status, json, headers: a.headers };
-  }
-  expect(Object.keys(content), where).toContain(type);
-  if (type === 'application/json') {
-    json = JSON.parse(a.text);
-    const validate = ajv.compile(inDoc(doc, (content[type] as { schema: unknown }).schema) as object);
-    if (!validate(json)) throw new Error(`answer not valid: ${where}\n${ajv.errorsText(validate.errors)}`);
-  }
-  return { status: a.status, json, headers: a.headers };
-}
 
 let rm: ServiceProcess;
 let jr: ServiceProcess;
@@ -91,10 +27,12 @@ const ROOT = as('root');
 const INTERNAL = { 'X-Spincycle-Internal-Token': INTERNAL_TOKEN };
 const json = (v: unknown) => JSON.stringify(v);
 const created: string[] = [];
+let files: AuthFiles;
 
 describe('the APIs answer as their OpenAPI documents say, and take fuzz without a 5xx', () => {
   beforeAll(async () => {
-    ({ rm, jr } = await startWithAuth({ db: 'sqlite', files: writeAuthFiles() }));
+    files = writeAuthFiles();
+    ({ rm, jr } = await startWithAuth({ db: 'sqlite', files, rmConfigFile: RM_CONFIG(files.dir) }));
   });
   afterAll(async () => {
     for (const id of created)
@@ -105,7 +43,7 @@ describe('the APIs answer as their OpenAPI documents say, and take fuzz without 
   });
 
   it('every public endpoint: success and error answers', async () => {
-    const P = (template: string, c: Call, status: number) => conform(rm, 'public', template, c, status);
+    const P = (template: string, c: Call, status: number) => conform(rm.url, 'public', template, c, status);
     const body = json({ type: 'deploy', args: { app: 'a', ms: '60000' } });
     const made = await P(
       '/api/v1/requests',
@@ -148,7 +86,12 @@ describe('the APIs answer as their OpenAPI documents say, and take fuzz without 
       201,
     );
     created.push((first.json as { id: string }).id);
-    await P('/api/v1/requests', { method: 'POST', path: '/api/v1/requests', body, headers: key }, 200);
+    const replay = await P(
+      '/api/v1/requests',
+      { method: 'POST', path: '/api/v1/requests', body, headers: key },
+      200,
+    );
+    expect(replay.headers['idempotent-replayed']).toBe('true');
     await P(
       '/api/v1/requests',
       {
@@ -219,8 +162,8 @@ describe('the APIs answer as their OpenAPI documents say, and take fuzz without 
   });
 
   it('every internal endpoint of the RM and the JR: success and error answers', async () => {
-    const I = (template: string, c: Call, status: number) => conform(rm, 'internal', template, c, status);
-    const J = (template: string, c: Call, status: number) => conform(jr, 'internal', template, c, status);
+    const I = (template: string, c: Call, status: number) => conform(rm.url, 'internal', template, c, status);
+    const J = (template: string, c: Call, status: number) => conform(jr.url, 'internal', template, c, status);
     const made = await send(rm.url, {
       method: 'POST',
       path: '/api/v1/requests',
@@ -357,6 +300,10 @@ describe('the APIs answer as their OpenAPI documents say, and take fuzz without 
       await J(path, { method: 'GET', path, contentType: null }, 200);
     await J('/metrics', { method: 'GET', path: '/metrics', headers: INTERNAL }, 200);
     await J('/metrics', { method: 'GET', path: '/metrics' }, 401);
+  });
+
+  it('retry, live events, schedules, and 429, 502 and 503', async () => {
+    await checkOperatorEndpoints({ rm, files, created });
   });
 
   it('every operation of both documents was called and checked above', () => {

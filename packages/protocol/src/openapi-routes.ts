@@ -3,10 +3,19 @@
  * Request Manager's public API, of the Job Runner → Request Manager callbacks
  * and of the Job Runner's own API, with what each answers.
  */
-import type { JsonSchema } from './openapi-schemas.js';
+import { type JsonSchema, REQUEST_EVENT } from './openapi-schemas.js';
 
-/** What an answer carries: JSON of a schema, plain text, or nothing. */
-export type Body = { json: string | JsonSchema } | 'text' | 'empty' | 'any';
+/**
+ * What an answer carries: JSON of a schema, plain text, nothing, or a
+ * Server-Sent Events stream whose events (parsed) the named schema describes.
+ */
+export type Body = { json: string | JsonSchema } | { sse: JsonSchema } | 'text' | 'empty' | 'any';
+
+/** A header of a request or an answer. */
+export interface Header {
+  name: string;
+  description: string;
+}
 
 export interface Route {
   method: 'get' | 'put' | 'post';
@@ -17,22 +26,48 @@ export interface Route {
   /** Request body schema (JSON). */
   body?: string;
   query?: Array<{ name: string; description: string; schema?: JsonSchema }>;
-  headers?: Array<{ name: string; description: string }>;
+  headers?: Header[];
   ok: Record<number, Body>;
+  /** Headers of the success answers, by status. */
+  okHeaders?: Record<number, Header[]>;
   /** Error statuses; each answers ErrorBody. */
   errors: number[];
   /** Which server: the RM (default) or a JR (internal document only). */
   on?: 'jr';
 }
 
-const json = (schema: string | JsonSchema): Body => ({ json: schema });
+export const json = (schema: string | JsonSchema): Body => ({ json: schema });
 const ID = '{id}';
-const R = `/api/v1/requests/${ID}`;
+export const R = `/api/v1/requests/${ID}`;
+export const listOf = (name: string): Body =>
+  json({ type: 'array', items: { $ref: `#/components/schemas/${name}` } });
+
+const LOCATION: Header = { name: 'Location', description: 'the path of the request: /api/v1/requests/{id}' };
+/** Headers of a page that has a next one. */
+const PAGING: Header[] = [
+  { name: 'X-Next-Cursor', description: 'only when more follow: pass it as `cursor` for the next page' },
+  {
+    name: 'Link',
+    description: 'only when more follow: `<path of the next page>; rel="next"` (same filters and limit)',
+  },
+];
 
 /** Errors any public /api call may get: unauthenticated/denied, headers too large. */
-const API_ERRORS = [401, 431];
+export const API_ERRORS = [401, 431];
 /** Errors of calls with a JSON body. */
-const BODY_ERRORS = [400, 413, 415];
+export const BODY_ERRORS = [400, 413, 415];
+
+const FIND_QUERY: NonNullable<Route['query']> = [
+  { name: 'type', description: 'request type (exact)' },
+  { name: 'user', description: 'user (exact)' },
+  { name: 'state', description: 'state names, repeated and/or comma-separated (RUNNING,PENDING)' },
+  { name: 'arg', description: '`name=value`: an arg given at creation (repeatable; exact)' },
+  { name: 'since', description: 'RFC 3339: still running then or finished after it' },
+  { name: 'until', description: 'RFC 3339: created before it' },
+  { name: 'limit', description: 'requests per page (default 100, at most 1000)' },
+  { name: 'offset', description: 'requests to skip (not with cursor)' },
+  { name: 'cursor', description: 'the X-Next-Cursor of the previous page' },
+];
 
 export const PUBLIC_ROUTES: Route[] = [
   {
@@ -56,8 +91,19 @@ export const PUBLIC_ROUTES: Route[] = [
       },
     ],
     ok: {
-      200: json({ anyOf: [{ $ref: '#/components/schemas/Request' }, { $ref: '#/components/schemas/Plan' }] }),
+      200: json({
+        description:
+          'dryRun=true: the plan; or an Idempotency-Key seen before with this body: the request it created (Idempotent-Replayed: true)',
+        anyOf: [{ $ref: '#/components/schemas/Request' }, { $ref: '#/components/schemas/RequestPlan' }],
+      }),
       201: json('Request'),
+    },
+    okHeaders: {
+      200: [
+        LOCATION,
+        { name: 'Idempotent-Replayed', description: '`true` on the answer of a replayed Idempotency-Key' },
+      ],
+      201: [LOCATION],
     },
     errors: [...BODY_ERRORS, ...API_ERRORS, 409, 422, 429, 502, 503],
   },
@@ -67,11 +113,9 @@ export const PUBLIC_ROUTES: Route[] = [
     id: 'findRequests',
     summary: 'Find requests, newest first (one page)',
     tag: 'requests',
-    query: ['type', 'user', 'state', 'arg', 'since', 'until', 'limit', 'offset', 'cursor'].map((name) => ({
-      name,
-      description: `filter or paging parameter \`${name}\` (state and arg may be repeated)`,
-    })),
-    ok: { 200: json({ type: 'array', items: { $ref: '#/components/schemas/Request' } }) },
+    query: FIND_QUERY,
+    ok: { 200: listOf('Request') },
+    okHeaders: { 200: PAGING },
     errors: [400, ...API_ERRORS],
   },
   {
@@ -120,16 +164,38 @@ export const PUBLIC_ROUTES: Route[] = [
     errors: [...API_ERRORS, 404, 502],
   },
   {
+    method: 'post',
+    path: `${R}/retry`,
+    id: 'retryRequest',
+    summary: 'Run a FAIL or STOPPED request again from where it failed (the same request, RUNNING again)',
+    tag: 'requests',
+    ok: { 200: json('Request') },
+    errors: [...API_ERRORS, 404, 409, 502, 503],
+  },
+  {
+    method: 'get',
+    path: `${R}/events`,
+    id: 'requestEvents',
+    summary:
+      'Live events of a request (Server-Sent Events): `log` (data: JobLog), `progress` (EventProgress), `state` (Request), then `final` (Request) ends the stream',
+    tag: 'requests',
+    query: [{ name: 'after', description: 'an event id: only what came after it (as Last-Event-ID)' }],
+    headers: [{ name: 'Last-Event-ID', description: 'an event id: only what came after it' }],
+    ok: { 200: { sse: REQUEST_EVENT }, 204: 'empty' },
+    errors: [400, ...API_ERRORS, 404, 503],
+  },
+  {
     method: 'get',
     path: `${R}/log`,
     id: 'getJobLogs',
     summary: 'All job-log entries of a request (pages with limit/cursor)',
     tag: 'job log',
     query: [
-      { name: 'limit', description: 'entries per page' },
+      { name: 'limit', description: 'entries per page (1 to 1000; without it: the whole log)' },
       { name: 'cursor', description: 'the X-Next-Cursor of the previous page' },
     ],
-    ok: { 200: json({ type: 'array', items: { $ref: '#/components/schemas/JobLog' } }) },
+    ok: { 200: listOf('JobLog') },
+    okHeaders: { 200: PAGING },
     errors: [400, ...API_ERRORS, 404],
   },
   {
@@ -147,7 +213,7 @@ export const PUBLIC_ROUTES: Route[] = [
     id: 'listRequestTypes',
     summary: 'The request types and their args',
     tag: 'meta',
-    ok: { 200: json({ type: 'array', items: { $ref: '#/components/schemas/RequestSpec' } }) },
+    ok: { 200: listOf('RequestSpec') },
     errors: API_ERRORS,
   },
   {
@@ -159,6 +225,15 @@ export const PUBLIC_ROUTES: Route[] = [
     query: [{ name: 'requestId', description: 'only this request' }],
     ok: { 200: json('RunningStatus') },
     errors: [...API_ERRORS, 502],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/schedules',
+    id: 'listSchedules',
+    summary: 'The configured schedules with their last and next runs',
+    tag: 'meta',
+    ok: { 200: listOf('Schedule') },
+    errors: API_ERRORS,
   },
   {
     method: 'get',
@@ -184,7 +259,7 @@ export const PUBLIC_ROUTES: Route[] = [
     id: 'listJobRunners',
     summary: 'The Job Runners known from heartbeats',
     tag: 'meta',
-    ok: { 200: json({ type: 'array', items: { $ref: '#/components/schemas/JobRunnerInfo' } }) },
+    ok: { 200: listOf('JobRunnerInfo') },
     errors: API_ERRORS,
   },
   {
@@ -222,186 +297,5 @@ export const PUBLIC_ROUTES: Route[] = [
     tag: 'probes',
     ok: { 200: 'text' },
     errors: [401],
-  },
-];
-
-/** Errors of every Job Runner call to the RM: credentials, binding to the request's JR, big bodies. */
-const JR_CALL_ERRORS = [...BODY_ERRORS, 401, 403];
-
-export const INTERNAL_ROUTES: Route[] = [
-  {
-    method: 'put',
-    path: `${R}/finish`,
-    id: 'finishRequest',
-    summary: 'A chain finished',
-    tag: 'job runner → request manager',
-    body: 'FinishRequest',
-    ok: { 200: 'empty' },
-    errors: [...JR_CALL_ERRORS, 404, 409],
-  },
-  {
-    method: 'put',
-    path: `${R}/progress`,
-    id: 'requestProgress',
-    summary: 'Finished-job count of a running chain',
-    tag: 'job runner → request manager',
-    body: 'RequestProgress',
-    ok: { 200: json({ type: 'null' }) },
-    errors: [...JR_CALL_ERRORS, 404, 409],
-  },
-  {
-    method: 'put',
-    path: `${R}/suspend`,
-    id: 'suspendRequest',
-    summary: 'Hand a chain back (the JR is stopping)',
-    tag: 'job runner → request manager',
-    body: 'SuspendedJobChain',
-    ok: { 200: 'empty' },
-    errors: [...JR_CALL_ERRORS, 404, 409],
-  },
-  {
-    method: 'post',
-    path: `${R}/log`,
-    id: 'postJobLog',
-    summary: 'One job-log entry',
-    tag: 'job runner → request manager',
-    body: 'JobLog',
-    ok: { 201: json('JobLog') },
-    errors: [...JR_CALL_ERRORS, 404, 409],
-  },
-  {
-    method: 'post',
-    path: '/api/v1/job-logs',
-    id: 'postJobLogs',
-    summary: 'Job-log entries of any requests',
-    tag: 'job runner → request manager',
-    body: 'JobLogList',
-    ok: { 201: json('JobLogsResult') },
-    errors: JR_CALL_ERRORS,
-  },
-  {
-    method: 'post',
-    path: '/api/v1/internal/reports',
-    id: 'postReports',
-    summary: 'Entries, progress and finishes in one call',
-    tag: 'job runner → request manager',
-    body: 'ReportBatch',
-    ok: { 200: json('ReportResult') },
-    errors: JR_CALL_ERRORS,
-  },
-  {
-    method: 'put',
-    path: '/api/v1/job-runners/heartbeat',
-    id: 'heartbeat',
-    summary: 'A Job Runner is alive and holds these chains',
-    tag: 'job runner → request manager',
-    body: 'JobRunnerHeartbeat',
-    ok: { 200: json('JobRunnerHeartbeatReply') },
-    errors: JR_CALL_ERRORS,
-  },
-  {
-    method: 'get',
-    path: '/api/v1/internal/openapi.json',
-    id: 'internalOpenApi',
-    summary:
-      'This document (with the internal token, and the X-Spincycle-Job-Runner header every call under /api/v1/internal/ needs)',
-    tag: 'job runner → request manager',
-    ok: { 200: json({ type: 'object' }) },
-    errors: [401, 403],
-  },
-  // The Job Runner's own API, called by Request Managers.
-  {
-    on: 'jr',
-    method: 'post',
-    path: '/api/v1/job-chains',
-    id: 'jrStartChain',
-    summary: 'Run a job chain',
-    tag: 'request manager → job runner',
-    body: 'JobChain',
-    ok: { 200: 'empty' },
-    errors: [...BODY_ERRORS, 401, 403, 409, 503],
-  },
-  {
-    on: 'jr',
-    method: 'post',
-    path: '/api/v1/job-chains/batch',
-    id: 'jrStartChains',
-    summary: 'Run several job chains',
-    tag: 'request manager → job runner',
-    body: 'JobChainBatch',
-    ok: { 200: json('JobChainBatchResult') },
-    errors: [...BODY_ERRORS, 401, 403, 503],
-  },
-  {
-    on: 'jr',
-    method: 'post',
-    path: '/api/v1/job-chains/resume',
-    id: 'jrResumeChain',
-    summary: 'Resume a suspended job chain',
-    tag: 'request manager → job runner',
-    body: 'SuspendedJobChain',
-    ok: { 200: 'empty' },
-    errors: [...BODY_ERRORS, 401, 403, 409, 503],
-  },
-  {
-    on: 'jr',
-    method: 'put',
-    path: '/api/v1/job-chains/{id}/stop',
-    id: 'jrStopChain',
-    summary: 'Stop a job chain',
-    tag: 'request manager → job runner',
-    ok: { 200: 'empty' },
-    errors: [401, 403, 404, 503],
-  },
-  {
-    on: 'jr',
-    method: 'get',
-    path: '/api/v1/status/running',
-    id: 'jrRunningStatus',
-    summary: 'The jobs running on this Job Runner',
-    tag: 'request manager → job runner',
-    query: [{ name: 'requestId', description: 'only this chain' }],
-    ok: { 200: json({ type: 'array', items: { $ref: '#/components/schemas/JobStatus' } }) },
-    errors: [401, 403, 404],
-  },
-  {
-    on: 'jr',
-    method: 'get',
-    path: '/version',
-    id: 'jrVersion',
-    summary: 'The protocol version',
-    tag: 'request manager → job runner',
-    ok: { 200: 'text' },
-    errors: [431],
-  },
-  {
-    on: 'jr',
-    method: 'get',
-    path: '/health',
-    id: 'jrHealth',
-    summary: 'Liveness',
-    tag: 'request manager → job runner',
-    ok: { 200: 'text' },
-    errors: [431],
-  },
-  {
-    on: 'jr',
-    method: 'get',
-    path: '/ready',
-    id: 'jrReady',
-    summary: 'Readiness (taking chains)',
-    tag: 'request manager → job runner',
-    ok: { 200: 'text' },
-    errors: [431, 503],
-  },
-  {
-    on: 'jr',
-    method: 'get',
-    path: '/metrics',
-    id: 'jrMetrics',
-    summary: 'Prometheus metrics',
-    tag: 'request manager → job runner',
-    ok: { 200: 'text' },
-    errors: [401, 403],
   },
 ];

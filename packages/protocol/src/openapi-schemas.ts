@@ -27,6 +27,31 @@ export const RFC3339_PATTERN =
   '^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$';
 const time: JsonSchema = { type: 'string', pattern: RFC3339_PATTERN, description: 'RFC 3339 time' };
 
+/**
+ * One Server-Sent Event of GET …/events as an EventSource parses it (`data`
+ * decoded as JSON): which `data` goes with which `event`. OpenAPI 3.1 has no
+ * place for the schema of one event of a stream, so the document carries it in
+ * the extension `x-event-schema` of the text/event-stream content.
+ */
+export const REQUEST_EVENT: JsonSchema = {
+  description:
+    'one event of the stream: `id` is the cursor after it (send it back as Last-Event-ID), `event` its name, `data` its JSON',
+  oneOf: [
+    sseEvent('log', ref('JobLog'), 'a job-log entry, as GET …/log gives it; each try in storage order'),
+    sseEvent(
+      'progress',
+      obj({ requestId: str, finishedJobs: nat, totalJobs: nat }, ['requestId', 'finishedJobs', 'totalJobs']),
+      'finishedJobs changed',
+    ),
+    sseEvent('state', ref('Request'), 'the request (no args, no chain) after a change to a non-final state'),
+    sseEvent('final', ref('Request'), 'the request in its final state; the last event, the stream then ends'),
+  ],
+};
+
+function sseEvent(name: string, data: JsonSchema, when: string): JsonSchema {
+  return obj({ id: str, event: { const: name }, data }, ['id', 'event', 'data'], { description: when });
+}
+
 export const SCHEMAS: Record<string, JsonSchema> = {
   ErrorBody: obj({ message: str, requestId: str, httpStatus: { type: 'integer' } }, [
     'message',
@@ -111,21 +136,72 @@ export const SCHEMAS: Record<string, JsonSchema> = {
       totalJobs: nat,
       finishedJobs: nat,
       jrURL: str,
+      waitingFor: {
+        ...listOf(ref('LockHolder')),
+        description: 'a PENDING request waiting for locks: their holders (create and get)',
+      },
+      notifications: {
+        ...listOf(ref('Notification')),
+        description: 'webhook deliveries of a finished request of a type with `notify:` (get)',
+      },
     },
     ['id', 'type', 'state', 'user', 'createdAt', 'startedAt', 'finishedAt', 'totalJobs', 'finishedJobs'],
   ),
-  /** A dry run's answer: a Request that was not created. */
-  Plan: obj(
+  LockHolder: obj({ name: str, value: str, requestId: str }, ['name', 'value', 'requestId'], {
+    description: 'the lock of arg `name` = `value`, held by request `requestId`',
+  }),
+  Notification: obj(
+    {
+      url: { type: 'string', description: 'without query string or user info' },
+      status: { enum: ['pending', 'delivered', 'failed'] },
+      attempts: nat,
+      httpStatus: { type: 'integer', description: 'of the last attempt that got an answer' },
+      lastError: str,
+      updatedAt: time,
+    },
+    ['url', 'status', 'attempts', 'updatedAt'],
+  ),
+  /** A dry run's answer (RequestPlan): the request a create would make, nothing stored. */
+  RequestPlan: obj(
     {
       type: str,
-      state: ref('State'),
+      state: { const: 1, description: 'PENDING' },
       user: str,
       args: listOf(ref('RequestArg')),
+      startedAt: { type: 'null' },
+      finishedAt: { type: 'null' },
       JobChain: ref('JobChain'),
       totalJobs: nat,
       finishedJobs: nat,
     },
-    ['type', 'state', 'args', 'JobChain', 'totalJobs'],
+    ['type', 'state', 'user', 'args', 'JobChain', 'totalJobs', 'finishedJobs'],
+    {
+      description:
+        'a Request without id, createdAt and jrURL; its chain has requestId "" and secret arg values are `[redacted]`',
+    },
+  ),
+  Schedule: obj(
+    {
+      name: str,
+      cron: str,
+      timezone: str,
+      type: str,
+      missed: { enum: ['skip', 'run-once'] },
+      nextRun: nullable(time),
+      lastRun: nullable(
+        obj(
+          {
+            dueAt: time,
+            outcome: { enum: ['created', 'skipped', 'failed'] },
+            requestId: nullable(str),
+            state: nullable({ type: 'string', description: "the request's state name now" }),
+            error: { type: 'string', description: 'why the run failed' },
+          },
+          ['dueAt', 'outcome', 'requestId', 'state'],
+        ),
+      ),
+    },
+    ['name', 'cron', 'timezone', 'type', 'missed', 'nextRun', 'lastRun'],
   ),
   JobLog: obj(
     {
@@ -229,6 +305,7 @@ export const SCHEMAS: Record<string, JsonSchema> = {
       startedAt: {
         description: 'RFC 3339 time or empty (other types are ignored)',
         if: { type: 'string' },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword
         then: { anyOf: [time, { const: '' }] },
       },
       draining: { description: 'true while it hands its chains back (only true counts)' },

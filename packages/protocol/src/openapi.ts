@@ -11,7 +11,8 @@ import { SPINCYCLE_VERSION } from './version.js';
 
 export { type JsonSchema, RFC3339_PATTERN, SCHEMAS } from './openapi-schemas.js';
 
-import { type Body, INTERNAL_ROUTES, PUBLIC_ROUTES, type Route } from './openapi-routes.js';
+import { INTERNAL_ROUTES } from './openapi-internal-routes.js';
+import { type Body, type Header, PUBLIC_ROUTES, type Route } from './openapi-routes.js';
 
 const ERROR_TEXT: Record<number, string> = {
   400: 'bad input (the message names it)',
@@ -32,16 +33,35 @@ function content(body: Body): Record<string, unknown> | undefined {
   if (body === 'empty') return undefined;
   if (body === 'text') return { 'text/plain': { schema: { type: 'string' } } };
   if (body === 'any') return { 'application/json': { schema: {} } };
+  if ('sse' in body)
+    // OpenAPI 3.1 has no schema for one event of a stream: the body is text, and
+    // x-event-schema describes each event as an EventSource parses it.
+    return {
+      'text/event-stream': {
+        schema: { type: 'string', description: 'Server-Sent Events (see x-event-schema)' },
+        'x-event-schema': body.sse,
+      },
+    };
   const schema = typeof body.json === 'string' ? { $ref: `#/components/schemas/${body.json}` } : body.json;
   return { 'application/json': { schema } };
 }
+
+const headerObjects = (hs: Header[]): Record<string, unknown> =>
+  Object.fromEntries(hs.map((h) => [h.name, { description: h.description, schema: { type: 'string' } }]));
+
+/** Headers of error answers, by status. */
+const ERROR_HEADERS: Record<number, Header[]> = {
+  429: [{ name: 'Retry-After', description: 'seconds to wait before creating again' }],
+};
 
 function operation(r: Route, security: Array<Record<string, string[]>>): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
   for (const [status, body] of Object.entries(r.ok)) {
     const c = content(body);
+    const headers = r.okHeaders?.[Number(status)];
     responses[status] = {
-      description: status === '201' ? 'created' : 'success',
+      description: status === '201' ? 'created' : status === '204' ? 'nothing more' : 'success',
+      ...(headers ? { headers: headerObjects(headers) } : {}),
       ...(c ? { content: c } : {}),
     };
   }
@@ -92,6 +112,7 @@ function errorResponses(routes: Route[]): Record<string, unknown> {
   for (const s of statuses)
     out[`Error${s}`] = {
       description: ERROR_TEXT[s] ?? 'error',
+      ...(ERROR_HEADERS[s] ? { headers: headerObjects(ERROR_HEADERS[s]) } : {}),
       content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } },
     };
   return out;

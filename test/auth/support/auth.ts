@@ -82,6 +82,8 @@ export async function startWithAuth(opts: {
   files: AuthFiles;
   jrInternalFile?: string;
   env?: Record<string, string>;
+  /** The RM's config file. */
+  rmConfigFile?: string;
 }): Promise<{ rm: ServiceProcess; jr: ServiceProcess }> {
   const { files } = opts;
   const [rmPort, jrPort] = [await freePort(), await freePort()];
@@ -90,6 +92,7 @@ export async function startWithAuth(opts: {
     specsDir: SPECS,
     jrUrl: `http://127.0.0.1:${jrPort}`,
     port: rmPort,
+    configFile: opts.rmConfigFile,
     env: {
       ...opts.env,
       SPINCYCLE_AUTH_TOKENS_FILE: files.tokens,
