@@ -23,6 +23,7 @@ const OTHER_VARIABLES: Record<string, string> = {
   SPINCYCLE_BENCH_SPECS: 'scripts/bench.mjs',
   SPINCYCLE_BENCH_DRIVER: 'scripts/bench.mjs',
   SPINCYCLE_RM_URL: 'packages/web/vite.config.ts',
+  SPINCYCLE_CHROMIUM: 'test/web/chromium.mjs',
   // The spinc README's CI example: a secret of the user's CI, read by nothing here.
   SPINCYCLE_CI_TOKEN: 'packages/spinc/README.md',
 };

@@ -103,3 +103,19 @@ describe('Markdown files', () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe('README.md', () => {
+  it('lists every root script of package.json in its scripts table, and no other', () => {
+    const scripts = Object.keys(JSON.parse(readRepoFile('package.json')).scripts as object);
+    const lines = proseLines(readRepoFile('README.md'));
+    const start = lines.findIndex((l) => /^## Root scripts\s*$/.test(l));
+    expect(start).toBeGreaterThanOrEqual(0);
+    const listed: string[] = [];
+    for (let i = start + 1; i < lines.length && !lines[i]?.startsWith('## '); i++) {
+      const first = lines[i]?.startsWith('|') ? (lines[i]?.split('|')[1] ?? '') : '';
+      // `pnpm <script> [args]`; `pnpm --filter <package> test` runs a package's own script.
+      for (const m of first.matchAll(/`pnpm ([a-z][\w:-]*)[^`]*`/g)) listed.push(m[1] as string);
+    }
+    expect([...listed].sort()).toEqual([...scripts].sort());
+  });
+});
