@@ -9,7 +9,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 //                RM/JR processes.
 // A test file belongs to integration when it uses MariaDB (directly, through
 // inject('mysqlUrl') or a support module that does) or starts RM/JR processes:
-// everything under test/ except the file checks of test/deploy and test/packaging, and any
+// everything under test/ except the file checks of test/deploy, test/docs and test/packaging, and any
 // package test that imports a database support module (found by reading the file, so a new
 // test lands in the right project without editing this list).
 const ALL = [
@@ -39,7 +39,7 @@ function dbTestsUnder(dir: string): string[] {
 }
 
 const INTEGRATION = [
-  'test/!(deploy|packaging)/**/*.test.ts',
+  'test/!(deploy|docs|packaging)/**/*.test.ts',
   'test/deploy/example-config.test.ts',
   'test/packaging/{pack-install,deploy}.test.ts',
   ...dbTestsUnder('services'),
