@@ -13,7 +13,7 @@ import {
 import type { JobFactory } from '@spincycle/jobs';
 import type { RequestArg, RequestSpec } from '@spincycle/protocol';
 import { type Logger, loadJobFactory } from '@spincycle/service-kit';
-import { type Diagnostic, formatDiagnostic, lintDir, type SpecSet } from '@spincycle/spec';
+import { type Diagnostic, formatDiagnostic, jobTypeChecks, lintDir, type SpecSet } from '@spincycle/spec';
 import { givenSecretValues, maskText, redactSpecArgs } from './secrets.js';
 
 /** Thrown at boot when the specs do not pass the checks; lists every error. */
@@ -52,15 +52,20 @@ export class RequestCatalog {
     logger?: Logger,
   ): Promise<RequestCatalog> {
     const result = await lintDir(specsDir);
-    const errors = result.diagnostics.filter((d) => d.severity === 'error');
-    for (const d of result.diagnostics) {
+    const factory = await loadJobFactory(jobsModule, baseDir);
+    // A job node whose type no module makes would only fail when a request is created: refuse it at start.
+    const diagnostics =
+      result.diagnostics.some((d) => d.severity === 'error') || result.specs.sequences.size === 0
+        ? result.diagnostics
+        : [...result.diagnostics, ...jobTypeChecks(result.specs, factory)];
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    for (const d of diagnostics) {
       const fields = { file: d.file, line: d.line, sequence: d.sequence, node: d.node, check: d.check };
       if (d.severity === 'error') logger?.error(`spec error: ${d.message}`, fields);
       else logger?.warn(`spec warning: ${d.message}`, fields);
     }
     if (errors.length > 0) throw new SpecsError(specsDir, errors);
     if (result.specs.sequences.size === 0) logger?.warn('no request specs found', { dir: specsDir });
-    const factory = await loadJobFactory(jobsModule, baseDir);
     return new RequestCatalog(result.specs, factory);
   }
 
