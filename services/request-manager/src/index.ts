@@ -71,7 +71,7 @@ export {
   parseIdempotencyKey,
 } from './idempotency.js';
 export { JrPool, type JrPoolOptions, type LiveSnapshot, resumeChainJson } from './jr-pool.js';
-export { Planner, REDACTED } from './plan.js';
+export { Planner } from './plan.js';
 export { ReportIntake, type ReportIntakeDeps } from './report-intake.js';
 export {
   type FinalizeLost,
@@ -95,6 +95,7 @@ export {
 } from './resumer.js';
 export { createRequestManager, type RequestManager, type RequestManagerOptions } from './rm.js';
 export { runningStatus } from './running-status.js';
+export { REDACTED } from './secrets.js';
 export {
   CHUNK_BYTES,
   entryJson,

@@ -19,7 +19,7 @@ import type { NewRequest, RequestStore } from './stores/request-store.js';
 export type { LockHolder, LockKey } from './stores/lock-store.js';
 
 /** What a request type locks, from its spec's `lock` and `lockMode`. */
-export interface LockSpec {
+interface LockSpec {
   lock?: readonly string[];
   lockMode?: string;
 }
@@ -43,7 +43,7 @@ export interface LocksDeps {
 const VALUE_MAX = 191;
 
 /** `host=a, host=b` for messages. */
-export function describeLocks(keys: readonly LockKey[]): string {
+function describeLocks(keys: readonly LockKey[]): string {
   return keys.map((k) => `${k.name}=${k.value}`).join(', ');
 }
 

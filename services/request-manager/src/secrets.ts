@@ -36,7 +36,7 @@ export function maskText(text: string, secrets: readonly string[]): string {
 }
 
 /** A copy of a JSON value: strings masked, other values equal to a secret's text replaced whole. */
-export function redactValue(v: unknown, secrets: readonly string[]): unknown {
+function redactValue(v: unknown, secrets: readonly string[]): unknown {
   if (typeof v === 'string') return maskText(v, secrets);
   if (Array.isArray(v)) return v.map((x) => redactValue(x, secrets));
   if (v !== null && typeof v === 'object') {
