@@ -52,10 +52,12 @@ function lockValue(v: unknown): string {
   return text.length <= VALUE_MAX ? text : `sha256:${createHash('sha256').update(text).digest('hex')}`;
 }
 
+/** A duplicate primary key: the driver's error, or the DatabaseError the request store wraps it in (its cause). */
 function isDuplicateKey(err: unknown): boolean {
-  const e = err as { code?: string; driverError?: { code?: string } };
+  const e = err as { code?: string; driverError?: { code?: string }; cause?: unknown };
   const code = e?.driverError?.code ?? e?.code ?? '';
-  return code === 'ER_DUP_ENTRY' || code.startsWith('SQLITE_CONSTRAINT');
+  if (code === 'ER_DUP_ENTRY' || code.startsWith('SQLITE_CONSTRAINT')) return true;
+  return e?.cause !== undefined && e.cause !== err && isDuplicateKey(e.cause);
 }
 
 export class Locks {
