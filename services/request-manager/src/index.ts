@@ -16,8 +16,6 @@ export {
   createRateFrom,
   jrUrls,
   loadRmConfig,
-  type MysqlConnection,
-  parseMysqlDsn,
   RM_CONFIG_SCHEMA,
   type RmConfig,
   type RmConfigValues,
@@ -28,6 +26,7 @@ export {
 export { type DbTarget, dataSourceOptions, dbTargetFromConfig, openDataSource } from './db/data-source.js';
 export { Db } from './db/db.js';
 export { MIGRATIONS, MIGRATIONS_TABLE, migrate } from './db/migrate.js';
+export { type MysqlConnection, parseMysqlDsn } from './db/mysql-dsn.js';
 export {
   type DbKind,
   dbDate,
