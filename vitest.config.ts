@@ -39,7 +39,7 @@ function dbTestsUnder(dir: string): string[] {
 }
 
 const INTEGRATION = [
-  'test/!(deploy|docs|packaging)/**/*.test.ts',
+  'test/!(deploy|docs|packaging|structure)/**/*.test.ts',
   'test/deploy/example-config.test.ts',
   'test/packaging/{pack-install,deploy}.test.ts',
   ...dbTestsUnder('services'),

@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { REPO_ROOT } from '../support/system.js';
 
-export const RENDERED = 'deploy/kubernetes/rendered/production.yaml';
-export const COMPOSE = 'deploy/compose.yaml';
+const RENDERED = 'deploy/kubernetes/rendered/production.yaml';
+const COMPOSE = 'deploy/compose.yaml';
 const DOCKERFILE = 'deploy/docker/Dockerfile';
 const ENTRYPOINT_SCRIPT = 'deploy/docker/spincycle';
 const read = (p: string) => readFileSync(join(REPO_ROOT, p), 'utf8');
@@ -128,7 +128,7 @@ export class Manifests {
 }
 
 /** The image's ENTRYPOINT, CMD and ENV, from the Dockerfile's last stage. */
-export function imageConfig(): { entrypoint: string[]; cmd: string[]; env: Record<string, string> } {
+function imageConfig(): { entrypoint: string[]; cmd: string[]; env: Record<string, string> } {
   const text = read(DOCKERFILE).replace(/\\\n/g, ' ');
   const last = text.slice(text.lastIndexOf('\nFROM '));
   const json = (instr: string) => {
@@ -176,7 +176,7 @@ export interface EntrypointBranch {
 }
 
 /** Reads the `case` of deploy/docker/spincycle: the branch that `cmd` takes. */
-export function entrypointBranch(cmd: string): EntrypointBranch {
+function entrypointBranch(cmd: string): EntrypointBranch {
   const lines = read(ENTRYPOINT_SCRIPT).split('\n');
   const start = lines.findIndex((l) => /^case "\$cmd" in/.test(l));
   let body = '';
@@ -221,7 +221,7 @@ export function containerArgv(
   return { ...branch, args: [...branch.fixedArgs, ...rest] };
 }
 
-export interface Substitution {
+interface Substitution {
   what: string;
   from: string;
   to: string;

@@ -7,24 +7,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDurationMs } from '@spincycle/protocol';
 import { type ConfigSchema, silentLogger, splitAddr } from '@spincycle/service-kit';
-import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { parse as parseYaml } from 'yaml';
 import { startJobRunner } from '../../services/job-runner/src/app.js';
 import { JR_CONFIG_SCHEMA, loadJrConfig } from '../../services/job-runner/src/config.js';
 import { loadRmConfig, RM_CONFIG_SCHEMA } from '../../services/request-manager/src/config.js';
 import { createRequestManager } from '../../services/request-manager/src/rm.js';
 import { REPO_ROOT } from '../support/system.js';
 
-export { JR_CONFIG_SCHEMA, REPO_ROOT, RM_CONFIG_SCHEMA };
+export { REPO_ROOT };
 
 export const DEPLOY = join(REPO_ROOT, 'deploy');
 export const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
 /** YAML with merge keys (`<<: *anchor`), as compose reads it. */
 export const readYaml = <T = Record<string, unknown>>(path: string) =>
   parseYaml(read(path), { merge: true }) as T;
-export const readYamlDocs = (path: string) =>
-  parseAllDocuments(read(path))
-    .map((d) => d.toJS() as Record<string, unknown>)
-    .filter(Boolean);
 
 /** The environment variables a config schema reads (LOG_LEVEL and LOG_FORMAT included). */
 export function envNames(schema: ConfigSchema): Set<string> {

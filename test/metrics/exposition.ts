@@ -4,7 +4,7 @@
  * number; anything else throws naming the line.
  */
 
-export interface Sample {
+interface Sample {
   /** The sample's name (`x_bucket`, `x_count` for a histogram `x`). */
   name: string;
   /** The metric family (from the latest `# TYPE`). */

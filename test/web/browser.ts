@@ -5,7 +5,7 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { REPO_ROOT } from '../support/system.js';
 import { launchChromium } from './chromium.mjs';
 
-export const SHOTS = join(REPO_ROOT, 'test-output/web');
+const SHOTS = join(REPO_ROOT, 'test-output/web');
 
 export interface Browser {
   context: BrowserContext;

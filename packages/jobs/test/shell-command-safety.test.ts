@@ -1,4 +1,7 @@
 /** shell-command: no processes left behind, the default timeout, the environment allowlist. */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { State } from '@spincycle/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBuiltinJobFactory, DEFAULT_SHELL_TIMEOUT_MS } from '../src/builtin/index.js';
@@ -56,19 +59,33 @@ describe('shell-command: the whole process group goes, even after its leader exi
   });
 
   it('stop: the same, for a grandchild that ignores SIGTERM', async () => {
+    // The stop must come once the grandchild ignores TERM and its pid is printed (a stop
+    // sent as soon as the job runs would kill the shell before it started anything): the
+    // grandchild touches `ready` after its trap, the shell writes `pid` after printing it.
+    const dir = mkdtempSync(join(tmpdir(), 'shell-stop-'));
     const job = await viaWire('shell-command', {
       cmd: '/bin/sh',
-      args: ['-c', '(trap "" TERM; exec sleep 30) & echo $!; wait'],
+      args: [
+        '-c',
+        '(trap "" TERM; : > "$1/ready"; exec sleep 30) & echo $!; echo $! > "$1/pid"; wait',
+        'sh',
+        dir,
+      ],
       killGrace: '300ms',
     });
     const running = job.run({});
-    await until(() => /^running /.test(job.status()));
+    const pidFile = join(dir, 'pid');
+    await until(
+      () =>
+        existsSync(join(dir, 'ready')) && existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'),
+    );
     job.stop();
     const ret = await running;
     expect(ret.state).toBe(State.STOPPED);
     const grandchild = printedPid(ret.stdout);
     leftovers.push(grandchild);
     await until(() => !isAlive(grandchild), 3000);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

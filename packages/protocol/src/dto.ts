@@ -22,7 +22,6 @@ import { parseRfc3339 } from './time.js';
 import { isPlainObject, toDto, validatePayload } from './validate.js';
 import type { CreateRequest, FinishRequest, JobLog, RequestProgress } from './wire.js';
 
-export * from './chain-dto.js';
 export { validatePayload } from './validate.js';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;

@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { parseJobChain, parseSuspendedJobChain } from '../src/chain-dto.js';
 import {
   JobLogDto,
   parseCreateRequest,
   parseFinishRequest,
-  parseJobChain,
   parseJobLog,
   parseJobLogs,
   parseReportBatch,
   parseRequestProgress,
-  parseSuspendedJobChain,
 } from '../src/dto.js';
 import { ValidationError } from '../src/errors.js';
 

@@ -14,7 +14,7 @@ import { durationMs } from './duration.js';
 import type { Diagnostic, NodeSpec, SequenceSpec } from './model.js';
 import { fieldLine, rawCategory } from './spec-views.js';
 
-export const RETRY_BACKOFFS: readonly string[] = ['constant', 'exponential'];
+const RETRY_BACKOFFS: readonly string[] = ['constant', 'exponential'];
 const CATEGORIES: readonly string[] = ['job', 'sequence', 'conditional'];
 
 /** Why `value` is not a usable timeout, or undefined when it is one. */

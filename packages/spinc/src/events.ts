@@ -8,7 +8,7 @@
 import type { Readable } from 'node:stream';
 import type { Context } from './context.js';
 
-export interface RmEvent {
+interface RmEvent {
   id: string;
   event: string;
   data: string;

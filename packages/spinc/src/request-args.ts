@@ -77,7 +77,7 @@ export function createArgs(spec: RequestSpec, values: ReadonlyMap<string, string
 }
 
 /** What spinc shows in place of the value of a secret arg (the RM shows the same). */
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 /** `args` with the values of the spec's secret args (`Secret: true` in the request list) replaced, for printing. */
 export function shownArgs(spec: RequestSpec, args: Record<string, string>): Record<string, string> {

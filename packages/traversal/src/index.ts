@@ -39,5 +39,6 @@ export { errorText, JobRunner, normalizeReturn, type RunnerOptions, type RunnerR
 export { heldJobs, runningStatus } from './runner-status.js';
 export { type PendingRetry, SequenceRetries, sequenceRegion } from './sequence-retry.js';
 export { ChainTimeouts, sequenceLabel, type TimeoutHost } from './timeouts.js';
-export { Traverser, type TraverserDeps } from './traverser.js';
+export { Traverser } from './traverser.js';
+export type { TraverserDeps } from './traverser-deps.js';
 export { TryCut } from './try-cut.js';

@@ -14,40 +14,20 @@
  * A job is "busy" from dispatch until it is reaped or abandoned; `inFlight` counts
  * busy jobs, so "done" is `inFlight === 0`. Deadlines: timeouts.ts; retry waits: backoff.ts.
  */
-import type { Job, JobFactory } from '@spincycle/jobs';
+import type { Job } from '@spincycle/jobs';
 import type { StateValue } from '@spincycle/protocol';
 import { type HeldChain, type JobLog, type JobStatus, ShuttingDownError, State } from '@spincycle/protocol';
-import { type RetryWaitObserver, sequenceRetryWaitMs } from './backoff.js';
+import { sequenceRetryWaitMs } from './backoff.js';
 import type { ChainState, JobNode } from './chain-state.js';
 import { type ChainOutcome, deliverFinalOrLog, finalState, logDrop } from './final-delivery.js';
 import { creationFailureEntry, makeJob } from './job-creation.js';
 import { isPromise, passData, withTimeout } from './job-data.js';
-import type { JobSlots } from './job-slots.js';
 import { PendingStarts } from './pending-starts.js';
-import type { ChainReporter, JobTryHook, TraversalLogger } from './reporting.js';
 import { errorText, JobRunner } from './runner.js';
 import { heldJobs, runningStatus } from './runner-status.js';
 import { SequenceRetries } from './sequence-retry.js';
 import { ChainTimeouts } from './timeouts.js';
-
-export type { ChainOutcome } from './final-delivery.js';
-
-export interface TraverserDeps {
-  factory: JobFactory;
-  reporter: ChainReporter;
-  slots: JobSlots;
-  logger: TraversalLogger;
-  /** Called once per job try (the Job Runner's metrics). */
-  onJobTry?: JobTryHook;
-  /** How long stop/suspend wait for running jobs to return before failing them (default 10 s). */
-  stopBudgetMs?: number;
-  /** How long a user stop waits for the finish to be delivered before answering (default 10 s). */
-  stopReplyWaitMs?: number;
-  /** Random numbers in [0, 1) for the retry backoff's jitter (default Math.random). */
-  random?: () => number;
-  /** Observes every computed retry wait (job and sequence). */
-  onRetryWait?: RetryWaitObserver;
-}
+import type { TraverserDeps } from './traverser-deps.js';
 
 type Mode = 'idle' | 'running' | 'stopping' | 'suspending' | 'finalized';
 

@@ -10,7 +10,7 @@
 import type { LiveState } from './job-state.js';
 import type { Chain, Job } from './wire.js';
 
-export interface Group {
+interface Group {
   key: string;
   kind: 'sequence' | 'each';
   label: string;
@@ -134,10 +134,10 @@ export function structureOf(chain: Pick<Chain, 'jobs' | 'adjacencyList'>): Struc
 /** Chains up to this many jobs open fully expanded. */
 export const SMALL_CHAIN = 80;
 /** In larger chains, sequences with more jobs than this start folded (lists and their iterations always do). */
-export const BIG_SEQUENCE = 12;
+const BIG_SEQUENCE = 12;
 
 /** Whether a group starts folded. */
-export function foldedByDefault(s: Structure, g: Group): boolean {
+function foldedByDefault(s: Structure, g: Group): boolean {
   if (g.key === s.rootKey) return false;
   if (s.order.length <= SMALL_CHAIN) return false;
   if (g.kind === 'each' || g.size > BIG_SEQUENCE) return true;

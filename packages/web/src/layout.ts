@@ -3,7 +3,7 @@ import dagre from '@dagrejs/dagre';
 import type { Visible, VisibleNode } from './collapse.js';
 import type { Job } from './wire.js';
 
-export interface Box {
+interface Box {
   x: number;
   y: number;
   w: number;
@@ -22,7 +22,7 @@ export function isJoin(job: Job): boolean {
   return job.type === 'noop' && /_(?:begin|end)$/.test(job.name);
 }
 
-export function sizeOf(n: VisibleNode, jobs: Record<string, Job>): { w: number; h: number } {
+function sizeOf(n: VisibleNode, jobs: Record<string, Job>): { w: number; h: number } {
   if (n.kind === 'group') return { w: 190, h: 58 };
   const job = jobs[n.jobId];
   return job && isJoin(job) ? { w: 14, h: 14 } : { w: 160, h: 40 };

@@ -25,7 +25,7 @@ export type Job = ProtocolJob;
 export type Chain = JobChain;
 export type Request = ProtocolRequest;
 export type Log = Parsed<JobLog>;
-export type RunningJob = Parsed<JobStatus>;
+type RunningJob = Parsed<JobStatus>;
 export type RunningStatus = Omit<ProtocolRunningStatus, 'jobs'> & { jobs: RunningJob[] };
 export type { ErrorBody, JobRunnerInfo, RequestArg, RequestSpec, StateName, StateValue };
 

@@ -1,4 +1,4 @@
-/** What the reporter offers the rest of the JR, and what it needs from the RM. */
+/** What the reporter offers the rest of the JR, what it needs from the RM, and its options. */
 import type { ReportBatch, ReportResult, SuspendedJobChain } from '@spincycle/protocol';
 
 export type { ChainReporter, DeliveryOptions } from '@spincycle/traversal';
@@ -38,4 +38,20 @@ export interface ReporterOptions {
    * deliveries make room. Nothing is dropped; a try under way still queues its entry.
    */
   maxQueue?: number;
+}
+
+/** The options with their defaults filled in. */
+export function reporterDefaults(opts: ReporterOptions): Required<ReporterOptions> {
+  return {
+    flushIntervalMs: opts.flushIntervalMs ?? 25,
+    minIntervalMs: opts.minIntervalMs ?? 20,
+    batchSize: opts.batchSize ?? 256,
+    maxBatch: opts.maxBatch ?? 1000,
+    maxBatchBytes: opts.maxBatchBytes ?? 4 * 1024 * 1024,
+    maxLogTextBytes: opts.maxLogTextBytes ?? 1024 * 1024,
+    retryBaseMs: opts.retryBaseMs ?? 100,
+    retryMaxMs: opts.retryMaxMs ?? 5000,
+    warnQueueSize: opts.warnQueueSize ?? 100_000,
+    maxQueue: opts.maxQueue ?? 10_000,
+  };
 }

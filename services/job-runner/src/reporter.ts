@@ -35,9 +35,11 @@ import {
 } from '@spincycle/protocol';
 import type { Logger } from '@spincycle/service-kit';
 import { CLOSED, type Delivery, DROPPED, FinishGate, type PendingFinish } from './finish-gate.js';
+import { ForgottenChains } from './forgotten-chains.js';
 import { JobLogQueue, QueueRoom, type Span } from './job-log-queue.js';
 import { ProgressCoalescer } from './progress-coalescer.js';
 import type { ChainReporter, DeliveryOptions, ReporterOptions, RmSink } from './reporter-types.js';
+import { reporterDefaults } from './reporter-types.js';
 import { describeRmError, isAuthFailure, isRejection } from './rm-errors.js';
 import { deliverSuspend } from './suspend-delivery.js';
 
@@ -78,7 +80,7 @@ export class Reporter implements ChainReporter {
   private readonly space: QueueRoom;
   private fullWarnedAt = 0;
   /** Requests the RM no longer takes anything for (dropped chains), with when they were dropped. */
-  private readonly forgotten = new Map<string, number>();
+  private readonly forgotten = new ForgottenChains();
   private readonly isForgotten = (id: string) => this.forgotten.has(id);
   private readonly pendingFor = (id: string) => this.logs.pendingFor(id);
   private readonly opts: Required<ReporterOptions>;
@@ -92,18 +94,7 @@ export class Reporter implements ChainReporter {
     private readonly logger: Logger,
     opts: ReporterOptions = {},
   ) {
-    this.opts = {
-      flushIntervalMs: opts.flushIntervalMs ?? 25,
-      minIntervalMs: opts.minIntervalMs ?? 20,
-      batchSize: opts.batchSize ?? 256,
-      maxBatch: opts.maxBatch ?? 1000,
-      maxBatchBytes: opts.maxBatchBytes ?? 4 * 1024 * 1024,
-      maxLogTextBytes: opts.maxLogTextBytes ?? 1024 * 1024,
-      retryBaseMs: opts.retryBaseMs ?? 100,
-      retryMaxMs: opts.retryMaxMs ?? 5000,
-      warnQueueSize: opts.warnQueueSize ?? 100_000,
-      maxQueue: opts.maxQueue ?? 10_000,
-    };
+    this.opts = reporterDefaults(opts);
     this.logs = new JobLogQueue(logger, this.opts);
     this.space = new QueueRoom(this.opts.maxQueue);
     this.finishes = new FinishGate(logger);
@@ -412,11 +403,7 @@ export class Reporter implements ChainReporter {
    * finish or suspend still waiting gives up.
    */
   forget(requestId: string): void {
-    const now = Date.now();
-    this.forgotten.set(requestId, now);
-    // Remembered for an hour: long enough for every straggler of that chain.
-    if (this.forgotten.size > 1000)
-      for (const [id, at] of this.forgotten) if (now - at > 3_600_000) this.forgotten.delete(id);
+    this.forgotten.add(requestId);
     this.progressNext.delete(requestId);
     this.finishes.forget(requestId);
     this.logs.forget(requestId);

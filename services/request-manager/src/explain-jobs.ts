@@ -22,7 +22,7 @@ export interface ExplainContext {
 }
 
 /** A job with an active runner on its JR: the try it is on, and the JR's status text. */
-export interface RunningJob {
+interface RunningJob {
   try: number;
   status?: string;
   startedAt?: bigint | string | number;
@@ -138,7 +138,7 @@ export function jobReasons(
 }
 
 /** The time a retry sleep after a try that ended at `finishedAt` (Unix ns) ends. */
-export function retryWaitEnds(finishedAt: bigint, retryWait: string | undefined): Date | undefined {
+function retryWaitEnds(finishedAt: bigint, retryWait: string | undefined): Date | undefined {
   if (!retryWait) return undefined;
   return new Date(Number(finishedAt / 1_000_000n) + parseDurationMs(retryWait));
 }

@@ -16,8 +16,6 @@ export {
   createRateFrom,
   jrUrls,
   loadRmConfig,
-  type MysqlConnection,
-  parseMysqlDsn,
   RM_CONFIG_SCHEMA,
   type RmConfig,
   type RmConfigValues,
@@ -28,6 +26,7 @@ export {
 export { type DbTarget, dataSourceOptions, dbTargetFromConfig, openDataSource } from './db/data-source.js';
 export { Db } from './db/db.js';
 export { MIGRATIONS, MIGRATIONS_TABLE, migrate } from './db/migrate.js';
+export { type MysqlConnection, parseMysqlDsn } from './db/mysql-dsn.js';
 export {
   type DbKind,
   dbDate,
@@ -71,7 +70,7 @@ export {
   parseIdempotencyKey,
 } from './idempotency.js';
 export { JrPool, type JrPoolOptions, type LiveSnapshot, resumeChainJson } from './jr-pool.js';
-export { Planner, REDACTED } from './plan.js';
+export { Planner } from './plan.js';
 export { ReportIntake, type ReportIntakeDeps } from './report-intake.js';
 export {
   type FinalizeLost,
@@ -95,6 +94,7 @@ export {
 } from './resumer.js';
 export { createRequestManager, type RequestManager, type RequestManagerOptions } from './rm.js';
 export { runningStatus } from './running-status.js';
+export { REDACTED } from './secrets.js';
 export {
   CHUNK_BYTES,
   entryJson,

@@ -19,7 +19,7 @@ import type { NewRequest, RequestStore } from './stores/request-store.js';
 export type { LockHolder, LockKey } from './stores/lock-store.js';
 
 /** What a request type locks, from its spec's `lock` and `lockMode`. */
-export interface LockSpec {
+interface LockSpec {
   lock?: readonly string[];
   lockMode?: string;
 }
@@ -43,7 +43,7 @@ export interface LocksDeps {
 const VALUE_MAX = 191;
 
 /** `host=a, host=b` for messages. */
-export function describeLocks(keys: readonly LockKey[]): string {
+function describeLocks(keys: readonly LockKey[]): string {
   return keys.map((k) => `${k.name}=${k.value}`).join(', ');
 }
 
@@ -52,17 +52,12 @@ function lockValue(v: unknown): string {
   return text.length <= VALUE_MAX ? text : `sha256:${createHash('sha256').update(text).digest('hex')}`;
 }
 
-/** A duplicate-key failure of the lock row, also when the store wrapped it (DatabaseError's cause). */
+/** A duplicate primary key: the driver's error, or the DatabaseError the request store wraps it in (its cause). */
 function isDuplicateKey(err: unknown): boolean {
-  for (
-    let e = err as { code?: unknown; driverError?: { code?: unknown }; cause?: unknown } | undefined;
-    e;
-  ) {
-    const code = String(e.driverError?.code ?? e.code ?? '');
-    if (code === 'ER_DUP_ENTRY' || code.startsWith('SQLITE_CONSTRAINT')) return true;
-    e = e.cause as typeof e;
-  }
-  return false;
+  const e = err as { code?: string; driverError?: { code?: string }; cause?: unknown };
+  const code = e?.driverError?.code ?? e?.code ?? '';
+  if (code === 'ER_DUP_ENTRY' || code.startsWith('SQLITE_CONSTRAINT')) return true;
+  return e?.cause !== undefined && e.cause !== err && isDuplicateKey(e.cause);
 }
 
 export class Locks {

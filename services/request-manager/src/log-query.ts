@@ -7,7 +7,7 @@ import { bad, uint } from './find-query.js';
 import type { LogKey } from './stores/job-log-store.js';
 
 /** The largest `limit` of a job-log page. */
-export const LOG_MAX_LIMIT = 1000;
+const LOG_MAX_LIMIT = 1000;
 
 export interface LogPageQuery {
   /** Entries in the page; undefined: all (after `after`). */

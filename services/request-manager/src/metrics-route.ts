@@ -19,7 +19,7 @@ export interface MetricsAccess {
   roles: readonly string[];
 }
 
-export function metricsGuard(d: MetricsAccess): RequestHandler {
+function metricsGuard(d: MetricsAccess): RequestHandler {
   return async (req, _res, next) => {
     try {
       if (d.internal.enabled) {

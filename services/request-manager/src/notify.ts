@@ -46,7 +46,7 @@ export interface NotifierDeps {
   logger: Logger;
 }
 
-export const SIGNATURE_HEADER = 'X-Spincycle-Signature';
+const SIGNATURE_HEADER = 'X-Spincycle-Signature';
 const MAX_FAILED_JOBS = 20;
 const MAX_ERROR_CHARS = 2000;
 
@@ -94,7 +94,7 @@ class DeliveryError extends Error {
 }
 
 /** The URL as shown in answers and logs: without user info or query (they may hold tokens). */
-export function shownUrl(url: string): string {
+function shownUrl(url: string): string {
   try {
     const u = new URL(url);
     return `${u.protocol}//${u.host}${u.pathname}`;

@@ -11,7 +11,9 @@ import type { RequestCatalog } from './catalog.js';
 import type { RmConfigValues } from './config.js';
 import type { Db } from './db/db.js';
 import type { RequestRow } from './db/entities.js';
+import type { ExplainContributor } from './explain.js';
 import { FinalStates } from './final-states.js';
+import { lockExplainContributor } from './lock-explain.js';
 import { Locks } from './locks.js';
 import { Notifier } from './notify.js';
 import type { RequestLifecycle } from './request-lifecycle.js';
@@ -28,6 +30,8 @@ export interface OperatorFeatures {
   locks: Locks;
   notifier: Notifier;
   scheduler: Scheduler;
+  /** Their reasons for "explain" (a PENDING request waiting for a lock), for `rm.explainer`. */
+  explainContributors: ExplainContributor[];
   /** `waitingFor` (PENDING requests waiting for a lock) and `notifications` for GET /requests/{id}. */
   extras(row: RequestRow): Promise<Record<string, unknown> | undefined>;
   bindLifecycle(lifecycle: RequestLifecycle): void;
@@ -108,6 +112,7 @@ export function createOperatorFeatures(config: RmConfigValues, d: OperatorDeps):
     locks,
     notifier,
     scheduler,
+    explainContributors: [lockExplainContributor(locks)],
     async extras(row) {
       const out: Record<string, unknown> = {};
       if (row.state === State.PENDING) {

@@ -4,18 +4,10 @@
  * and authorized the same way, then thrown away: nothing is stored and no
  * Job Runner is called. Values of `secret: true` args are redacted.
  */
-import type { BuiltJobChain } from '@spincycle/chain';
-import {
-  type CreateRequest,
-  type JobChain,
-  type RequestPlan as Plan,
-  type Request,
-  State,
-} from '@spincycle/protocol';
+import { type CreateRequest, type RequestPlan as Plan, type Request, State } from '@spincycle/protocol';
 import { type Authorizer, type Caller, requireAuthorized } from './auth.js';
 import type { RequestCatalog } from './catalog.js';
-
-export const REDACTED = '[redacted]';
+import { redactArgs, redactChain, secretValues } from './secrets.js';
 
 export class Planner {
   constructor(
@@ -56,50 +48,12 @@ export class Planner {
       finishedJobs: 0,
     };
     const { id: _id, createdAt: _at, JobChain: _chain, ...fields } = request;
-    return { ...fields, args: redactArgs(built), JobChain: redactChain(built) };
+    // Redacted as a stored request's answer is (args, job args and data, bytes that hold a secret).
+    const secrets = secretValues(built.requestArgs, built.secretArgs);
+    return {
+      ...fields,
+      args: redactArgs(built.requestArgs, built.secretArgs),
+      JobChain: redactChain({ ...chain, requestId: '' }, secrets),
+    };
   }
-}
-
-function secretValues(built: BuiltJobChain): Set<string> {
-  const out = new Set<string>();
-  for (const a of built.requestArgs)
-    if (built.secretArgs.includes(a.Name) && a.Value !== null && a.Value !== undefined && a.Value !== '')
-      out.add(String(a.Value));
-  return out;
-}
-
-function redactArgs(built: BuiltJobChain): Request['args'] {
-  return built.requestArgs.map((a) =>
-    built.secretArgs.includes(a.Name)
-      ? { ...a, Value: a.Value === null ? null : REDACTED, Default: a.Default === null ? null : REDACTED }
-      : a,
-  );
-}
-
-/**
- * The chain with requestId "" and secret values redacted wherever jobs got
- * them (under the secret's name or another one); a job's serialized bytes
- * could hold them too, so they are left out when the request has secrets.
- */
-function redactChain(built: BuiltJobChain): JobChain {
-  const secrets = secretValues(built);
-  const names = new Set(built.secretArgs);
-  const jobs: JobChain['jobs'] = {};
-  for (const [id, job] of Object.entries(built.chain.jobs)) {
-    if (names.size === 0) {
-      jobs[id] = job;
-      continue;
-    }
-    const { bytes: _bytes, ...rest } = job;
-    const args = job.args
-      ? Object.fromEntries(
-          Object.entries(job.args).map(([k, v]) => [
-            k,
-            names.has(k) || (v !== null && v !== undefined && secrets.has(String(v))) ? REDACTED : v,
-          ]),
-        )
-      : undefined;
-    jobs[id] = args ? { ...rest, args } : rest;
-  }
-  return { ...built.chain, requestId: '', jobs };
 }

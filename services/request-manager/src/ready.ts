@@ -13,11 +13,11 @@ import { SpinCycleError } from '@spincycle/protocol';
 import type { Express } from 'express';
 import { SHUTTING_DOWN_MESSAGE } from './request-lifecycle.js';
 
-export const READY_CACHE_MS = 1_000;
-export const READY_DB_TIMEOUT_MS = 2_000;
+const READY_CACHE_MS = 1_000;
+const READY_DB_TIMEOUT_MS = 2_000;
 
 /** The RM cannot serve now (HTTP 503); the message names why. */
-export class NotReadyError extends SpinCycleError {
+class NotReadyError extends SpinCycleError {
   override readonly httpStatus: number = 503;
   override readonly code: string = 'not_ready';
 }

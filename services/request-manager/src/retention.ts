@@ -10,7 +10,7 @@ import { ConfigError, type Logger } from '@spincycle/service-kit';
 import type { LeaseStore } from './stores/lease-store.js';
 import type { PurgeBatch, RetentionStore } from './stores/retention-store.js';
 
-export const RETENTION_LEASE = 'retention';
+const RETENTION_LEASE = 'retention';
 
 export interface RetentionOptions {
   /** Keep final requests this long (ms) after they finished; 0 = off. */

@@ -215,6 +215,7 @@ export async function createRequestManager(
     running: (url, requestId) => jrs.statusClient(url).running(requestId),
     jrLeaseMs: config.jrLeaseMs,
   });
+  for (const c of operator.explainContributors) explainer.register(c);
   const retry = new RequestRetry({
     requests,
     logs,

@@ -36,7 +36,7 @@ export function maskText(text: string, secrets: readonly string[]): string {
 }
 
 /** A copy of a JSON value: strings masked, other values equal to a secret's text replaced whole. */
-export function redactValue(v: unknown, secrets: readonly string[]): unknown {
+function redactValue(v: unknown, secrets: readonly string[]): unknown {
   if (typeof v === 'string') return maskText(v, secrets);
   if (Array.isArray(v)) return v.map((x) => redactValue(x, secrets));
   if (v !== null && typeof v === 'object') {
@@ -68,6 +68,11 @@ export function redactArgs(args: RequestArg[], names: readonly string[]): Reques
  */
 export function redactChain(chain: JobChain, secrets: readonly string[]): JobChain {
   if (secrets.length === 0) return chain;
+  // Bytes are mostly JSON, where a secret with quotes, backslashes or control characters is escaped.
+  const inBytes = secrets.flatMap((s) => {
+    const escaped = JSON.stringify(s).slice(1, -1);
+    return escaped === s ? [s] : [s, escaped];
+  });
   const jobs: JobChain['jobs'] = {};
   for (const [id, job] of Object.entries(chain.jobs)) {
     const j = { ...job };
@@ -76,7 +81,7 @@ export function redactChain(chain: JobChain, secrets: readonly string[]): JobCha
     if (j.bytes) {
       const text = Buffer.from(j.bytes, 'base64').toString('latin1');
       const utf8 = Buffer.from(j.bytes, 'base64').toString('utf8');
-      if (secrets.some((s) => utf8.includes(s) || text.includes(s))) j.bytes = REDACTED;
+      if (inBytes.some((s) => utf8.includes(s) || text.includes(s))) j.bytes = REDACTED;
     }
     jobs[id] = j;
   }

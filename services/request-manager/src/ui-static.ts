@@ -12,9 +12,9 @@ import { errorBody, sendJson } from '@spincycle/service-kit';
 import express, { type RequestHandler, Router } from 'express';
 
 /** Where `pnpm build` leaves the dashboard, from this file's place in dist/. */
-export const UI_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../../../packages/web/dist');
+const UI_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../../../packages/web/dist');
 
-export const UI_CSP = [
+const UI_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",

@@ -159,6 +159,8 @@ describe.each(DB_KINDS)('read ACL, owner stop and secret args on %s', (kind) => 
     }
     const job = Object.values((chain.json as JobChain).jobs).find((j) => j.name === 'set');
     expect(job?.args).toMatchObject({ cmd: '/bin/echo', args: '[redacted]' });
+    // Its bytes hold the password JSON-escaped (it has quotes): redacted whole.
+    expect(job?.bytes).toBe('[redacted]');
     expect(JSON.stringify((got.json as Request).JobChain)).toBe(JSON.stringify(chain.json));
     // The JR gets the real value: the job needs it.
     const sent = Object.values(jr.chains.get(id)?.jobs ?? {}).find((j) => j.name === 'set');
@@ -184,6 +186,25 @@ describe.each(DB_KINDS)('read ACL, owner stop and secret args on %s', (kind) => 
       `SELECT secret_args FROM request_archives WHERE request_id = '${id}'`,
     )) as Array<{ secret_args: string }>;
     expect(JSON.parse(row?.secret_args ?? 'null')).toEqual(['password', 'pin']);
+  });
+
+  it('secret args: a plan (dryRun) is redacted as a stored request is (args, job args, and bytes holding a secret)', async () => {
+    const body = { type: 'vault', args: { tool: '/bin/echo', password: PASSWORD } };
+    const res = await call(t.url, 'POST', '/api/v1/requests?dryRun=true', body, as('dep'));
+    expect(res.status).toBe(200);
+    expect(res.text).not.toContain('9f3k2');
+    expect(res.text).not.toContain(PIN);
+    const plan = res.json as Request & { JobChain: JobChain };
+    expect(plan.args?.map((a) => [a.Name, a.Value, a.Default])).toEqual([
+      ['tool', '/bin/echo', null],
+      ['password', '[redacted]', null],
+      ['pin', '[redacted]', '[redacted]'],
+    ]);
+    expect(plan.JobChain.requestId).toBe('');
+    const job = Object.values(plan.JobChain.jobs).find((j) => j.name === 'set');
+    expect(job?.args).toMatchObject({ cmd: '/bin/echo', args: '[redacted]' });
+    // The shell-command job's bytes hold its args, the password with them.
+    expect(job?.bytes).toBe('[redacted]');
   });
 
   it('secret args: job-log entries are masked as they arrive (per entry, batch and report), so every read shows [redacted]', async () => {

@@ -3,15 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@spincycle/service-kit';
 import { describe, expect, it } from 'vitest';
-import {
-  jrUrls,
-  loadRmConfig,
-  parseMysqlDsn,
-  redactRmConfig,
-  resolveRmConfig,
-  sqliteFile,
-} from '../src/config.js';
+import { jrUrls, loadRmConfig, redactRmConfig, resolveRmConfig, sqliteFile } from '../src/config.js';
 import { dataSourceOptions } from '../src/db/data-source.js';
+import { parseMysqlDsn } from '../src/db/mysql-dsn.js';
 
 function file(text: string): string {
   const p = join(mkdtempSync(join(tmpdir(), 'rm-cfg-')), 'rm.yaml');

@@ -90,6 +90,27 @@ describe.each(DB_KINDS)('locks on %s', (kind) => {
     );
   });
 
+  it('explain: a waiter gets a lockHeld reason naming the holders, gone once it runs', async () => {
+    type Explained = { state: string; reasons: Array<{ kind: string; message: string; holders?: string[] }> };
+    const explain = async (rm: TestRm, id: string) =>
+      (await call(rm.url, 'GET', `/api/v1/requests/${id}/explain`)).json as Explained;
+    const first = await create(a, 'deploy-host', 'e1');
+    const second = await create(b, 'deploy-host', 'e1');
+    expect(second.body.state).toBe(State.PENDING);
+    const waiting = await explain(a, second.body.id);
+    const held = waiting.reasons.find((r) => r.kind === 'lockHeld');
+    expect(held?.holders).toEqual([first.body.id]);
+    expect(held?.message).toContain(`host=e1 is held by request ${first.body.id}`);
+    // The holder itself waits for nothing.
+    expect((await explain(b, first.body.id)).reasons.map((r) => r.kind)).not.toContain('lockHeld');
+
+    await a.internal.finish(finishBody(first.body.id));
+    await settled();
+    const running = await explain(b, second.body.id);
+    expect(running.state).toBe('RUNNING');
+    expect(running.reasons.map((r) => r.kind)).not.toContain('lockHeld');
+  });
+
   it('lockMode fail: 409 naming the holder, nothing stored; free again once the holder stops', async () => {
     const first = await create(a, 'restart-host', 'f1');
     expect(first.body.state).toBe(State.RUNNING);

@@ -36,7 +36,7 @@ export function findLines(requests: readonly Request[], tz: TimeZoneMode): strin
 }
 
 /** The RM's largest page (its `limit` maximum). */
-export const RM_MAX_PAGE = 1000;
+const RM_MAX_PAGE = 1000;
 
 /**
  * Requests matching `filter`: `limit` of them (`0` = all), fetched a page of

@@ -1,5 +1,4 @@
 /** `log <id> [jobId]`: the job log, oldest first, one block per job try. */
-import { type JobLog, stateName, toNanos } from '@spincycle/protocol';
 import type { Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { followLog } from '../log-follow.js';

@@ -35,7 +35,7 @@ export function StartPage({ type }: { type: string | undefined }) {
 }
 
 /** The argument a 400 message names: quoted first, then as a whole word. */
-export function argNamed(message: string, names: readonly string[]): string | undefined {
+function argNamed(message: string, names: readonly string[]): string | undefined {
   const quoted = [...message.matchAll(/['"`]([^'"`]+)['"`]/g)].map((m) => m[1]);
   for (const q of quoted) if (q && names.includes(q)) return q;
   const words = new Set(message.split(/[^A-Za-z0-9_.-]+/));

@@ -14,7 +14,7 @@ export interface CreateParams {
 }
 
 /** `dryRun` from a raw query string: `true`, `false` or absent (false); anything else is a 400 naming it. */
-export function parseDryRun(query: string): boolean {
+function parseDryRun(query: string): boolean {
   const values = new URLSearchParams(query).getAll('dryRun');
   if (values.length === 0) return false;
   if (values.length > 1)

@@ -6,9 +6,10 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { parseMysqlDsn, type RmConfigValues, sqliteFile } from '../config.js';
+import { type RmConfigValues, sqliteFile } from '../config.js';
 import { ENTITIES } from './entities.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from './migrate.js';
+import { parseMysqlDsn } from './mysql-dsn.js';
 
 export interface DbTarget {
   /** mysql:// URL or Go DSN; undefined = SQLite. */

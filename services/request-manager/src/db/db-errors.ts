@@ -9,7 +9,7 @@
 import { SpinCycleError } from '@spincycle/protocol';
 
 /** The database failed or could not be reached (HTTP 503: the request may succeed later). */
-export class DatabaseError extends SpinCycleError {
+class DatabaseError extends SpinCycleError {
   override readonly httpStatus: number = 503;
   override readonly code: string = 'database';
 }

@@ -26,7 +26,7 @@ const DEFAULT_STATEMENT_BYTES = 4 * 1024 * 1024 - 64 * 1024;
 const PACKET_MARGIN = 64 * 1024;
 /** The most one statement is built to take however big the server's packet is (bounds memory per statement). */
 const MAX_STATEMENT_BYTES = 64 * 1024 * 1024;
-export const MAX_ALLOWED_PACKET_SQL = 'SELECT @@max_allowed_packet AS packet';
+const MAX_ALLOWED_PACKET_SQL = 'SELECT @@max_allowed_packet AS packet';
 
 /** A tiny FIFO async mutex. */
 class Mutex {

@@ -16,7 +16,7 @@ export interface EventCursor {
   finishedJobs: number;
 }
 
-export const START: EventCursor = Object.freeze({ logSeq: '0', state: -1, finishedJobs: -1 });
+const START: EventCursor = Object.freeze({ logSeq: '0', state: -1, finishedJobs: -1 });
 
 export function formatCursor(c: EventCursor): string {
   return `${c.logSeq}.${c.state}.${c.finishedJobs}`;

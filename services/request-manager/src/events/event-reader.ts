@@ -14,7 +14,7 @@ const LOG_COLUMNS =
   '`request_id`, `job_id`, `try`, `name`, `type`, `state`, `started_at`, `finished_at`, `exit`, `error`, `stdout`, `stderr`';
 
 /** One job-log entry with its storage sequence (a decimal string). */
-export interface SequencedEntry {
+interface SequencedEntry {
   seq: string;
   json: string;
 }

@@ -6,7 +6,7 @@
 import { ConfigError } from '@spincycle/service-kit';
 import { Cron } from 'croner';
 
-export type MissedPolicy = 'skip' | 'run-once';
+type MissedPolicy = 'skip' | 'run-once';
 
 export interface ScheduleDef {
   name: string;

@@ -7,7 +7,7 @@ import type { Db } from '../db/db.js';
 import { dbDate } from '../db/sql.js';
 
 export const IDEMPOTENCY_IN_PROGRESS = 0;
-export const IDEMPOTENCY_DONE = 1;
+const IDEMPOTENCY_DONE = 1;
 
 export interface IdempotencyRow {
   user: string;

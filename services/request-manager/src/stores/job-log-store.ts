@@ -210,17 +210,6 @@ export class JobLogStore {
     return rows.map(toWireJobLog);
   }
 
-  /**
-   * Every entry of a request as the JSON text of `list` (same keys, order and
-   * values), written straight from the rows. Also the entry count. Readers of
-   * big logs use `jsonChunks`, which never holds the whole log.
-   */
-  async listJson(requestId: string): Promise<{ json: string; count: number }> {
-    const out: string[] = [];
-    for await (const chunk of this.jsonChunks(requestId)) out.push(...chunk);
-    return { json: `[${out.join(',')}]`, count: out.length };
-  }
-
   /** (job, try) of up to `n` entries of a request after `after`, in log order: the primary key only, no entry text. */
   async keys(requestId: string, after: LogKey | undefined, n: number): Promise<LogKey[]> {
     const [where, params] = keyRange(requestId, after, undefined);

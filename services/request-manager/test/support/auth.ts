@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashToken } from '../../src/auth/tokens.js';
 
-export const INTERNAL = 'jr-internal-token-0123456789abcdef';
-export const tokenOf = (user: string) => `token-of-${user}`;
+const INTERNAL = 'jr-internal-token-0123456789abcdef';
+const tokenOf = (user: string) => `token-of-${user}`;
 /** Headers of a call as `user`. */
 export const as = (user: string) => ({ Authorization: `Bearer ${tokenOf(user)}` });
 /** Headers of a call as a Job Runner (a test adds `X-Spincycle-Job-Runner` once its fake JR listens). */
