@@ -28,24 +28,43 @@ export function resumeChainJson(jr: JrClient, sjcJson: string) {
 }
 
 /**
+ * Moves a RUNNING request's record from one JR URL to another when it is still
+ * on `from` (a conditional update); false when it was not.
+ */
+export type MoveRecord = (from: string, to: string) => Promise<boolean>;
+
+/**
  * Offer a chain to each JR in turn (`send` resolves with the URL of the JR that
  * took it). A JR that cannot be reached or answers 5xx is skipped for the next;
  * a 4xx means the chain itself is refused, so no other JR is tried; a 409 means
  * the JR already holds it (a retried call whose first answer was lost).
+ * With `move`: the request, recorded on the first candidate, is recorded on
+ * each next one before that one is offered the chain (so a JR that reports
+ * before its answer arrives is not refused), and on the JR that took it.
  */
 export async function offerChain(
   candidates: JrClient[],
   send: (jr: JrClient) => Promise<string>,
+  move?: MoveRecord,
 ): Promise<string> {
   const problems: string[] = [];
+  let recorded = candidates[0]?.baseURL ?? '';
+  const record = async (to: string) => {
+    if (move && to !== recorded && (await move(recorded, to))) recorded = to;
+  };
   for (const jr of candidates) {
+    await record(jr.baseURL);
+    let took: string;
     try {
-      return await send(jr);
+      took = await send(jr);
     } catch (err) {
       if (err instanceof ApiError && err.status === 409) return jr.baseURL;
       problems.push(`Job Runner ${jr.baseURL}: ${err instanceof Error ? err.message : String(err)}`);
       if (err instanceof ApiError && err.status !== undefined && err.status < 500) break;
+      continue;
     }
+    await record(took);
+    return took;
   }
   throw new UpstreamError(`no Job Runner accepted the job chain: ${problems.join('; ')}`);
 }

@@ -421,6 +421,31 @@ describe.each(DB_KINDS)('a Job Runner behind a load balancer on %s', (kind) => {
     }
   });
 
+  it('a chain that fails over to the next JR is recorded on it before it is offered, so that JR’s first reports are taken', async () => {
+    const busy = await new FakeJr().start();
+    busy.mode = 'busy-503';
+    const next = await new FakeJr().start();
+    const r = await startTestRm({ db: kind, jrUrl: `${busy.url},${next.url}` });
+    try {
+      const seen: Array<[string, number]> = [];
+      next.beforeAnswer = async (chain) => {
+        const id = chain.requestId;
+        const log = await call(r.url, 'POST', `/api/v1/requests/${id}/log`, entry(id, 'a'), from(next.url));
+        seen.push([(await r.client.getRequest(id)).jrURL ?? '', log.status]);
+      };
+      // Round-robin: one of the two is offered to the busy JR first.
+      for (let i = 0; i < 2; i++) await r.client.createRequest('no-args', {});
+      expect(seen).toEqual([
+        [next.url, 201],
+        [next.url, 201],
+      ]);
+    } finally {
+      await r.close();
+      await busy.close();
+      await next.close();
+    }
+  });
+
   it('once the JR behind it heartbeats, chains go to its advertised URL, recorded on it from the start, so its first reports are taken', async () => {
     const beat = await call(
       t.url,
