@@ -7,7 +7,7 @@
  * (preStop sleep, SIGTERM, terminationGracePeriodSeconds, SIGKILL), all at the manifests'
  * real durations. Every request must end COMPLETE with each job's tries 1..n (only the last
  * COMPLETE, the others STOPPED by a hand-off), and a new JR must get chains within one
- * heartbeat of being ready.
+ * heartbeat (plus a margin, see TAKE_WORK_MARGIN_MS) of being ready.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,8 +27,14 @@ const SLEEP_MS = '3000';
 const CLIENTS = 4;
 /** Between two submits of one client while the cluster is disturbed (4 clients: 2.5 requests/s). */
 const PACE_MS = 1600;
-/** How much later than one heartbeat a new JR may get its first chain (probe and polling granularity). */
-const TAKE_WORK_MARGIN_MS = 2000;
+/**
+ * How much later than one heartbeat a new JR may get its first chain. The RM places chains on
+ * the JRs it knows from heartbeats (read every second), so a JR runs one within about a
+ * heartbeat of being ready; the margin covers that read, the 100 ms polling here and a loaded
+ * 2-core CI machine running 6 pods and MariaDB. Without heartbeat placement, a new JR behind the
+ * one Service URL gets nothing for much longer (the RMs' keep-alive connections stay on old JRs).
+ */
+const TAKE_WORK_MARGIN_MS = 5000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rel = (p: string) => p.replace(`${REPO_ROOT}/`, '');

@@ -224,6 +224,7 @@ export class JobRunnerLiveness {
         live: now - r.last_seen.getTime() <= this.leaseMs,
         draining: r.draining,
         chains: r.chains,
+        lastSeen: r.last_seen.getTime(),
       });
     return out;
   }

@@ -35,7 +35,7 @@ import type { RequestCatalog } from './catalog.js';
 import type { Db } from './db/db.js';
 import type { RequestRow } from './db/entities.js';
 import type { FinalStates } from './final-states.js';
-import type { JrPool } from './jr-pool.js';
+import { type JrPool, offerChain } from './jr-pool.js';
 import type { LockHolder, Locks } from './locks.js';
 import { lostJobEntries } from './lost.js';
 import { rmMetrics } from './metrics.js';
@@ -179,7 +179,7 @@ export class RequestLifecycle {
 
     let jrURL: string;
     try {
-      jrURL = await this.sendChain(jobChainJson, candidates);
+      jrURL = await this.sendChain(id, jobChainJson, candidates);
     } catch (err) {
       const failedAt = new Date();
       const failed = await this.d.requests.transition(id, State.RUNNING, {
@@ -204,8 +204,6 @@ export class RequestLifecycle {
         { requestId: id },
       );
     }
-    if (jrURL !== target)
-      await this.d.requests.patchIf(id, State.RUNNING, { jr_url: jrURL }, { jrUrl: target });
     const tSent = performance.now();
     rmMetrics.requestCreated(id, type, t0);
     if (this.log.isInfoEnabled())
@@ -221,24 +219,13 @@ export class RequestLifecycle {
     return withArgs(toWireRequest({ ...row, jr_url: jrURL }), redactArgs(requestArgs, secretArgs));
   }
 
-  /**
-   * Send a chain to the first JR that takes it. A JR that cannot be reached
-   * (after the client's bounded retries) or answers 5xx is skipped for the
-   * next; a 4xx means the chain itself is refused, so no other JR is tried.
-   */
-  private async sendChain(chainJson: string, candidates: JrClient[]): Promise<string> {
-    const problems: string[] = [];
-    for (const jr of candidates) {
-      try {
-        return await this.d.jrs.startChain(jr, chainJson);
-      } catch (err) {
-        // 409: the JR already holds this chain (a retried POST whose first answer was lost).
-        if (err instanceof ApiError && err.status === 409) return jr.baseURL;
-        problems.push(`Job Runner ${jr.baseURL}: ${message(err)}`);
-        if (err instanceof ApiError && err.status !== undefined && err.status < 500) break;
-      }
-    }
-    throw new UpstreamError(`no Job Runner accepted the job chain: ${problems.join('; ')}`);
+  /** Send a chain to the first JR that takes it, recording the request on each JR before it is offered (see offerChain). */
+  private sendChain(id: string, chainJson: string, candidates: JrClient[]): Promise<string> {
+    return offerChain(
+      candidates,
+      (jr) => this.d.jrs.startChain(jr, chainJson),
+      (from, to) => this.d.requests.patchIf(id, State.RUNNING, { jr_url: to }, { jrUrl: from }),
+    );
   }
 
   /** PUT /requests/{id}/start: a PENDING request only. If no JR takes it, it goes back to PENDING. */
@@ -282,7 +269,7 @@ export class RequestLifecycle {
     if (!started) return false;
     let jrURL: string;
     try {
-      jrURL = await this.sendChain(chainJson, candidates);
+      jrURL = await this.sendChain(id, chainJson, candidates);
     } catch (err) {
       const back = failOnError
         ? { state: State.FAIL, finished_at: new Date(), jr_url: null }
@@ -295,8 +282,6 @@ export class RequestLifecycle {
       });
       throw err;
     }
-    if (jrURL !== target)
-      await this.d.requests.patchIf(id, State.RUNNING, { jr_url: jrURL }, { jrUrl: target });
     this.log.info('request started', { requestId: id, jrURL });
     return true;
   }

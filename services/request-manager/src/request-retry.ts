@@ -74,7 +74,11 @@ export class RequestRetry {
     const body = stringifyJson(plan.sjc);
     let jrURL: string;
     try {
-      jrURL = await offerChain(candidates, async (jr) => (await resumeChainJson(jr, body)).jrURL);
+      jrURL = await offerChain(
+        candidates,
+        async (jr) => (await resumeChainJson(jr, body)).jrURL,
+        (from, to) => this.d.requests.patchIf(id, State.RUNNING, { jr_url: to }, { jrUrl: from }),
+      );
     } catch (err) {
       // Nobody took it: the request is as it was, and the caller may try again.
       await this.d.requests.transition(id, State.RUNNING, {
@@ -89,8 +93,6 @@ export class RequestRetry {
       });
       throw err;
     }
-    if (jrURL !== target)
-      await this.d.requests.patchIf(id, State.RUNNING, { jr_url: jrURL }, { jrUrl: target });
     this.log.info('request retried', {
       requestId: id,
       user: caller.name,

@@ -13,7 +13,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
-  ApiError,
   type JobChain,
   type JobLog,
   type JrClient,
@@ -26,7 +25,7 @@ import { type Logger, PeriodicTask } from '@spincycle/service-kit';
 import { chainDifference } from './chain-match.js';
 import type { Db } from './db/db.js';
 import type { FinalStates } from './final-states.js';
-import { type JrPool, resumeChainJson } from './jr-pool.js';
+import { type JrPool, offerChain, resumeChainJson } from './jr-pool.js';
 import { rmMetrics } from './metrics.js';
 import type { JobLogStore } from './stores/job-log-store.js';
 import type { RequestStore } from './stores/request-store.js';
@@ -151,34 +150,33 @@ export class Resumer {
       return 'dropped';
     }
     let jrURL: string | undefined;
-    const problems: string[] = [];
-    for (const jr of candidates) {
-      try {
-        jrURL = (await resumeChainJson(jr, body)).jrURL;
-        break;
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 409) {
-          jrURL = jr.baseURL;
-          break;
-        }
-        problems.push(`Job Runner ${jr.baseURL}: ${message(err)}`);
-        if (err instanceof ApiError && err.status !== undefined && err.status < 500) break;
-      }
+    let recorded = target;
+    let problem = '';
+    try {
+      jrURL = await offerChain(
+        candidates,
+        async (jr) => (await resumeChainJson(jr, body)).jrURL,
+        async (from, to) => {
+          const moved = await this.d.requests.patchIf(id, State.RUNNING, { jr_url: to }, { jrUrl: from });
+          if (moved) recorded = to;
+          return moved;
+        },
+      );
+    } catch (err) {
+      problem = message(err);
     }
     if (jrURL === undefined) {
       const back = await this.d.requests.patchIf(
         id,
         State.RUNNING,
         { state: State.SUSPENDED, jr_url: null },
-        { jrUrl: target },
+        { jrUrl: recorded },
       );
       if (back) await this.d.sjcs.unclaim(id, this.me);
       else await this.d.sjcs.delete(id, this.me); // stopped or finalized meanwhile
-      this.log.warn('no Job Runner resumed the chain; will retry', { requestId: id, problems });
+      this.log.warn('no Job Runner resumed the chain; will retry', { requestId: id, problem });
       return 'failed';
     }
-    if (jrURL !== target)
-      await this.d.requests.patchIf(id, State.RUNNING, { jr_url: jrURL }, { jrUrl: target });
     await this.d.sjcs.delete(id, this.me);
     // A stop that finalized the request while the chain was in flight: stop it on the JR too.
     const now = await this.d.requests.get(id);

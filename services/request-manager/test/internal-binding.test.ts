@@ -420,4 +420,65 @@ describe.each(DB_KINDS)('a Job Runner behind a load balancer on %s', (kind) => {
       await direct.close();
     }
   });
+
+  it('a chain that fails over to the next JR is recorded on it before it is offered, so that JR’s first reports are taken', async () => {
+    const busy = await new FakeJr().start();
+    busy.mode = 'busy-503';
+    const next = await new FakeJr().start();
+    const r = await startTestRm({ db: kind, jrUrl: `${busy.url},${next.url}` });
+    try {
+      const seen: Array<[string, number]> = [];
+      next.beforeAnswer = async (chain) => {
+        const id = chain.requestId;
+        const log = await call(r.url, 'POST', `/api/v1/requests/${id}/log`, entry(id, 'a'), from(next.url));
+        seen.push([(await r.client.getRequest(id)).jrURL ?? '', log.status]);
+      };
+      // Round-robin: one of the two is offered to the busy JR first.
+      for (let i = 0; i < 2; i++) await r.client.createRequest('no-args', {});
+      expect(seen).toEqual([
+        [next.url, 201],
+        [next.url, 201],
+      ]);
+    } finally {
+      await r.close();
+      await busy.close();
+      await next.close();
+    }
+  });
+
+  it('once the JR behind it heartbeats, chains go to its advertised URL, recorded on it from the start, so its first reports are taken', async () => {
+    const beat = await call(
+      t.url,
+      'PUT',
+      '/api/v1/job-runners/heartbeat',
+      { jrURL: jr.url, instance: 'direct', startedAt: new Date().toISOString(), requests: [] },
+      from(jr.url),
+    );
+    expect(beat.status).toBe(200);
+    const recorded: string[] = [];
+    jr.beforeAnswer = async (chain) => {
+      const id = chain.requestId;
+      recorded.push((await t.client.getRequest(id)).jrURL ?? '');
+      await call(t.url, 'POST', '/api/v1/job-logs', [entry(id, 'a')], from(jr.url));
+    };
+    // The pool reads heartbeats in the background: the next chains after that go to the JR directly.
+    let id = '';
+    for (const deadline = Date.now() + 10_000; !id && Date.now() < deadline; ) {
+      const r = await t.client.createRequest('no-args', {});
+      if (recorded.at(-1) === jr.url) id = r.id;
+    }
+    jr.beforeAnswer = undefined;
+    expect(id).not.toBe('');
+    expect(await t.client.getRequest(id)).toMatchObject({ state: State.RUNNING, jrURL: jr.url });
+    expect((await t.client.getJobLogs(id)).map((e) => e.jobId)).toEqual(['a']);
+    // Another JR behind the same balancer is refused.
+    const rivals = await call(
+      t.url,
+      'POST',
+      '/api/v1/job-logs',
+      [entry(id, 'b')],
+      from(rival.url.replace('127.0.0.1', 'localhost')),
+    );
+    expect(rivals.json).toEqual({ inserted: 0, refused: [id] });
+  });
 });

@@ -527,6 +527,44 @@ describe('JR pool ranking', () => {
     expect(firsts).not.toContain('http://jr-c');
   });
 
+  it('with one configured URL (a load balancer): the live JRs that heartbeat, fewest chains first, then the configured URL', async () => {
+    const p = new JrPool(['http://lb'], { timeoutMs: 1000 });
+    p.useLiveness(
+      async () =>
+        new Map([
+          ['http://jr-a', { live: true, draining: false, chains: 3 }],
+          ['http://jr-b', { live: true, draining: false, chains: 0 }],
+          ['http://jr-c', { live: true, draining: true, chains: 0 }],
+          ['http://jr-d', { live: false, draining: false, chains: 0 }],
+        ]),
+    );
+    expect(p.candidates().map((c) => c.baseURL)).toEqual(['http://lb']);
+    await tick();
+    expect(p.candidates().map((c) => c.baseURL)).toEqual(['http://jr-b', 'http://jr-a', 'http://lb']);
+    p.close();
+  });
+
+  it('a JR a chain could not be sent to goes last until it is heard from again', async () => {
+    // Nothing listens on port 1: the send fails at once.
+    const dead = 'http://127.0.0.1:1';
+    let lastSeen = Date.now() - 100;
+    const p = new JrPool(['http://lb'], { timeoutMs: 1000, attempts: 1 });
+    p.useLiveness(async () => new Map([[dead, { live: true, draining: false, chains: 0, lastSeen }]]), 10);
+    await tick();
+    expect(p.candidates()[0]?.baseURL).toBe(dead);
+    await expect(p.startChain(p.client(dead), '{"requestId":"r1"}')).rejects.toThrow();
+    expect(p.candidates().map((c) => c.baseURL)).toEqual(['http://lb', dead]);
+    // A heartbeat after the failure: first again once the pool has read it.
+    lastSeen = Date.now() + 1;
+    let first = p.candidates()[0]?.baseURL;
+    for (let i = 0; i < 200 && first !== dead; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      first = p.candidates()[0]?.baseURL;
+    }
+    expect(first).toBe(dead);
+    p.close();
+  });
+
   it('without heartbeats: round-robin', () => {
     const p = new JrPool(urls, { timeoutMs: 1000 });
     expect([0, 1, 2].map(() => p.candidates()[0]?.baseURL)).toEqual(urls);
