@@ -53,7 +53,7 @@ const PAGING: Header[] = [
 ];
 
 /** Errors any public /api call may get: unauthenticated/denied, headers too large. */
-export const API_ERRORS = [401, 431];
+const API_ERRORS = [401, 431];
 /** Errors of calls with a JSON body. */
 export const BODY_ERRORS = [400, 413, 415];
 
