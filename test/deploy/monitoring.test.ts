@@ -116,6 +116,23 @@ describe('deploy/monitoring', () => {
     for (const m of catalog.metrics) expect(shown.has(m.name), m.name).toBe(true);
   });
 
+  it('Prometheus target labels clash with no metric label, and the rules select JRs by one of them', () => {
+    const prom = readYaml<{ scrape_configs: { static_configs: { labels?: Record<string, string> }[] }[] }>(
+      'deploy/monitoring/prometheus.yml',
+    );
+    const targetLabels = new Set(
+      prom.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => Object.keys(s.labels ?? {}))),
+    );
+    // A clash makes Prometheus rename the metric's label to exported_<name>, breaking `by (service)`.
+    for (const m of catalog.metrics)
+      for (const l of m.labels ?? []) expect(targetLabels.has(l), `${m.name}: ${l}`).toBe(false);
+    const upSelectors = rules.groups
+      .flatMap((g) => g.rules)
+      .flatMap((r) => [...r.expr.matchAll(/\bup\{(\w+)="[^"]*"\}/g)].map((m) => m[1]));
+    expect(upSelectors.length).toBeGreaterThan(0);
+    for (const l of upSelectors) expect(targetLabels.has(l as string), l).toBe(true);
+  });
+
   it('Prometheus loads the alert rules mounted in compose', () => {
     const prom = readYaml<{ rule_files: string[] }>('deploy/monitoring/prometheus.yml');
     expect(prom.rule_files).toEqual(['/etc/prometheus/alerts.yaml']);
