@@ -8,6 +8,8 @@
  * test: it always exits 0 once it has measured.
  *
  *   node packages/chain/dist/bench.js [--specs DIR] [--runs N] [--warmup N]
+ *
+ * --specs defaults to the repository's bench/specs.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,11 +23,13 @@ const TARGET_MS_1000 = 150;
 const TARGET_RATIO = 2.2;
 const SIZES = [1000, 2000] as const;
 
+// This file runs from packages/chain/dist: the repository root is three levels up, and the
+// bench specs (bench-wide and friends) live in its bench/specs.
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 const { values } = parseArgs({
   options: {
-    specs: { type: 'string', default: path.resolve(repoRoot, '../shared/bench/specs') },
+    specs: { type: 'string', default: path.join(repoRoot, 'bench', 'specs') },
     runs: { type: 'string', default: '31' },
     warmup: { type: 'string', default: '10' },
   },
