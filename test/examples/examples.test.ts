@@ -3,13 +3,15 @@
  * through an RM and a JR, on SQLite and on MariaDB: the original's `test`
  * request, `upgrade-fleet` (split, each with parallel batches, a conditional
  * with the built-in noop branch) and `decommission-hosts` (conditional
- * branches, real mkdir/touch through shell-command).
+ * branches, real mkdir/touch through shell-command); `provision-db` with the
+ * operator features its README sections show (plan, idempotent submit, why).
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type JobLog, State } from '@spincycle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, type System, startSystem, waitForState } from '../support/system.js';
+import { until } from '../support/until.js';
 
 const SPECS = join(REPO_ROOT, 'specs');
 
@@ -29,6 +31,7 @@ describe.each(['sqlite', 'mysql'] as const)('example specs on %s', (db) => {
       'deploy-host',
       'nightly-cleanup',
       'notify-on-finish',
+      'provision-db',
       'retry-demo',
       'set-db-password',
       'test',
@@ -88,6 +91,34 @@ describe.each(['sqlite', 'mysql'] as const)('example specs on %s', (db) => {
       sys.client.createRequest('upgrade-fleet', { hosts: 'a', version: '1', reportCmd: '/bin/rm' }),
     ).rejects.toMatchObject({ status: 400 });
     expect((await sys.client.findRequests({ type: 'upgrade-fleet' })).length).toBe(before);
+  });
+
+  it('provision-db: a plan with the secret redacted, one request per idempotency key, why it waits', async () => {
+    // A ready wait far longer than the test: the request is stopped once `why` was seen.
+    const args = { name: `orders_${db}`, adminPassword: 's3cret', readyWait: '600000' };
+    const plan = await sys.client.planRequest('provision-db', args);
+    const planned = Object.values(plan.JobChain.jobs).map((j) => j.name);
+    expect(planned).toEqual(expect.arrayContaining(['create', 'ready', 'set-password', 'load-schema']));
+    expect(JSON.stringify(plan)).not.toContain('s3cret');
+    expect(await sys.client.findRequests({ type: 'provision-db' })).toHaveLength(0);
+
+    const key = `provision-${db}-${Date.now()}`;
+    const req = await sys.client.createRequest('provision-db', args, { idempotencyKey: key });
+    const again = await sys.client.createRequest('provision-db', args, { idempotencyKey: key });
+    expect(again.id).toBe(req.id);
+    expect(await sys.client.findRequests({ type: 'provision-db' })).toHaveLength(1);
+
+    const why = await until('ready running in explain', async () => {
+      const e = await sys.client.explainRequest(req.id);
+      const ready = e.jobs.find((j) => j.name === 'ready');
+      return ready?.reasons[0]?.kind === 'running' && e;
+    });
+    const after = why.jobs.filter((j) => j.name === 'set-password' || j.name === 'load-schema');
+    expect(after.map((j) => j.reasons[0]?.kind)).toEqual(['dependencies', 'dependencies']);
+    await sys.client.stopRequest(req.id);
+    expect((await waitForState(sys.client, req.id)).state).toBe(State.STOPPED);
+    const logs = await sys.client.getJobLogs(req.id);
+    expect(byName(logs, 'create')[0]?.stdout.trim()).toBe(args.name);
   });
 
   it('decommission-hosts: graceful by default, hard with force=yes, marker files written', async () => {
