@@ -42,20 +42,27 @@ describe('hand-off on SIGTERM', () => {
     const jr1 = await startHaJr({ rmUrl: rm.url, ledger, port: p1 });
     procs.push(jr1);
     // Only JR 1 is up when the request starts, so it runs there.
-    const req = await client.createRequest('ha-handoff', { longMs: '4000', shortMs: '100', fails: '1' });
+    // `long`'s first run and flaky's retry wait outlast the test (see ha.yaml): on JR 1 they are
+    // still running/waiting at the SIGTERM however loaded the machine is.
+    const req = await client.createRequest('ha-handoff', { shortMs: '100', fails: '1' });
     expect(req.jrURL).toBe(jr1.url);
     const jr2 = await startHaJr({ rmUrl: rm.url, ledger, port: p2 });
     procs.push(jr2);
 
     const chain = await client.getJobChain(req.id);
     const idOf = (name: string) => Object.values(chain.jobs).find((j) => j.name === name)?.id as string;
-    // Wait for: done1 complete, long running, flaky failed once (now in its 2 s retry wait), s2 failed (sequence retry wait).
+    // Wait for: done1 complete, long running, flaky failed once (now in its retry wait), s2 failed
+    // (sequence retry wait), and JR 1 reporting long running and flaky sleeping before its retry.
     await until('the chain to reach the hand-off point', async () => {
       const ev = readLedger(ledger).filter((e) => e.requestId === req.id);
       const has = (event: string, job: string) => ev.some((e) => e.event === event && e.jobId === idOf(job));
       return has('complete', 'done1') && has('start', 'long') && has('fail', 'flaky') && has('fail', 's2');
     });
-    await sleep(200);
+    await until('JR 1 to run long and wait to retry flaky', async () => {
+      const jobs = (await client.runningStatus(req.id)).jobs;
+      const status = (name: string) => jobs.find((j) => j.name === name)?.status ?? '';
+      return jobs.some((j) => j.name === 'long') && status('flaky').startsWith('(retry sleep)');
+    });
     const before = readLedger(ledger).filter((e) => e.requestId === req.id);
 
     const t0 = Date.now();

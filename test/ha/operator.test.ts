@@ -85,7 +85,7 @@ describe.each(['mysql', 'sqlite'] as const)('explain with a real Job Runner on %
     await c.stopRequest(nap.id);
 
     // flaky fails both tries (retry: 1, retryWait: 2s): first it waits between them, then the request FAILs.
-    const failing = await c.createRequest('ha-handoff', { fails: '9', longMs: '100', shortMs: '50' });
+    const failing = await c.createRequest('ha-flaky', {});
     await until('the flaky job to wait for its retry', async () => {
       const e = await c.explainRequest(failing.id);
       return e.jobs.some((j) => j.name === 'flaky' && j.reasons[0]?.kind === 'retryWait');
