@@ -215,6 +215,12 @@ try {
       bw.makespanMs <= 12_000 && bw.state === 3 && bw.logEntries === bw.totalJobs,
     ],
     [
+      `wide ${bigHosts} hosts, after: GET of the request (with its JobChain) / its job log`,
+      `${bw.getMs} ms / ${bw.logMs} ms`,
+      '',
+      null,
+    ],
+    [
       `RSS during the ${bigHosts}-host run (peak): RM / JR`,
       `${big.peak.rm.toFixed(0)} MB / ${big.peak.jr.toFixed(0)} MB`,
       '≤ 400 MB each',
