@@ -23,6 +23,7 @@ export const MIGRATION_UNLOCK_SQL = "SELECT RELEASE_LOCK('spincycle_migrate')";
 /** Strings at least this long are escaped by `mysqlParams`, not by mysql2. */
 const BIG_TEXT_CHARS = 1024;
 /** What a '…' literal needs escaped (a `"` needs nothing there), as mysql2 escapes it. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL and Ctrl-Z are two of the characters MySQL escapes
 const MYSQL_SPECIAL = /[\0\x1a'\\]/g;
 const MYSQL_ESCAPED: Record<string, string> = { '\0': '\\0', '\x1a': '\\Z', "'": "\\'", '\\': '\\\\' };
 const mysqlEscaped = (c: string): string => MYSQL_ESCAPED[c] as string;
