@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { rssMb } from './load-driver.mjs';
 
-export const freePort = () =>
+const freePort = () =>
   new Promise((res) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
       const { port } = s.address();
@@ -13,7 +13,7 @@ export const freePort = () =>
     });
   });
 
-export async function up(url) {
+async function up(url) {
   for (let i = 0; i < 300; i++) {
     try {
       if ((await fetch(`${url}/health`)).ok) return;
