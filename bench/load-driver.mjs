@@ -7,6 +7,7 @@
 //   node bench/load-driver.mjs --url URL --workload deep
 //   node bench/load-driver.mjs --url URL --workload concurrent --total 500 --clients 20 --sleep 100
 //   node bench/load-driver.mjs --url URL --workload wide --rss 1234,5678   (adds RSS of those pids)
+//   node bench/load-driver.mjs --url URL1,URL2 --workload concurrent --check-logs   (round-robin over RMs)
 //
 // Workloads: wide (one bench-wide request over --n hosts), deep (one bench-deep request,
 // 200 jobs in a line), concurrent (--total bench-sleep requests from --clients clients at
@@ -58,6 +59,22 @@ function rmApi(baseUrl) {
       return { id: r.body.id, ms: r.ms };
     },
     get: (path) => timed(path),
+    /**
+     * The request (as find lists it: no JobChain) once it is final; polls find for `type`
+     * every `everyMs`. For one big request at a time: GET /requests/{id} carries the whole
+     * JobChain (about 20 MB at 140,000 jobs), and fetching that 50 times a second would
+     * measure the poller, not the RM and JR.
+     */
+    async listedFinal(id, type, everyMs, timeoutMs = 600_000) {
+      const deadline = performance.now() + timeoutMs;
+      for (;;) {
+        const { body } = await timed(`/requests?type=${encodeURIComponent(type)}&limit=20`);
+        const listed = Array.isArray(body) ? body.find((r) => r.id === id) : undefined;
+        if (listed && FINAL.has(listed.state)) return listed;
+        if (performance.now() > deadline) throw new Error(`request ${id} not final after ${timeoutMs} ms`);
+        await pause(everyMs);
+      }
+    },
     /** The request once it is final; polls every `everyMs`. */
     async final(id, everyMs, timeoutMs = 600_000) {
       const deadline = performance.now() + timeoutMs;
@@ -75,9 +92,10 @@ function rmApi(baseUrl) {
 async function oneRequest(rm, type, args) {
   const t0 = performance.now();
   const { id, ms } = await rm.create(type, args);
-  const done = await rm.final(id, 20);
+  const done = await rm.listedFinal(id, type, 20);
   const makespan = performance.now() - t0;
   const log = await rm.get(`/requests/${id}/log`);
+  const got = await rm.get(`/requests/${id}`);
   return {
     id,
     state: done.state,
@@ -85,6 +103,8 @@ async function oneRequest(rm, type, args) {
     finishedJobs: done.finishedJobs,
     logEntries: Array.isArray(log.body) ? log.body.length : null,
     createMs: round(ms, 1),
+    getMs: round(got.ms, 1),
+    logMs: round(log.ms, 1),
     makespanMs: round(makespan, 1),
     msPerJob: round(makespan / Math.max(1, done.totalJobs), 3),
   };
@@ -99,26 +119,35 @@ export function deep(rm) {
   return oneRequest(rm, 'bench-deep', {});
 }
 
-/** `total` bench-sleep requests from `clients` clients, then read latency on what they made. */
-export async function concurrent(rm, total, clients, sleepMs) {
+/**
+ * `total` bench-sleep requests from `clients` clients, then read latency on what they made.
+ * `rms` is one RM client or several: the creates go round-robin over them. With `checkLogs`
+ * every request's job log is read and counted against its jobs (`logMismatches`).
+ */
+export async function concurrent(rms, total, clients, sleepMs, checkLogs = false) {
+  const pool = Array.isArray(rms) ? rms : [rms];
+  const rm = pool[0];
   const createMs = [];
-  const ids = [];
+  const made = [];
   let started = 0;
   const t0 = performance.now();
   const client = async () => {
     while (started < total) {
-      started++;
-      const { id, ms } = await rm.create('bench-sleep', { sleepTime: String(sleepMs) });
+      const on = pool[started++ % pool.length];
+      const { id, ms } = await on.create('bench-sleep', { sleepTime: String(sleepMs) });
       createMs.push(ms);
-      ids.push(id);
+      made.push({ id, on });
     }
   };
   await Promise.all(Array.from({ length: clients }, client));
   const submitMs = performance.now() - t0;
+  const ids = made.map((m) => m.id);
   const states = {};
-  for (const id of ids) {
-    const { state } = await rm.final(id, 50);
-    states[state] = (states[state] ?? 0) + 1;
+  const finals = [];
+  for (const { id, on } of made) {
+    const done = await on.final(id, 50);
+    finals.push({ id, on, done });
+    states[done.state] = (states[done.state] ?? 0) + 1;
   }
   const allDoneMs = performance.now() - t0;
   const getMs = [];
@@ -139,7 +168,19 @@ export async function concurrent(rm, total, clients, sleepMs) {
     getP99: percentile(getMs, 99),
     findP50: percentile(findMs, 50),
     findP99: percentile(findMs, 99),
+    ...(checkLogs ? { logMismatches: await logMismatches(finals) } : {}),
   };
+}
+
+/** Requests whose job log does not hold one entry per job (or whose jobs did not all finish). */
+async function logMismatches(finals) {
+  let bad = 0;
+  for (const { id, on, done } of finals) {
+    const log = await on.get(`/requests/${id}/log`);
+    const entries = Array.isArray(log.body) ? log.body.length : -1;
+    if (entries !== done.totalJobs || done.finishedJobs !== done.totalJobs) bad++;
+  }
+  return bad;
 }
 
 async function main() {
@@ -152,18 +193,27 @@ async function main() {
       clients: { type: 'string', default: '20' },
       sleep: { type: 'string', default: '100' },
       rss: { type: 'string' },
+      'check-logs': { type: 'boolean', default: false },
     },
   });
   const workload = values.workload;
   if (!['wide', 'deep', 'concurrent', 'all'].includes(workload))
     throw new Error(`--workload must be wide, deep, concurrent or all, not ${workload}`);
-  const rm = rmApi(values.url);
+  // Several comma-separated URLs: the concurrent creates go round-robin over them.
+  const rms = values.url.split(',').map(rmApi);
+  const rm = rms[0];
   const out = { url: values.url };
   const runs = (w) => workload === w || workload === 'all';
   if (runs('wide')) out.wide = await wide(rm, Number(values.n));
   if (runs('deep')) out.deep = await deep(rm);
   if (runs('concurrent'))
-    out.concurrent = await concurrent(rm, Number(values.total), Number(values.clients), Number(values.sleep));
+    out.concurrent = await concurrent(
+      rms,
+      Number(values.total),
+      Number(values.clients),
+      Number(values.sleep),
+      values['check-logs'],
+    );
   if (values.rss)
     out.rssMb = Object.fromEntries(values.rss.split(',').map((pid) => [pid, rssMb(Number(pid))]));
   console.log(JSON.stringify(out));

@@ -48,7 +48,9 @@ const server = createServer((req, res) => {
       const id = `stub${(n++).toString().padStart(16, '0')}`;
       return send(201, request(id, 2), { Location: `/api/v1/requests/${id}` });
     }
-    if (req.method === 'GET' && req.url.startsWith('/api/v1/requests?')) return send(200, '[]');
+    // Find: the last request created, COMPLETE (what the driver polls for one big request).
+    if (req.method === 'GET' && req.url.startsWith('/api/v1/requests?'))
+      return send(200, n === 0 ? '[]' : `[${request(`stub${(n - 1).toString().padStart(16, '0')}`, 3)}]`);
     if (req.method === 'GET' && req.url.endsWith('/log')) return send(200, '[]');
     if (req.method === 'GET' && req.url.startsWith('/api/v1/requests/'))
       return send(200, request(req.url.split('/')[4], 3));

@@ -7,6 +7,7 @@
  * price of a few more full GCs, which the benchmarks do not show.
  */
 import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 export const DEFAULT_HEAP_GROWING_PERCENT = 30;
 const FLAG = /^--heap[-_]growing[-_]percent(=|$)/;
@@ -23,4 +24,27 @@ export function limitHeapGrowth(
   if (execArgv.some((a) => FLAG.test(a))) return undefined;
   setFlagsFromString(`--heap-growing-percent=${percent}`);
   return percent;
+}
+
+let gc: (() => void) | null | undefined;
+
+/**
+ * A full garbage collection now. V8 collects when a process allocates, so a
+ * service that goes quiet right after a big piece of work (a JR that has just
+ * run 140,000 jobs) keeps that work's garbage, and the RSS, until it gets busy
+ * again: ~180 MB of a 200 MB heap in the 20,000-host benchmark. One full GC is
+ * quick when little is live (it marks only what is). The collector is V8's
+ * `gc`, exposed to a new context. False when V8 refused it.
+ */
+export function collectGarbage(): boolean {
+  if (gc === undefined) {
+    try {
+      setFlagsFromString('--expose-gc');
+      gc = runInNewContext('gc') as () => void;
+    } catch {
+      gc = null;
+    }
+  }
+  gc?.();
+  return typeof gc === 'function';
 }

@@ -13,7 +13,7 @@ export {
   redactConfig,
   redactDsnPassword,
 } from './config.js';
-export { DEFAULT_HEAP_GROWING_PERCENT, limitHeapGrowth } from './heap.js';
+export { collectGarbage, DEFAULT_HEAP_GROWING_PERCENT, limitHeapGrowth } from './heap.js';
 export {
   type AppOptions,
   byteLimit,

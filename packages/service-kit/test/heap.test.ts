@@ -5,8 +5,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_HEAP_GROWING_PERCENT, limitHeapGrowth } from '../src/heap.js';
+import { collectGarbage, DEFAULT_HEAP_GROWING_PERCENT, limitHeapGrowth } from '../src/heap.js';
 
 const heapJs = fileURLToPath(new URL('../dist/heap.js', import.meta.url));
 
@@ -45,5 +46,20 @@ describe('limitHeapGrowth', () => {
     const large = peakHeapMb(300);
     expect(small).toBeGreaterThan(0);
     expect(small).toBeLessThan(large * 0.85);
+  });
+});
+
+describe('collectGarbage', () => {
+  it('collects what nothing holds any more: the heap in use drops', () => {
+    let garbage: unknown[] | undefined = Array.from({ length: 300_000 }, (_, i) => ({
+      id: `job-${i}`,
+      n: [i],
+    }));
+    const before = getHeapStatistics().used_heap_size;
+    expect(garbage.length).toBe(300_000);
+    garbage = undefined;
+    expect(collectGarbage()).toBe(true);
+    // 300,000 objects with a string and an array each: well over 20 MB.
+    expect(before - getHeapStatistics().used_heap_size).toBeGreaterThan(20 * 1024 * 1024);
   });
 });

@@ -16,8 +16,12 @@ export interface BackoffPolicy {
   maxMs: number;
 }
 
+const NO_BACKOFF: BackoffPolicy = Object.freeze({ waitMs: 0, exponential: false, maxMs: 0 });
+
 /** A policy from the wire fields (`retryWait`, `retryBackoff`, `retryWaitMax` or their sequence twins). */
 export function backoffPolicy(wait?: string, backoff?: string, max?: string): BackoffPolicy {
+  // Most jobs set none: one shared policy instead of an object per job (two per job of a chain).
+  if (!wait && !backoff && !max) return NO_BACKOFF;
   return {
     waitMs: wait ? parseDurationMs(wait) : 0,
     exponential: backoff === 'exponential',

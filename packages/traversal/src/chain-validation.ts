@@ -57,6 +57,9 @@ function checkGraph(chain: JobChain, singleEnds = true): Omit<ValidChain, 'chain
   const successors: number[][] = new Array(n);
   for (let i = 0; i < n; i++) successors[i] = [];
   const indegree: number[] = new Array(n).fill(0);
+  // seenFrom[j] = i + 1 once the edge i → j is taken: duplicate edges found in O(1), not by
+  // scanning the list so far (quadratic in a fan-out: 20,000 hosts took ~0.7 s).
+  const seenFrom = new Int32Array(n);
   const missing: string[] = [];
   for (const from in chain.adjacencyList) {
     const i = index.get(from);
@@ -73,7 +76,8 @@ function checkGraph(chain: JobChain, singleEnds = true): Omit<ValidChain, 'chain
         continue;
       }
       // Duplicate edges would skew the degree counts; keep one of each.
-      if (list.length > 1 && out.includes(j)) continue;
+      if (seenFrom[j] === i + 1) continue;
+      seenFrom[j] = i + 1;
       out.push(j);
       indegree[j] = (indegree[j] as number) + 1;
     }

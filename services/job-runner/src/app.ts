@@ -6,6 +6,7 @@
 import type { JobFactory } from '@spincycle/jobs';
 import {
   clientTlsStepName,
+  collectGarbage,
   createApp,
   finishApp,
   type Logger,
@@ -25,6 +26,7 @@ import { registerRoutes } from './api.js';
 import { InternalTokenGuard } from './auth.js';
 import { type JrConfig, readInternalToken, readInternalTokens } from './config.js';
 import { Heartbeat, type HeartbeatSink } from './heartbeat.js';
+import { GcAfterBigChains } from './idle-gc.js';
 import { jrMetrics, startJrMetrics } from './metrics.js';
 import { ProgressReporter } from './progress.js';
 import { registerReadyRoute } from './ready.js';
@@ -144,7 +146,9 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
   });
   const slots = new JobSlots(config.maxConcurrentJobs);
   slots.gateOn(() => reporter.room());
+  const idleGc = new GcAfterBigChains({ minJobs: 10_000, delayMs: 1000, collect: collectGarbage });
   const registry = new ChainRegistry({
+    onChainDone: (jobs) => idleGc.chainDone(jobs),
     factory,
     reporter,
     slots,
@@ -208,6 +212,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<RunningJob
         });
       reporter.close();
       stopMetrics();
+      idleGc.stop();
       await server.close();
     })();
     return shuttingDown;

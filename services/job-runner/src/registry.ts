@@ -20,7 +20,11 @@ import { forgetChainTrace, traceChain } from './chain-traces.js';
 export const SHUTTING_DOWN_MESSAGE = 'Job Runner is shutting down - no new job chains are being started';
 
 /** What every chain's traverser needs; the registry passes it on. */
-export type RegistryDeps = TraverserDeps & { logger: Logger };
+export type RegistryDeps = TraverserDeps & {
+  logger: Logger;
+  /** A chain of `jobs` jobs left the registry (done, or handed back). */
+  onChainDone?: (jobs: number) => void;
+};
 
 export class ChainRegistry {
   private readonly traversers = new Map<string, Traverser>();
@@ -57,6 +61,7 @@ export class ChainRegistry {
     void t.done.then((outcome: ChainOutcome) => {
       if (this.traversers.get(id) === t) this.traversers.delete(id);
       forgetChainTrace(id);
+      this.deps.onChainDone?.(chain.nodes.size);
       // Checked first: winston formats even the entries its level filters out.
       if (!this.deps.logger.isInfoEnabled()) return;
       this.deps.logger.info('chain done', {

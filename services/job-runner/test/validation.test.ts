@@ -177,6 +177,19 @@ describe('POST /api/v1/job-chains validation (new chains)', () => {
     expect(v.order[0]).toBe(v.ids.indexOf('b'));
     expect(v.order[7001]).toBe(v.ids.indexOf('e'));
   });
+
+  it('keeps one of each duplicate edge, also in a long successor list', () => {
+    const mids = Array.from({ length: 50 }, (_, i) => `m${i}`);
+    const edges: Record<string, string[]> = { b: [...mids, 'm7', ...mids], e: [] };
+    for (const m of mids) edges[m] = ['e', 'e'];
+    const jobs = [{ id: 'b' }, ...mids.map((id) => ({ id })), { id: 'e' }];
+    const v = validateJobChain(JSON.parse(JSON.stringify(makeChain('dups', jobs, edges))), 'new');
+    const at = (id: string) => v.ids.indexOf(id);
+    expect(v.successors[at('b')]).toEqual(mids.map(at));
+    expect(v.successors[at('m7')]).toEqual([at('e')]);
+    expect(v.order).toHaveLength(52);
+    expect(v.order[51]).toBe(at('e'));
+  });
 });
 
 describe('POST /api/v1/job-chains/resume validation (existing chains)', () => {

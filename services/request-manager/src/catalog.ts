@@ -11,7 +11,7 @@ import {
   secretArgNames,
 } from '@spincycle/chain';
 import type { JobFactory } from '@spincycle/jobs';
-import type { RequestArg, RequestSpec } from '@spincycle/protocol';
+import { type RequestArg, type RequestSpec, stringifyJson } from '@spincycle/protocol';
 import { type Logger, loadJobFactory } from '@spincycle/service-kit';
 import { type Diagnostic, formatDiagnostic, jobTypeChecks, lintDir, type SpecSet } from '@spincycle/spec';
 import { givenSecretValues, maskText, redactSpecArgs } from './secrets.js';
@@ -96,6 +96,19 @@ export class RequestCatalog {
       if (err instanceof Error && secrets.length > 0) err.message = maskText(err.message, secrets);
       throw err;
     }
+  }
+
+  /**
+   * `build`, then the chain serialised: only its JSON and job count are kept, so the job
+   * objects (most of the heap of a 100,000-job chain) are garbage once this returns.
+   */
+  async buildJson(
+    type: string,
+    args: Record<string, unknown>,
+    opts: { requestId?: string; maxJobs?: number } = {},
+  ): Promise<Omit<BuiltJobChain, 'chain'> & { jobChainJson: string; totalJobs: number }> {
+    const { chain, ...rest } = await this.build(type, args, opts);
+    return { ...rest, totalJobs: Object.keys(chain.jobs).length, jobChainJson: stringifyJson(chain) };
   }
 
   requestList(): RequestSpec[] {

@@ -135,12 +135,12 @@ export class RequestLifecycle {
       finishedJobs: 0,
     });
     // Every other kind of bad input throws here (400), before anything is stored.
-    const { chain, requestArgs, secretArgs } = await this.d.catalog.build(type, args, {
+    // Only the chain's JSON comes back: its job objects can be collected while it is stored and sent.
+    const { jobChainJson, totalJobs, requestArgs, secretArgs } = await this.d.catalog.buildJson(type, args, {
       requestId: id,
       maxJobs: this.d.maxJobs,
     });
     const tBuilt = performance.now();
-    const totalJobs = Object.keys(chain.jobs).length;
 
     const candidates = this.d.jrs.candidates();
     const target = (candidates[0] as JrClient).baseURL;
@@ -156,7 +156,6 @@ export class RequestLifecycle {
       finished_jobs: 0,
       jr_url: target,
     };
-    const jobChainJson = stringifyJson(chain);
     const tSerialized = performance.now();
     const newRequest: NewRequest = {
       row,

@@ -99,6 +99,15 @@ describe.each(DB_KINDS)('storage in pieces (%s)', (kind) => {
     expect((await requests.getFull(big, false))?.jobChainJson).toBeUndefined();
   });
 
+  it('long texts with every character a SQL literal escapes are stored in pieces and read back intact', async () => {
+    t.db.setStatementBytes(PIECE);
+    const id = rid();
+    const text = `{"t":"${'a\'b\\c\0d\x1ae"f\ng\rh\ti ö 😀 '.repeat(400)}"}`;
+    await requests.create(newRequest(id, text));
+    expect(await partCount(t, id)).toBeGreaterThan(3);
+    expect(await requests.jobChainJson(id)).toBe(text);
+  });
+
   it('many args are inserted in several statements, each findable', async () => {
     t.db.setStatementBytes(PIECE);
     const args: Record<string, string> = {};

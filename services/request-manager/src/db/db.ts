@@ -11,6 +11,7 @@ import {
   type DbKind,
   groupStatements,
   insertSql,
+  mysqlParams,
   PING_SQL,
   ROLLBACK_SQL,
   rowBatches,
@@ -325,7 +326,7 @@ export class Db {
         try {
           for (const t of texts)
             await new Promise<void>((resolve, reject) =>
-              conn.query(t.sql, t.params, (err) => (err ? reject(err) : resolve())),
+              conn.query(t.sql, mysqlParams(t.params), (err) => (err ? reject(err) : resolve())),
             );
         } catch (err) {
           // A failed statement stops the batch inside the open transaction: end it before the connection goes back.
@@ -338,7 +339,7 @@ export class Db {
       }
       const qr = this.ds.createQueryRunner();
       try {
-        for (const t of texts) await qr.query(t.sql, t.params);
+        for (const t of texts) await qr.query(t.sql, mysqlParams(t.params));
       } catch (err) {
         await qr.query(ROLLBACK_SQL).catch(() => undefined);
         throw err;
