@@ -22,6 +22,7 @@ const OTHER_VARIABLES: Record<string, string> = {
   SPINCYCLE_BENCH_MYSQL: 'scripts/bench.mjs',
   SPINCYCLE_BENCH_SPECS: 'scripts/bench.mjs',
   SPINCYCLE_BENCH_DRIVER: 'scripts/bench.mjs',
+  SPINCYCLE_BENCH_NODE_ARGS: 'bench/services.mjs',
   SPINCYCLE_RM_URL: 'packages/web/vite.config.ts',
   SPINCYCLE_CHROMIUM: 'test/web/chromium.mjs',
   // The spinc README's CI example: a secret of the user's CI, read by nothing here.
