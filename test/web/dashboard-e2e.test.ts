@@ -164,13 +164,17 @@ describe('dashboard', () => {
   it('toggles the dark theme', async () => {
     await page.goto(ui('/'));
     const bg = () => page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
+    await page.waitForFunction('document.documentElement.dataset.theme !== undefined');
     const before = await bg();
     const wasDark =
       (await page.evaluate<string | undefined>('document.documentElement.dataset.theme')) === 'dark';
     await page.locator('#theme-toggle').click();
-    expect(await page.evaluate<string | undefined>('document.documentElement.dataset.theme')).toBe(
-      wasDark ? 'light' : 'dark',
-    );
+    // The theme is applied in an effect after the render: wait for it rather than read at once.
+    const want = wasDark ? 'light' : 'dark';
+    await page.waitForFunction(`document.documentElement.dataset.theme === '${want}'`, undefined, {
+      timeout: 10_000,
+    });
+    expect(await page.evaluate<string | undefined>('document.documentElement.dataset.theme')).toBe(want);
     expect(await bg()).not.toBe(before);
     if (!wasDark) await shot(page, 'requests-dark');
   });
