@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, type System, startSystem, waitForState } from '../support/system.js';
+import { until } from '../support/until.js';
 import { type Browser, launch, shot } from './browser.js';
 
 const SPECS = join(REPO_ROOT, 'test/web/specs');
@@ -161,19 +162,23 @@ describe('dashboard', () => {
     ]);
   });
 
+  /** Polls the page's theme attribute (waitForFunction evaluates strings, which the dashboard's CSP forbids). */
+  const themeIs = (ok: (theme: string | undefined) => boolean) =>
+    until('the theme attribute', async () =>
+      ok(await page.evaluate<string | undefined>('document.documentElement.dataset.theme')),
+    );
+
   it('toggles the dark theme', async () => {
     await page.goto(ui('/'));
     const bg = () => page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
-    await page.waitForFunction('document.documentElement.dataset.theme !== undefined');
+    await themeIs((t) => t !== undefined);
     const before = await bg();
     const wasDark =
       (await page.evaluate<string | undefined>('document.documentElement.dataset.theme')) === 'dark';
     await page.locator('#theme-toggle').click();
     // The theme is applied in an effect after the render: wait for it rather than read at once.
     const want = wasDark ? 'light' : 'dark';
-    await page.waitForFunction(`document.documentElement.dataset.theme === '${want}'`, undefined, {
-      timeout: 10_000,
-    });
+    await themeIs((t) => t === want);
     expect(await page.evaluate<string | undefined>('document.documentElement.dataset.theme')).toBe(want);
     expect(await bg()).not.toBe(before);
     if (!wasDark) await shot(page, 'requests-dark');
