@@ -10,19 +10,31 @@ import type { Logger } from '@spincycle/service-kit';
 
 export type FinalListener = (requestId: string, state: number) => Promise<void> | void;
 
+interface Registered {
+  listener: FinalListener;
+  /** Whether the listener has anything to do for requests of this type (absent: always). */
+  appliesTo?: ((type: string) => boolean) | undefined;
+}
+
 export class FinalStates {
-  private readonly listeners: FinalListener[] = [];
+  private readonly listeners: Registered[] = [];
   private readonly pending = new Set<Promise<void>>();
 
   constructor(private readonly logger?: Logger) {}
 
-  on(listener: FinalListener): void {
-    this.listeners.push(listener);
+  /**
+   * `appliesTo` lets a listener skip requests of types it has nothing to do for (no locks, no
+   * webhooks) when the emitter knows the type, so a final state costs no extra database work.
+   */
+  on(listener: FinalListener, appliesTo?: (type: string) => boolean): void {
+    this.listeners.push({ listener, appliesTo });
   }
 
-  emit(requestId: string, state: number): void {
-    for (const l of this.listeners) {
-      const p = (async () => l(requestId, state))().catch((err: unknown) => {
+  /** `type`: the request's type when known (else every listener runs; its sweep is the backstop anyway). */
+  emit(requestId: string, state: number, type?: string): void {
+    for (const { listener, appliesTo } of this.listeners) {
+      if (type !== undefined && appliesTo && !appliesTo(type)) continue;
+      const p = (async () => listener(requestId, state))().catch((err: unknown) => {
         this.logger?.warn('final-state listener failed', { requestId, error: (err as Error).message });
       });
       this.pending.add(p);

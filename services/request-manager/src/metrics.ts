@@ -40,19 +40,21 @@ export const rmMetrics = {
    * A request reached a final state here. Without its type, the type is the
    * one this RM created it with, else read from the database (off the
    * caller's path: a finish may land on another RM than the create).
+   * Answers the type when it is known here without a read.
    */
-  requestFinished(id: string, state: number, type?: string): void {
-    if (!FINAL_STATES.has(state)) return;
+  requestFinished(id: string, state: number, type?: string): string | undefined {
+    if (!FINAL_STATES.has(state)) return type;
     const known = type ?? typeById.get(id);
     typeById.delete(id);
     if (known !== undefined || !lookupType) {
       countFinished(known ?? '', state);
-      return;
+      return known;
     }
     lookupType(id).then(
       (t) => countFinished(t ?? '', state),
       () => countFinished('', state),
     );
+    return undefined;
   },
 
   /** A call to a Job Runner failed: no answer, or a 5xx, after the client's retries. */

@@ -86,8 +86,14 @@ export function createOperatorFeatures(config: RmConfigValues, d: OperatorDeps):
       sweepIntervalMs: 30_000,
     },
   );
-  finals.on((id) => locks.onFinal(id));
-  finals.on((id) => notifier.onFinal(id));
+  finals.on(
+    (id) => locks.onFinal(id),
+    (type) => (spec(type)?.lock?.length ?? 0) > 0,
+  );
+  finals.on(
+    (id) => notifier.onFinal(id),
+    (type) => (spec(type)?.notify?.length ?? 0) > 0,
+  );
   const scheduler = new Scheduler(
     schedules,
     {

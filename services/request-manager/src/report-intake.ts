@@ -98,8 +98,7 @@ export class ReportIntake {
       jr_url: null,
     });
     if (ok) {
-      rmMetrics.requestFinished(id, fin.state);
-      this.d.finals?.emit(id, fin.state);
+      this.d.finals?.emit(id, fin.state, rmMetrics.requestFinished(id, fin.state));
       this.log.info('request finished', {
         requestId: id,
         state: stateName(fin.state),
@@ -377,8 +376,7 @@ export class ReportIntake {
       // Only rows of these requests that were RUNNING can have changed, so each of them was finished here.
       for (const f of toUpdate) {
         out[f.requestId] = 'ok';
-        rmMetrics.requestFinished(f.requestId, f.state);
-        this.d.finals?.emit(f.requestId, f.state);
+        this.d.finals?.emit(f.requestId, f.state, rmMetrics.requestFinished(f.requestId, f.state));
       }
     } else {
       // Some changed state between the read and the update: look again.
@@ -412,8 +410,7 @@ export class ReportIntake {
       jr_url: null,
     });
     if (ok) {
-      rmMetrics.requestFinished(f.requestId, f.state);
-      this.d.finals?.emit(f.requestId, f.state);
+      this.d.finals?.emit(f.requestId, f.state, rmMetrics.requestFinished(f.requestId, f.state));
     }
     if (ok) return 'ok';
     const row = await this.d.requests.get(f.requestId);

@@ -108,8 +108,7 @@ export class RequestLifecycle {
 
   /** A final state was recorded: metrics, then the final-state listeners. */
   private finished(id: string, state: number, type?: string): void {
-    rmMetrics.requestFinished(id, state, type);
-    this.d.finals?.emit(id, state);
+    this.d.finals?.emit(id, state, rmMetrics.requestFinished(id, state, type));
   }
 
   /** POST /requests: 201 with the request after the start (RUNNING), or PENDING with `waitingFor` (a lock). */
