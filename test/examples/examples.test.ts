@@ -122,7 +122,8 @@ describe.each(['sqlite', 'mysql'] as const)('example specs on %s', (db) => {
   });
 
   it('decommission-hosts: graceful by default, hard with force=yes, marker files written', async () => {
-    const archive = '/tmp/spincycle-archive';
+    // The spec's archive directory is relative to the JR's working directory (the repository here).
+    const archive = join(REPO_ROOT, '.data/spincycle-archive');
     const host = `host-${db}-${Date.now()}`;
     rmSync(join(archive, host), { force: true });
     const graceful = await sys.client.createRequest('decommission-hosts', { hosts: host });

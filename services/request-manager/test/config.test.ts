@@ -125,6 +125,8 @@ describe('parseMysqlDsn', () => {
       socketPath: '/var/run/mysqld.sock',
       database: 'sc',
     });
+    // A unix DSN names its socket: no installation-specific default is guessed.
+    expect(() => parseMysqlDsn('u:p@unix/sc')).toThrow(/must name its socket/);
   });
 
   it('rejects DSNs without a database', () => {

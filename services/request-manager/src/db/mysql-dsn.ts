@@ -41,14 +41,17 @@ export function parseMysqlDsn(dsn: string): MysqlConnection {
   const [, user = '', pass = '', net = 'tcp', addr = '', database = '', query = ''] = m;
   if (!database) throw bad('must name a database (user:pass@tcp(host:port)/DATABASE)');
   const params = Object.fromEntries(new URLSearchParams(query));
-  if (net === 'unix')
+  if (net === 'unix') {
+    // No guessed default: where the server's socket lives differs from one installation to the next.
+    if (!addr) throw bad('a unix DSN must name its socket: user:pass@unix(/path/to/mysqld.sock)/db');
     return {
-      socketPath: addr || '/tmp/mysql.sock',
+      socketPath: addr,
       username: user || 'root',
       password: pass,
       database,
       params,
     };
+  }
   const hp = /^(.*?)(?::(\d+))?$/.exec(addr || 'localhost:3306');
   return {
     host: hp?.[1] || 'localhost',
