@@ -12,7 +12,7 @@ import { Builder } from './builder.js';
 import type { JobFactory, SpecSet } from './deps.js';
 import { drive, isThenable } from './drive.js';
 import { pair } from './plan.js';
-import { requestSequence, resolveRequestArgs } from './request-args.js';
+import { type ResolvedArgs, requestSequence, resolveRequestArgs } from './request-args.js';
 import { newRequestId } from './request-id.js';
 
 /** The default of `maxJobs`: the most jobs one request's chain may have. */
@@ -34,6 +34,8 @@ export interface BuildJobChainInput {
    * with a TooManyJobsError (HTTP 400) as soon as it would be exceeded.
    */
   maxJobs?: number;
+  /** `resolveRequestArgs` of these specs, type and args when the caller already has it (not resolved again). */
+  resolved?: ResolvedArgs;
 }
 
 export interface BuiltJobChain {
@@ -51,7 +53,7 @@ export interface BuiltJobChain {
  */
 export async function buildJobChain(input: BuildJobChainInput): Promise<BuiltJobChain> {
   const seq = requestSequence(input.specs, input.type);
-  const { requestArgs, jobArgs, secretArgs } = resolveRequestArgs(seq, input.args);
+  const { requestArgs, jobArgs, secretArgs } = input.resolved ?? resolveRequestArgs(seq, input.args);
   const requestId = input.requestId ?? newRequestId();
   const maxJobs = input.maxJobs ?? DEFAULT_MAX_JOBS;
   if (!Number.isSafeInteger(maxJobs) || maxJobs < 1)

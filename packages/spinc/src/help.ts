@@ -41,7 +41,7 @@ export const COMMANDS: readonly CommandHelp[] = [
     usage: 'why <id>',
     summary: 'why a request is not done (or why it failed)',
     details:
-      'For a request that is not finished, prints what each unfinished job waits on: jobs it depends on, a retry wait and when it ends, a free job slot on its Job Runner, a lost Job Runner, a suspended request waiting to be resumed, a request not started yet. For a finished request, prints the jobs that failed or were stopped and their last errors.',
+      'For a request that is not finished, prints what each unfinished job waits on: jobs it depends on, a retry wait and when it ends, a lock held by another request, a free job slot on its Job Runner, a lost Job Runner, a suspended request waiting to be resumed, a request not started yet. For a finished request, prints the jobs that failed or were stopped and their last errors.',
   },
   {
     name: 'info',

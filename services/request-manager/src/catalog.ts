@@ -6,6 +6,7 @@
 import {
   type BuiltJobChain,
   buildJobChain,
+  type ResolvedArgs,
   requestSequence,
   resolveRequestArgs,
   secretArgNames,
@@ -70,12 +71,13 @@ export class RequestCatalog {
   }
 
   /**
-   * A new request's args as RequestArg records, checked against its spec, without
-   * building anything (cheap: what authorization sees before a chain is built).
-   * Bad input throws BadRequestError subclasses (400).
+   * A new request's args checked against its spec, without building anything (cheap:
+   * its `requestArgs` are what authorization sees before a chain is built; pass the
+   * whole result to `build` so they are not resolved twice). Bad input throws
+   * BadRequestError subclasses (400).
    */
-  resolveArgs(type: string, args: Record<string, unknown>): RequestArg[] {
-    return resolveRequestArgs(requestSequence(this.specs, type), args).requestArgs;
+  resolveArgs(type: string, args: Record<string, unknown>): ResolvedArgs {
+    return resolveRequestArgs(requestSequence(this.specs, type), args);
   }
 
   /**
@@ -86,7 +88,7 @@ export class RequestCatalog {
   async build(
     type: string,
     args: Record<string, unknown>,
-    opts: { requestId?: string; maxJobs?: number } = {},
+    opts: { requestId?: string; maxJobs?: number; resolved?: ResolvedArgs } = {},
   ): Promise<BuiltJobChain> {
     try {
       return await buildJobChain({ specs: this.specs, type, args, factory: this.factory, ...opts });
@@ -105,7 +107,7 @@ export class RequestCatalog {
   async buildJson(
     type: string,
     args: Record<string, unknown>,
-    opts: { requestId?: string; maxJobs?: number } = {},
+    opts: { requestId?: string; maxJobs?: number; resolved?: ResolvedArgs } = {},
   ): Promise<Omit<BuiltJobChain, 'chain'> & { jobChainJson: string; totalJobs: number }> {
     const { chain, ...rest } = await this.build(type, args, opts);
     return { ...rest, totalJobs: Object.keys(chain.jobs).length, jobChainJson: stringifyJson(chain) };

@@ -20,19 +20,20 @@ export class Planner {
   async plan(caller: Caller, { type, args }: CreateRequest): Promise<Plan> {
     // The same decision, in the same order, as a create: authorized on the checked args
     // before anything is built (a denied caller costs no build).
+    const resolved = this.catalog.resolveArgs(type, args);
     await requireAuthorized(this.authorizer, caller, 'start', {
       id: '',
       type,
       state: State.PENDING,
       user: caller.name,
-      args: this.catalog.resolveArgs(type, args),
+      args: resolved.requestArgs,
       createdAt: '',
       startedAt: null,
       finishedAt: null,
       totalJobs: 0,
       finishedJobs: 0,
     });
-    const built = await this.catalog.build(type, args, { maxJobs: this.maxJobs });
+    const built = await this.catalog.build(type, args, { maxJobs: this.maxJobs, resolved });
     const chain = built.chain;
     const request: Request = {
       id: '',

@@ -121,12 +121,13 @@ export class RequestLifecycle {
     const id = newRequestId();
     const now = new Date();
     // Authorize before building: the args are checked (400) but no job is made for a caller who is denied.
+    const resolved = this.d.catalog.resolveArgs(type, args);
     await requireAuthorized(this.d.authorizer, caller, 'start', {
       id,
       type,
       state: State.PENDING,
       user: caller.name,
-      args: this.d.catalog.resolveArgs(type, args),
+      args: resolved.requestArgs,
       createdAt: toRfc3339(now),
       startedAt: null,
       finishedAt: null,
@@ -138,6 +139,7 @@ export class RequestLifecycle {
     const { jobChainJson, totalJobs, requestArgs, secretArgs } = await this.d.catalog.buildJson(type, args, {
       requestId: id,
       maxJobs: this.d.maxJobs,
+      resolved,
     });
     const tBuilt = performance.now();
 
