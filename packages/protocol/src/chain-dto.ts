@@ -215,36 +215,41 @@ function dtoFault(proto: object, body: Record<string, unknown>) {
   return firstMessage(dtoErrors(toDto(proto, body)));
 }
 
+const NULLABLE_JOB_FIELDS = [
+  'bytes',
+  'args',
+  'data',
+  'retryBackoff',
+  'sequenceRetryBackoff',
+  ...JOB_DURATIONS,
+] as const;
+
 /** Go-style zero values for absent fields; optional fields that are null are dropped. */
 function normalizeJob(job: Record<string, unknown>): void {
   if (absent(job.name)) job.name = '';
   if (absent(job.sequenceId)) job.sequenceId = '';
   if (absent(job.retry)) job.retry = 0;
   if (absent(job.sequenceRetry)) job.sequenceRetry = 0;
-  for (const f of [
-    'bytes',
-    'args',
-    'data',
-    'retryBackoff',
-    'sequenceRetryBackoff',
-    ...JOB_DURATIONS,
-  ] as const)
-    if (job[f] === null) delete job[f];
+  for (const f of NULLABLE_JOB_FIELDS) if (job[f] === null) delete job[f];
 }
 
 function checkJob(what: string, key: string, value: unknown): void {
-  const where = `invalid ${what}: job ${key}`;
-  if (!isPlainObject(value)) throw new ValidationError(`${where}: must be a JSON object`, `jobs.${key}`);
+  // Messages are built only on failure: this runs for every job of every chain a JR takes.
+  const where = () => `invalid ${what}: job ${key}`;
+  if (!isPlainObject(value)) throw new ValidationError(`${where()}: must be a JSON object`, `jobs.${key}`);
   if (!isWellFormedJob(value)) {
     const fault = dtoFault(JOB_PROTO, value);
-    if (fault) throw new ValidationError(`${where}: ${fault.message}`, `jobs.${key}.${fault.field}`);
+    if (fault) throw new ValidationError(`${where()}: ${fault.message}`, `jobs.${key}.${fault.field}`);
   }
   if (value.id !== key)
     throw new ValidationError(
-      `${where}: key does not match its id ${JSON.stringify(value.id)}`,
+      `${where()}: key does not match its id ${JSON.stringify(value.id)}`,
       `jobs.${key}.id`,
     );
-  for (const f of JOB_DURATIONS) checkDuration(value[f], `${where}: field '${f}'`, `jobs.${key}.${f}`);
+  for (const f of JOB_DURATIONS) {
+    const v = value[f];
+    if (typeof v === 'string' && v !== '') checkDuration(v, `${where()}: field '${f}'`, `jobs.${key}.${f}`);
+  }
   normalizeJob(value);
 }
 

@@ -56,9 +56,24 @@ export async function retryWithBackoff<T>(
 ): Promise<T> {
   const { baseDelayMs, maxDelayMs, deadline, shouldRetry, onRetry } = opts;
   const attempts = Math.max(1, opts.attempts ?? Number.POSITIVE_INFINITY);
+  // The first attempt runs on its own: most calls succeed at once, and p-retry's
+  // set-up per call was a measurable share of a busy service's time. A failure
+  // is replayed as p-retry's first attempt, so the rules above apply unchanged.
+  if (opts.signal?.aborted) throw opts.signal.reason;
+  let firstFailure: { thrown: unknown } | undefined;
+  try {
+    return await fn(1);
+  } catch (err) {
+    firstFailure = { thrown: err };
+  }
   try {
     return await pRetry(
       async (attempt) => {
+        if (firstFailure) {
+          const thrown = firstFailure.thrown;
+          firstFailure = undefined;
+          throw new AttemptFailure(thrown);
+        }
         try {
           return await fn(attempt);
         } catch (err) {

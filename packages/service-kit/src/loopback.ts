@@ -42,9 +42,15 @@ function hostOfHeader(value: string): string {
  * without `Host` (HTTP/1.0 tools) is let through: browsers always send one.
  */
 export function loopbackHostGuard(service: string): RequestHandler {
+  // Callers send the same few Host values: the last one allowed is remembered.
+  let allowed: string | undefined;
   return (req, _res, next) => {
     const host = req.headers.host;
-    if (host === undefined || isLoopbackHost(hostOfHeader(host))) return next();
+    if (host === undefined || host === allowed) return next();
+    if (isLoopbackHost(hostOfHeader(host))) {
+      allowed = host;
+      return next();
+    }
     next(
       new ForbiddenHostError(
         `Host '${host.slice(0, 100)}' refused: this ${service} runs without credentials and answers only calls to localhost, 127.0.0.1 or [::1]`,

@@ -43,12 +43,102 @@ function base(key: MetricKey) {
   return { name: d.name, help: d.help, labelNames: [...d.labels], registers: [metricsRegistry] };
 }
 
-export function counter(key: CounterKey): client.Counter<string> {
-  return make(key, () => new client.Counter(base(key)));
+/** Label values by label name. */
+export type Labels = Record<string, string>;
+
+/** A counter as the hot paths use it. */
+export interface Counter {
+  inc(labels?: Labels, value?: number): void;
 }
 
-export function histogram(key: HistogramKey): client.Histogram<string> {
-  return make(key, () => new client.Histogram({ ...base(key), buckets: DURATION_BUCKETS }));
+/** A histogram as the hot paths use it. */
+export interface Histogram {
+  observe(value: number): void;
+  observe(labels: Labels, value: number): void;
+}
+
+// Counts and observations are kept in plain maps and handed to prom-client when it
+// collects (a scrape, or a test reading the metric): prom-client hashes and checks
+// the labels on every call, a measurable share of a busy JR's time (a call per job try).
+const MAX_PENDING = 10_000;
+
+function labelKey(names: readonly string[], labels: Labels): string {
+  let key = '';
+  for (const n of names) key += `${labels[n]}\u0001`;
+  return key;
+}
+
+const counters = new Map<CounterKey, Counter>();
+const histograms = new Map<HistogramKey, Histogram>();
+
+export function counter(key: CounterKey): Counter {
+  let c = counters.get(key);
+  if (c) return c;
+  const names = METRICS[key].labels;
+  const pending = new Map<string, { labels: Labels; value: number }>();
+  make(
+    key,
+    () =>
+      new client.Counter({
+        ...base(key),
+        collect() {
+          for (const p of pending.values()) this.inc(p.labels, p.value);
+          pending.clear();
+        },
+      }),
+  );
+  c = {
+    inc(labels: Labels = {}, value = 1): void {
+      const k = labelKey(names, labels);
+      const p = pending.get(k);
+      if (p) p.value += value;
+      else pending.set(k, { labels, value });
+    },
+  };
+  counters.set(key, c);
+  return c;
+}
+
+export function histogram(key: HistogramKey): Histogram {
+  let h = histograms.get(key);
+  if (h) return h;
+  const names = METRICS[key].labels;
+  const pending = new Map<string, { labels: Labels; values: number[] }>();
+  let count = 0;
+  const flush = (metric: client.Histogram<string>) => {
+    for (const p of pending.values()) for (const v of p.values) metric.observe(p.labels, v);
+    pending.clear();
+    count = 0;
+  };
+  const metric = make(
+    key,
+    () =>
+      new client.Histogram({
+        ...base(key),
+        buckets: DURATION_BUCKETS,
+        collect() {
+          flush(this);
+        },
+      }),
+  );
+  h = {
+    observe(a: Labels | number, b?: number): void {
+      const labels = typeof a === 'number' ? {} : a;
+      const value = typeof a === 'number' ? a : (b as number);
+      // A value prom-client refuses is refused now, where the caller can see it.
+      if (!Number.isFinite(value)) {
+        metric.observe(labels, value);
+        return;
+      }
+      const k = labelKey(names, labels);
+      const p = pending.get(k);
+      if (p) p.values.push(value);
+      else pending.set(k, { labels, values: [value] });
+      if (++count >= MAX_PENDING) flush(metric);
+    },
+  };
+  histograms.set(key, h);
+  return h;
 }
 
 /** One gauge reading: a number (no labels) or values by label set. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { METRIC_LIST, METRICS } from '../src/metric-names.js';
-import { addGaugeSource, KnownValues, metricsRegistry } from '../src/metrics.js';
+import { addGaugeSource, counter, histogram, KnownValues, metricsRegistry } from '../src/metrics.js';
 
 describe('metric list', () => {
   it('names follow the conventions: one prefix, _total on counters only, base units', () => {
@@ -33,5 +33,39 @@ describe('gauges and labels', () => {
     types.add(['deploy']);
     expect(types.label('deploy')).toBe('deploy');
     expect(types.label('0123456789abcdefghij')).toBe('other');
+  });
+});
+
+describe('counters and histograms (counted on the side, handed over at scrape time)', () => {
+  const values = async (name: string) => (await metricsRegistry.getSingleMetric(name)?.get())?.values ?? [];
+
+  it('a counter adds up by label set and shows every count at each read', async () => {
+    const c = counter('jobTries');
+    c.inc({ type: 'noop', state: 'COMPLETE' });
+    c.inc({ type: 'noop', state: 'COMPLETE' }, 2);
+    c.inc({ type: 'noop', state: 'FAIL' });
+    const of = async (state: string) =>
+      (await values(METRICS.jobTries.name)).find((v) => v.labels.type === 'noop' && v.labels.state === state)
+        ?.value;
+    expect(await of('COMPLETE')).toBe(3);
+    expect(await of('FAIL')).toBe(1);
+    c.inc({ type: 'noop', state: 'FAIL' });
+    expect(await of('FAIL')).toBe(2);
+    expect(await of('COMPLETE')).toBe(3);
+  });
+
+  it('a histogram keeps every observation, also past the pending bound', async () => {
+    const h = histogram('jobDuration');
+    for (let i = 0; i < 10_005; i++) h.observe({ type: 'sleep' }, 0.5);
+    h.observe({ type: 'sleep' }, 2);
+    const vals = await values(METRICS.jobDuration.name);
+    const count = vals.find((v) => v.metricName?.endsWith('_count') && v.labels.type === 'sleep');
+    const sum = vals.find((v) => v.metricName?.endsWith('_sum') && v.labels.type === 'sleep');
+    expect(count?.value).toBe(10_006);
+    expect(sum?.value).toBeCloseTo(10_005 * 0.5 + 2);
+  });
+
+  it('a value that is not a finite number is refused at once', () => {
+    expect(() => histogram('jobDuration').observe({ type: 'sleep' }, Number.NaN)).toThrow(/not a valid number/);
   });
 });

@@ -46,10 +46,11 @@ export class TryCut {
 
   /** The try's result, or `undefined` when the job was given up on. */
   race(run: Promise<JobReturn> | JobReturn): Promise<JobReturn | undefined> {
-    const given = new Promise<undefined>((resolve) => {
+    // One promise settled by whichever comes first (a try per job: no Promise.race set-up).
+    return new Promise<JobReturn | undefined>((resolve, reject) => {
       this.giveUp = () => resolve(undefined);
+      Promise.resolve(run).then(resolve, reject);
     });
-    return Promise.race([Promise.resolve(run), given]);
   }
 
   /** The try is over: no more timers. */

@@ -121,11 +121,15 @@ export function createOperatorFeatures(config: RmConfigValues, d: OperatorDeps):
     explainContributors: [lockExplainContributor(locks)],
     async extras(row) {
       const out: Record<string, unknown> = {};
-      if (row.state === State.PENDING) {
+      // Only types with `lock:` or `notify:` can have rows to show: the others (most GETs) cost no query.
+      if (row.state === State.PENDING && (spec(row.type)?.lock?.length ?? 0) > 0) {
         const holders = await locks.lockHolderOf(row.request_id);
         if (holders.length > 0) out.waitingFor = holders;
       }
-      if ([State.COMPLETE, State.FAIL, State.STOPPED].includes(row.state as 3)) {
+      if (
+        [State.COMPLETE, State.FAIL, State.STOPPED].includes(row.state as 3) &&
+        (spec(row.type)?.notify?.length ?? 0) > 0
+      ) {
         const notifications = await notifier.statusOf(row.request_id);
         if (notifications) out.notifications = notifications;
       }

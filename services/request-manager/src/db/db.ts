@@ -131,7 +131,9 @@ export class Db {
     const rowsBudget = Math.min(opts.maxBytes ?? Number.POSITIVE_INFINITY, this.maxStatementBytes) - text;
     const budget = Math.max(1, rowsBudget);
     for (const batch of rowBatches(rows, budget, opts.maxRows, tuple)) {
-      out.push({ sql: this.insertSql(table, columns, batch.length, opts), params: batch.flat() });
+      const params: unknown[] = [];
+      for (const row of batch) for (const v of row) params.push(v);
+      out.push({ sql: this.insertSql(table, columns, batch.length, opts), params });
     }
     return out;
   }
