@@ -44,7 +44,7 @@ function base(key: MetricKey) {
 }
 
 /** Label values by label name. */
-export type Labels = Record<string, string>;
+type Labels = Record<string, string>;
 
 /** A counter as the hot paths use it. */
 export interface Counter {
