@@ -217,6 +217,7 @@ const children = [];
 process.on('exit', () => {
   for (const p of children) if (p.exitCode === null) p.kill('SIGKILL');
 });
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 
 /** An RM (and a JR for it) on database `db`; extra env for the RM. */
 async function startServices(db, extra = {}) {
@@ -244,7 +245,8 @@ async function startServices(db, extra = {}) {
   return {
     url: `${rmUrl}/api/v1`,
     stop: async () => {
-      for (const p of [rm, jr]) {
+      // The JR first: it delivers its last reports to the RM before the RM goes.
+      for (const p of [jr, rm]) {
         p.kill('SIGTERM');
         await new Promise((r) => (p.exitCode !== null ? r() : p.once('exit', r)));
       }

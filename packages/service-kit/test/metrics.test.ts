@@ -66,6 +66,8 @@ describe('counters and histograms (counted on the side, handed over at scrape ti
   });
 
   it('a value that is not a finite number is refused at once', () => {
-    expect(() => histogram('jobDuration').observe({ type: 'sleep' }, Number.NaN)).toThrow(/not a valid number/);
+    expect(() => histogram('jobDuration').observe({ type: 'sleep' }, Number.NaN)).toThrow(
+      /not a valid number/,
+    );
   });
 });
