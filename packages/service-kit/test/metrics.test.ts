@@ -58,7 +58,12 @@ describe('counters and histograms (counted on the side, handed over at scrape ti
     const h = histogram('jobDuration');
     for (let i = 0; i < 10_005; i++) h.observe({ type: 'sleep' }, 0.5);
     h.observe({ type: 'sleep' }, 2);
-    const vals = await values(METRICS.jobDuration.name);
+    // prom-client names each histogram series (`…_bucket`, `…_sum`, `…_count`) on the value.
+    const vals = (await values(METRICS.jobDuration.name)) as Array<{
+      metricName?: string;
+      labels: Record<string, unknown>;
+      value: number;
+    }>;
     const count = vals.find((v) => v.metricName?.endsWith('_count') && v.labels.type === 'sleep');
     const sum = vals.find((v) => v.metricName?.endsWith('_sum') && v.labels.type === 'sleep');
     expect(count?.value).toBe(10_006);
