@@ -154,7 +154,24 @@ describe('dashboard', () => {
     await retry.click();
     // The page follows the RM's event stream while the retried request runs, then shows it COMPLETE.
     await page.locator('.live', { hasText: 'live (events)' }).waitFor({ timeout: 30_000 });
-    await page.locator('h1 .badge', { hasText: 'COMPLETE' }).waitFor({ timeout: 30_000 });
+    await page
+      .locator('h1 .badge', { hasText: 'COMPLETE' })
+      .waitFor({ timeout: 30_000 })
+      .catch(async (err: Error) => {
+        // Say what the page and the RM showed instead, so a failure here can be told apart.
+        const badge = await page
+          .locator('h1 .badge')
+          .textContent({ timeout: 1000 })
+          .catch(() => null);
+        const mode = await page
+          .locator('.live')
+          .textContent({ timeout: 1000 })
+          .catch(() => null);
+        const now = await sys.client.getRequest(created.id).catch(() => undefined);
+        throw new Error(
+          `${err.message}\npage badge: ${badge}, live: ${mode}; the RM says state ${now?.state} (${now?.finishedJobs}/${now?.totalJobs} jobs)`,
+        );
+      });
     const logs = await sys.client.getJobLogs(created.id);
     expect(logs.filter((l) => l.name === 'check').map((l) => [l.try, l.state])).toEqual([
       [1, 4],
