@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ConflictError, type RequestArg, State } from '@spincycle/protocol';
-import type { Logger } from '@spincycle/service-kit';
+import { type Logger, PeriodicTask } from '@spincycle/service-kit';
 import type { LockHolder, LockKey, LockStore } from './stores/lock-store.js';
 import type { NewRequest, RequestStore } from './stores/request-store.js';
 
@@ -62,8 +62,7 @@ function isDuplicateKey(err: unknown): boolean {
 
 export class Locks {
   private readonly log: Logger;
-  private timer: NodeJS.Timeout | undefined;
-  private sweeping: Promise<void> | undefined;
+  private readonly sweeper: PeriodicTask;
   private readonly kicks = new Set<Promise<void>>();
 
   constructor(
@@ -71,6 +70,11 @@ export class Locks {
     private readonly opts: { sweepIntervalMs: number } = { sweepIntervalMs: 5000 },
   ) {
     this.log = d.logger.child({ component: 'locks' });
+    this.sweeper = new PeriodicTask({
+      intervalMs: opts.sweepIntervalMs,
+      run: () => this.sweep(),
+      onError: (err) => this.log.warn('lock sweep failed', { error: (err as Error).message }),
+    });
   }
 
   /** The locks a request of `type` with these (resolved) args takes; undefined when its type locks nothing. */
@@ -190,24 +194,11 @@ export class Locks {
   }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      if (this.sweeping) return;
-      this.sweeping = this.sweep()
-        .catch((err: unknown) => {
-          this.log.warn('lock sweep failed', { error: (err as Error).message });
-        })
-        .finally(() => {
-          this.sweeping = undefined;
-        });
-    }, this.opts.sweepIntervalMs);
-    this.timer.unref();
+    this.sweeper.start();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.sweeping;
+    await this.sweeper.stop();
     await this.settle();
   }
 }

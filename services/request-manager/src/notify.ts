@@ -18,7 +18,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { BlockList, isIP } from 'node:net';
 import { type Request, retryWithBackoff, stateName, stringifyJson } from '@spincycle/protocol';
-import type { Logger } from '@spincycle/service-kit';
+import { type Logger, PeriodicTask } from '@spincycle/service-kit';
 import type { RequestRow } from './db/entities.js';
 import type { JobLogStore } from './stores/job-log-store.js';
 import type { NotificationRow, NotificationStore } from './stores/notification-store.js';
@@ -105,7 +105,7 @@ function shownUrl(url: string): string {
 
 export class Notifier {
   private readonly log: Logger;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly sweeper: PeriodicTask;
   private readonly inFlight = new Set<Promise<void>>();
   /** Aborted at stop: retries end, rows stay pending for another RM's sweep. */
   private readonly abort = new AbortController();
@@ -115,6 +115,11 @@ export class Notifier {
     private readonly opts: NotifyOptions,
   ) {
     this.log = d.logger.child({ component: 'notify' });
+    this.sweeper = new PeriodicTask({
+      intervalMs: opts.sweepIntervalMs,
+      run: () => this.sweep(),
+      onError: (err) => this.log.warn('notification sweep failed', { error: (err as Error).message }),
+    });
   }
 
   /** A request reached a final state: record its deliveries, then send them in the background. */
@@ -301,13 +306,7 @@ export class Notifier {
   }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      this.sweep().catch((err: unknown) =>
-        this.log.warn('notification sweep failed', { error: (err as Error).message }),
-      );
-    }, this.opts.sweepIntervalMs);
-    this.timer.unref();
+    this.sweeper.start();
   }
 
   /** Wait for the deliveries under way (tests). */
@@ -317,8 +316,7 @@ export class Notifier {
 
   /** Stop the sweep and end the deliveries under way (their rows stay pending). */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    await this.sweeper.stop();
     this.abort.abort(new Error('the Request Manager is shutting down'));
     await this.settle();
   }

@@ -9,7 +9,7 @@
  * at the RM's boot: no backlog is ever replayed.
  */
 import { State, stateName } from '@spincycle/protocol';
-import type { Logger } from '@spincycle/service-kit';
+import { type Logger, PeriodicTask } from '@spincycle/service-kit';
 import type { Caller } from '../auth.js';
 import type { RequestStore } from '../stores/request-store.js';
 import type { ScheduleRun, ScheduleStore } from '../stores/schedule-store.js';
@@ -40,8 +40,7 @@ export class Scheduler {
   private readonly log: Logger;
   private readonly now: () => Date;
   private readonly bootAt: Date;
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> | undefined;
+  private readonly ticker: PeriodicTask;
 
   constructor(
     private readonly schedules: readonly ScheduleDef[],
@@ -49,6 +48,11 @@ export class Scheduler {
     private readonly opts: SchedulerOptions,
   ) {
     this.log = d.logger.child({ component: 'scheduler' });
+    this.ticker = new PeriodicTask({
+      intervalMs: opts.intervalMs,
+      run: () => this.tick(),
+      onError: (err) => this.log.warn('scheduler tick failed', { error: (err as Error).message }),
+    });
     this.now = opts.now ?? (() => new Date());
     this.bootAt = this.now();
   }
@@ -143,23 +147,10 @@ export class Scheduler {
   }
 
   start(): void {
-    if (this.timer || this.schedules.length === 0) return;
-    this.timer = setInterval(() => {
-      if (this.ticking) return;
-      this.ticking = this.tick()
-        .catch((err: unknown) => {
-          this.log.warn('scheduler tick failed', { error: (err as Error).message });
-        })
-        .finally(() => {
-          this.ticking = undefined;
-        });
-    }, this.opts.intervalMs);
-    this.timer.unref();
+    if (this.schedules.length > 0) this.ticker.start();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.ticking;
+    await this.ticker.stop();
   }
 }
