@@ -86,12 +86,15 @@ export class JrPool {
   private readonly clients = new Map<string, JrClient>();
   private readonly statusClients = new Map<string, JrClient>();
   private agent: HttpsAgent | undefined;
+  /** The configured URLs without a trailing slash, to tell heartbeating JRs they already name. */
+  private readonly configured: ReadonlySet<string>;
 
   constructor(
-    readonly urls: string[],
+    readonly urls: readonly string[],
     private opts: JrPoolOptions,
   ) {
     if (urls.length === 0) throw new Error('no Job Runner URL configured');
+    this.configured = new Set(urls.map(trimSlash));
     this.agent = clientTlsAgent(opts.tls);
   }
 
@@ -137,10 +140,9 @@ export class JrPool {
     const turn = this.next++;
     if (this.next >= Number.MAX_SAFE_INTEGER) this.next = 0;
     let order = [...this.urls];
-    if (snap) {
-      const configured = new Set(this.urls.map(trimSlash));
-      for (const [u, s] of snap) if (s.live && !s.draining && !configured.has(trimSlash(u))) order.push(u);
-    }
+    if (snap)
+      for (const [u, s] of snap)
+        if (s.live && !s.draining && !this.configured.has(trimSlash(u))) order.push(u);
     order = order.map((_, i) => order[(turn + i) % order.length] as string);
     if (snap) {
       const rank = (u: string) => {
